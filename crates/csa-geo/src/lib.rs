@@ -1,0 +1,11 @@
+//! csa geometry: lon/lat <-> British National Grid, boundary polygons from GeoJSON, and
+//! point-in-polygon lookup through an R-tree. Works on values in memory; reading files is
+//! the caller's job.
+
+pub mod bng;
+pub mod boundaries;
+pub mod locate;
+
+pub use bng::{bng_to_lonlat, in_great_britain_bng, in_great_britain_lonlat, lonlat_to_bng};
+pub use boundaries::{Area, BoundaryError, Boundaries};
+pub use locate::AreaIndex;

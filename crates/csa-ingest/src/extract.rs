@@ -1,0 +1,426 @@
+//! Reader for force extracts: `crimes`, `victims` and `offenders` tables as CSV (plain or
+//! gzip) or Parquet in one folder, with an optional TOML [`Mapping`] for forces whose
+//! columns, date formats or codes differ from the canonical ones (see `data/README.md`).
+//!
+//! Parquet rows have no text lines; their `source_line` is the 1-based row number.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use csa_model::{Col, CrimeType, Ethnicity, LocationType, Reason, RecordKind, Sex};
+
+use crate::coords;
+use crate::error::{IngestError, Result};
+use crate::mapping::{input_columns, Mapping, TableMapping};
+use crate::police_uk::non_empty;
+use crate::record::{CrimeRow, DatePrecision, GeoMethod, PersonRow, Quarantined, Table};
+use crate::rows::{join_fields, split_csv, Row};
+use crate::{FileOutcome, ParseContext};
+
+/// Date formats tried when the mapping gives none.
+pub const DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y"];
+/// Date-time formats tried when the mapping gives none.
+pub const DATETIME_FORMATS: &[&str] = &[
+    "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
+    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
+];
+
+/// The table files found in an extract folder.
+#[derive(Debug, Clone)]
+pub struct ExtractFiles {
+    pub crimes: PathBuf,
+    pub victims: Option<PathBuf>,
+    pub offenders: Option<PathBuf>,
+}
+
+/// Finds `crimes`, `victims`, `offenders` (`.csv`, `.csv.gz` or `.parquet`) in `dir`, or the
+/// names the mapping's `[files]` gives.
+pub fn locate_files(dir: &Path, mapping: &Mapping) -> Result<ExtractFiles> {
+    if !dir.is_dir() {
+        return Err(IngestError::NoInputs { path: dir.to_path_buf(), detail: "is not a folder (an extract is a folder holding crimes.csv, victims.csv, offenders.csv)".into() });
+    }
+    let find = |named: &Option<String>, stem: &str| -> Result<Option<PathBuf>> {
+        if let Some(name) = named {
+            let p = dir.join(name);
+            return if p.is_file() {
+                Ok(Some(p))
+            } else {
+                Err(IngestError::NoInputs { path: p, detail: format!("file named in the mapping's [files] {stem} does not exist") })
+            };
+        }
+        Ok(["csv", "csv.gz", "parquet"].iter().map(|ext| dir.join(format!("{stem}.{ext}"))).find(|p| p.is_file()))
+    };
+    let crimes = find(&mapping.files.crimes, "crimes")?.ok_or_else(|| IngestError::NoInputs {
+        path: dir.to_path_buf(),
+        detail: "extract folder has no crimes.csv, crimes.csv.gz or crimes.parquet".into(),
+    })?;
+    Ok(ExtractFiles { crimes, victims: find(&mapping.files.victims, "victims")?, offenders: find(&mapping.files.offenders, "offenders")? })
+}
+
+/// Where each canonical column sits in the file's rows.
+struct Columns<'m> {
+    idx: HashMap<Col, usize>,
+    tm: &'m TableMapping,
+}
+
+impl<'m> Columns<'m> {
+    fn resolve(header: &[String], table: Table, tm: &'m TableMapping, path: &Path) -> Result<Columns<'m>> {
+        let mut idx = HashMap::new();
+        for &col in input_columns(table) {
+            let mapped = tm.columns.get(col.name());
+            let want = mapped.map_or(col.name(), String::as_str);
+            let pos = header.iter().position(|h| h == want).or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(want)));
+            match (pos, mapped) {
+                (Some(p), _) => {
+                    idx.insert(col, p);
+                }
+                (None, Some(m)) => {
+                    return Err(IngestError::MissingColumn {
+                        path: path.to_path_buf(),
+                        column: m.clone(),
+                        hint: format!(" (the mapping maps `{}` to it; columns present: {})", col.name(), header.join(", ")),
+                    })
+                }
+                (None, None) => {}
+            }
+        }
+        let required: &[Col] = match table {
+            Table::Crimes => &[Col::CrimeRef, Col::RecordedDate],
+            _ => &[Col::CrimeRef, Col::PersonId],
+        };
+        for col in required {
+            if !idx.contains_key(col) {
+                return Err(IngestError::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: col.name().to_string(),
+                    hint: format!(" (columns present: {}; map yours with [{}.columns] in a --mapping file)", header.join(", "), table.name()),
+                });
+            }
+        }
+        if table == Table::Crimes && !idx.contains_key(&Col::OffenceCode) && !idx.contains_key(&Col::CrimeType) {
+            return Err(IngestError::MissingColumn {
+                path: path.to_path_buf(),
+                column: "offence_code or crime_type".into(),
+                hint: format!(" (columns present: {})", header.join(", ")),
+            });
+        }
+        Ok(Columns { idx, tm })
+    }
+
+    /// The trimmed value of `col` after the mapping's code list; "" when the column is absent.
+    fn get<'r>(&self, row: &'r [String], col: Col) -> Cow<'r, str>
+    where
+        'm: 'r,
+    {
+        let Some(&i) = self.idx.get(&col) else { return Cow::Borrowed("") };
+        let v = row[i].trim();
+        match self.tm.codes.get(col.name()).and_then(|m| m.get(v)) {
+            Some(mapped) => Cow::Owned(mapped.clone()),
+            None => Cow::Borrowed(v),
+        }
+    }
+
+    fn formats(&self, col: Col) -> Option<&[String]> {
+        self.tm.date_formats.get(col.name()).map(Vec::as_slice)
+    }
+}
+
+/// Reads a table file (CSV or Parquet) into rows.
+fn read_rows(data: &[u8], path: &Path, table: Table, file: u32) -> Result<(Vec<String>, Vec<std::result::Result<Row, Quarantined>>)> {
+    if data.starts_with(b"PAR1") {
+        return parquet_rows(data, path);
+    }
+    let csv = split_csv(data, table, file).ok_or_else(|| IngestError::EmptyFile { path: path.to_path_buf() })?;
+    Ok((csv.header, csv.rows))
+}
+
+fn parquet_rows(data: &[u8], path: &Path) -> Result<(Vec<String>, Vec<std::result::Result<Row, Quarantined>>)> {
+    use polars::prelude::*;
+    let perr = |e: PolarsError| IngestError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
+    let df = ParquetReader::new(std::io::Cursor::new(data)).finish().map_err(perr)?;
+    let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let mut cols = Vec::with_capacity(header.len());
+    for c in df.columns() {
+        let s = c.cast(&DataType::String).map_err(perr)?;
+        let values: Vec<String> = s.str().map_err(perr)?.iter().map(|v| v.unwrap_or("").to_string()).collect();
+        cols.push(values);
+    }
+    let rows = (0..df.height())
+        .map(|r| Ok(Row { line: r as u64 + 1, fields: cols.iter().map(|c| c[r].clone()).collect() }))
+        .collect();
+    Ok((header, rows))
+}
+
+/// Parses one extract table.
+pub fn parse_table(data: &[u8], path: &Path, table: Table, file: u32, mapping: &Mapping, ctx: &ParseContext) -> Result<FileOutcome> {
+    let (header, rows) = read_rows(data, path, table, file)?;
+    let cols = Columns::resolve(&header, table, mapping.table(table), path)?;
+    let mut out = FileOutcome::default();
+    for row in rows {
+        out.rows_read += 1;
+        let row = match row {
+            Ok(r) => r,
+            Err(q) => {
+                out.quarantined.push(q);
+                continue;
+            }
+        };
+        let q = |field: Col, value: &str, reason: Reason, detail: String| {
+            let src = cols.tm.columns.get(field.name()).cloned().unwrap_or_else(|| field.name().to_string());
+            Quarantined::new(table, file, row.line, &src, value, reason, detail, join_fields(&row.fields))
+        };
+        match table {
+            Table::Crimes => match crime_row(&row, &cols, file, mapping, ctx, &q) {
+                Ok(c) => out.crimes.push(c),
+                Err(mut e) => {
+                    if e.year_month.is_none() {
+                        e.year_month = parse_date(&cols.get(&row.fields, Col::RecordedDate), cols.formats(Col::RecordedDate))
+                            .map(|(d, _)| (d.year(), d.month()));
+                    }
+                    out.quarantined.push(e)
+                }
+            },
+            Table::Victims | Table::Offenders => match person_row(&row, &cols, table, file, &q) {
+                Ok(p) if table == Table::Victims => out.victims.push(p),
+                Ok(p) => out.offenders.push(p),
+                Err(e) => out.quarantined.push(e),
+            },
+        }
+    }
+    Ok(out)
+}
+
+fn crime_row(
+    row: &Row,
+    cols: &Columns,
+    file: u32,
+    mapping: &Mapping,
+    ctx: &ParseContext,
+    q: &dyn Fn(Col, &str, Reason, String) -> Quarantined,
+) -> std::result::Result<CrimeRow, Quarantined> {
+    let f = &row.fields;
+    let crime_ref = cols.get(f, Col::CrimeRef);
+    if crime_ref.is_empty() {
+        return Err(q(Col::CrimeRef, "", Reason::MissingValue, "crime_ref is empty".into()));
+    }
+    let rd = cols.get(f, Col::RecordedDate);
+    if rd.is_empty() {
+        return Err(q(Col::RecordedDate, "", Reason::MissingValue, "recorded_date is empty".into()));
+    }
+    let (recorded, _) = parse_date(&rd, cols.formats(Col::RecordedDate))
+        .ok_or_else(|| q(Col::RecordedDate, &rd, Reason::UnparseableDate, date_detail(&rd, cols.formats(Col::RecordedDate))))?;
+    let recorded_date = recorded.date();
+    let mut committed = [None, None];
+    let mut time_known = false;
+    for (i, col) in [Col::CommittedFrom, Col::CommittedTo].into_iter().enumerate() {
+        let v = cols.get(f, col);
+        if v.is_empty() {
+            continue;
+        }
+        let (dt, known) = parse_date(&v, cols.formats(col)).ok_or_else(|| q(col, &v, Reason::UnparseableDate, date_detail(&v, cols.formats(col))))?;
+        committed[i] = Some(dt);
+        if i == 0 {
+            time_known = known;
+        }
+    }
+    // offence code and crime type: either may be given; both must then agree
+    let code_text = cols.get(f, Col::OffenceCode);
+    let type_text = cols.get(f, Col::CrimeType);
+    let offence = if code_text.is_empty() {
+        None
+    } else {
+        Some(ctx.offences.get(&code_text).ok_or_else(|| {
+            q(Col::OffenceCode, &code_text, Reason::UnknownOffenceCode, format!("offence code `{code_text}` is not in the Home Office reference table"))
+        })?)
+    };
+    let given_type = if type_text.is_empty() {
+        None
+    } else {
+        Some(CrimeType::parse(&type_text).ok_or_else(|| {
+            q(Col::CrimeType, &type_text, Reason::UnknownCrimeType, format!("`{type_text}` is not one of the 14 police.uk crime types"))
+        })?)
+    };
+    let crime_type = match (offence, given_type) {
+        (Some(o), Some(t)) if o.crime_type != t => {
+            return Err(q(Col::CrimeType, &type_text, Reason::CrimeTypeMismatch,
+                format!("offence code {} is `{}`, not `{}`", o.code, o.crime_type, t)));
+        }
+        (Some(o), _) => o.crime_type,
+        (None, Some(t)) => t,
+        (None, None) => return Err(q(Col::CrimeType, "", Reason::MissingValue, "neither offence_code nor crime_type is given".into())),
+    };
+    let position = match coords::from_lonlat(&cols.get(f, Col::Longitude), &cols.get(f, Col::Latitude), "longitude", "latitude") {
+        Ok(Some(p)) => Some(p),
+        Ok(None) => coords::from_bng(&cols.get(f, Col::Easting), &cols.get(f, Col::Northing))
+            .map_err(|(r, field, v, d)| q(Col::from_name(field).unwrap_or(Col::Easting), &v, r, d))?,
+        Err((r, field, v, d)) => return Err(q(Col::from_name(field).unwrap_or(Col::Longitude), &v, r, d)),
+    };
+    let lt = cols.get(f, Col::LocationType);
+    let location_type = if lt.is_empty() {
+        None
+    } else {
+        Some(LocationType::parse(&lt).ok_or_else(|| {
+            let valid: Vec<_> = LocationType::ALL.iter().map(|l| l.name()).collect();
+            q(Col::LocationType, &lt, Reason::UnknownCode, format!("location_type `{lt}` is not one of: {} (map it with [crimes.codes.location_type])", valid.join(", ")))
+        })?)
+    };
+    let flag = |col: Col| -> std::result::Result<bool, Quarantined> {
+        let v = cols.get(f, col);
+        parse_flag(&v).ok_or_else(|| q(col, &v, Reason::UnknownCode, format!("{} `{v}` is not a yes/no value (true/false, y/n, 1/0)", col.name())))
+    };
+    let domestic_abuse = flag(Col::DomesticAbuse)?;
+    let mut hate = [false; 5];
+    for (i, col) in csa_model::columns::HATE_STRANDS.into_iter().enumerate() {
+        hate[i] = flag(col)?;
+    }
+    let alcohol_related = flag(Col::AlcoholRelated)?;
+    let kind = if crime_type == CrimeType::AntiSocialBehaviour { RecordKind::Asb } else { RecordKind::Crime };
+    let mut c = CrimeRow {
+        crime_ref: crime_ref.into_owned(),
+        kind,
+        force: non_empty(&cols.get(f, Col::Force)).or_else(|| mapping.force.clone()),
+        recorded_date,
+        date_precision: DatePrecision::Day,
+        committed_from: committed[0],
+        committed_time_known: time_known,
+        committed_to: committed[1],
+        offence_code: offence.map(|o| o.code.clone()),
+        crime_type,
+        lon: position.map(|p| p.lon),
+        lat: position.map(|p| p.lat),
+        easting: position.map(|p| p.easting),
+        northing: position.map(|p| p.northing),
+        location_type,
+        location_desc: non_empty(&cols.get(f, Col::LocationDesc)),
+        lsoa_code: non_empty(&cols.get(f, Col::LsoaCode)),
+        lsoa_name: non_empty(&cols.get(f, Col::LsoaName)),
+        ward: None,
+        geo_method: GeoMethod::None,
+        in_area: false,
+        domestic_abuse: Some(domestic_abuse),
+        hate: Some(hate),
+        alcohol_related: Some(alcohol_related),
+        outcome: non_empty(&cols.get(f, Col::Outcome)),
+        source_file: file,
+        source_line: row.line,
+    };
+    if position.is_none() {
+        ctx.ward_from_lsoa(&mut c).map_err(|d| q(Col::Longitude, "", Reason::MissingCoordinates, d))?;
+    }
+    Ok(c)
+}
+
+fn person_row(row: &Row, cols: &Columns, table: Table, file: u32, q: &dyn Fn(Col, &str, Reason, String) -> Quarantined) -> std::result::Result<PersonRow, Quarantined> {
+    let f = &row.fields;
+    let crime_ref = cols.get(f, Col::CrimeRef);
+    if crime_ref.is_empty() {
+        return Err(q(Col::CrimeRef, "", Reason::MissingValue, "crime_ref is empty".into()));
+    }
+    let person_id = cols.get(f, Col::PersonId);
+    if person_id.is_empty() {
+        return Err(q(Col::PersonId, "", Reason::MissingValue, "person_id is empty".into()));
+    }
+    let age_text = cols.get(f, Col::Age);
+    let age = if age_text.is_empty() {
+        None
+    } else {
+        Some(parse_age(&age_text).ok_or_else(|| q(Col::Age, &age_text, Reason::ImpossibleAge, format!("age `{age_text}` is not a whole number from 0 to 120")))?)
+    };
+    let sex_text = cols.get(f, Col::Sex);
+    let sex = if sex_text.is_empty() {
+        None
+    } else {
+        Some(Sex::parse(&sex_text).ok_or_else(|| q(Col::Sex, &sex_text, Reason::UnknownCode, format!("sex `{sex_text}` is not male, female or unknown (map it with [{}.codes.sex])", table.name())))?)
+    };
+    let eth_text = cols.get(f, Col::Ethnicity);
+    let ethnicity = if eth_text.is_empty() {
+        None
+    } else {
+        Some(Ethnicity::parse(&eth_text).ok_or_else(|| {
+            let valid: Vec<_> = Ethnicity::ALL.iter().map(|e| e.name()).collect();
+            q(Col::Ethnicity, &eth_text, Reason::UnknownCode, format!("ethnicity `{eth_text}` is not an ONS group ({}) (map it with [{}.codes.ethnicity])", valid.join(", "), table.name()))
+        })?)
+    };
+    Ok(PersonRow {
+        crime_ref: crime_ref.into_owned(),
+        person_id: person_id.into_owned(),
+        age,
+        sex,
+        ethnicity,
+        relationship: if table == Table::Offenders { non_empty(&cols.get(f, Col::RelationshipToVictim)) } else { None },
+        source_file: file,
+        source_line: row.line,
+    })
+}
+
+/// Parses a date or date-time. Returns the value and whether a time of day was given.
+/// Years outside 1900..=2100 are refused as typos.
+pub fn parse_date(s: &str, formats: Option<&[String]>) -> Option<(NaiveDateTime, bool)> {
+    let s = s.trim().trim_end_matches('Z');
+    let parsed = match formats {
+        Some(fs) => fs.iter().find_map(|f| parse_with(s, f)),
+        None => DATETIME_FORMATS.iter().chain(DATE_FORMATS).find_map(|f| parse_with(s, f)),
+    }?;
+    (1900..=2100).contains(&parsed.0.year()).then_some(parsed)
+}
+
+fn parse_with(s: &str, f: &str) -> Option<(NaiveDateTime, bool)> {
+    if let Ok(dt) = NaiveDateTime::parse_from_str(s, f) {
+        return Some((dt, true));
+    }
+    NaiveDate::parse_from_str(s, f).ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|dt| (dt, false))
+}
+
+fn date_detail(v: &str, formats: Option<&[String]>) -> String {
+    let tried = match formats {
+        Some(fs) => fs.join(", "),
+        None => DATETIME_FORMATS.iter().chain(DATE_FORMATS).copied().collect::<Vec<_>>().join(", "),
+    };
+    format!("`{v}` is not a date in any of the formats {tried} (set [crimes.date_formats] in the mapping), or its year is outside 1900-2100")
+}
+
+/// yes/no values; empty means no.
+pub fn parse_flag(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "" | "false" | "f" | "n" | "no" | "0" => Some(false),
+        "true" | "t" | "y" | "yes" | "1" => Some(true),
+        _ => None,
+    }
+}
+
+/// Whole-number ages 0..=120 (`34`, `34.0`).
+pub fn parse_age(s: &str) -> Option<i16> {
+    let v: f64 = s.trim().parse().ok()?;
+    (v.fract() == 0.0 && (0.0..=120.0).contains(&v)).then_some(v as i16)
+}
+
+/// Hour of day when the time is known.
+pub fn hour_of(c: &CrimeRow) -> Option<u32> {
+    c.committed_from.filter(|_| c.committed_time_known).map(|d| d.hour())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_flags_ages() {
+        let (d, known) = parse_date("2025-03-04T22:15", None).expect("iso");
+        assert_eq!((d.to_string().as_str(), known), ("2025-03-04 22:15:00", true));
+        let (d, known) = parse_date("04/03/2025", None).expect("uk date");
+        assert_eq!((d.date(), known), (NaiveDate::from_ymd_opt(2025, 3, 4).expect("date"), false));
+        assert!(parse_date("2025-02-30", None).is_none());
+        assert!(parse_date("0025-02-01", None).is_none());
+        let custom = vec!["%d.%m.%Y %H%M".to_string()];
+        assert!(parse_date("04.03.2025 2215", Some(&custom)).is_some_and(|(_, k)| k));
+        assert_eq!(parse_flag("Y"), Some(true));
+        assert_eq!(parse_flag(""), Some(false));
+        assert_eq!(parse_flag("maybe"), None);
+        assert_eq!(parse_age("34.0"), Some(34));
+        assert_eq!(parse_age("-1"), None);
+        assert_eq!(parse_age("130"), None);
+        assert_eq!(parse_age("3.5"), None);
+    }
+}

@@ -1,0 +1,457 @@
+//! csa ingest: the only crate that reads raw inputs. It validates police.uk months and force
+//! extracts row by row, quarantines what it cannot accept (with file, line, field, value and
+//! reason), enriches accepted rows with British National Grid coordinates and wards, and
+//! writes the Parquet dataset with its manifest.
+//!
+//! Invariant: for every input file, rows read = rows accepted + rows quarantined; [`ingest`]
+//! refuses to write a dataset where that does not hold.
+
+pub mod coords;
+pub mod dataset;
+pub mod error;
+pub mod extract;
+pub mod lookup;
+pub mod manifest;
+pub mod mapping;
+pub mod police_uk;
+pub mod record;
+pub mod rows;
+pub mod source;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use csa_geo::{AreaIndex, Boundaries};
+use csa_model::{OffenceTable, Reason, RecordKind};
+use rayon::prelude::*;
+
+pub use error::{IngestError, Result};
+pub use lookup::{LookupColumns, LsoaLookup};
+pub use manifest::Manifest;
+pub use mapping::Mapping;
+use record::{CrimeRow, GeoMethod, PersonRow, Quarantined, Table};
+
+/// What to ingest and where to write it.
+#[derive(Debug, Clone)]
+pub struct IngestRequest {
+    /// police.uk street-level files or folders.
+    pub police_uk: Vec<PathBuf>,
+    /// Force extract folders.
+    pub extracts: Vec<PathBuf>,
+    /// Column mapping applied to every extract.
+    pub mapping: Option<PathBuf>,
+    /// Ward boundaries (GeoJSON) and the property names of code and name.
+    pub boundaries: PathBuf,
+    pub ward_code_prop: String,
+    pub ward_name_prop: String,
+    /// Optional LSOA boundaries, used to fill lsoa_code where a row has none.
+    pub lsoa_boundaries: Option<PathBuf>,
+    pub lsoa_code_prop: String,
+    pub lsoa_name_prop: String,
+    /// Optional LSOA -> ward lookup for rows without coordinates.
+    pub lsoa_lookup: Option<PathBuf>,
+    pub lookup_columns: LookupColumns,
+    /// The dataset folder, replaced atomically.
+    pub out: PathBuf,
+}
+
+impl IngestRequest {
+    pub fn new(boundaries: PathBuf, out: PathBuf) -> IngestRequest {
+        IngestRequest {
+            police_uk: Vec::new(),
+            extracts: Vec::new(),
+            mapping: None,
+            boundaries,
+            ward_code_prop: "WD25CD".into(),
+            ward_name_prop: "WD25NM".into(),
+            lsoa_boundaries: None,
+            lsoa_code_prop: "LSOA21CD".into(),
+            lsoa_name_prop: "LSOA21NM".into(),
+            lsoa_lookup: None,
+            lookup_columns: LookupColumns::default(),
+            out,
+        }
+    }
+}
+
+/// Progress reports for a caller that shows them; the library itself never prints.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// A new step with this many units of work.
+    Stage { name: &'a str, total: u64 },
+    /// Units of the current step done.
+    Advance(u64),
+}
+
+/// Everything a parser needs besides the bytes.
+pub struct ParseContext<'a> {
+    pub offences: &'a OffenceTable,
+    pub lookup: Option<&'a LsoaLookup>,
+}
+
+impl ParseContext<'_> {
+    /// For a row without coordinates: the ward from its LSOA code, or why there is none.
+    pub fn ward_from_lsoa(&self, row: &mut CrimeRow) -> std::result::Result<(), String> {
+        let Some(lsoa) = row.lsoa_code.as_deref() else {
+            return Err("no coordinates and no LSOA code".into());
+        };
+        let Some(lookup) = self.lookup else {
+            return Err(format!("no coordinates; LSOA {lsoa} cannot place it without an LSOA lookup (--lsoa-lookup)"));
+        };
+        match lookup.ward(lsoa) {
+            Some((code, name)) => {
+                row.ward = Some((code.clone(), name.clone()));
+                row.geo_method = GeoMethod::LsoaLookup;
+                Ok(())
+            }
+            None => Err(format!("no coordinates and LSOA {lsoa} is not in the lookup")),
+        }
+    }
+}
+
+/// What one input file produced.
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    pub rows_read: u64,
+    pub crimes: Vec<CrimeRow>,
+    pub victims: Vec<PersonRow>,
+    pub offenders: Vec<PersonRow>,
+    pub quarantined: Vec<Quarantined>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InputKind {
+    PoliceUk,
+    Extract(Table),
+}
+
+impl InputKind {
+    fn name(self) -> &'static str {
+        match self {
+            InputKind::PoliceUk => "police_uk",
+            InputKind::Extract(Table::Crimes) => "extract_crimes",
+            InputKind::Extract(Table::Victims) => "extract_victims",
+            InputKind::Extract(Table::Offenders) => "extract_offenders",
+        }
+    }
+}
+
+/// Reads, validates, enriches and writes. Nothing is written unless every input could be
+/// read; the previous dataset at `out` stays whole until the new one is complete.
+pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Result<Manifest> {
+    if req.police_uk.is_empty() && req.extracts.is_empty() {
+        return Err(IngestError::NothingToIngest);
+    }
+    let offences = OffenceTable::shipped();
+    let (wards, ward_ref) = load_boundaries(&req.boundaries, &req.ward_code_prop, &req.ward_name_prop)?;
+    let lsoas = match &req.lsoa_boundaries {
+        Some(p) => Some(load_boundaries(p, &req.lsoa_code_prop, &req.lsoa_name_prop)?),
+        None => None,
+    };
+    let lookup = match &req.lsoa_lookup {
+        Some(p) => Some(LsoaLookup::load(p, &req.lookup_columns)?),
+        None => None,
+    };
+    let (mapping, mapping_ref) = match &req.mapping {
+        Some(p) => {
+            let m = Mapping::load(p)?;
+            let bytes = std::fs::read(p).map_err(|source| IngestError::Read { path: p.clone(), source })?;
+            (m, Some(manifest::ReferenceFile::new(&source::describe(p, &bytes), "column mapping".into())))
+        }
+        None => (Mapping::default(), None),
+    };
+
+    let mut inputs: Vec<(PathBuf, InputKind)> = Vec::new();
+    for p in source::expand_police_uk(&req.police_uk)? {
+        inputs.push((p, InputKind::PoliceUk));
+    }
+    for dir in &req.extracts {
+        let files = extract::locate_files(dir, &mapping)?;
+        inputs.push((files.crimes, InputKind::Extract(Table::Crimes)));
+        if let Some(v) = files.victims {
+            inputs.push((v, InputKind::Extract(Table::Victims)));
+        }
+        if let Some(o) = files.offenders {
+            inputs.push((o, InputKind::Extract(Table::Offenders)));
+        }
+    }
+    let names: Vec<String> = inputs.iter().map(|(p, _)| p.display().to_string()).collect();
+
+    // 1. read and parse every file, in parallel, one file per task
+    progress(Progress::Stage { name: "reading inputs", total: inputs.len() as u64 });
+    let ctx = ParseContext { offences, lookup: lookup.as_ref() };
+    let parsed: Vec<Result<(source::InputMeta, FileOutcome)>> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(i, (path, kind))| {
+            let (data, meta) = source::read_input(path)?;
+            let outcome = match kind {
+                InputKind::PoliceUk => {
+                    let stem = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().trim_end_matches(".gz").trim_end_matches(".csv").to_string());
+                    police_uk::parse(&data, i as u32, &stem, &ctx).map_err(|detail| IngestError::BadHeader { path: path.clone(), detail })?
+                }
+                InputKind::Extract(table) => extract::parse_table(&data, path, *table, i as u32, &mapping, &ctx)?,
+            };
+            progress(Progress::Advance(1));
+            Ok((meta, outcome))
+        })
+        .collect();
+    let mut metas = Vec::with_capacity(parsed.len());
+    let mut outcomes = Vec::with_capacity(parsed.len());
+    for r in parsed {
+        let (m, o) = r?;
+        metas.push(m);
+        outcomes.push(o);
+    }
+
+    // 2. merge in input order; a crime_ref seen before is a duplicate
+    let mut crimes: Vec<CrimeRow> = Vec::new();
+    let mut quarantined: Vec<Quarantined> = Vec::new();
+    let mut victims_in: Vec<PersonRow> = Vec::new();
+    let mut offenders_in: Vec<PersonRow> = Vec::new();
+    let mut first_seen: HashMap<String, (u32, u64)> = HashMap::new();
+    let mut rows_read = vec![0u64; inputs.len()];
+    for (i, o) in outcomes.into_iter().enumerate() {
+        rows_read[i] = o.rows_read;
+        quarantined.extend(o.quarantined);
+        for c in o.crimes {
+            if let Some(&(f, line)) = first_seen.get(&c.crime_ref) {
+                let mut q = Quarantined::new(Table::Crimes, c.source_file, c.source_line, "crime_ref", &c.crime_ref, Reason::DuplicateCrimeRef,
+                    format!("crime_ref already accepted from {} line {line}", names[f as usize]), format!("{} {} {}", c.crime_ref, c.recorded_date, c.crime_type));
+                q.year_month = Some(c.year_month());
+                quarantined.push(q);
+            } else {
+                first_seen.insert(c.crime_ref.clone(), (c.source_file, c.source_line));
+                crimes.push(c);
+            }
+        }
+        victims_in.extend(o.victims);
+        offenders_in.extend(o.offenders);
+    }
+    drop(first_seen);
+
+    // 3. enrich: ward (and LSOA) by point in polygon, once per distinct point
+    progress(Progress::Stage { name: "assigning wards", total: crimes.len() as u64 });
+    let ward_index = AreaIndex::new(wards);
+    let lsoa_index = lsoas.map(|(b, r)| (AreaIndex::new(b), r));
+    enrich(&mut crimes, &ward_index, lsoa_index.as_ref().map(|(i, _)| i));
+    progress(Progress::Advance(crimes.len() as u64));
+
+    // 4. people must belong to an accepted crime, once per crime and role
+    let crime_month: HashMap<&str, (i32, u32)> = crimes.iter().map(|c| (c.crime_ref.as_str(), c.year_month())).collect();
+    let people = |rows: Vec<PersonRow>, table: Table, quarantined: &mut Vec<Quarantined>| -> Vec<(PersonRow, (i32, u32))> {
+        let mut seen: HashSet<(String, String)> = HashSet::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for p in rows {
+            let raw = || format!("{},{}", p.crime_ref, p.person_id);
+            match crime_month.get(p.crime_ref.as_str()) {
+                None => quarantined.push(Quarantined::new(table, p.source_file, p.source_line, "crime_ref", &p.crime_ref, Reason::UnknownCrime,
+                    format!("no accepted crime has crime_ref `{}` (it is missing or was quarantined)", p.crime_ref), raw())),
+                Some(&ym) => {
+                    if !seen.insert((p.crime_ref.clone(), p.person_id.clone())) {
+                        let mut q = Quarantined::new(table, p.source_file, p.source_line, "person_id", &p.person_id, Reason::DuplicatePerson,
+                            format!("person {} is already listed on crime {}", p.person_id, p.crime_ref), raw());
+                        q.year_month = Some(ym);
+                        quarantined.push(q);
+                    } else {
+                        out.push((p, ym));
+                    }
+                }
+            }
+        }
+        out
+    };
+    let mut victims = people(victims_in, Table::Victims, &mut quarantined);
+    let mut offenders = people(offenders_in, Table::Offenders, &mut quarantined);
+    drop(crime_month);
+
+    // 5. reconcile: every row read is accepted or quarantined
+    let mut accepted = vec![0u64; inputs.len()];
+    for c in &crimes {
+        accepted[c.source_file as usize] += 1;
+    }
+    for (p, _) in victims.iter().chain(offenders.iter()) {
+        accepted[p.source_file as usize] += 1;
+    }
+    let mut by_reason: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); inputs.len()];
+    for q in &quarantined {
+        *by_reason[q.source_file as usize].entry(q.reason.code().to_string()).or_default() += 1;
+    }
+    let mut reports = Vec::with_capacity(inputs.len());
+    for (i, meta) in metas.iter().enumerate() {
+        let q: u64 = by_reason[i].values().sum();
+        if rows_read[i] != accepted[i] + q {
+            return Err(IngestError::Internal(format!(
+                "{}: {} rows read but {} accepted + {} quarantined", meta.path, rows_read[i], accepted[i], q
+            )));
+        }
+        reports.push(manifest::InputReport {
+            path: meta.path.clone(),
+            kind: inputs[i].1.name().to_string(),
+            bytes: meta.bytes,
+            sha256: meta.sha256.clone(),
+            rows_read: rows_read[i],
+            accepted: accepted[i],
+            quarantined: q,
+            quarantined_by_reason: by_reason[i].clone(),
+        });
+    }
+
+    // 6. write into a temporary folder beside `out`, then swap it in
+    progress(Progress::Stage { name: "writing Parquet", total: 4 });
+    crimes.sort_by_key(|c| c.year_month());
+    victims.sort_by_key(|(_, ym)| *ym);
+    offenders.sort_by_key(|(_, ym)| *ym);
+    quarantined.sort_by_key(|q| (q.year_month.is_none(), q.year_month, q.source_file, q.line));
+    let tmp = dataset::sibling(&req.out, "tmp");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|source| IngestError::Write { path: tmp.clone(), source })?;
+    }
+    let result = write_all(&tmp, &crimes, &victims, &offenders, &quarantined, &names, offences, progress);
+    let partitions = match result {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+
+    let mut counts = manifest::Counts {
+        crimes: crimes.iter().filter(|c| c.kind == RecordKind::Crime).count() as u64,
+        asb: crimes.iter().filter(|c| c.kind == RecordKind::Asb).count() as u64,
+        victims: victims.len() as u64,
+        offenders: offenders.len() as u64,
+        quarantined: quarantined.len() as u64,
+        in_area: crimes.iter().filter(|c| c.in_area).count() as u64,
+        outside_area: crimes.iter().filter(|c| !c.in_area).count() as u64,
+        ward_by_lsoa_lookup: crimes.iter().filter(|c| c.geo_method == GeoMethod::LsoaLookup).count() as u64,
+        first_month: crimes.first().map(|c| c.recorded_date.format("%Y-%m").to_string()),
+        last_month: crimes.last().map(|c| c.recorded_date.format("%Y-%m").to_string()),
+        ..Default::default()
+    };
+    for c in &crimes {
+        *counts.crimes_by_type.entry(c.crime_type.name().to_string()).or_default() += 1;
+    }
+    let total_read: u64 = rows_read.iter().sum();
+    let total_acc: u64 = accepted.iter().sum();
+    let manifest = Manifest {
+        schema_version: csa_model::SCHEMA_VERSION,
+        tool: format!("csa {}", env!("CARGO_PKG_VERSION")),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        inputs: reports,
+        boundaries: ward_ref,
+        lsoa_boundaries: lsoa_index.map(|(_, r)| r),
+        lsoa_lookup: lookup.as_ref().and_then(|l| l.meta.as_ref().map(|m| manifest::ReferenceFile::new(m, format!("{} LSOAs", l.len())))),
+        mapping: mapping_ref,
+        offence_reference: format!("data/reference/offence_codes.csv ({} codes, compiled in)", offences.len()),
+        counts,
+        reconciliation: manifest::Reconciliation {
+            rows_read: total_read,
+            accepted: total_acc,
+            quarantined: quarantined.len() as u64,
+            balanced: total_read == total_acc + quarantined.len() as u64,
+        },
+        partitions,
+    };
+    let json = serde_json::to_string_pretty(&manifest).map_err(|e| IngestError::Internal(e.to_string()))?;
+    let mpath = tmp.join(manifest::MANIFEST_FILE);
+    std::fs::write(&mpath, json).map_err(|source| IngestError::Write { path: mpath, source })?;
+    dataset::replace_dir(&tmp, &req.out)?;
+    Ok(manifest)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_all(
+    tmp: &Path,
+    crimes: &[CrimeRow],
+    victims: &[(PersonRow, (i32, u32))],
+    offenders: &[(PersonRow, (i32, u32))],
+    quarantined: &[Quarantined],
+    names: &[String],
+    offences: &OffenceTable,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Vec<dataset::Partition>> {
+    std::fs::create_dir_all(tmp).map_err(|source| IngestError::Write { path: tmp.to_path_buf(), source })?;
+    if crimes.is_empty() {
+        let mut df = dataset::crimes_frame(&[], names, offences)?;
+        dataset::write_parquet(&tmp.join("crimes").join("empty.parquet"), &mut df)?;
+    }
+    let mut parts = dataset::write_partitioned(tmp, "crimes", crimes, |c| Some(c.year_month()), |rows| {
+        dataset::crimes_frame(&rows.iter().collect::<Vec<_>>(), names, offences)
+    })?;
+    progress(Progress::Advance(1));
+    for (table, rows, is_off) in [("victims", victims, false), ("offenders", offenders, true)] {
+        // an empty table still gets a folder with a schema-only file, so readers find it
+        if rows.is_empty() {
+            let mut df = dataset::people_frame(&[], names, is_off)?;
+            dataset::write_parquet(&tmp.join(table).join("empty.parquet"), &mut df)?;
+        }
+        parts.extend(dataset::write_partitioned(tmp, table, rows, |p| Some(p.1), |rows| {
+            dataset::people_frame(&rows.iter().map(|(p, _)| p).collect::<Vec<_>>(), names, is_off)
+        })?);
+        progress(Progress::Advance(1));
+    }
+    if quarantined.is_empty() {
+        let mut df = dataset::quarantine_frame(&[], names)?;
+        dataset::write_parquet(&tmp.join("quarantine").join("empty.parquet"), &mut df)?;
+    }
+    parts.extend(dataset::write_partitioned(tmp, "quarantine", quarantined, |q| q.year_month, |rows| {
+        dataset::quarantine_frame(&rows.iter().collect::<Vec<_>>(), names)
+    })?);
+    progress(Progress::Advance(1));
+    Ok(parts)
+}
+
+fn load_boundaries(path: &Path, code: &str, name: &str) -> Result<(Boundaries, manifest::ReferenceFile)> {
+    let (bytes, meta) = source::read_input(path)?;
+    let text = String::from_utf8(bytes).map_err(|e| IngestError::BadLookup { path: path.to_path_buf(), detail: format!("not UTF-8: {e}") })?;
+    let b = Boundaries::from_geojson(&text, code, name).map_err(|source| IngestError::Boundaries { path: path.to_path_buf(), source })?;
+    let desc = format!("{} areas, code property {code}, name property {name}", b.len());
+    Ok((b, manifest::ReferenceFile::new(&meta, desc)))
+}
+
+/// Assigns ward (and missing LSOA) to every crime with coordinates; marks `in_area`.
+pub fn enrich(crimes: &mut [CrimeRow], wards: &AreaIndex, lsoas: Option<&AreaIndex>) {
+    // police.uk points are snapped to shared map points: look each distinct point up once
+    let mut distinct: Vec<(u64, u64)> = crimes
+        .iter()
+        .filter_map(|c| Some((c.lon?.to_bits(), c.lat?.to_bits())))
+        .collect();
+    distinct.par_sort_unstable();
+    distinct.dedup();
+    let located: Vec<(Option<usize>, Option<usize>)> = distinct
+        .par_iter()
+        .map(|&(x, y)| {
+            let (lon, lat) = (f64::from_bits(x), f64::from_bits(y));
+            (wards.locate(lon, lat), lsoas.and_then(|l| l.locate(lon, lat)))
+        })
+        .collect();
+    let ward_codes: HashSet<&str> = wards.areas().iter().map(|a| a.code.as_str()).collect();
+    crimes.par_iter_mut().for_each(|c| {
+        match (c.lon, c.lat) {
+            (Some(lon), Some(lat)) => {
+                let key = (lon.to_bits(), lat.to_bits());
+                let Ok(i) = distinct.binary_search(&key) else { return };
+                let (w, l) = located[i];
+                if let Some(w) = w {
+                    let a = &wards.areas()[w];
+                    c.ward = Some((a.code.clone(), a.name.clone()));
+                    c.geo_method = GeoMethod::PointInPolygon;
+                    c.in_area = true;
+                } else {
+                    c.ward = None;
+                    c.geo_method = GeoMethod::None;
+                    c.in_area = false;
+                }
+                if let (Some(l), Some(idx), None) = (l, lsoas, c.lsoa_code.as_ref()) {
+                    let a = &idx.areas()[l];
+                    c.lsoa_code = Some(a.code.clone());
+                    c.lsoa_name = Some(a.name.clone());
+                }
+            }
+            _ => {
+                c.in_area = c.ward.as_ref().is_some_and(|(code, _)| ward_codes.contains(code.as_str()));
+            }
+        }
+    });
+}

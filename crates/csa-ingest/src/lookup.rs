@@ -1,0 +1,83 @@
+//! LSOA -> ward lookup (CSV, plain or gzip), used for rows that have an LSOA code but no
+//! coordinates. The shipped lookup is ONS LSOA 2021 -> ward (May 2025 boundaries).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::error::{IngestError, Result};
+use crate::source::InputMeta;
+
+/// Column names to read from a lookup file (matched ignoring case).
+#[derive(Debug, Clone)]
+pub struct LookupColumns {
+    pub lsoa: String,
+    pub ward_code: String,
+    pub ward_name: String,
+}
+
+impl Default for LookupColumns {
+    fn default() -> Self {
+        LookupColumns { lsoa: "LSOA21CD".into(), ward_code: "WD25CD".into(), ward_name: "WD25NM".into() }
+    }
+}
+
+/// LSOA code -> (ward code, ward name).
+#[derive(Debug, Default)]
+pub struct LsoaLookup {
+    map: HashMap<String, (String, String)>,
+    pub meta: Option<InputMeta>,
+}
+
+impl LsoaLookup {
+    pub fn load(path: &Path, cols: &LookupColumns) -> Result<LsoaLookup> {
+        let (data, meta) = crate::source::read_input(path)?;
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(&data[..]);
+        let bad = |detail: String| IngestError::BadLookup { path: path.to_path_buf(), detail };
+        let header: Vec<String> = rdr
+            .headers()
+            .map_err(|e| bad(e.to_string()))?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        let find = |name: &str| {
+            header.iter().position(|h| h.eq_ignore_ascii_case(name)).ok_or_else(|| IngestError::MissingColumn {
+                path: path.to_path_buf(),
+                column: name.to_string(),
+                hint: format!(" (columns present: {}; choose others with --lookup-lsoa-col / --lookup-ward-col / --lookup-ward-name-col)", header.join(", ")),
+            })
+        };
+        let (li, wi, ni) = (find(&cols.lsoa)?, find(&cols.ward_code)?, find(&cols.ward_name)?);
+        let mut map = HashMap::new();
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| bad(e.to_string()))?;
+            let line = rec.position().map_or(0, |p| p.line());
+            let (Some(l), Some(w), Some(n)) = (rec.get(li), rec.get(wi), rec.get(ni)) else {
+                return Err(bad(format!("line {line} has too few fields")));
+            };
+            if l.trim().is_empty() {
+                continue;
+            }
+            map.insert(l.trim().to_string(), (w.trim().to_string(), n.trim().to_string()));
+        }
+        if map.is_empty() {
+            return Err(bad("no rows".into()));
+        }
+        Ok(LsoaLookup { map, meta: Some(meta) })
+    }
+
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, (String, String))>) -> LsoaLookup {
+        LsoaLookup { map: pairs.into_iter().collect(), meta: None }
+    }
+
+    pub fn ward(&self, lsoa: &str) -> Option<&(String, String)> {
+        self.map.get(lsoa.trim())
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}

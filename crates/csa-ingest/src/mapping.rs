@@ -1,0 +1,175 @@
+//! The TOML column mapping for force extracts whose columns differ from the canonical ones:
+//! renames, date formats and code lists. `data/demo/mapping-example.toml` documents every key.
+//!
+//! ```toml
+//! force = "Example Constabulary"
+//! [files]
+//! crimes = "CRIMES_2025.csv"
+//! [crimes.columns]            # canonical name = column in your file
+//! crime_ref = "CRIME_NO"
+//! [crimes.date_formats]       # chrono strftime patterns, tried in order
+//! recorded_date = ["%d/%m/%Y"]
+//! [crimes.codes.location_type]  # your value = canonical value
+//! "RES" = "dwelling"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use csa_model::Col;
+
+use crate::error::{IngestError, Result};
+use crate::record::Table;
+
+/// Mapping for one table.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableMapping {
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    #[serde(default)]
+    pub date_formats: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub codes: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// File names inside the extract folder.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Files {
+    pub crimes: Option<String>,
+    pub victims: Option<String>,
+    pub offenders: Option<String>,
+}
+
+/// A whole mapping file.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// Force name written to every crime that has no `force` column.
+    pub force: Option<String>,
+    #[serde(default)]
+    pub files: Files,
+    #[serde(default)]
+    pub crimes: TableMapping,
+    #[serde(default)]
+    pub victims: TableMapping,
+    #[serde(default)]
+    pub offenders: TableMapping,
+}
+
+/// Canonical input columns of each extract table.
+pub fn input_columns(table: Table) -> &'static [Col] {
+    match table {
+        Table::Crimes => &[
+            Col::CrimeRef, Col::RecordedDate, Col::CommittedFrom, Col::CommittedTo, Col::OffenceCode,
+            Col::CrimeType, Col::Longitude, Col::Latitude, Col::Easting, Col::Northing,
+            Col::LocationType, Col::LocationDesc, Col::LsoaCode, Col::LsoaName, Col::DomesticAbuse,
+            Col::HateRace, Col::HateReligion, Col::HateSexualOrientation, Col::HateDisability,
+            Col::HateTransgender, Col::AlcoholRelated, Col::Outcome, Col::Force,
+        ],
+        Table::Victims => &[Col::CrimeRef, Col::PersonId, Col::Age, Col::Sex, Col::Ethnicity],
+        Table::Offenders => &[Col::CrimeRef, Col::PersonId, Col::Age, Col::Sex, Col::Ethnicity, Col::RelationshipToVictim],
+    }
+}
+
+/// Date columns, which may carry `date_formats`.
+pub const DATE_COLUMNS: [Col; 3] = [Col::RecordedDate, Col::CommittedFrom, Col::CommittedTo];
+
+impl Mapping {
+    /// Reads and checks a mapping file; every mistake names the file and the key.
+    pub fn load(path: &Path) -> Result<Mapping> {
+        let text = std::fs::read_to_string(path).map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?;
+        Mapping::parse(&text).map_err(|detail| IngestError::BadMapping { path: path.to_path_buf(), detail })
+    }
+
+    /// Parses and checks mapping text.
+    pub fn parse(text: &str) -> std::result::Result<Mapping, String> {
+        let m: Mapping = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        for table in [Table::Crimes, Table::Victims, Table::Offenders] {
+            let tm = m.table(table);
+            let allowed = input_columns(table);
+            let known = |k: &str| Col::from_name(k).is_some_and(|c| allowed.contains(&c));
+            let list = || allowed.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ");
+            for k in tm.columns.keys() {
+                if !known(k) {
+                    return Err(format!("[{}.columns]: `{k}` is not a canonical {} column (valid: {})", table.name(), table.name(), list()));
+                }
+            }
+            for (k, formats) in &tm.date_formats {
+                if !Col::from_name(k).is_some_and(|c| DATE_COLUMNS.contains(&c)) || table != Table::Crimes {
+                    return Err(format!("[{}.date_formats]: `{k}` is not a date column (valid: recorded_date, committed_from, committed_to in [crimes.date_formats])", table.name()));
+                }
+                if formats.is_empty() {
+                    return Err(format!("[{}.date_formats]: `{k}` lists no formats", table.name()));
+                }
+                for f in formats {
+                    check_format(f).map_err(|e| format!("[{}.date_formats]: `{k}` format `{f}`: {e}", table.name()))?;
+                }
+            }
+            for k in tm.codes.keys() {
+                if !known(k) {
+                    return Err(format!("[{}.codes]: `{k}` is not a canonical {} column (valid: {})", table.name(), table.name(), list()));
+                }
+            }
+        }
+        Ok(m)
+    }
+
+    pub fn table(&self, table: Table) -> &TableMapping {
+        match table {
+            Table::Crimes => &self.crimes,
+            Table::Victims => &self.victims,
+            Table::Offenders => &self.offenders,
+        }
+    }
+}
+
+fn check_format(f: &str) -> std::result::Result<(), String> {
+    use chrono::format::{Item, StrftimeItems};
+    if StrftimeItems::new(f).any(|i| matches!(i, Item::Error)) {
+        return Err("not a valid strftime pattern".into());
+    }
+    if !f.contains("%Y") && !f.contains("%y") && !f.contains("%F") && !f.contains("%D") {
+        return Err("has no year (%Y)".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_a_full_mapping() {
+        let m = Mapping::parse(r#"
+force = "Test"
+[files]
+crimes = "c.csv"
+[crimes.columns]
+crime_ref = "CRIME_NO"
+[crimes.date_formats]
+recorded_date = ["%d/%m/%Y"]
+[crimes.codes.location_type]
+RES = "dwelling"
+[victims.columns]
+person_id = "VICTIM_ID"
+"#).expect("valid");
+        assert_eq!(m.crimes.columns["crime_ref"], "CRIME_NO");
+        assert_eq!(m.files.crimes.as_deref(), Some("c.csv"));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let e = Mapping::parse("[crimes.columns]\ncrime_rf = \"X\"\n").unwrap_err();
+        assert!(e.contains("`crime_rf` is not a canonical crimes column"), "{e}");
+        let e = Mapping::parse("[crimes.date_formats]\nrecorded_date = [\"%d/%m\"]\n").unwrap_err();
+        assert!(e.contains("has no year"), "{e}");
+        let e = Mapping::parse("[crimez]\n").unwrap_err();
+        assert!(e.contains("crimez"), "{e}");
+        let e = Mapping::parse("[victims.columns]\nrelationship_to_victim = \"R\"\n").unwrap_err();
+        assert!(e.contains("relationship_to_victim"), "{e}");
+        let e = Mapping::parse("[crimes.columns\n").unwrap_err();
+        assert!(e.contains("line 1"), "{e}");
+    }
+}

@@ -1,0 +1,156 @@
+//! Reader for data.police.uk street-level CSVs (`YYYY-MM-<force>-street.csv[.gz]`).
+//!
+//! The header must be exactly the 12 published columns. ASB rows (empty Crime ID) are kept
+//! with a generated reference `ASB:<file stem>:<line>`. Dates are month-precise (the 1st of
+//! the month, `date_precision = month`). A row without coordinates is kept when its LSOA code
+//! gives a ward through the lookup; otherwise it is quarantined.
+
+use chrono::NaiveDate;
+use csa_model::{CrimeType, Reason, RecordKind};
+
+use crate::coords;
+use crate::record::{CrimeRow, DatePrecision, GeoMethod, Quarantined, Table};
+use crate::rows::{join_fields, split_csv};
+use crate::{FileOutcome, ParseContext};
+
+/// The published header, in order.
+pub const HEADER: [&str; 12] = [
+    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+];
+
+const OLD_HEADER: [&str; 8] = ["Month", "Reported by", "Falls within", "Easting", "Northing", "Location", "Crime type", "Context"];
+
+/// Checks the header, describing the first difference.
+pub fn check_header(found: &[String]) -> Result<(), String> {
+    if found.len() == HEADER.len() && found.iter().zip(HEADER).all(|(f, e)| f == e) {
+        return Ok(());
+    }
+    if found.len() == OLD_HEADER.len() && found.iter().zip(OLD_HEADER).all(|(f, e)| f == e) {
+        return Err("this is the 2010-2013 police.uk format (Easting, Northing, 6 old crime types), which csa does not read".into());
+    }
+    for (i, e) in HEADER.iter().enumerate() {
+        match found.get(i) {
+            Some(f) if f == e => continue,
+            Some(f) => return Err(format!("column {} is `{f}`, expected `{e}` (expected header: {})", i + 1, HEADER.join(","))),
+            None => return Err(format!("missing column `{e}` (header has {} columns, expected {})", found.len(), HEADER.len())),
+        }
+    }
+    Err(format!("unexpected extra column `{}` (header has {} columns, expected {})", found[HEADER.len()], found.len(), HEADER.len()))
+}
+
+/// Parses one police.uk file already read into memory.
+pub fn parse(data: &[u8], file: u32, stem: &str, ctx: &ParseContext) -> Result<FileOutcome, String> {
+    let Some(csv) = split_csv(data, Table::Crimes, file) else {
+        return Err("file has no header line".into());
+    };
+    check_header(&csv.header)?;
+    let mut out = FileOutcome::default();
+    for row in csv.rows {
+        out.rows_read += 1;
+        match row {
+            Err(q) => out.quarantined.push(q),
+            Ok(row) => match parse_row(&row.fields, row.line, file, stem, ctx) {
+                Ok(c) => out.crimes.push(c),
+                Err(q) => out.quarantined.push(q),
+            },
+        }
+    }
+    Ok(out)
+}
+
+fn parse_row(f: &[String], line: u64, file: u32, stem: &str, ctx: &ParseContext) -> Result<CrimeRow, Quarantined> {
+    let quarantine = |field: &str, value: &str, reason: Reason, detail: String, ym: Option<(i32, u32)>| {
+        let mut q = Quarantined::new(Table::Crimes, file, line, field, value, reason, detail, join_fields(f));
+        q.year_month = ym;
+        q
+    };
+    let month = f[1].trim();
+    let recorded_date = parse_month(month).ok_or_else(|| {
+        quarantine("Month", month, Reason::UnparseableMonth, format!("Month `{month}` is not YYYY-MM"), None)
+    })?;
+    let ym = Some((chrono::Datelike::year(&recorded_date), chrono::Datelike::month(&recorded_date)));
+    let type_text = f[9].trim();
+    let crime_type = CrimeType::parse(type_text).ok_or_else(|| {
+        quarantine("Crime type", type_text, Reason::UnknownCrimeType, format!("`{type_text}` is not one of the 14 police.uk crime types"), ym)
+    })?;
+    let kind = if crime_type == CrimeType::AntiSocialBehaviour { RecordKind::Asb } else { RecordKind::Crime };
+    let position = coords::from_lonlat(&f[4], &f[5], "Longitude", "Latitude")
+        .map_err(|(reason, field, value, detail)| quarantine(field, &value, reason, detail, ym))?;
+    let lsoa_code = non_empty(&f[7]);
+    let mut row = CrimeRow {
+        crime_ref: match non_empty(&f[0]) {
+            Some(id) => id,
+            None => format!("{}:{stem}:{line}", if kind == RecordKind::Asb { "ASB" } else { "PUK" }),
+        },
+        kind,
+        force: non_empty(&f[3]).or_else(|| non_empty(&f[2])),
+        recorded_date,
+        date_precision: DatePrecision::Month,
+        committed_from: None,
+        committed_time_known: false,
+        committed_to: None,
+        offence_code: None,
+        crime_type,
+        lon: position.map(|p| p.lon),
+        lat: position.map(|p| p.lat),
+        easting: position.map(|p| p.easting),
+        northing: position.map(|p| p.northing),
+        location_type: None,
+        location_desc: non_empty(&f[6]),
+        lsoa_code: lsoa_code.clone(),
+        lsoa_name: non_empty(&f[8]),
+        ward: None,
+        geo_method: GeoMethod::None,
+        in_area: false,
+        domestic_abuse: None,
+        hate: None,
+        alcohol_related: None,
+        outcome: non_empty(&f[10]),
+        source_file: file,
+        source_line: line,
+    };
+    if position.is_none() {
+        ctx.ward_from_lsoa(&mut row).map_err(|detail| quarantine("Longitude", "", Reason::MissingCoordinates, detail, ym))?;
+    }
+    Ok(row)
+}
+
+/// `YYYY-MM` -> the first day of that month.
+pub fn parse_month(s: &str) -> Option<NaiveDate> {
+    let (y, m) = s.split_once('-')?;
+    if y.len() != 4 || m.len() != 2 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)
+}
+
+pub(crate) fn non_empty(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_errors_say_what_differs() {
+        let mut h: Vec<String> = HEADER.iter().map(|s| s.to_string()).collect();
+        assert!(check_header(&h).is_ok());
+        h[4] = "Lon".into();
+        assert!(check_header(&h).unwrap_err().contains("column 5 is `Lon`, expected `Longitude`"));
+        h.truncate(3);
+        assert!(check_header(&h).unwrap_err().contains("missing column `Falls within`"));
+        let old: Vec<String> = OLD_HEADER.iter().map(|s| s.to_string()).collect();
+        assert!(check_header(&old).unwrap_err().contains("2010-2013"));
+    }
+
+    #[test]
+    fn months() {
+        assert_eq!(parse_month("2025-02"), NaiveDate::from_ymd_opt(2025, 2, 1));
+        assert_eq!(parse_month("2025-13"), None);
+        assert_eq!(parse_month("Feb 2025"), None);
+        assert_eq!(parse_month("2025-2"), None);
+    }
+}

@@ -1,0 +1,199 @@
+//! Column names of the canonical dataset, spelled once.
+//!
+//! polars addresses columns by string, so a typo would only fail at run time. Every physical
+//! column name lives in [`Col`]; other crates call [`Col::name`] and never write the literal.
+//! The per-table lists ([`CRIMES`], [`VICTIMS`], [`OFFENDERS`], [`QUARANTINE`]) fix the column
+//! order of the Parquet files and are what `data/README.md` documents.
+
+/// One physical column of the dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Col {
+    // crimes
+    CrimeRef,
+    RecordKind,
+    Force,
+    RecordedDate,
+    DatePrecision,
+    CommittedFrom,
+    CommittedTo,
+    DayOfWeek,
+    Hour,
+    OffenceCode,
+    OffenceDescription,
+    CrimeType,
+    OffenceSubgroup,
+    OffenceGroup,
+    Longitude,
+    Latitude,
+    Easting,
+    Northing,
+    LocationType,
+    LocationDesc,
+    LsoaCode,
+    LsoaName,
+    WardCode,
+    WardName,
+    GeoMethod,
+    InArea,
+    DomesticAbuse,
+    HateCrime,
+    HateRace,
+    HateReligion,
+    HateSexualOrientation,
+    HateDisability,
+    HateTransgender,
+    AlcoholRelated,
+    Outcome,
+    SourceFile,
+    SourceLine,
+    // people
+    PersonId,
+    Age,
+    Sex,
+    Ethnicity,
+    RelationshipToVictim,
+    // quarantine
+    Table,
+    Field,
+    Value,
+    Reason,
+    Detail,
+    Raw,
+    // hive partition keys (in the folder names, not inside the files)
+    Year,
+    Month,
+}
+
+impl Col {
+    /// The column's physical name.
+    pub const fn name(self) -> &'static str {
+        use Col::*;
+        match self {
+            CrimeRef => "crime_ref",
+            RecordKind => "record_kind",
+            Force => "force",
+            RecordedDate => "recorded_date",
+            DatePrecision => "date_precision",
+            CommittedFrom => "committed_from",
+            CommittedTo => "committed_to",
+            DayOfWeek => "day_of_week",
+            Hour => "hour",
+            OffenceCode => "offence_code",
+            OffenceDescription => "offence_description",
+            CrimeType => "crime_type",
+            OffenceSubgroup => "offence_subgroup",
+            OffenceGroup => "offence_group",
+            Longitude => "longitude",
+            Latitude => "latitude",
+            Easting => "easting",
+            Northing => "northing",
+            LocationType => "location_type",
+            LocationDesc => "location_desc",
+            LsoaCode => "lsoa_code",
+            LsoaName => "lsoa_name",
+            WardCode => "ward_code",
+            WardName => "ward_name",
+            GeoMethod => "geo_method",
+            InArea => "in_area",
+            DomesticAbuse => "domestic_abuse",
+            HateCrime => "hate_crime",
+            HateRace => "hate_race",
+            HateReligion => "hate_religion",
+            HateSexualOrientation => "hate_sexual_orientation",
+            HateDisability => "hate_disability",
+            HateTransgender => "hate_transgender",
+            AlcoholRelated => "alcohol_related",
+            Outcome => "outcome",
+            SourceFile => "source_file",
+            SourceLine => "source_line",
+            PersonId => "person_id",
+            Age => "age",
+            Sex => "sex",
+            Ethnicity => "ethnicity",
+            RelationshipToVictim => "relationship_to_victim",
+            Table => "table",
+            Field => "field",
+            Value => "value",
+            Reason => "reason",
+            Detail => "detail",
+            Raw => "raw",
+            Year => "year",
+            Month => "month",
+        }
+    }
+
+    /// Looks a column up by its physical name.
+    pub fn from_name(name: &str) -> Option<Col> {
+        ALL.iter().copied().find(|c| c.name() == name)
+    }
+}
+
+impl std::fmt::Display for Col {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+const ALL: &[Col] = &[
+    Col::CrimeRef, Col::RecordKind, Col::Force, Col::RecordedDate, Col::DatePrecision,
+    Col::CommittedFrom, Col::CommittedTo, Col::DayOfWeek, Col::Hour, Col::OffenceCode,
+    Col::OffenceDescription, Col::CrimeType, Col::OffenceSubgroup, Col::OffenceGroup,
+    Col::Longitude, Col::Latitude, Col::Easting, Col::Northing, Col::LocationType,
+    Col::LocationDesc, Col::LsoaCode, Col::LsoaName, Col::WardCode, Col::WardName,
+    Col::GeoMethod, Col::InArea, Col::DomesticAbuse, Col::HateCrime, Col::HateRace,
+    Col::HateReligion, Col::HateSexualOrientation, Col::HateDisability, Col::HateTransgender,
+    Col::AlcoholRelated, Col::Outcome, Col::SourceFile, Col::SourceLine, Col::PersonId, Col::Age,
+    Col::Sex, Col::Ethnicity, Col::RelationshipToVictim, Col::Table, Col::Field, Col::Value,
+    Col::Reason, Col::Detail, Col::Raw, Col::Year, Col::Month,
+];
+
+/// Columns of `crimes/` in file order.
+pub const CRIMES: &[Col] = &[
+    Col::CrimeRef, Col::RecordKind, Col::Force, Col::RecordedDate, Col::DatePrecision,
+    Col::CommittedFrom, Col::CommittedTo, Col::DayOfWeek, Col::Hour, Col::OffenceCode,
+    Col::OffenceDescription, Col::CrimeType, Col::OffenceSubgroup, Col::OffenceGroup,
+    Col::Longitude, Col::Latitude, Col::Easting, Col::Northing, Col::LocationType,
+    Col::LocationDesc, Col::LsoaCode, Col::LsoaName, Col::WardCode, Col::WardName,
+    Col::GeoMethod, Col::InArea, Col::DomesticAbuse, Col::HateCrime, Col::HateRace,
+    Col::HateReligion, Col::HateSexualOrientation, Col::HateDisability, Col::HateTransgender,
+    Col::AlcoholRelated, Col::Outcome, Col::SourceFile, Col::SourceLine,
+];
+
+/// Columns of `victims/` in file order.
+pub const VICTIMS: &[Col] = &[
+    Col::CrimeRef, Col::PersonId, Col::Age, Col::Sex, Col::Ethnicity, Col::SourceFile,
+    Col::SourceLine,
+];
+
+/// Columns of `offenders/` in file order.
+pub const OFFENDERS: &[Col] = &[
+    Col::CrimeRef, Col::PersonId, Col::Age, Col::Sex, Col::Ethnicity,
+    Col::RelationshipToVictim, Col::SourceFile, Col::SourceLine,
+];
+
+/// Columns of `quarantine/` in file order.
+pub const QUARANTINE: &[Col] = &[
+    Col::Table, Col::SourceFile, Col::SourceLine, Col::Field, Col::Value, Col::Reason,
+    Col::Detail, Col::Raw,
+];
+
+/// The hate-crime strand columns, in the order of [`crate::HateStrand::ALL`].
+pub const HATE_STRANDS: [Col; 5] = [
+    Col::HateRace, Col::HateReligion, Col::HateSexualOrientation, Col::HateDisability,
+    Col::HateTransgender,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ALL {
+            assert!(seen.insert(c.name()), "duplicate column name {}", c.name());
+            assert_eq!(Col::from_name(c.name()), Some(*c));
+        }
+        assert_eq!(Col::from_name("no_such_column"), None);
+    }
+}

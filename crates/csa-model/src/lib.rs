@@ -1,0 +1,15 @@
+//! The csa data model: every column name, the crime taxonomy, the offence reference table and
+//! the quarantine reasons. No I/O happens here; other crates build on these definitions.
+
+pub mod columns;
+pub mod offences;
+pub mod quarantine;
+pub mod taxonomy;
+
+pub use columns::{Col, CRIMES, OFFENDERS, QUARANTINE, VICTIMS};
+pub use offences::{OffenceInfo, OffenceTable};
+pub use quarantine::Reason;
+pub use taxonomy::{CrimeType, Ethnicity, HateStrand, LocationType, RecordKind, Sex};
+
+/// Version of the on-disk dataset layout; bump when a column is added, removed or retyped.
+pub const SCHEMA_VERSION: u32 = 1;

@@ -1,0 +1,117 @@
+//! Command-line flags (clap derive). Each subcommand's `run` turns these into a library call.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "Exit codes: 0 ok, 1 internal error, 2 bad input or usage.";
+
+/// csa: crime strategic assessments for Community Safety Partnerships.
+///
+/// Ingests police.uk months and force extracts into a validated, ward-enriched Parquet
+/// dataset; generates synthetic extracts for testing and demos.
+#[derive(Debug, Parser)]
+#[command(name = "csa", version, after_help = EXIT_CODES)]
+pub struct Opts {
+    /// Hide progress bars (they are also hidden when stderr is not a terminal).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate, enrich and store crime data as a Parquet dataset.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa ingest --police-uk data/police-uk/warwickshire-2025 \\\n",
+        "      --boundaries data/boundaries/coventry-warwickshire-wards-2025.geojson \\\n",
+        "      --lsoa-lookup data/lookups/lsoa21-wd25.csv.gz --out out/dataset\n",
+        "  csa ingest --extract data/demo/coventry-extract \\\n",
+        "      --boundaries data/boundaries/coventry-wards-2025.geojson --out out/coventry\n\n",
+        "Every input row is accepted or quarantined (dataset/quarantine/, with file, line, field,\n",
+        "value and reason); the counts per file are printed and stored in manifest.json.\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
+    Ingest(IngestArgs),
+    /// Generate a synthetic Coventry force extract or police.uk months.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa synth --crimes 20000 --seed 2025 --out data/demo/coventry-extract --gzip\n",
+        "  csa synth --crimes 1000000 --seed 1 --format police-uk --out /tmp/puk\n\n",
+        "Same seed, same bytes. ground_truth.json lists the planted hotspots and patterns.\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
+    Synth(SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// police.uk street-level CSV files or folders (searched for *-street.csv[.gz]).
+    #[arg(long = "police-uk", value_name = "PATH", num_args = 1..)]
+    pub police_uk: Vec<PathBuf>,
+    /// Force extract folders holding crimes, victims and offenders (.csv, .csv.gz or .parquet).
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub extract: Vec<PathBuf>,
+    /// TOML column mapping for extracts whose columns differ (see data/demo/mapping-example.toml).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Ward boundaries as GeoJSON.
+    #[arg(long, value_name = "FILE")]
+    pub boundaries: PathBuf,
+    /// Feature property holding the ward code.
+    #[arg(long, default_value = "WD25CD", value_name = "P")]
+    pub ward_code_prop: String,
+    /// Feature property holding the ward name.
+    #[arg(long, default_value = "WD25NM", value_name = "P")]
+    pub ward_name_prop: String,
+    /// LSOA boundaries as GeoJSON, to fill lsoa_code for rows that lack one.
+    #[arg(long, value_name = "FILE")]
+    pub lsoa_boundaries: Option<PathBuf>,
+    #[arg(long, default_value = "LSOA21CD", value_name = "P")]
+    pub lsoa_code_prop: String,
+    #[arg(long, default_value = "LSOA21NM", value_name = "P")]
+    pub lsoa_name_prop: String,
+    /// LSOA -> ward lookup CSV, to place rows that have an LSOA code but no coordinates.
+    #[arg(long, value_name = "FILE")]
+    pub lsoa_lookup: Option<PathBuf>,
+    #[arg(long, default_value = "LSOA21CD", value_name = "COL")]
+    pub lookup_lsoa_col: String,
+    #[arg(long, default_value = "WD25CD", value_name = "COL")]
+    pub lookup_ward_col: String,
+    #[arg(long, default_value = "WD25NM", value_name = "COL")]
+    pub lookup_ward_name_col: String,
+    /// Dataset folder to write (replaced atomically if it exists).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SynthFormat {
+    /// crimes.csv, victims.csv, offenders.csv in the canonical columns.
+    Extract,
+    /// One police.uk street-level CSV per month (no people).
+    PoliceUk,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Number of crimes.
+    #[arg(long, value_name = "N")]
+    pub crimes: usize,
+    /// Number of ASB incidents [default: a quarter of --crimes].
+    #[arg(long, value_name = "N")]
+    pub asb: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Calendar year to generate.
+    #[arg(long, default_value_t = 2025)]
+    pub year: i32,
+    #[arg(long, value_enum, default_value = "extract")]
+    pub format: SynthFormat,
+    /// Write .csv.gz instead of .csv.
+    #[arg(long)]
+    pub gzip: bool,
+    /// Output folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}

@@ -1,0 +1,61 @@
+//! `csa ingest`: build a dataset and print the reconciliation per input file.
+
+use anyhow::Context;
+use csa_ingest::{IngestRequest, LookupColumns};
+
+use crate::cli::IngestArgs;
+use crate::progress::Bars;
+
+pub fn run(a: IngestArgs, quiet: bool) -> anyhow::Result<()> {
+    let mut req = IngestRequest::new(a.boundaries, a.out.clone());
+    req.police_uk = a.police_uk;
+    req.extracts = a.extract;
+    req.mapping = a.mapping;
+    req.ward_code_prop = a.ward_code_prop;
+    req.ward_name_prop = a.ward_name_prop;
+    req.lsoa_boundaries = a.lsoa_boundaries;
+    req.lsoa_code_prop = a.lsoa_code_prop;
+    req.lsoa_name_prop = a.lsoa_name_prop;
+    req.lsoa_lookup = a.lsoa_lookup;
+    req.lookup_columns = LookupColumns { lsoa: a.lookup_lsoa_col, ward_code: a.lookup_ward_col, ward_name: a.lookup_ward_name_col };
+    let bars = Bars::new(quiet);
+    let started = std::time::Instant::now();
+    let m = csa_ingest::ingest(&req, &|p| bars.report(p)).with_context(|| format!("ingest into {} failed", a.out.display()))?;
+    bars.finish();
+    let w = m.inputs.iter().map(|i| i.path.len()).max().unwrap_or(4).clamp(4, 70);
+    println!("{:<w$} {:>9} {:>9} {:>11}", "input", "read", "accepted", "quarantined");
+    for i in &m.inputs {
+        println!("{:<w$} {:>9} {:>9} {:>11}", shorten(&i.path, w), i.rows_read, i.accepted, i.quarantined);
+    }
+    let r = &m.reconciliation;
+    println!("{:<w$} {:>9} {:>9} {:>11}", "total", r.rows_read, r.accepted, r.quarantined);
+    let mut reasons: std::collections::BTreeMap<&str, u64> = Default::default();
+    for i in &m.inputs {
+        for (k, v) in &i.quarantined_by_reason {
+            *reasons.entry(k).or_default() += v;
+        }
+    }
+    if !reasons.is_empty() {
+        let list: Vec<String> = reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!("quarantined by reason: {}", list.join(", "));
+    }
+    let c = &m.counts;
+    println!(
+        "wrote {}: {} crimes, {} ASB incidents, {} victims, {} offenders; {} in the boundaries, {} outside, {} placed by LSOA lookup; months {} to {} ({:.1} s)",
+        a.out.display(), c.crimes, c.asb, c.victims, c.offenders, c.in_area, c.outside_area, c.ward_by_lsoa_lookup,
+        c.first_month.as_deref().unwrap_or("-"), c.last_month.as_deref().unwrap_or("-"), started.elapsed().as_secs_f64()
+    );
+    if !r.balanced {
+        anyhow::bail!("reconciliation failed: rows read do not equal accepted + quarantined");
+    }
+    Ok(())
+}
+
+fn shorten(s: &str, w: usize) -> String {
+    if s.chars().count() <= w {
+        s.to_string()
+    } else {
+        let tail: String = s.chars().rev().take(w - 3).collect::<Vec<_>>().into_iter().rev().collect();
+        format!("...{tail}")
+    }
+}

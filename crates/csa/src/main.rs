@@ -1,0 +1,25 @@
+//! `csa`: the command-line front end. Parses flags, calls the libraries, prints results and
+//! maps errors to exit codes (0 ok, 1 internal error, 2 bad input or usage). All real work
+//! lives in the `csa-*` library crates.
+
+mod cli;
+mod cmd;
+mod exit;
+mod progress;
+
+use clap::Parser;
+
+fn main() {
+    let opts = cli::Opts::parse();
+    let result = match opts.command {
+        cli::Command::Ingest(a) => cmd::ingest::run(a, opts.quiet),
+        cli::Command::Synth(a) => cmd::synth::run(a, opts.quiet),
+    };
+    match result {
+        Ok(()) => std::process::exit(exit::OK),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(exit::code_for(&e));
+        }
+    }
+}
