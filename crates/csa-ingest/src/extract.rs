@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use csa_model::{Col, CrimeType, Ethnicity, LocationType, Reason, RecordKind, Sex};
+use rayon::prelude::*;
 
 use crate::coords;
 use crate::error::{IngestError, Result};
@@ -110,7 +111,7 @@ impl<'m> Columns<'m> {
     }
 
     /// The trimmed value of `col` after the mapping's code list; "" when the column is absent.
-    fn get<'r>(&self, row: &'r [String], col: Col) -> Cow<'r, str>
+    fn get<'r>(&self, row: &'r csv::StringRecord, col: Col) -> Cow<'r, str>
     where
         'm: 'r,
     {
@@ -148,7 +149,7 @@ fn parquet_rows(data: &[u8], path: &Path) -> Result<(Vec<String>, Vec<std::resul
         cols.push(values);
     }
     let rows = (0..df.height())
-        .map(|r| Ok(Row { line: r as u64 + 1, fields: cols.iter().map(|c| c[r].clone()).collect() }))
+        .map(|r| Ok(Row { line: r as u64 + 1, fields: cols.iter().map(|c| c[r].as_str()).collect::<csv::StringRecord>() }))
         .collect();
     Ok((header, rows))
 }
@@ -157,36 +158,49 @@ fn parquet_rows(data: &[u8], path: &Path) -> Result<(Vec<String>, Vec<std::resul
 pub fn parse_table(data: &[u8], path: &Path, table: Table, file: u32, mapping: &Mapping, ctx: &ParseContext) -> Result<FileOutcome> {
     let (header, rows) = read_rows(data, path, table, file)?;
     let cols = Columns::resolve(&header, table, mapping.table(table), path)?;
-    let mut out = FileOutcome::default();
-    for row in rows {
-        out.rows_read += 1;
-        let row = match row {
-            Ok(r) => r,
-            Err(q) => {
-                out.quarantined.push(q);
-                continue;
-            }
-        };
-        let q = |field: Col, value: &str, reason: Reason, detail: String| {
-            let src = cols.tm.columns.get(field.name()).cloned().unwrap_or_else(|| field.name().to_string());
-            Quarantined::new(table, file, row.line, &src, value, reason, detail, join_fields(&row.fields))
-        };
-        match table {
-            Table::Crimes => match crime_row(&row, &cols, file, mapping, ctx, &q) {
-                Ok(c) => out.crimes.push(c),
-                Err(mut e) => {
-                    if e.year_month.is_none() {
-                        e.year_month = parse_date(&cols.get(&row.fields, Col::RecordedDate), cols.formats(Col::RecordedDate))
-                            .map(|(d, _)| (d.year(), d.month()));
+    enum Parsed {
+        Crime(CrimeRow),
+        Person(PersonRow),
+        Rejected(Quarantined),
+    }
+    // rows are independent: parse them in parallel, keeping file order
+    let parsed: Vec<Parsed> = rows
+        .into_par_iter()
+        .with_min_len(1024)
+        .map(|row| {
+            let row = match row {
+                Ok(r) => r,
+                Err(q) => return Parsed::Rejected(q),
+            };
+            let q = |field: Col, value: &str, reason: Reason, detail: String| {
+                let src = cols.tm.columns.get(field.name()).cloned().unwrap_or_else(|| field.name().to_string());
+                Quarantined::new(table, file, row.line, &src, value, reason, detail, join_fields(&row.fields))
+            };
+            match table {
+                Table::Crimes => match crime_row(&row, &cols, file, mapping, ctx, &q) {
+                    Ok(c) => Parsed::Crime(c),
+                    Err(mut e) => {
+                        if e.year_month.is_none() {
+                            e.year_month = parse_date(&cols.get(&row.fields, Col::RecordedDate), cols.formats(Col::RecordedDate))
+                                .map(|(d, _)| (d.year(), d.month()));
+                        }
+                        Parsed::Rejected(e)
                     }
-                    out.quarantined.push(e)
-                }
-            },
-            Table::Victims | Table::Offenders => match person_row(&row, &cols, table, file, &q) {
-                Ok(p) if table == Table::Victims => out.victims.push(p),
-                Ok(p) => out.offenders.push(p),
-                Err(e) => out.quarantined.push(e),
-            },
+                },
+                Table::Victims | Table::Offenders => match person_row(&row, &cols, table, file, &q) {
+                    Ok(p) => Parsed::Person(p),
+                    Err(e) => Parsed::Rejected(e),
+                },
+            }
+        })
+        .collect();
+    let mut out = FileOutcome { rows_read: parsed.len() as u64, ..Default::default() };
+    for p in parsed {
+        match p {
+            Parsed::Crime(c) => out.crimes.push(c),
+            Parsed::Person(p) if table == Table::Victims => out.victims.push(p),
+            Parsed::Person(p) => out.offenders.push(p),
+            Parsed::Rejected(q) => out.quarantined.push(q),
         }
     }
     Ok(out)

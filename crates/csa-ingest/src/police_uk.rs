@@ -7,6 +7,7 @@
 
 use chrono::NaiveDate;
 use csa_model::{CrimeType, Reason, RecordKind};
+use rayon::prelude::*;
 
 use crate::coords;
 use crate::record::{CrimeRow, DatePrecision, GeoMethod, Quarantined, Table};
@@ -45,21 +46,24 @@ pub fn parse(data: &[u8], file: u32, stem: &str, ctx: &ParseContext) -> Result<F
         return Err("file has no header line".into());
     };
     check_header(&csv.header)?;
-    let mut out = FileOutcome::default();
-    for row in csv.rows {
-        out.rows_read += 1;
-        match row {
+    let mut out = FileOutcome { rows_read: csv.rows.len() as u64, ..Default::default() };
+    // rows are independent: parse them in parallel, keeping file order
+    let parsed: Vec<Result<CrimeRow, Quarantined>> = csv
+        .rows
+        .into_par_iter()
+        .with_min_len(1024)
+        .map(|row| row.and_then(|row| parse_row(&row.fields, row.line, file, stem, ctx)))
+        .collect();
+    for r in parsed {
+        match r {
+            Ok(c) => out.crimes.push(c),
             Err(q) => out.quarantined.push(q),
-            Ok(row) => match parse_row(&row.fields, row.line, file, stem, ctx) {
-                Ok(c) => out.crimes.push(c),
-                Err(q) => out.quarantined.push(q),
-            },
         }
     }
     Ok(out)
 }
 
-fn parse_row(f: &[String], line: u64, file: u32, stem: &str, ctx: &ParseContext) -> Result<CrimeRow, Quarantined> {
+fn parse_row(f: &csv::StringRecord, line: u64, file: u32, stem: &str, ctx: &ParseContext) -> Result<CrimeRow, Quarantined> {
     let quarantine = |field: &str, value: &str, reason: Reason, detail: String, ym: Option<(i32, u32)>| {
         let mut q = Quarantined::new(Table::Crimes, file, line, field, value, reason, detail, join_fields(f));
         q.year_month = ym;

@@ -5,10 +5,10 @@ use csa_model::Reason;
 
 use crate::record::{Quarantined, Table};
 
-/// A usable row: its line number and its fields.
+/// A usable row: its line number and its fields (one allocation per row).
 pub struct Row {
     pub line: u64,
-    pub fields: Vec<String>,
+    pub fields: csv::StringRecord,
 }
 
 /// The header (BOM removed) and every data row of a CSV, each either usable or quarantined.
@@ -63,23 +63,16 @@ pub fn split_csv(data: &[u8], table: Table, file: u32) -> Option<CsvRows> {
             )));
             continue;
         }
-        let mut fields = Vec::with_capacity(n);
-        let mut bad = None;
-        for (i, f) in rec.iter().enumerate() {
-            match std::str::from_utf8(f) {
-                Ok(s) => fields.push(s.to_string()),
-                Err(_) => {
-                    bad = Some(i);
-                    break;
-                }
+        match csv::StringRecord::from_byte_record(rec) {
+            Ok(fields) => rows.push(Ok(Row { line, fields })),
+            Err(e) => {
+                let i = e.utf8_error().field();
+                let value = String::from_utf8_lossy(&e.into_byte_record()[i]).into_owned();
+                rows.push(Err(Quarantined::new(
+                    table, file, line, &header[i], &value, Reason::InvalidUtf8,
+                    "field is not valid UTF-8 (re-save the file as UTF-8)".into(), raw,
+                )));
             }
-        }
-        match bad {
-            Some(i) => rows.push(Err(Quarantined::new(
-                table, file, line, &header[i], &String::from_utf8_lossy(&rec[i]), Reason::InvalidUtf8,
-                "field is not valid UTF-8 (re-save the file as UTF-8)".into(), raw,
-            ))),
-            None => rows.push(Ok(Row { line, fields })),
         }
     }
     Some(CsvRows { header, rows })
@@ -122,7 +115,7 @@ pub fn raw_line(rec: &csv::ByteRecord) -> String {
 }
 
 /// Joins string fields as one CSV line.
-pub fn join_fields(fields: &[String]) -> String {
+pub fn join_fields(fields: &csv::StringRecord) -> String {
     let mut out = String::new();
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
@@ -163,6 +156,6 @@ mod tests {
         let Err(q) = &r.rows[2] else { panic!() };
         assert_eq!((q.reason, q.field.as_str()), (Reason::InvalidUtf8, "b"));
         let Ok(row) = &r.rows[3] else { panic!() };
-        assert_eq!(row.fields, vec!["5,5", "6"]);
+        assert_eq!(row.fields.iter().collect::<Vec<_>>(), vec!["5,5", "6"]);
     }
 }
