@@ -189,7 +189,10 @@ pub fn parse_table(data: &[u8], path: &Path, table: Table, file: u32, mapping: &
                 },
                 Table::Victims | Table::Offenders => match person_row(&row, &cols, table, file, &q) {
                     Ok(p) => Parsed::Person(p),
-                    Err(e) => Parsed::Rejected(e),
+                    Err(mut e) => {
+                        e.crime_ref = non_empty(&cols.get(&row.fields, Col::CrimeRef));
+                        Parsed::Rejected(e)
+                    }
                 },
             }
         })

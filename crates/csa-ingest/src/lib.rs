@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use csa_geo::{AreaIndex, Boundaries};
 use csa_model::{OffenceTable, Reason, RecordKind};
+use chrono::Datelike;
 use rayon::prelude::*;
 
 pub use error::{IngestError, Result};
@@ -245,8 +246,12 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         for p in rows {
             let raw = || format!("{},{}", p.crime_ref, p.person_id);
             match crime_month.get(p.crime_ref.as_str()) {
-                None => quarantined.push(Quarantined::new(table, p.source_file, p.source_line, "crime_ref", &p.crime_ref, Reason::UnknownCrime,
-                    format!("no accepted crime has crime_ref `{}` (it is missing or was quarantined)", p.crime_ref), raw())),
+                None => {
+                    let mut q = Quarantined::new(table, p.source_file, p.source_line, "crime_ref", &p.crime_ref, Reason::UnknownCrime,
+                        format!("no accepted crime has crime_ref `{}` (it is missing or was quarantined)", p.crime_ref), raw());
+                    q.crime_ref = Some(p.crime_ref.clone());
+                    quarantined.push(q);
+                }
                 Some(&ym) => {
                     if !seen.insert((p.crime_ref.clone(), p.person_id.clone())) {
                         let mut q = Quarantined::new(table, p.source_file, p.source_line, "person_id", &p.person_id, Reason::DuplicatePerson,
@@ -263,6 +268,14 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     };
     let mut victims = people(victims_in, Table::Victims, &mut quarantined);
     let mut offenders = people(offenders_in, Table::Offenders, &mut quarantined);
+    // partition quarantined rows by their crime's month, or the police.uk file's month
+    for q in quarantined.iter_mut().filter(|q| q.year_month.is_none()) {
+        q.year_month = q.crime_ref.as_deref().and_then(|r| crime_month.get(r).copied()).or_else(|| {
+            let (path, kind) = &inputs[q.source_file as usize];
+            let name = path.file_name()?.to_str()?;
+            (*kind == InputKind::PoliceUk).then(|| police_uk::parse_month(name.get(..7)?)).flatten().map(|d| (d.year(), d.month()))
+        });
+    }
     drop(crime_month);
 
     // 5. reconcile: every row read is accepted or quarantined

@@ -127,11 +127,13 @@ pub struct Quarantined {
     pub raw: String,
     /// The row's month where it could be read, for partitioning.
     pub year_month: Option<(i32, u32)>,
+    /// The crime the row belongs to, where it could be read (to partition people rows).
+    pub crime_ref: Option<String>,
 }
 
 impl Quarantined {
     #[allow(clippy::too_many_arguments)]
     pub fn new(table: Table, source_file: u32, line: u64, field: &str, value: &str, reason: Reason, detail: String, raw: String) -> Quarantined {
-        Quarantined { table, source_file, line, field: field.to_string(), value: value.to_string(), reason, detail, raw, year_month: None }
+        Quarantined { table, source_file, line, field: field.to_string(), value: value.to_string(), reason, detail, raw, year_month: None, crime_ref: None }
     }
 }

@@ -276,6 +276,17 @@ impl World {
         ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
     }
 
+    /// A point uniform in the disc of `radius` metres round `centre`, clipped to Coventry.
+    fn near(&self, centre: (f64, f64), radius: f64, rng: &mut Rng) -> (f64, f64) {
+        for _ in 0..50 {
+            let p = offset(centre, radius * rng.f64().sqrt(), rng.f64());
+            if self.in_city(p) {
+                return p;
+            }
+        }
+        centre
+    }
+
     fn in_city(&self, p: (f64, f64)) -> bool {
         self.wards.areas.iter().any(|a| a.geometry.intersects(&Point::new(p.0, p.1)))
     }
@@ -397,12 +408,12 @@ impl World {
                 date = date.succ_opt().unwrap_or(date);
             }
             let pub_ = self.pubs[rng.below(self.pubs.len())];
-            pos = Some(offset(pub_, 120.0 * rng.f64().sqrt(), rng.f64()));
+            pos = Some(self.near(pub_, 120.0, rng));
         } else {
             for (k, (h, ht, share)) in self.hotspots.iter().enumerate() {
                 if *ht == t && rng.chance(*share) {
                     // uniform within the radius
-                    pos = Some(offset((h.lon, h.lat), h.radius_m * rng.f64().sqrt(), rng.f64()));
+                    pos = Some(self.near((h.lon, h.lat), h.radius_m, rng));
                     hotspot = Some(k);
                     break;
                 }
@@ -416,7 +427,7 @@ impl World {
                 _ => 0.05,
             };
             if rng.chance(centre_pull) {
-                offset(CITY_CENTRE, 700.0 * rng.f64().sqrt(), rng.f64())
+                self.near(CITY_CENTRE, 700.0, rng)
             } else {
                 let ward = rng.weighted(&self.ward_cum);
                 self.point_in_ward(ward, rng)
@@ -500,8 +511,9 @@ impl World {
         let mut da_pool_index = None;
         if da {
             // heavy-tailed pool: some victims suffer many incidents in the year
-            let pool = (n / 40).max(10);
-            let k = rng.zipf_like(pool, 2.2);
+            // about a third of DA victims suffer two or more incidents in the year
+            let pool = (n / 8).max(10);
+            let k = rng.zipf_like(pool, 1.5);
             da_pool_index = Some(k);
             victims.push(self.person(0xDA, k as u64, Role::DaVictim, None));
         } else if rng.chance(victim_share) {
