@@ -60,3 +60,21 @@ fn outside_britain_has_no_grid_position() {
     assert!(csa_geo::lonlat_to_bng(-74.006, 40.7128).is_none());
     assert!(csa_geo::in_great_britain_lonlat(-1.5106, 52.4081));
 }
+
+#[test]
+fn ons_ward_centroids_agree_in_both_systems() {
+    // ONS publishes each ward's centroid as BNG_E/BNG_N (whole metres) and LONG/LAT
+    // (6 decimals); both must describe the same point to within about a metre.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/boundaries/coventry-warwickshire-wards-2025.geojson");
+    let fc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    let features = fc["features"].as_array().expect("features");
+    assert_eq!(features.len(), 126);
+    for f in features {
+        let p = &f["properties"];
+        let (e, n) = (p["BNG_E"].as_f64().expect("BNG_E"), p["BNG_N"].as_f64().expect("BNG_N"));
+        let (lon, lat) = (p["LONG"].as_f64().expect("LONG"), p["LAT"].as_f64().expect("LAT"));
+        let (ge, gn) = csa_geo::lonlat_to_bng(lon, lat).expect("on grid");
+        let d = ((ge - e).powi(2) + (gn - n).powi(2)).sqrt();
+        assert!(d < 1.2, "{}: {d:.2} m apart", p["WD25NM"]);
+    }
+}

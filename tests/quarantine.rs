@@ -170,3 +170,38 @@ fn usage_errors_exit_2() {
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("/nonexistent"));
 }
+
+#[test]
+fn mapped_force_extract_is_read_through_the_example_mapping() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("ds");
+    csa_ok(&[
+        "ingest", "--quiet", "--extract", data("data/demo/example-force-extract").to_str().expect("utf8"),
+        "--mapping", data("data/demo/mapping-example.toml").to_str().expect("utf8"),
+        "--boundaries", data("data/boundaries/coventry-wards-2025.geojson").to_str().expect("utf8"),
+        "--out", out.to_str().expect("utf8"),
+    ]);
+    let m = manifest(&out);
+    assert_eq!(m["reconciliation"]["quarantined"], 0, "{}", m["inputs"]);
+    assert_eq!(m["counts"]["crimes"], 8);
+    assert_eq!(m["counts"]["victims"], 7);
+    assert_eq!(m["counts"]["offenders"], 5);
+    let c = read_table(&out, "crimes");
+    let i = strings(&c, "crime_ref").iter().position(|r| r == "EX/25/0001").expect("first crime");
+    assert_eq!(strings(&c, "offence_code")[i], "8N", "008N normalised");
+    assert_eq!(strings(&c, "offence_subgroup")[i], "Violence with injury");
+    assert_eq!(strings(&c, "location_type")[i], "licensed premises");
+    assert_eq!(strings(&c, "force")[i], "Example Constabulary");
+    assert_eq!(strings(&c, "ward_name")[i], "St Michael's");
+    assert_eq!(c.column("hour").expect("hour").i8().expect("i8").get(i), Some(23));
+    // lon/lat derived from easting/northing: (433866, 279103) is ONS's St Michael's ward
+    // centroid, which ONS publishes as LONG -1.503571, LAT 52.40891; ONS rounds BNG to the
+    // metre, so agreement is within about a metre (1e-5 degrees)
+    let lon = c.column("longitude").expect("lon").f64().expect("f64").get(i).expect("lon");
+    let lat = c.column("latitude").expect("lat").f64().expect("f64").get(i).expect("lat");
+    assert!((lon + 1.503571).abs() < 1e-5 && (lat - 52.40891).abs() < 1e-5, "{lon} {lat}");
+    let o = read_table(&out, "offenders");
+    let j = strings(&o, "person_id").iter().position(|r| r == "S201").expect("S201");
+    assert_eq!(strings(&o, "relationship_to_victim")[j], "partner");
+    assert_eq!(strings(&o, "ethnicity")[j], "Asian");
+}
