@@ -218,14 +218,8 @@ fn crime_row(
     q: &dyn Fn(Col, &str, Reason, String) -> Quarantined,
 ) -> std::result::Result<CrimeRow, Quarantined> {
     let f = &row.fields;
-    let crime_ref = cols.get(f, Col::CrimeRef);
-    if crime_ref.is_empty() {
-        return Err(q(Col::CrimeRef, "", Reason::MissingValue, "crime_ref is empty".into()));
-    }
-    let rd = cols.get(f, Col::RecordedDate);
-    if rd.is_empty() {
-        return Err(q(Col::RecordedDate, "", Reason::MissingValue, "recorded_date is empty".into()));
-    }
+    let crime_ref = required(cols, f, Col::CrimeRef, q)?;
+    let rd = required(cols, f, Col::RecordedDate, q)?;
     let (recorded, _) = parse_date(&rd, cols.formats(Col::RecordedDate))
         .ok_or_else(|| q(Col::RecordedDate, &rd, Reason::UnparseableDate, date_detail(&rd, cols.formats(Col::RecordedDate))))?;
     let recorded_date = recorded.date();
@@ -274,15 +268,10 @@ fn crime_row(
             .map_err(|(r, field, v, d)| q(Col::from_name(field).unwrap_or(Col::Easting), &v, r, d))?,
         Err((r, field, v, d)) => return Err(q(Col::from_name(field).unwrap_or(Col::Longitude), &v, r, d)),
     };
-    let lt = cols.get(f, Col::LocationType);
-    let location_type = if lt.is_empty() {
-        None
-    } else {
-        Some(LocationType::parse(&lt).ok_or_else(|| {
-            let valid: Vec<_> = LocationType::ALL.iter().map(|l| l.name()).collect();
-            q(Col::LocationType, &lt, Reason::UnknownCode, format!("location_type `{lt}` is not one of: {} (map it with [crimes.codes.location_type])", valid.join(", ")))
-        })?)
-    };
+    let location_type = optional(cols, f, Col::LocationType, LocationType::parse, Reason::UnknownCode, |v| {
+        let valid: Vec<_> = LocationType::ALL.iter().map(|l| l.name()).collect();
+        format!("location_type `{v}` is not one of: {} (map it with [crimes.codes.location_type])", valid.join(", "))
+    }, q)?;
     let flag = |col: Col| -> std::result::Result<bool, Quarantined> {
         let v = cols.get(f, col);
         parse_flag(&v).ok_or_else(|| q(col, &v, Reason::UnknownCode, format!("{} `{v}` is not a yes/no value (true/false, y/n, 1/0)", col.name())))
@@ -331,35 +320,15 @@ fn crime_row(
 
 fn person_row(row: &Row, cols: &Columns, table: Table, file: u32, q: &dyn Fn(Col, &str, Reason, String) -> Quarantined) -> std::result::Result<PersonRow, Quarantined> {
     let f = &row.fields;
-    let crime_ref = cols.get(f, Col::CrimeRef);
-    if crime_ref.is_empty() {
-        return Err(q(Col::CrimeRef, "", Reason::MissingValue, "crime_ref is empty".into()));
-    }
-    let person_id = cols.get(f, Col::PersonId);
-    if person_id.is_empty() {
-        return Err(q(Col::PersonId, "", Reason::MissingValue, "person_id is empty".into()));
-    }
-    let age_text = cols.get(f, Col::Age);
-    let age = if age_text.is_empty() {
-        None
-    } else {
-        Some(parse_age(&age_text).ok_or_else(|| q(Col::Age, &age_text, Reason::ImpossibleAge, format!("age `{age_text}` is not a whole number from 0 to 120")))?)
-    };
-    let sex_text = cols.get(f, Col::Sex);
-    let sex = if sex_text.is_empty() {
-        None
-    } else {
-        Some(Sex::parse(&sex_text).ok_or_else(|| q(Col::Sex, &sex_text, Reason::UnknownCode, format!("sex `{sex_text}` is not male, female or unknown (map it with [{}.codes.sex])", table.name())))?)
-    };
-    let eth_text = cols.get(f, Col::Ethnicity);
-    let ethnicity = if eth_text.is_empty() {
-        None
-    } else {
-        Some(Ethnicity::parse(&eth_text).ok_or_else(|| {
-            let valid: Vec<_> = Ethnicity::ALL.iter().map(|e| e.name()).collect();
-            q(Col::Ethnicity, &eth_text, Reason::UnknownCode, format!("ethnicity `{eth_text}` is not an ONS group ({}) (map it with [{}.codes.ethnicity])", valid.join(", "), table.name()))
-        })?)
-    };
+    let crime_ref = required(cols, f, Col::CrimeRef, q)?;
+    let person_id = required(cols, f, Col::PersonId, q)?;
+    let age = optional(cols, f, Col::Age, parse_age, Reason::ImpossibleAge, |v| format!("age `{v}` is not a whole number from 0 to 120"), q)?;
+    let sex = optional(cols, f, Col::Sex, Sex::parse, Reason::UnknownCode,
+        |v| format!("sex `{v}` is not male, female or unknown (map it with [{}.codes.sex])", table.name()), q)?;
+    let ethnicity = optional(cols, f, Col::Ethnicity, Ethnicity::parse, Reason::UnknownCode, |v| {
+        let valid: Vec<_> = Ethnicity::ALL.iter().map(|e| e.name()).collect();
+        format!("ethnicity `{v}` is not an ONS group ({}) (map it with [{}.codes.ethnicity])", valid.join(", "), table.name())
+    }, q)?;
     Ok(PersonRow {
         crime_ref: crime_ref.into_owned(),
         person_id: person_id.into_owned(),
@@ -370,6 +339,34 @@ fn person_row(row: &Row, cols: &Columns, table: Table, file: u32, q: &dyn Fn(Col
         source_file: file,
         source_line: row.line,
     })
+}
+
+type Quarantine<'q> = &'q dyn Fn(Col, &str, Reason, String) -> Quarantined;
+
+/// A value that must not be empty.
+fn required<'r>(cols: &Columns<'r>, f: &'r csv::StringRecord, col: Col, q: Quarantine) -> std::result::Result<Cow<'r, str>, Quarantined> {
+    let v = cols.get(f, col);
+    if v.is_empty() {
+        return Err(q(col, "", Reason::MissingValue, format!("{} is empty", col.name())));
+    }
+    Ok(v)
+}
+
+/// An optional value that must parse when present.
+fn optional<T>(
+    cols: &Columns,
+    f: &csv::StringRecord,
+    col: Col,
+    parse: impl Fn(&str) -> Option<T>,
+    reason: Reason,
+    detail: impl Fn(&str) -> String,
+    q: Quarantine,
+) -> std::result::Result<Option<T>, Quarantined> {
+    let v = cols.get(f, col);
+    if v.is_empty() {
+        return Ok(None);
+    }
+    parse(&v).map(Some).ok_or_else(|| q(col, &v, reason, detail(&v)))
 }
 
 /// Parses a date or date-time. Returns the value and whether a time of day was given.
