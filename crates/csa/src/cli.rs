@@ -4,7 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const EXIT_CODES: &str = "Exit codes: 0 ok, 1 internal error, 2 bad input or usage.";
+const EXIT_CODES: &str = concat!(
+    "Example (the shipped demo: real Warwickshire police.uk months + a synthetic Coventry extract):\n",
+    "  csa ingest --police-uk data/police-uk/warwickshire-2025 --extract data/demo/coventry-extract \\\n",
+    "      --boundaries data/boundaries/coventry-warwickshire-wards-2025.geojson \\\n",
+    "      --lsoa-lookup data/lookups/lsoa21-wd25.csv.gz --out out/dataset\n\n",
+    "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."
+);
 
 /// csa: crime strategic assessments for Community Safety Partnerships.
 ///
@@ -67,17 +73,22 @@ pub struct IngestArgs {
     /// LSOA boundaries as GeoJSON, to fill lsoa_code for rows that lack one.
     #[arg(long, value_name = "FILE")]
     pub lsoa_boundaries: Option<PathBuf>,
+    /// Feature property holding the LSOA code.
     #[arg(long, default_value = "LSOA21CD", value_name = "P")]
     pub lsoa_code_prop: String,
+    /// Feature property holding the LSOA name.
     #[arg(long, default_value = "LSOA21NM", value_name = "P")]
     pub lsoa_name_prop: String,
     /// LSOA -> ward lookup CSV, to place rows that have an LSOA code but no coordinates.
     #[arg(long, value_name = "FILE")]
     pub lsoa_lookup: Option<PathBuf>,
+    /// Lookup column holding the LSOA code (matched ignoring case).
     #[arg(long, default_value = "LSOA21CD", value_name = "COL")]
     pub lookup_lsoa_col: String,
+    /// Lookup column holding the ward code; must match the boundaries' codes.
     #[arg(long, default_value = "WD25CD", value_name = "COL")]
     pub lookup_ward_col: String,
+    /// Lookup column holding the ward name.
     #[arg(long, default_value = "WD25NM", value_name = "COL")]
     pub lookup_ward_name_col: String,
     /// Dataset folder to write (replaced atomically if it exists).
@@ -101,11 +112,13 @@ pub struct SynthArgs {
     /// Number of ASB incidents [default: a quarter of --crimes].
     #[arg(long, value_name = "N")]
     pub asb: Option<usize>,
+    /// Random seed: the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Calendar year to generate.
     #[arg(long, default_value_t = 2025)]
     pub year: i32,
+    /// Output layout.
     #[arg(long, value_enum, default_value = "extract")]
     pub format: SynthFormat,
     /// Write .csv.gz instead of .csv.
