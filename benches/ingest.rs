@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+/// The same allocator as the `csa` binary, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     if let Ok(which) = std::env::var("CSA_BENCH_CHILD") {
         child(&which, Path::new(&std::env::var("CSA_BENCH_DIR").expect("CSA_BENCH_DIR")));

@@ -5,8 +5,9 @@
 //! Parquet rows have no text lines; their `source_line` is the 1-based row number.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use csa_model::{Col, CrimeType, Ethnicity, LocationType, Reason, RecordKind, Sex};
@@ -17,7 +18,7 @@ use crate::error::{IngestError, Result};
 use crate::mapping::{input_columns, Mapping, TableMapping};
 use crate::police_uk::non_empty;
 use crate::record::{CrimeRow, DatePrecision, GeoMethod, PersonRow, Quarantined, Table};
-use crate::rows::{join_fields, split_csv, Row};
+use crate::rows::{join_fields, CsvBatches, Row, BATCH};
 use crate::{FileOutcome, ParseContext};
 
 /// Date formats tried when the mapping gives none.
@@ -60,9 +61,10 @@ pub fn locate_files(dir: &Path, mapping: &Mapping) -> Result<ExtractFiles> {
     Ok(ExtractFiles { crimes, victims: find(&mapping.files.victims, "victims")?, offenders: find(&mapping.files.offenders, "offenders")? })
 }
 
-/// Where each canonical column sits in the file's rows.
+/// Where each canonical column sits in the file's rows, and its code list, indexed by
+/// `Col as usize` (looked up for every field of every row, so no hashing).
 struct Columns<'m> {
-    idx: HashMap<Col, usize>,
+    slots: Vec<Option<(usize, Option<&'m BTreeMap<String, String>>)>>,
     tm: &'m TableMapping,
 }
 
@@ -107,7 +109,11 @@ impl<'m> Columns<'m> {
                 hint: format!(" (columns present: {})", header.join(", ")),
             });
         }
-        Ok(Columns { idx, tm })
+        let mut slots = vec![None; 64];
+        for (col, i) in idx {
+            slots[col as usize] = Some((i, tm.codes.get(col.name())));
+        }
+        Ok(Columns { slots, tm })
     }
 
     /// The trimmed value of `col` after the mapping's code list; "" when the column is absent.
@@ -115,9 +121,9 @@ impl<'m> Columns<'m> {
     where
         'm: 'r,
     {
-        let Some(&i) = self.idx.get(&col) else { return Cow::Borrowed("") };
+        let Some((i, codes)) = self.slots[col as usize] else { return Cow::Borrowed("") };
         let v = row[i].trim();
-        match self.tm.codes.get(col.name()).and_then(|m| m.get(v)) {
+        match codes.and_then(|m| m.get(v)) {
             Some(mapped) => Cow::Owned(mapped.clone()),
             None => Cow::Borrowed(v),
         }
@@ -128,13 +134,38 @@ impl<'m> Columns<'m> {
     }
 }
 
-/// Reads a table file (CSV or Parquet) into rows.
-fn read_rows(data: &[u8], path: &Path, table: Table, file: u32) -> Result<(Vec<String>, Vec<std::result::Result<Row, Quarantined>>)> {
-    if data.starts_with(b"PAR1") {
-        return parquet_rows(data, path);
+const _: () = assert!((Col::Month as usize) < 64, "Columns::slots holds 64 columns");
+
+/// Rows of a table file, CSV (read in batches) or Parquet (read whole).
+enum RowSource<'a> {
+    Csv(CsvBatches<'a>),
+    Parquet(Option<Vec<std::result::Result<Row, Quarantined>>>),
+}
+
+impl RowSource<'_> {
+    fn next_batch(&mut self) -> Vec<std::result::Result<Row, Quarantined>> {
+        match self {
+            RowSource::Csv(c) => c.next_batch(BATCH),
+            RowSource::Parquet(rows) => rows.take().unwrap_or_default(),
+        }
     }
-    let csv = split_csv(data, table, file).ok_or_else(|| IngestError::EmptyFile { path: path.to_path_buf() })?;
-    Ok((csv.header, csv.rows))
+
+    fn estimate_rows(&self, so_far: usize) -> usize {
+        match self {
+            RowSource::Csv(c) => c.estimate_rows(so_far),
+            RowSource::Parquet(_) => 0,
+        }
+    }
+}
+
+/// Opens a table file: its header and its rows.
+fn open_rows<'a>(data: &'a [u8], path: &Path, table: Table, file: u32) -> Result<(Vec<String>, RowSource<'a>)> {
+    if data.starts_with(b"PAR1") {
+        let (header, rows) = parquet_rows(data, path)?;
+        return Ok((header, RowSource::Parquet(Some(rows))));
+    }
+    let csv = CsvBatches::new(data, table, file).ok_or_else(|| IngestError::EmptyFile { path: path.to_path_buf() })?;
+    Ok((csv.header.clone(), RowSource::Csv(csv)))
 }
 
 fn parquet_rows(data: &[u8], path: &Path) -> Result<(Vec<String>, Vec<std::result::Result<Row, Quarantined>>)> {
@@ -156,54 +187,69 @@ fn parquet_rows(data: &[u8], path: &Path) -> Result<(Vec<String>, Vec<std::resul
 
 /// Parses one extract table.
 pub fn parse_table(data: &[u8], path: &Path, table: Table, file: u32, mapping: &Mapping, ctx: &ParseContext) -> Result<FileOutcome> {
-    let (header, rows) = read_rows(data, path, table, file)?;
+    let (header, mut source) = open_rows(data, path, table, file)?;
     let cols = Columns::resolve(&header, table, mapping.table(table), path)?;
     enum Parsed {
         Crime(CrimeRow),
         Person(PersonRow),
         Rejected(Quarantined),
     }
-    // rows are independent: parse them in parallel, keeping file order
-    let parsed: Vec<Parsed> = rows
-        .into_par_iter()
-        .with_min_len(1024)
-        .map(|row| {
-            let row = match row {
-                Ok(r) => r,
-                Err(q) => return Parsed::Rejected(q),
-            };
-            let q = |field: Col, value: &str, reason: Reason, detail: String| {
-                let src = cols.tm.columns.get(field.name()).cloned().unwrap_or_else(|| field.name().to_string());
-                Quarantined::new(table, file, row.line, &src, value, reason, detail, join_fields(&row.fields))
-            };
+    let mut out = FileOutcome::default();
+    loop {
+        let rows = source.next_batch();
+        if rows.is_empty() {
+            break;
+        }
+        out.rows_read += rows.len() as u64;
+        if out.rows_read == rows.len() as u64 {
+            let more = rows.len() + source.estimate_rows(rows.len()) * 21 / 20;
             match table {
-                Table::Crimes => match crime_row(&row, &cols, file, mapping, ctx, &q) {
-                    Ok(c) => Parsed::Crime(c),
-                    Err(mut e) => {
-                        if e.year_month.is_none() {
-                            e.year_month = parse_date(&cols.get(&row.fields, Col::RecordedDate), cols.formats(Col::RecordedDate))
-                                .map(|(d, _)| (d.year(), d.month()));
-                        }
-                        Parsed::Rejected(e)
-                    }
-                },
-                Table::Victims | Table::Offenders => match person_row(&row, &cols, table, file, &q) {
-                    Ok(p) => Parsed::Person(p),
-                    Err(mut e) => {
-                        e.crime_ref = non_empty(&cols.get(&row.fields, Col::CrimeRef));
-                        Parsed::Rejected(e)
-                    }
-                },
+                Table::Crimes => out.crimes.reserve(more),
+                Table::Victims => out.victims.reserve(more),
+                Table::Offenders => out.offenders.reserve(more),
             }
-        })
-        .collect();
-    let mut out = FileOutcome { rows_read: parsed.len() as u64, ..Default::default() };
-    for p in parsed {
-        match p {
-            Parsed::Crime(c) => out.crimes.push(c),
-            Parsed::Person(p) if table == Table::Victims => out.victims.push(p),
-            Parsed::Person(p) => out.offenders.push(p),
-            Parsed::Rejected(q) => out.quarantined.push(q),
+        }
+        // rows are independent: parse them in parallel, keeping file order
+        let parsed: Vec<Parsed> = rows
+            .into_par_iter()
+            .with_min_len(512)
+            .map(|row| {
+                let row = match row {
+                    Ok(r) => r,
+                    Err(q) => return Parsed::Rejected(q),
+                };
+                let q = |field: Col, value: &str, reason: Reason, detail: String| {
+                    let src = cols.tm.columns.get(field.name()).cloned().unwrap_or_else(|| field.name().to_string());
+                    Quarantined::new(table, file, row.line, &src, value, reason, detail, join_fields(&row.fields))
+                };
+                match table {
+                    Table::Crimes => match crime_row(&row, &cols, file, mapping, ctx, &q) {
+                        Ok(c) => Parsed::Crime(c),
+                        Err(mut e) => {
+                            if e.year_month.is_none() {
+                                e.year_month = parse_date(&cols.get(&row.fields, Col::RecordedDate), cols.formats(Col::RecordedDate))
+                                    .map(|(d, _)| (d.year(), d.month()));
+                            }
+                            Parsed::Rejected(e)
+                        }
+                    },
+                    Table::Victims | Table::Offenders => match person_row(&row, &cols, table, file, &q) {
+                        Ok(p) => Parsed::Person(p),
+                        Err(mut e) => {
+                            e.crime_ref = non_empty(&cols.get(&row.fields, Col::CrimeRef));
+                            Parsed::Rejected(e)
+                        }
+                    },
+                }
+            })
+            .collect();
+        for p in parsed {
+            match p {
+                Parsed::Crime(c) => out.crimes.push(c),
+                Parsed::Person(p) if table == Table::Victims => out.victims.push(p),
+                Parsed::Person(p) => out.offenders.push(p),
+                Parsed::Rejected(q) => out.quarantined.push(q),
+            }
         }
     }
     Ok(out)
@@ -239,13 +285,14 @@ fn crime_row(
     // offence code and crime type: either may be given; both must then agree
     let code_text = cols.get(f, Col::OffenceCode);
     let type_text = cols.get(f, Col::CrimeType);
-    let offence = if code_text.is_empty() {
+    let offence_index = if code_text.is_empty() {
         None
     } else {
-        Some(ctx.offences.get(&code_text).ok_or_else(|| {
+        Some(ctx.offences.index(&code_text).ok_or_else(|| {
             q(Col::OffenceCode, &code_text, Reason::UnknownOffenceCode, format!("offence code `{code_text}` is not in the Home Office reference table"))
         })?)
     };
+    let offence = offence_index.and_then(|i| ctx.offences.at(i));
     let given_type = if type_text.is_empty() {
         None
     } else {
@@ -292,7 +339,7 @@ fn crime_row(
         committed_from: committed[0],
         committed_time_known: time_known,
         committed_to: committed[1],
-        offence_code: offence.map(|o| o.code.clone()),
+        offence: offence_index.map(|i| i as u16),
         crime_type,
         lon: position.map(|p| p.lon),
         lat: position.map(|p| p.lat),
@@ -300,8 +347,8 @@ fn crime_row(
         northing: position.map(|p| p.northing),
         location_type,
         location_desc: non_empty(&cols.get(f, Col::LocationDesc)),
-        lsoa_code: non_empty(&cols.get(f, Col::LsoaCode)),
-        lsoa_name: non_empty(&cols.get(f, Col::LsoaName)),
+        lsoa_code: non_empty(&cols.get(f, Col::LsoaCode)).map(Arc::from),
+        lsoa_name: non_empty(&cols.get(f, Col::LsoaName)).map(Arc::from),
         ward: None,
         geo_method: GeoMethod::None,
         in_area: false,
@@ -375,9 +422,35 @@ pub fn parse_date(s: &str, formats: Option<&[String]>) -> Option<(NaiveDateTime,
     let s = s.trim().trim_end_matches('Z');
     let parsed = match formats {
         Some(fs) => fs.iter().find_map(|f| parse_with(s, f)),
-        None => DATETIME_FORMATS.iter().chain(DATE_FORMATS).find_map(|f| parse_with(s, f)),
+        None => parse_iso(s).or_else(|| DATETIME_FORMATS.iter().chain(DATE_FORMATS).find_map(|f| parse_with(s, f))),
     }?;
     (1900..=2100).contains(&parsed.0.year()).then_some(parsed)
+}
+
+/// `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM[:SS[.fff]]` without going through chrono's format
+/// interpreter (the common case, parsed millions of times).
+fn parse_iso(s: &str) -> Option<(NaiveDateTime, bool)> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let d = b.get(r)?;
+        d.iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32))
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    if b.len() == 10 {
+        return Some((date.and_hms_opt(0, 0, 0)?, false));
+    }
+    if b.len() < 16 || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' {
+        return None;
+    }
+    let sec = match b.len() {
+        16 => 0,
+        n if n >= 19 && b[16] == b':' && (n == 19 || (b[19] == b'.' && b[20..].iter().all(u8::is_ascii_digit))) => num(17..19)?,
+        _ => return None,
+    };
+    Some((date.and_hms_opt(num(11..13)?, num(14..16)?, sec)?, true))
 }
 
 fn parse_with(s: &str, f: &str) -> Option<(NaiveDateTime, bool)> {
@@ -426,6 +499,10 @@ mod tests {
         let (d, known) = parse_date("04/03/2025", None).expect("uk date");
         assert_eq!((d.date(), known), (NaiveDate::from_ymd_opt(2025, 3, 4).expect("date"), false));
         assert!(parse_date("2025-02-30", None).is_none());
+        assert!(parse_date("2025-02-03 24:00", None).is_none());
+        assert_eq!(parse_date("2025-02-03 07:05:09.250", None).map(|d| d.0.to_string()), Some("2025-02-03 07:05:09".into()));
+        assert_eq!(parse_date("2025-02-03T07:05", None).map(|d| d.0.to_string()), Some("2025-02-03 07:05:00".into()));
+        assert!(parse_date("2025-02-03T07", None).is_none());
         assert!(parse_date("0025-02-01", None).is_none());
         let custom = vec!["%d.%m.%Y %H%M".to_string()];
         assert!(parse_date("04.03.2025 2215", Some(&custom)).is_some_and(|(_, k)| k));

@@ -18,13 +18,16 @@ pub mod record;
 pub mod rows;
 pub mod source;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use csa_geo::{AreaIndex, Boundaries};
 use csa_model::{OffenceTable, Reason, RecordKind};
 use chrono::Datelike;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 pub use error::{IngestError, Result};
 pub use lookup::{LookupColumns, LsoaLookup};
@@ -206,30 +209,60 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     }
 
     // 2. merge in input order; a crime_ref seen before is a duplicate
+    progress(Progress::Stage { name: "merging", total: 1 });
     let mut crimes: Vec<CrimeRow> = Vec::new();
     let mut quarantined: Vec<Quarantined> = Vec::new();
     let mut victims_in: Vec<PersonRow> = Vec::new();
     let mut offenders_in: Vec<PersonRow> = Vec::new();
-    let mut first_seen: HashMap<String, (u32, u64)> = HashMap::new();
     let mut rows_read = vec![0u64; inputs.len()];
+    crimes.reserve_exact(outcomes.iter().map(|o| o.crimes.len()).sum());
+    /// Appends without a copy when `to` is still empty (the usual single-file case).
+    fn append<T>(to: &mut Vec<T>, from: Vec<T>) {
+        if to.is_empty() && to.capacity() <= from.capacity() {
+            *to = from;
+        } else {
+            to.extend(from);
+        }
+    }
     for (i, o) in outcomes.into_iter().enumerate() {
         rows_read[i] = o.rows_read;
         quarantined.extend(o.quarantined);
-        for c in o.crimes {
-            if let Some(&(f, line)) = first_seen.get(&c.crime_ref) {
-                let mut q = Quarantined::new(Table::Crimes, c.source_file, c.source_line, "crime_ref", &c.crime_ref, Reason::DuplicateCrimeRef,
-                    format!("crime_ref already accepted from {} line {line}", names[f as usize]), format!("{} {} {}", c.crime_ref, c.recorded_date, c.crime_type));
-                q.year_month = Some(c.year_month());
-                quarantined.push(q);
-            } else {
-                first_seen.insert(c.crime_ref.clone(), (c.source_file, c.source_line));
-                crimes.push(c);
-            }
-        }
-        victims_in.extend(o.victims);
-        offenders_in.extend(o.offenders);
+        append(&mut crimes, o.crimes);
+        append(&mut victims_in, o.victims);
+        append(&mut offenders_in, o.offenders);
     }
-    drop(first_seen);
+    let duplicates: Vec<(usize, usize)> = {
+        let mut first: FxHashMap<&str, usize> = FxHashMap::with_capacity_and_hasher(crimes.len(), Default::default());
+        crimes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| match first.entry(c.crime_ref.as_str()) {
+                Entry::Occupied(e) => Some((i, *e.get())),
+                Entry::Vacant(v) => {
+                    v.insert(i);
+                    None
+                }
+            })
+            .collect()
+    };
+    if !duplicates.is_empty() {
+        let mut drop_row = vec![false; crimes.len()];
+        for &(d, f) in &duplicates {
+            let (c, first) = (&crimes[d], &crimes[f]);
+            let mut q = Quarantined::new(Table::Crimes, c.source_file, c.source_line, "crime_ref", &c.crime_ref, Reason::DuplicateCrimeRef,
+                format!("crime_ref already accepted from {} line {}", names[first.source_file as usize], first.source_line),
+                format!("{} {} {}", c.crime_ref, c.recorded_date, c.crime_type));
+            q.year_month = Some(c.year_month());
+            quarantined.push(q);
+            drop_row[d] = true;
+        }
+        let mut k = 0;
+        crimes.retain(|_| {
+            k += 1;
+            !drop_row[k - 1]
+        });
+    }
+    progress(Progress::Advance(1));
 
     // 3. enrich: ward (and LSOA) by point in polygon, once per distinct point
     progress(Progress::Stage { name: "assigning wards", total: crimes.len() as u64 });
@@ -239,35 +272,54 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     progress(Progress::Advance(crimes.len() as u64));
 
     // 4. people must belong to an accepted crime, once per crime and role
-    let crime_month: HashMap<&str, (i32, u32)> = crimes.iter().map(|c| (c.crime_ref.as_str(), c.year_month())).collect();
+    progress(Progress::Stage { name: "checking people", total: 1 });
+    // only needed when there are people, or quarantined rows that name a crime
+    let needs_months = !victims_in.is_empty() || !offenders_in.is_empty() || quarantined.iter().any(|q| q.crime_ref.is_some());
+    let crime_month: FxHashMap<&str, (i32, u32)> =
+        if needs_months { crimes.iter().map(|c| (c.crime_ref.as_str(), c.year_month())).collect() } else { FxHashMap::default() };
     let people = |rows: Vec<PersonRow>, table: Table, quarantined: &mut Vec<Quarantined>| -> Vec<(PersonRow, (i32, u32))> {
-        let mut seen: HashSet<(String, String)> = HashSet::new();
+        // verdicts first (borrowing the rows, in parallel), then move the rows
+        let mut verdicts: Vec<Result<(i32, u32), Reason>> = rows
+            .par_iter()
+            .with_min_len(4096)
+            .map(|p| crime_month.get(p.crime_ref.as_str()).copied().ok_or(Reason::UnknownCrime))
+            .collect();
+        // a later row with the same (crime, person) as an earlier one is a duplicate
+        let mut order: Vec<u32> = (0..rows.len() as u32).filter(|&i| verdicts[i as usize].is_ok()).collect();
+        order.par_sort_unstable_by(|&a, &b| {
+            let (pa, pb) = (&rows[a as usize], &rows[b as usize]);
+            (pa.crime_ref.as_str(), pa.person_id.as_str(), a).cmp(&(pb.crime_ref.as_str(), pb.person_id.as_str(), b))
+        });
+        for w in order.windows(2) {
+            let (pa, pb) = (&rows[w[0] as usize], &rows[w[1] as usize]);
+            if pa.crime_ref == pb.crime_ref && pa.person_id == pb.person_id {
+                verdicts[w[1] as usize] = Err(Reason::DuplicatePerson);
+            }
+        }
         let mut out = Vec::with_capacity(rows.len());
-        for p in rows {
-            let raw = || format!("{},{}", p.crime_ref, p.person_id);
-            match crime_month.get(p.crime_ref.as_str()) {
-                None => {
+        for (p, v) in rows.into_iter().zip(verdicts) {
+            let raw = format!("{},{}", p.crime_ref, p.person_id);
+            match v {
+                Ok(ym) => out.push((p, ym)),
+                Err(Reason::UnknownCrime) => {
                     let mut q = Quarantined::new(table, p.source_file, p.source_line, "crime_ref", &p.crime_ref, Reason::UnknownCrime,
-                        format!("no accepted crime has crime_ref `{}` (it is missing or was quarantined)", p.crime_ref), raw());
-                    q.crime_ref = Some(p.crime_ref.clone());
+                        format!("no accepted crime has crime_ref `{}` (it is missing or was quarantined)", p.crime_ref), raw);
+                    q.crime_ref = Some(p.crime_ref);
                     quarantined.push(q);
                 }
-                Some(&ym) => {
-                    if !seen.insert((p.crime_ref.clone(), p.person_id.clone())) {
-                        let mut q = Quarantined::new(table, p.source_file, p.source_line, "person_id", &p.person_id, Reason::DuplicatePerson,
-                            format!("person {} is already listed on crime {}", p.person_id, p.crime_ref), raw());
-                        q.year_month = Some(ym);
-                        quarantined.push(q);
-                    } else {
-                        out.push((p, ym));
-                    }
+                Err(reason) => {
+                    let mut q = Quarantined::new(table, p.source_file, p.source_line, "person_id", &p.person_id, reason,
+                        format!("person {} is already listed on crime {}", p.person_id, p.crime_ref), raw);
+                    q.crime_ref = Some(p.crime_ref);
+                    quarantined.push(q);
                 }
             }
         }
         out
     };
-    let mut victims = people(victims_in, Table::Victims, &mut quarantined);
-    let mut offenders = people(offenders_in, Table::Offenders, &mut quarantined);
+    let victims = people(victims_in, Table::Victims, &mut quarantined);
+    let offenders = people(offenders_in, Table::Offenders, &mut quarantined);
+    progress(Progress::Advance(1));
     // partition quarantined rows by their crime's month, or the police.uk file's month
     for q in quarantined.iter_mut().filter(|q| q.year_month.is_none()) {
         q.year_month = q.crime_ref.as_deref().and_then(|r| crime_month.get(r).copied()).or_else(|| {
@@ -312,15 +364,19 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
 
     // 6. write into a temporary folder beside `out`, then swap it in
     progress(Progress::Stage { name: "writing Parquet", total: 4 });
-    crimes.sort_by_key(|c| c.year_month());
-    victims.sort_by_key(|(_, ym)| *ym);
-    offenders.sort_by_key(|(_, ym)| *ym);
+    // partition order without moving the (large) rows: sort references
+    let mut crime_refs: Vec<&CrimeRow> = crimes.iter().collect();
+    crime_refs.par_sort_by_key(|c| c.year_month());
+    let mut victim_refs: Vec<&(PersonRow, (i32, u32))> = victims.iter().collect();
+    victim_refs.par_sort_by_key(|(_, ym)| *ym);
+    let mut offender_refs: Vec<&(PersonRow, (i32, u32))> = offenders.iter().collect();
+    offender_refs.par_sort_by_key(|(_, ym)| *ym);
     quarantined.sort_by_key(|q| (q.year_month.is_none(), q.year_month, q.source_file, q.line));
     let tmp = dataset::sibling(&req.out, "tmp");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|source| IngestError::Write { path: tmp.clone(), source })?;
     }
-    let result = write_all(&tmp, &crimes, &victims, &offenders, &quarantined, &names, offences, progress);
+    let result = write_all(&tmp, &crime_refs, &victim_refs, &offender_refs, &quarantined, &names, offences, progress);
     let partitions = match result {
         Ok(p) => p,
         Err(e) => {
@@ -338,8 +394,8 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         in_area: crimes.iter().filter(|c| c.in_area).count() as u64,
         outside_area: crimes.iter().filter(|c| !c.in_area).count() as u64,
         ward_by_lsoa_lookup: crimes.iter().filter(|c| c.geo_method == GeoMethod::LsoaLookup).count() as u64,
-        first_month: crimes.first().map(|c| c.recorded_date.format("%Y-%m").to_string()),
-        last_month: crimes.last().map(|c| c.recorded_date.format("%Y-%m").to_string()),
+        first_month: crime_refs.first().map(|c| c.recorded_date.format("%Y-%m").to_string()),
+        last_month: crime_refs.last().map(|c| c.recorded_date.format("%Y-%m").to_string()),
         ..Default::default()
     };
     for c in &crimes {
@@ -376,9 +432,9 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
 #[allow(clippy::too_many_arguments)]
 fn write_all(
     tmp: &Path,
-    crimes: &[CrimeRow],
-    victims: &[(PersonRow, (i32, u32))],
-    offenders: &[(PersonRow, (i32, u32))],
+    crimes: &[&CrimeRow],
+    victims: &[&(PersonRow, (i32, u32))],
+    offenders: &[&(PersonRow, (i32, u32))],
     quarantined: &[Quarantined],
     names: &[String],
     offences: &OffenceTable,
@@ -389,28 +445,37 @@ fn write_all(
         let mut df = dataset::crimes_frame(&[], names, offences)?;
         dataset::write_parquet(&tmp.join("crimes").join("empty.parquet"), &mut df)?;
     }
-    let mut parts = dataset::write_partitioned(tmp, "crimes", crimes, |c| Some(c.year_month()), |rows| {
-        dataset::crimes_frame(&rows.iter().collect::<Vec<_>>(), names, offences)
-    })?;
+    // the tables are independent files: write the crimes beside the rest
+    let (crime_parts, other_parts) = rayon::join(
+        || {
+            dataset::write_partitioned(tmp, "crimes", crimes, |c| Some(c.year_month()), |rows| dataset::crimes_frame(rows, names, offences))
+        },
+        || -> Result<Vec<dataset::Partition>> {
+            let mut parts = Vec::new();
+            for (table, rows, is_off) in [("victims", victims, false), ("offenders", offenders, true)] {
+                // an empty table still gets a folder with a schema-only file, so readers find it
+                if rows.is_empty() {
+                    let mut df = dataset::people_frame(&[], names, is_off)?;
+                    dataset::write_parquet(&tmp.join(table).join("empty.parquet"), &mut df)?;
+                }
+                parts.extend(dataset::write_partitioned(tmp, table, rows, |p| Some(p.1), |rows| {
+                    dataset::people_frame(&rows.iter().map(|(p, _)| p).collect::<Vec<_>>(), names, is_off)
+                })?);
+                progress(Progress::Advance(1));
+            }
+            if quarantined.is_empty() {
+                let mut df = dataset::quarantine_frame(&[], names)?;
+                dataset::write_parquet(&tmp.join("quarantine").join("empty.parquet"), &mut df)?;
+            }
+            parts.extend(dataset::write_partitioned(tmp, "quarantine", quarantined, |q| q.year_month, |rows| {
+                dataset::quarantine_frame(&rows.iter().collect::<Vec<_>>(), names)
+            })?);
+            Ok(parts)
+        },
+    );
+    let mut parts = crime_parts?;
     progress(Progress::Advance(1));
-    for (table, rows, is_off) in [("victims", victims, false), ("offenders", offenders, true)] {
-        // an empty table still gets a folder with a schema-only file, so readers find it
-        if rows.is_empty() {
-            let mut df = dataset::people_frame(&[], names, is_off)?;
-            dataset::write_parquet(&tmp.join(table).join("empty.parquet"), &mut df)?;
-        }
-        parts.extend(dataset::write_partitioned(tmp, table, rows, |p| Some(p.1), |rows| {
-            dataset::people_frame(&rows.iter().map(|(p, _)| p).collect::<Vec<_>>(), names, is_off)
-        })?);
-        progress(Progress::Advance(1));
-    }
-    if quarantined.is_empty() {
-        let mut df = dataset::quarantine_frame(&[], names)?;
-        dataset::write_parquet(&tmp.join("quarantine").join("empty.parquet"), &mut df)?;
-    }
-    parts.extend(dataset::write_partitioned(tmp, "quarantine", quarantined, |q| q.year_month, |rows| {
-        dataset::quarantine_frame(&rows.iter().collect::<Vec<_>>(), names)
-    })?);
+    parts.extend(other_parts?);
     progress(Progress::Advance(1));
     Ok(parts)
 }
@@ -432,38 +497,39 @@ pub fn enrich(crimes: &mut [CrimeRow], wards: &AreaIndex, lsoas: Option<&AreaInd
         .collect();
     distinct.par_sort_unstable();
     distinct.dedup();
-    let located: Vec<(Option<usize>, Option<usize>)> = distinct
+    let located: Vec<(Option<u32>, Option<u32>)> = distinct
         .par_iter()
+        .with_min_len(256)
         .map(|&(x, y)| {
             let (lon, lat) = (f64::from_bits(x), f64::from_bits(y));
-            (wards.locate(lon, lat), lsoas.and_then(|l| l.locate(lon, lat)))
+            (wards.locate(lon, lat).map(|i| i as u32), lsoas.and_then(|l| l.locate(lon, lat)).map(|i| i as u32))
         })
         .collect();
+    // one shared string per area, cloned by reference count
+    let shared = |idx: &AreaIndex| -> Vec<(Arc<str>, Arc<str>)> {
+        idx.areas().iter().map(|a| (Arc::from(a.code.as_str()), Arc::from(a.name.as_str()))).collect()
+    };
+    let ward_names = shared(wards);
+    let lsoa_names = lsoas.map(shared).unwrap_or_default();
     let ward_codes: HashSet<&str> = wards.areas().iter().map(|a| a.code.as_str()).collect();
-    crimes.par_iter_mut().for_each(|c| {
+    let position: FxHashMap<(u64, u64), u32> = distinct.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
+    crimes.par_iter_mut().with_min_len(1024).for_each(|c| {
         match (c.lon, c.lat) {
             (Some(lon), Some(lat)) => {
-                let key = (lon.to_bits(), lat.to_bits());
-                let Ok(i) = distinct.binary_search(&key) else { return };
+                let Some(&i) = position.get(&(lon.to_bits(), lat.to_bits())) else { return };
+                let i = i as usize;
                 let (w, l) = located[i];
-                if let Some(w) = w {
-                    let a = &wards.areas()[w];
-                    c.ward = Some((a.code.clone(), a.name.clone()));
-                    c.geo_method = GeoMethod::PointInPolygon;
-                    c.in_area = true;
-                } else {
-                    c.ward = None;
-                    c.geo_method = GeoMethod::None;
-                    c.in_area = false;
-                }
-                if let (Some(l), Some(idx), None) = (l, lsoas, c.lsoa_code.as_ref()) {
-                    let a = &idx.areas()[l];
-                    c.lsoa_code = Some(a.code.clone());
-                    c.lsoa_name = Some(a.name.clone());
+                c.ward = w.map(|w| ward_names[w as usize].clone());
+                c.geo_method = if w.is_some() { GeoMethod::PointInPolygon } else { GeoMethod::None };
+                c.in_area = w.is_some();
+                if let (Some(l), None) = (l, c.lsoa_code.as_ref()) {
+                    let (code, name) = &lsoa_names[l as usize];
+                    c.lsoa_code = Some(code.clone());
+                    c.lsoa_name = Some(name.clone());
                 }
             }
             _ => {
-                c.in_area = c.ward.as_ref().is_some_and(|(code, _)| ward_codes.contains(code.as_str()));
+                c.in_area = c.ward.as_ref().is_some_and(|(code, _)| ward_codes.contains(&**code));
             }
         }
     });

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::{IngestError, Result};
 use crate::source::InputMeta;
@@ -24,7 +25,7 @@ impl Default for LookupColumns {
 /// LSOA code -> (ward code, ward name).
 #[derive(Debug, Default)]
 pub struct LsoaLookup {
-    map: HashMap<String, (String, String)>,
+    map: HashMap<String, (Arc<str>, Arc<str>)>,
     pub meta: Option<InputMeta>,
 }
 
@@ -48,6 +49,7 @@ impl LsoaLookup {
         };
         let (li, wi, ni) = (find(&cols.lsoa)?, find(&cols.ward_code)?, find(&cols.ward_name)?);
         let mut map = HashMap::new();
+        let mut wards: HashMap<(String, String), (Arc<str>, Arc<str>)> = HashMap::new();
         for rec in rdr.records() {
             let rec = rec.map_err(|e| bad(e.to_string()))?;
             let line = rec.position().map_or(0, |p| p.line());
@@ -57,7 +59,9 @@ impl LsoaLookup {
             if l.trim().is_empty() {
                 continue;
             }
-            map.insert(l.trim().to_string(), (w.trim().to_string(), n.trim().to_string()));
+            let key = (w.trim().to_string(), n.trim().to_string());
+            let ward = wards.entry(key).or_insert_with_key(|(w, n)| (Arc::from(w.as_str()), Arc::from(n.as_str()))).clone();
+            map.insert(l.trim().to_string(), ward);
         }
         if map.is_empty() {
             return Err(bad("no rows".into()));
@@ -66,10 +70,11 @@ impl LsoaLookup {
     }
 
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, (String, String))>) -> LsoaLookup {
-        LsoaLookup { map: pairs.into_iter().collect(), meta: None }
+        let map = pairs.into_iter().map(|(l, (w, n))| (l, (Arc::from(w), Arc::from(n)))).collect();
+        LsoaLookup { map, meta: None }
     }
 
-    pub fn ward(&self, lsoa: &str) -> Option<&(String, String)> {
+    pub fn ward(&self, lsoa: &str) -> Option<&(Arc<str>, Arc<str>)> {
         self.map.get(lsoa.trim())
     }
 

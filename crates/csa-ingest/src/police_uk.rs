@@ -5,13 +5,15 @@
 //! the month, `date_precision = month`). A row without coordinates is kept when its LSOA code
 //! gives a ward through the lookup; otherwise it is quarantined.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use csa_model::{CrimeType, Reason, RecordKind};
 use rayon::prelude::*;
 
 use crate::coords;
 use crate::record::{CrimeRow, DatePrecision, GeoMethod, Quarantined, Table};
-use crate::rows::{join_fields, split_csv};
+use crate::rows::{join_fields, CsvBatches, BATCH};
 use crate::{FileOutcome, ParseContext};
 
 /// The published header, in order.
@@ -42,22 +44,31 @@ pub fn check_header(found: &[String]) -> Result<(), String> {
 
 /// Parses one police.uk file already read into memory.
 pub fn parse(data: &[u8], file: u32, stem: &str, ctx: &ParseContext) -> Result<FileOutcome, String> {
-    let Some(csv) = split_csv(data, Table::Crimes, file) else {
+    let Some(mut csv) = CsvBatches::new(data, Table::Crimes, file) else {
         return Err("file has no header line".into());
     };
     check_header(&csv.header)?;
-    let mut out = FileOutcome { rows_read: csv.rows.len() as u64, ..Default::default() };
-    // rows are independent: parse them in parallel, keeping file order
-    let parsed: Vec<Result<CrimeRow, Quarantined>> = csv
-        .rows
-        .into_par_iter()
-        .with_min_len(1024)
-        .map(|row| row.and_then(|row| parse_row(&row.fields, row.line, file, stem, ctx)))
-        .collect();
-    for r in parsed {
-        match r {
-            Ok(c) => out.crimes.push(c),
-            Err(q) => out.quarantined.push(q),
+    let mut out = FileOutcome::default();
+    loop {
+        let batch = csv.next_batch(BATCH);
+        if batch.is_empty() {
+            break;
+        }
+        out.rows_read += batch.len() as u64;
+        if out.crimes.is_empty() {
+            out.crimes.reserve(batch.len() + csv.estimate_rows(batch.len()) * 21 / 20);
+        }
+        // rows are independent: parse them in parallel, keeping file order
+        let parsed: Vec<Result<CrimeRow, Quarantined>> = batch
+            .into_par_iter()
+            .with_min_len(512)
+            .map(|row| row.and_then(|row| parse_row(&row.fields, row.line, file, stem, ctx)))
+            .collect();
+        for r in parsed {
+            match r {
+                Ok(c) => out.crimes.push(c),
+                Err(q) => out.quarantined.push(q),
+            }
         }
     }
     Ok(out)
@@ -94,7 +105,7 @@ fn parse_row(f: &csv::StringRecord, line: u64, file: u32, stem: &str, ctx: &Pars
         committed_from: None,
         committed_time_known: false,
         committed_to: None,
-        offence_code: None,
+        offence: None,
         crime_type,
         lon: position.map(|p| p.lon),
         lat: position.map(|p| p.lat),
@@ -102,8 +113,8 @@ fn parse_row(f: &csv::StringRecord, line: u64, file: u32, stem: &str, ctx: &Pars
         northing: position.map(|p| p.northing),
         location_type: None,
         location_desc: non_empty(&f[6]),
-        lsoa_code: lsoa_code.clone(),
-        lsoa_name: non_empty(&f[8]),
+        lsoa_code: lsoa_code.map(Arc::from),
+        lsoa_name: non_empty(&f[8]).map(Arc::from),
         ward: None,
         geo_method: GeoMethod::None,
         in_area: false,

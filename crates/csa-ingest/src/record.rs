@@ -1,5 +1,7 @@
 //! Validated rows on their way into the dataset, and quarantined rows with their reason.
 
+use std::sync::Arc;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use csa_model::{CrimeType, Ethnicity, LocationType, Reason, RecordKind, Sex};
 
@@ -72,7 +74,8 @@ pub struct CrimeRow {
     /// False when committed_from was given as a date without a time.
     pub committed_time_known: bool,
     pub committed_to: Option<NaiveDateTime>,
-    pub offence_code: Option<String>,
+    /// Position in the offence reference table (`OffenceTable::at`).
+    pub offence: Option<u16>,
     pub crime_type: CrimeType,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
@@ -80,9 +83,10 @@ pub struct CrimeRow {
     pub northing: Option<f64>,
     pub location_type: Option<LocationType>,
     pub location_desc: Option<String>,
-    pub lsoa_code: Option<String>,
-    pub lsoa_name: Option<String>,
-    pub ward: Option<(String, String)>,
+    pub lsoa_code: Option<Arc<str>>,
+    pub lsoa_name: Option<Arc<str>>,
+    /// Ward (code, name); shared strings, one allocation per ward.
+    pub ward: Option<(Arc<str>, Arc<str>)>,
     pub geo_method: GeoMethod,
     pub in_area: bool,
     pub domestic_abuse: Option<bool>,

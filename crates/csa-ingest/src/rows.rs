@@ -1,5 +1,6 @@
-//! Splitting a CSV into rows that are either usable (right field count, valid UTF-8) or
-//! already quarantined, with 1-based line numbers that match what an editor shows.
+//! Reading a CSV in batches of rows that are either usable (right field count, valid UTF-8)
+//! or already quarantined, with 1-based line numbers that match what an editor shows.
+//! Batches keep memory flat: only one batch of raw records lives at a time.
 
 use csa_model::Reason;
 
@@ -11,71 +12,99 @@ pub struct Row {
     pub fields: csv::StringRecord,
 }
 
-/// The header (BOM removed) and every data row of a CSV, each either usable or quarantined.
-pub struct CsvRows {
+/// Rows per batch: large enough to parse in parallel, small enough to stay in cache-sized
+/// memory.
+pub const BATCH: usize = 32 * 1024;
+
+/// A CSV being read batch by batch.
+pub struct CsvBatches<'a> {
     pub header: Vec<String>,
-    pub rows: Vec<Result<Row, Quarantined>>,
+    rdr: csv::Reader<&'a [u8]>,
+    lines: LineCounter<'a>,
+    table: Table,
+    file: u32,
+    done: bool,
 }
 
-/// Parses `data` as CSV. Returns `None` when there is no header line at all.
-pub fn split_csv(data: &[u8], table: Table, file: u32) -> Option<CsvRows> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
-    let mut records = rdr.byte_records();
-    let header = loop {
-        match records.next()? {
-            Ok(rec) => {
-                let mut h: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
-                if let Some(first) = h.first_mut() {
-                    if let Some(stripped) = first.strip_prefix('\u{feff}') {
-                        *first = stripped.trim().to_string();
-                    }
+impl<'a> CsvBatches<'a> {
+    /// Reads the header (BOM removed, blank lines skipped). `None` when there is none.
+    pub fn new(data: &'a [u8], table: Table, file: u32) -> Option<CsvBatches<'a>> {
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
+        let mut rec = csv::ByteRecord::new();
+        let header = loop {
+            if !rdr.read_byte_record(&mut rec).ok()? {
+                return None;
+            }
+            let mut h: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
+            if let Some(first) = h.first_mut() {
+                if let Some(stripped) = first.strip_prefix('\u{feff}') {
+                    *first = stripped.trim().to_string();
                 }
-                if h.iter().all(|f| f.is_empty()) {
-                    continue;
-                }
+            }
+            if !h.iter().all(|f| f.is_empty()) {
                 break h;
             }
-            Err(_) => return None,
-        }
-    };
-    let n = header.len();
-    let mut rows = Vec::new();
-    let mut lines = LineCounter { data, byte: 0, line: 1 };
-    for rec in records {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| lines.at(p.byte()));
-                rows.push(Err(Quarantined::new(table, file, line, "", "", Reason::WrongFieldCount, format!("unreadable CSV row: {e}"), String::new())));
-                continue;
-            }
         };
-        let line = rec.position().map_or(0, |p| lines.at(p.byte()));
-        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
-            // a blank line is not a row
-            continue;
+        Some(CsvBatches { header, rdr, lines: LineCounter { data, byte: 0, line: 1 }, table, file, done: false })
+    }
+
+    /// A guess at the number of rows still to come, from the bytes read so far.
+    pub fn estimate_rows(&self, rows_so_far: usize) -> usize {
+        let pos = self.rdr.position().byte() as usize;
+        if rows_so_far == 0 || pos == 0 {
+            return 0;
         }
-        let raw = raw_line(&rec);
-        if rec.len() != n {
-            rows.push(Err(Quarantined::new(
-                table, file, line, "", "", Reason::WrongFieldCount,
-                format!("{} fields where the header has {n}", rec.len()), raw,
-            )));
-            continue;
-        }
-        match csv::StringRecord::from_byte_record(rec) {
-            Ok(fields) => rows.push(Ok(Row { line, fields })),
-            Err(e) => {
-                let i = e.utf8_error().field();
-                let value = String::from_utf8_lossy(&e.into_byte_record()[i]).into_owned();
-                rows.push(Err(Quarantined::new(
-                    table, file, line, &header[i], &value, Reason::InvalidUtf8,
-                    "field is not valid UTF-8 (re-save the file as UTF-8)".into(), raw,
-                )));
+        let per_row = pos / rows_so_far;
+        (self.lines.data.len().saturating_sub(pos)) / per_row.max(1) + 1
+    }
+
+    /// The next batch of at most `n` rows; empty at the end.
+    pub fn next_batch(&mut self, n: usize) -> Vec<Result<Row, Quarantined>> {
+        let (table, file, width) = (self.table, self.file, self.header.len());
+        let mut rows = Vec::with_capacity(n.min(4096));
+        let mut bytes_hint = 128;
+        while !self.done && rows.len() < n {
+            // sized like the previous row, so reading a field rarely reallocates
+            let mut rec = csv::ByteRecord::with_capacity(bytes_hint, width);
+            match self.rdr.read_byte_record(&mut rec) {
+                Ok(false) => self.done = true,
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| self.lines.at(p.byte(), p.line()));
+                    rows.push(Err(Quarantined::new(table, file, line, "", "", Reason::WrongFieldCount, format!("unreadable CSV row: {e}"), String::new())));
+                    if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
+                        self.done = true;
+                    }
+                }
+                Ok(true) => {
+                    bytes_hint = rec.as_slice().len() + 16;
+                    let line = rec.position().map_or(0, |p| self.lines.at(p.byte(), p.line()));
+                    if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
+                        continue; // a blank line is not a row
+                    }
+                    if rec.len() != width {
+                        let raw = raw_line(&rec);
+                        rows.push(Err(Quarantined::new(
+                            table, file, line, "", "", Reason::WrongFieldCount,
+                            format!("{} fields where the header has {width}", rec.len()), raw,
+                        )));
+                        continue;
+                    }
+                    match csv::StringRecord::from_byte_record(rec) {
+                        Ok(fields) => rows.push(Ok(Row { line, fields })),
+                        Err(e) => {
+                            let i = e.utf8_error().field();
+                            let rec = e.into_byte_record();
+                            rows.push(Err(Quarantined::new(
+                                table, file, line, &self.header[i], &String::from_utf8_lossy(&rec[i]), Reason::InvalidUtf8,
+                                "field is not valid UTF-8 (re-save the file as UTF-8)".into(), raw_line(&rec),
+                            )));
+                        }
+                    }
+                }
             }
         }
+        rows
     }
-    Some(CsvRows { header, rows })
 }
 
 /// Line numbers from byte offsets. The csv crate reports a record's position before any
@@ -87,17 +116,17 @@ struct LineCounter<'a> {
 }
 
 impl LineCounter<'_> {
-    fn at(&mut self, byte: u64) -> u64 {
+    /// The line of a record that csv says starts at `byte` on `line`: csv is right unless
+    /// blank lines come first, which are skipped and counted here.
+    fn at(&mut self, byte: u64, line: u64) -> u64 {
         let mut b = (byte as usize).min(self.data.len());
+        let mut extra = 0;
         while b < self.data.len() && (self.data[b] == b'\n' || self.data[b] == b'\r') {
+            extra += (self.data[b] == b'\n') as u64;
             b += 1;
         }
-        if b >= self.byte {
-            self.line += self.data[self.byte..b].iter().filter(|&&c| c == b'\n').count() as u64;
-        } else {
-            self.line = 1 + self.data[..b].iter().filter(|&&c| c == b'\n').count() as u64;
-        }
         self.byte = b;
+        self.line = line + extra;
         self.line
     }
 }
@@ -144,18 +173,27 @@ mod tests {
     fn bom_blank_lines_field_counts_and_utf8() {
         let mut data = b"\xef\xbb\xbfa,b\n1,2\n\n3\n4,\xff\n\"5,5\",6\n".to_vec();
         data.extend_from_slice(b"7,8");
-        let r = split_csv(&data, Table::Crimes, 0).expect("header");
+        let mut r = CsvBatches::new(&data, Table::Crimes, 0).expect("header");
         assert_eq!(r.header, vec!["a", "b"]);
-        let lines: Vec<(u64, bool)> = r.rows.iter().map(|x| match x {
+        // batches of 2 must give the same rows as one big batch
+        let mut rows = Vec::new();
+        loop {
+            let b = r.next_batch(2);
+            if b.is_empty() {
+                break;
+            }
+            rows.extend(b);
+        }
+        let lines: Vec<(u64, bool)> = rows.iter().map(|x| match x {
             Ok(row) => (row.line, true),
             Err(q) => (q.line, false),
         }).collect();
         assert_eq!(lines, vec![(2, true), (4, false), (5, false), (6, true), (7, true)]);
-        let Err(q) = &r.rows[1] else { panic!() };
+        let Err(q) = &rows[1] else { panic!() };
         assert_eq!(q.reason, Reason::WrongFieldCount);
-        let Err(q) = &r.rows[2] else { panic!() };
+        let Err(q) = &rows[2] else { panic!() };
         assert_eq!((q.reason, q.field.as_str()), (Reason::InvalidUtf8, "b"));
-        let Ok(row) = &r.rows[3] else { panic!() };
+        let Ok(row) = &rows[3] else { panic!() };
         assert_eq!(row.fields.iter().collect::<Vec<_>>(), vec!["5,5", "6"]);
     }
 }

@@ -26,8 +26,8 @@ pub struct OffenceInfo {
 /// Lookup from offence code to [`OffenceInfo`].
 #[derive(Debug, Clone)]
 pub struct OffenceTable {
-    by_code: HashMap<String, OffenceInfo>,
-    order: Vec<String>,
+    by_code: HashMap<String, usize>,
+    offences: Vec<OffenceInfo>,
 }
 
 /// A reference table that could not be read; `line` is 1-based in the CSV.
@@ -70,7 +70,7 @@ impl OffenceTable {
             idx("css_weight")?,
         );
         let mut by_code = HashMap::new();
-        let mut order = Vec::new();
+        let mut offences = Vec::new();
         for rec in rdr.records() {
             let rec = rec.map_err(|e| OffenceTableError {
                 line: e.position().map_or(0, |p| p.line()),
@@ -96,28 +96,39 @@ impl OffenceTable {
             if by_code.contains_key(&key) {
                 return Err(err(format!("offence code `{}` listed twice", info.code)));
             }
-            order.push(key.clone());
-            by_code.insert(key, info);
+            by_code.insert(key, offences.len());
+            offences.push(info);
         }
-        Ok(OffenceTable { by_code, order })
+        Ok(OffenceTable { by_code, offences })
     }
 
     /// Looks up a code as written in an extract (`8N`, ` 8n`, `08N` all match `8N`).
     pub fn get(&self, code: &str) -> Option<&OffenceInfo> {
-        self.by_code.get(&normalise_code(code))
+        self.index(code).map(|i| &self.offences[i])
+    }
+
+    /// Position of a code in the table (stable for the table's lifetime).
+    pub fn index(&self, code: &str) -> Option<usize> {
+        // most codes arrive already normalised: skip the allocation then
+        self.by_code.get(code).or_else(|| self.by_code.get(&normalise_code(code))).copied()
+    }
+
+    /// The offence at a position returned by [`OffenceTable::index`].
+    pub fn at(&self, index: usize) -> Option<&OffenceInfo> {
+        self.offences.get(index)
     }
 
     /// All offences in file order.
     pub fn iter(&self) -> impl Iterator<Item = &OffenceInfo> {
-        self.order.iter().filter_map(|k| self.by_code.get(k))
+        self.offences.iter()
     }
 
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.offences.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.offences.is_empty()
     }
 }
 

@@ -45,13 +45,22 @@ macro_rules! vocabulary {
             /// Parses the canonical spelling or a known synonym, ignoring case, `_`, `-`
             /// and `&`/`and`.
             pub fn parse(s: &str) -> Option<$name> {
-                let f = fold(s);
+                // fast path: the canonical spelling as written
                 $(
-                    if f == fold($canon) $(|| f == fold($syn))* {
+                    if s == $canon {
                         return Some($name::$variant);
                     }
                 )+
-                None
+                static TABLE: std::sync::OnceLock<std::collections::HashMap<String, $name>> = std::sync::OnceLock::new();
+                let table = TABLE.get_or_init(|| {
+                    let mut t = std::collections::HashMap::new();
+                    $(
+                        t.insert(fold($canon), $name::$variant);
+                        $( t.insert(fold($syn), $name::$variant); )*
+                    )+
+                    t
+                });
+                table.get(&fold(s)).copied()
             }
         }
 

@@ -94,6 +94,9 @@ pub struct IngestArgs {
     /// Dataset folder to write (replaced atomically if it exists).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Print how long each step took, on stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

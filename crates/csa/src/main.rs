@@ -9,6 +9,12 @@ mod progress;
 
 use clap::Parser;
 
+/// jemalloc: ingest allocates millions of small strings from several threads, where glibc's
+/// allocator spent a fifth of the time in locks and mimalloc most of it re-zeroing pages it
+/// had returned to the kernel (measured, BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     let opts = cli::Opts::parse();
     let result = match opts.command {

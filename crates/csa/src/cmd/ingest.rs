@@ -18,7 +18,7 @@ pub fn run(a: IngestArgs, quiet: bool) -> anyhow::Result<()> {
     req.lsoa_name_prop = a.lsoa_name_prop;
     req.lsoa_lookup = a.lsoa_lookup;
     req.lookup_columns = LookupColumns { lsoa: a.lookup_lsoa_col, ward_code: a.lookup_ward_col, ward_name: a.lookup_ward_name_col };
-    let bars = Bars::new(quiet);
+    let bars = Bars::new(quiet, a.timings);
     let started = std::time::Instant::now();
     let m = csa_ingest::ingest(&req, &|p| bars.report(p)).with_context(|| format!("ingest into {} failed", a.out.display()))?;
     bars.finish();
