@@ -284,16 +284,29 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
             .with_min_len(4096)
             .map(|p| crime_month.get(p.crime_ref.as_str()).copied().ok_or(Reason::UnknownCrime))
             .collect();
-        // a later row with the same (crime, person) as an earlier one is a duplicate
-        let mut order: Vec<u32> = (0..rows.len() as u32).filter(|&i| verdicts[i as usize].is_ok()).collect();
-        order.par_sort_unstable_by(|&a, &b| {
-            let (pa, pb) = (&rows[a as usize], &rows[b as usize]);
-            (pa.crime_ref.as_str(), pa.person_id.as_str(), a).cmp(&(pb.crime_ref.as_str(), pb.person_id.as_str(), b))
-        });
-        for w in order.windows(2) {
-            let (pa, pb) = (&rows[w[0] as usize], &rows[w[1] as usize]);
-            if pa.crime_ref == pb.crime_ref && pa.person_id == pb.person_id {
-                verdicts[w[1] as usize] = Err(Reason::DuplicatePerson);
+        // a later row with the same (crime, person) as an earlier one is a duplicate: sort
+        // (hash, row) pairs, then compare the strings only within runs of equal hashes
+        let mut keyed: Vec<(u64, u32)> = rows
+            .par_iter()
+            .enumerate()
+            .filter(|(i, _)| verdicts[*i].is_ok())
+            .map(|(i, p)| {
+                use std::hash::{BuildHasher, Hash, Hasher};
+                let mut h = rustc_hash::FxBuildHasher.build_hasher();
+                (p.crime_ref.as_str(), p.person_id.as_str()).hash(&mut h);
+                (h.finish(), i as u32)
+            })
+            .collect();
+        keyed.par_sort_unstable();
+        for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+            for (k, &(_, later)) in run.iter().enumerate().skip(1) {
+                let p = &rows[later as usize];
+                if run[..k].iter().any(|&(_, earlier)| {
+                    let e = &rows[earlier as usize];
+                    e.crime_ref == p.crime_ref && e.person_id == p.person_id && verdicts[earlier as usize].is_ok()
+                }) {
+                    verdicts[later as usize] = Err(Reason::DuplicatePerson);
+                }
             }
         }
         let mut out = Vec::with_capacity(rows.len());
