@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn missing_property_lists_what_is_there() {
-        let e = Boundaries::from_geojson(SQUARE, "WD25CD", "NM").unwrap_err().to_string();
+        let e = Boundaries::from_geojson(SQUARE, "WD25CD", "NM").expect_err("must be refused").to_string();
         assert!(e.contains("WD25CD") && e.contains("CD, NM"), "{e}");
     }
 }

@@ -61,10 +61,16 @@ pub fn locate_files(dir: &Path, mapping: &Mapping) -> Result<ExtractFiles> {
     Ok(ExtractFiles { crimes, victims: find(&mapping.files.victims, "victims")?, offenders: find(&mapping.files.offenders, "offenders")? })
 }
 
+/// A column's position in the row and its code list.
+type Slot<'m> = (usize, Option<&'m BTreeMap<String, String>>);
+
+/// A row, or why it was rejected.
+type RowResult = std::result::Result<Row, Quarantined>;
+
 /// Where each canonical column sits in the file's rows, and its code list, indexed by
 /// `Col as usize` (looked up for every field of every row, so no hashing).
 struct Columns<'m> {
-    slots: Vec<Option<(usize, Option<&'m BTreeMap<String, String>>)>>,
+    slots: Vec<Option<Slot<'m>>>,
     tm: &'m TableMapping,
 }
 
@@ -139,11 +145,11 @@ const _: () = assert!((Col::Month as usize) < 64, "Columns::slots holds 64 colum
 /// Rows of a table file, CSV (read in batches) or Parquet (read whole).
 enum RowSource<'a> {
     Csv(CsvBatches<'a>),
-    Parquet(Option<Vec<std::result::Result<Row, Quarantined>>>),
+    Parquet(Option<Vec<RowResult>>),
 }
 
 impl RowSource<'_> {
-    fn next_batch(&mut self) -> Vec<std::result::Result<Row, Quarantined>> {
+    fn next_batch(&mut self) -> Vec<RowResult> {
         match self {
             RowSource::Csv(c) => c.next_batch(BATCH),
             RowSource::Parquet(rows) => rows.take().unwrap_or_default(),
@@ -168,7 +174,7 @@ fn open_rows<'a>(data: &'a [u8], path: &Path, table: Table, file: u32) -> Result
     Ok((csv.header.clone(), RowSource::Csv(csv)))
 }
 
-fn parquet_rows(data: &[u8], path: &Path) -> Result<(Vec<String>, Vec<std::result::Result<Row, Quarantined>>)> {
+fn parquet_rows(data: &[u8], path: &Path) -> Result<(Vec<String>, Vec<RowResult>)> {
     use polars::prelude::*;
     let perr = |e: PolarsError| IngestError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
     let df = ParquetReader::new(std::io::Cursor::new(data)).finish().map_err(perr)?;

@@ -161,15 +161,15 @@ person_id = "VICTIM_ID"
 
     #[test]
     fn mistakes_are_named() {
-        let e = Mapping::parse("[crimes.columns]\ncrime_rf = \"X\"\n").unwrap_err();
+        let e = Mapping::parse("[crimes.columns]\ncrime_rf = \"X\"\n").expect_err("must be refused");
         assert!(e.contains("`crime_rf` is not a canonical crimes column"), "{e}");
-        let e = Mapping::parse("[crimes.date_formats]\nrecorded_date = [\"%d/%m\"]\n").unwrap_err();
+        let e = Mapping::parse("[crimes.date_formats]\nrecorded_date = [\"%d/%m\"]\n").expect_err("must be refused");
         assert!(e.contains("has no year"), "{e}");
-        let e = Mapping::parse("[crimez]\n").unwrap_err();
+        let e = Mapping::parse("[crimez]\n").expect_err("must be refused");
         assert!(e.contains("crimez"), "{e}");
-        let e = Mapping::parse("[victims.columns]\nrelationship_to_victim = \"R\"\n").unwrap_err();
+        let e = Mapping::parse("[victims.columns]\nrelationship_to_victim = \"R\"\n").expect_err("must be refused");
         assert!(e.contains("relationship_to_victim"), "{e}");
-        let e = Mapping::parse("[crimes.columns\n").unwrap_err();
+        let e = Mapping::parse("[crimes.columns\n").expect_err("must be refused");
         assert!(e.contains("line 1"), "{e}");
     }
 }

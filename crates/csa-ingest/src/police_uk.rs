@@ -154,11 +154,11 @@ mod tests {
         let mut h: Vec<String> = HEADER.iter().map(|s| s.to_string()).collect();
         assert!(check_header(&h).is_ok());
         h[4] = "Lon".into();
-        assert!(check_header(&h).unwrap_err().contains("column 5 is `Lon`, expected `Longitude`"));
+        assert!(check_header(&h).expect_err("must be refused").contains("column 5 is `Lon`, expected `Longitude`"));
         h.truncate(3);
-        assert!(check_header(&h).unwrap_err().contains("missing column `Falls within`"));
+        assert!(check_header(&h).expect_err("must be refused").contains("missing column `Falls within`"));
         let old: Vec<String> = OLD_HEADER.iter().map(|s| s.to_string()).collect();
-        assert!(check_header(&old).unwrap_err().contains("2010-2013"));
+        assert!(check_header(&old).expect_err("must be refused").contains("2010-2013"));
     }
 
     #[test]

@@ -172,7 +172,7 @@ mod tests {
     #[test]
     fn bad_table_names_the_line() {
         let bad = "offence_code,offence_description,offence_subgroup,offence_group,police_uk_type,css_weight\n8N,x,y,z,Violent crime,1\n";
-        let e = OffenceTable::from_csv(bad).unwrap_err();
+        let e = OffenceTable::from_csv(bad).expect_err("must be refused");
         assert_eq!(e.line, 2);
         assert!(e.message.contains("Violent crime"));
     }

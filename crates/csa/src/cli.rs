@@ -39,7 +39,7 @@ pub enum Command {
         "Every input row is accepted or quarantined (dataset/quarantine/, with file, line, field,\n",
         "value and reason); the counts per file are printed and stored in manifest.json.\n",
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
-    Ingest(IngestArgs),
+    Ingest(Box<IngestArgs>),
     /// Generate a synthetic Coventry force extract or police.uk months.
     #[command(after_help = concat!(
         "Examples:\n",

@@ -18,7 +18,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 fn main() {
     let opts = cli::Opts::parse();
     let result = match opts.command {
-        cli::Command::Ingest(a) => cmd::ingest::run(a, opts.quiet),
+        cli::Command::Ingest(a) => cmd::ingest::run(*a, opts.quiet),
         cli::Command::Synth(a) => cmd::synth::run(a, opts.quiet),
     };
     match result {
