@@ -505,21 +505,6 @@ fn load_boundaries(path: &Path, code: &str, name: &str) -> Result<(Boundaries, m
 
 /// Assigns ward (and missing LSOA) to every crime with coordinates; marks `in_area`.
 pub fn enrich(crimes: &mut [CrimeRow], wards: &AreaIndex, lsoas: Option<&AreaIndex>) {
-    // police.uk points are snapped to shared map points: look each distinct point up once
-    let mut distinct: Vec<(u64, u64)> = crimes
-        .iter()
-        .filter_map(|c| Some((c.lon?.to_bits(), c.lat?.to_bits())))
-        .collect();
-    distinct.par_sort_unstable();
-    distinct.dedup();
-    let located: Vec<(Option<u32>, Option<u32>)> = distinct
-        .par_iter()
-        .with_min_len(256)
-        .map(|&(x, y)| {
-            let (lon, lat) = (f64::from_bits(x), f64::from_bits(y));
-            (wards.locate(lon, lat).map(|i| i as u32), lsoas.and_then(|l| l.locate(lon, lat)).map(|i| i as u32))
-        })
-        .collect();
     // one shared string per area, cloned by reference count
     let shared = |idx: &AreaIndex| -> Vec<(Arc<str>, Arc<str>)> {
         idx.areas().iter().map(|a| (Arc::from(a.code.as_str()), Arc::from(a.name.as_str()))).collect()
@@ -527,25 +512,39 @@ pub fn enrich(crimes: &mut [CrimeRow], wards: &AreaIndex, lsoas: Option<&AreaInd
     let ward_names = shared(wards);
     let lsoa_names = lsoas.map(shared).unwrap_or_default();
     let ward_codes: HashSet<&str> = wards.areas().iter().map(|a| a.code.as_str()).collect();
-    let position: FxHashMap<(u64, u64), u32> = distinct.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
-    crimes.par_iter_mut().with_min_len(1024).for_each(|c| {
-        match (c.lon, c.lat) {
-            (Some(lon), Some(lat)) => {
-                let Some(&i) = position.get(&(lon.to_bits(), lat.to_bits())) else { return };
-                let i = i as usize;
-                let (w, l) = located[i];
-                c.ward = w.map(|w| ward_names[w as usize].clone());
-                c.geo_method = if w.is_some() { GeoMethod::PointInPolygon } else { GeoMethod::None };
-                c.in_area = w.is_some();
-                if let (Some(l), None) = (l, c.lsoa_code.as_ref()) {
-                    let (code, name) = &lsoa_names[l as usize];
-                    c.lsoa_code = Some(code.clone());
-                    c.lsoa_name = Some(name.clone());
-                }
-            }
-            _ => {
-                c.in_area = c.ward.as_ref().is_some_and(|(code, _)| ward_codes.contains(&**code));
-            }
+    let locate = |lon: f64, lat: f64| {
+        (wards.locate(lon, lat).map(|i| i as u32), lsoas.and_then(|l| l.locate(lon, lat)).map(|i| i as u32))
+    };
+    let apply = |c: &mut CrimeRow, (w, l): (Option<u32>, Option<u32>)| {
+        c.ward = w.map(|w| ward_names[w as usize].clone());
+        c.geo_method = if w.is_some() { GeoMethod::PointInPolygon } else { GeoMethod::None };
+        c.in_area = w.is_some();
+        if let (Some(l), None) = (l, c.lsoa_code.as_ref()) {
+            let (code, name) = &lsoa_names[l as usize];
+            c.lsoa_code = Some(code.clone());
+            c.lsoa_name = Some(name.clone());
         }
+    };
+    let point = |c: &CrimeRow| Some((c.lon?.to_bits(), c.lat?.to_bits()));
+    // police.uk snaps crimes to shared map points, so look each distinct point up once;
+    // force extracts have exact points, where de-duplicating only costs time
+    let sample: Vec<(u64, u64)> = crimes.iter().take(20_000).filter_map(point).collect();
+    let sample_distinct = sample.iter().collect::<HashSet<_>>().len();
+    if sample_distinct * 2 > sample.len() {
+        crimes.par_iter_mut().with_min_len(1024).for_each(|c| match (c.lon, c.lat) {
+            (Some(lon), Some(lat)) => apply(c, locate(lon, lat)),
+            _ => c.in_area = c.ward.as_ref().is_some_and(|(code, _)| ward_codes.contains(&**code)),
+        });
+        return;
+    }
+    let mut distinct: Vec<(u64, u64)> = crimes.iter().filter_map(point).collect();
+    distinct.par_sort_unstable();
+    distinct.dedup();
+    let located: Vec<(Option<u32>, Option<u32>)> =
+        distinct.par_iter().with_min_len(256).map(|&(x, y)| locate(f64::from_bits(x), f64::from_bits(y))).collect();
+    let position: FxHashMap<(u64, u64), u32> = distinct.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
+    crimes.par_iter_mut().with_min_len(1024).for_each(|c| match point(c).and_then(|p| position.get(&p)) {
+        Some(&i) => apply(c, located[i as usize]),
+        None => c.in_area = c.ward.as_ref().is_some_and(|(code, _)| ward_codes.contains(&**code)),
     });
 }
