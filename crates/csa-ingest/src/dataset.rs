@@ -11,7 +11,6 @@ use csa_model::{Col, OffenceTable, CRIMES, OFFENDERS, QUARANTINE, VICTIMS};
 use polars::prelude::*;
 
 use crate::error::{IngestError, Result};
-use crate::extract::hour_of;
 use crate::record::{CrimeRow, PersonRow, Quarantined};
 
 /// Hive's folder value for a null partition key.
@@ -34,8 +33,13 @@ where
     Series::new(c.name().into(), values).into_column()
 }
 
+/// A frame whose columns must be exactly `order` (the layout `csa-model` documents).
 fn frame(height: usize, columns: Vec<Column>, order: &[Col]) -> Result<DataFrame> {
-    debug_assert_eq!(columns.len(), order.len());
+    let names: Vec<&str> = columns.iter().map(|c| c.name().as_str()).collect();
+    let expected: Vec<&str> = order.iter().map(|c| c.name()).collect();
+    if names != expected {
+        return Err(IngestError::Internal(format!("columns {names:?} do not follow the schema {expected:?}")));
+    }
     DataFrame::new(height, columns).map_err(|e| IngestError::Internal(format!("building a frame: {e}")))
 }
 
@@ -62,7 +66,7 @@ pub fn crimes_frame<'a>(rows: &[&'a CrimeRow], files: &'a [String], offences: &'
         col(Col::CommittedFrom, dt(&|r| r.committed_from)),
         col(Col::CommittedTo, dt(&|r| r.committed_to)),
         col(Col::DayOfWeek, rows.iter().map(|r| r.committed_from.map(|d| d.weekday().number_from_monday() as i8)).collect::<Vec<_>>()),
-        col(Col::Hour, rows.iter().map(|r| hour_of(r).map(|h| h as i8)).collect::<Vec<_>>()),
+        col(Col::Hour, rows.iter().map(|r| r.hour().map(|h| h as i8)).collect::<Vec<_>>()),
         col(Col::OffenceCode, s(&|r| info(r).map(|i| i.code.as_str()))),
         col(Col::OffenceDescription, s(&|r| info(r).map(|i| i.description.as_str()))),
         col(Col::CrimeType, s(&|r| Some(r.crime_type.name()))),

@@ -20,6 +20,8 @@ pub enum IngestError {
     BadMapping { path: PathBuf, detail: String },
     #[error("{}: {source}", path.display())]
     Boundaries { path: PathBuf, source: csa_geo::BoundaryError },
+    #[error("{}: not UTF-8 text (re-save it as UTF-8)", path.display())]
+    NotUtf8 { path: PathBuf },
     #[error("{}: bad LSOA lookup: {detail}", path.display())]
     BadLookup { path: PathBuf, detail: String },
     #[error("{}: cannot read as Parquet: {detail}", path.display())]

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use csa_model::{Col, CrimeType, Ethnicity, LocationType, Reason, RecordKind, Sex};
 use rayon::prelude::*;
 
@@ -487,11 +487,6 @@ pub fn parse_flag(s: &str) -> Option<bool> {
 pub fn parse_age(s: &str) -> Option<i16> {
     let v: f64 = s.trim().parse().ok()?;
     (v.fract() == 0.0 && (0.0..=120.0).contains(&v)).then_some(v as i16)
-}
-
-/// Hour of day when the time is known.
-pub fn hour_of(c: &CrimeRow) -> Option<u32> {
-    c.committed_from.filter(|_| c.committed_time_known).map(|d| d.hour())
 }
 
 #[cfg(test)]

@@ -162,9 +162,8 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     };
     let (mapping, mapping_ref) = match &req.mapping {
         Some(p) => {
-            let m = Mapping::load(p)?;
             let bytes = std::fs::read(p).map_err(|source| IngestError::Read { path: p.clone(), source })?;
-            (m, Some(manifest::ReferenceFile::new(&source::describe(p, &bytes), "column mapping".into())))
+            (Mapping::load(p, &bytes)?, Some(manifest::ReferenceFile::new(&source::describe(p, &bytes), "column mapping".into())))
         }
         None => (Mapping::default(), None),
     };
@@ -497,7 +496,7 @@ fn write_all(
 
 fn load_boundaries(path: &Path, code: &str, name: &str) -> Result<(Boundaries, manifest::ReferenceFile)> {
     let (bytes, meta) = source::read_input(path)?;
-    let text = String::from_utf8(bytes).map_err(|e| IngestError::BadLookup { path: path.to_path_buf(), detail: format!("not UTF-8: {e}") })?;
+    let text = String::from_utf8(bytes).map_err(|_| IngestError::NotUtf8 { path: path.to_path_buf() })?;
     let b = Boundaries::from_geojson(&text, code, name).map_err(|source| IngestError::Boundaries { path: path.to_path_buf(), source })?;
     let desc = format!("{} areas, code property {code}, name property {name}", b.len());
     Ok((b, manifest::ReferenceFile::new(&meta, desc)))

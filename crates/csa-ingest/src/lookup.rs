@@ -69,11 +69,6 @@ impl LsoaLookup {
         Ok(LsoaLookup { map, meta: Some(meta) })
     }
 
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, (String, String))>) -> LsoaLookup {
-        let map = pairs.into_iter().map(|(l, (w, n))| (l, (Arc::from(w), Arc::from(n)))).collect();
-        LsoaLookup { map, meta: None }
-    }
-
     pub fn ward(&self, lsoa: &str) -> Option<&(Arc<str>, Arc<str>)> {
         self.map.get(lsoa.trim())
     }

@@ -62,13 +62,6 @@ pub struct Reconciliation {
     pub balanced: bool,
 }
 
-/// An `ingest --append` run recorded in the manifest.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Run {
-    pub created_at: String,
-    pub inputs: Vec<String>,
-}
-
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Manifest {
     pub schema_version: u32,

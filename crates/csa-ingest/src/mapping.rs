@@ -77,10 +77,10 @@ pub fn input_columns(table: Table) -> &'static [Col] {
 pub const DATE_COLUMNS: [Col; 3] = [Col::RecordedDate, Col::CommittedFrom, Col::CommittedTo];
 
 impl Mapping {
-    /// Reads and checks a mapping file; every mistake names the file and the key.
-    pub fn load(path: &Path) -> Result<Mapping> {
-        let text = std::fs::read_to_string(path).map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?;
-        Mapping::parse(&text).map_err(|detail| IngestError::BadMapping { path: path.to_path_buf(), detail })
+    /// Checks the bytes of a mapping file; every mistake names the file and the key.
+    pub fn load(path: &Path, bytes: &[u8]) -> Result<Mapping> {
+        let text = std::str::from_utf8(bytes).map_err(|_| IngestError::NotUtf8 { path: path.to_path_buf() })?;
+        Mapping::parse(text).map_err(|detail| IngestError::BadMapping { path: path.to_path_buf(), detail })
     }
 
     /// Parses and checks mapping text.

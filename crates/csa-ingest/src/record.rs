@@ -103,6 +103,12 @@ impl CrimeRow {
         use chrono::Datelike;
         (self.recorded_date.year(), self.recorded_date.month())
     }
+
+    /// Hour of day committed, when a time (not only a date) was given.
+    pub fn hour(&self) -> Option<u32> {
+        use chrono::Timelike;
+        self.committed_from.filter(|_| self.committed_time_known).map(|d| d.hour())
+    }
 }
 
 /// One accepted victim or offender on one crime.

@@ -20,7 +20,7 @@ pub const BATCH: usize = 32 * 1024;
 pub struct CsvBatches<'a> {
     pub header: Vec<String>,
     rdr: csv::Reader<&'a [u8]>,
-    lines: LineCounter<'a>,
+    data: &'a [u8],
     table: Table,
     file: u32,
     done: bool,
@@ -45,7 +45,7 @@ impl<'a> CsvBatches<'a> {
                 break h;
             }
         };
-        Some(CsvBatches { header, rdr, lines: LineCounter { data, byte: 0, line: 1 }, table, file, done: false })
+        Some(CsvBatches { header, rdr, data, table, file, done: false })
     }
 
     /// A guess at the number of rows still to come, from the bytes read so far.
@@ -55,7 +55,7 @@ impl<'a> CsvBatches<'a> {
             return 0;
         }
         let per_row = pos / rows_so_far;
-        (self.lines.data.len().saturating_sub(pos)) / per_row.max(1) + 1
+        (self.data.len().saturating_sub(pos)) / per_row.max(1) + 1
     }
 
     /// The next batch of at most `n` rows; empty at the end.
@@ -69,7 +69,7 @@ impl<'a> CsvBatches<'a> {
             match self.rdr.read_byte_record(&mut rec) {
                 Ok(false) => self.done = true,
                 Err(e) => {
-                    let line = e.position().map_or(0, |p| self.lines.at(p.byte(), p.line()));
+                    let line = e.position().map_or(0, |p| line_at(self.data, p.byte(), p.line()));
                     rows.push(Err(Quarantined::new(table, file, line, "", "", Reason::WrongFieldCount, format!("unreadable CSV row: {e}"), String::new())));
                     if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
                         self.done = true;
@@ -77,7 +77,7 @@ impl<'a> CsvBatches<'a> {
                 }
                 Ok(true) => {
                     bytes_hint = rec.as_slice().len() + 16;
-                    let line = rec.position().map_or(0, |p| self.lines.at(p.byte(), p.line()));
+                    let line = rec.position().map_or(0, |p| line_at(self.data, p.byte(), p.line()));
                     if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
                         continue; // a blank line is not a row
                     }
@@ -107,28 +107,11 @@ impl<'a> CsvBatches<'a> {
     }
 }
 
-/// Line numbers from byte offsets. The csv crate reports a record's position before any
-/// blank lines in front of it, so blank lines are skipped here before counting.
-struct LineCounter<'a> {
-    data: &'a [u8],
-    byte: usize,
-    line: u64,
-}
-
-impl LineCounter<'_> {
-    /// The line of a record that csv says starts at `byte` on `line`: csv is right unless
-    /// blank lines come first, which are skipped and counted here.
-    fn at(&mut self, byte: u64, line: u64) -> u64 {
-        let mut b = (byte as usize).min(self.data.len());
-        let mut extra = 0;
-        while b < self.data.len() && (self.data[b] == b'\n' || self.data[b] == b'\r') {
-            extra += (self.data[b] == b'\n') as u64;
-            b += 1;
-        }
-        self.byte = b;
-        self.line = line + extra;
-        self.line
-    }
+/// The line of a record that csv says starts at `byte` on `line`. csv is right unless blank
+/// lines come first (it reports the position before them), so those are counted here.
+fn line_at(data: &[u8], byte: u64, line: u64) -> u64 {
+    let blank = data.get(byte as usize..).unwrap_or_default().iter().take_while(|&&c| c == b'\n' || c == b'\r');
+    line + blank.filter(|&&c| c == b'\n').count() as u64
 }
 
 /// The row as CSV text again (lossy for invalid UTF-8), for the quarantine's `raw` column.
