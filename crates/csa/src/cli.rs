@@ -48,6 +48,98 @@ pub enum Command {
         "Same seed, same bytes. ground_truth.json lists the planted hotspots and patterns.\n",
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
     Synth(SynthArgs),
+    /// Break a priority down by ward, time, place, victim or offender (the sub-group lead's query).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa breakdown --dataset out/dataset --priority \"domestic abuse\" --by victim_age_band,ward\n",
+        "  csa breakdown --dataset out/dataset --priority burglary-residential --by month --format csv\n",
+        "  csa breakdown --dataset out/dataset --priority all --view volume --format xlsx --out volume.xlsx\n",
+        "  csa breakdown --dataset out/dataset --priority \"violence with injury\" --view top-locations\n\n",
+        "Dimensions: ward, lsoa, month, quarter, day_of_week, hour, location_type, crime_type,\n",
+        "offence_subgroup, offence_group, victim_age_band, victim_sex, victim_ethnicity,\n",
+        "offender_age_band, offender_sex, offender_ethnicity, offender_relationship.\n",
+        "The period defaults to the last 12 complete months of the data, compared with the 12\n",
+        "months before. Priority names ignore case, spaces and hyphens; `all` is every record.\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
+    Breakdown(BreakdownArgs),
+    /// List the priorities (configured, or the shipped defaults) with sub-groups and filters.
+    #[command(after_help = "Example:\n  csa priorities\n  csa priorities --config my-assessment.toml\n\nExit codes: 0 ok, 1 internal error, 2 bad input or usage.")]
+    Priorities(PrioritiesArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    /// Aligned columns for the terminal, with the period, totals and notes.
+    Table,
+    Csv,
+    /// The rows plus what they count (priority, unit, periods, totals, notes).
+    Json,
+    /// An Excel workbook (needs --out): the table and an "about" sheet.
+    Xlsx,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum View {
+    /// Counts by the --by dimensions against the comparison period.
+    Counts,
+    /// Every priority's count, change, rate and harm (ignores --priority and --by).
+    Volume,
+    /// Repeat victims, and victims again within 12 months (same offender too).
+    RepeatVictims,
+    /// Repeat offenders.
+    RepeatOffenders,
+    /// The most prolific offenders (pseudonymised).
+    Prolific,
+    /// The busiest locations.
+    TopLocations,
+    /// Day of week x hour committed.
+    DayHour,
+    /// Victims' age, sex and ethnicity against the resident population.
+    EqualitiesVictims,
+    /// Offenders' age, sex and ethnicity against the resident population.
+    EqualitiesOffenders,
+}
+
+#[derive(Debug, Args)]
+pub struct BreakdownArgs {
+    /// Dataset folder written by `csa ingest` [default: the config's dataset].
+    #[arg(long, value_name = "DIR")]
+    pub dataset: Option<std::path::PathBuf>,
+    /// Assessment configuration (TOML) [default: the shipped priorities, data/config/priorities.toml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Priority name (`csa priorities` lists them).
+    #[arg(long, value_name = "NAME", default_value = "all")]
+    pub priority: String,
+    /// Dimensions, comma-separated (at most 4); none gives the total.
+    #[arg(long, value_name = "DIM[,DIM...]", default_value = "")]
+    pub by: String,
+    /// What to compute.
+    #[arg(long, value_enum, default_value = "counts")]
+    pub view: View,
+    /// First month of the period (YYYY-MM); alone, the period is the 12 months from it.
+    #[arg(long, value_name = "YYYY-MM")]
+    pub from: Option<String>,
+    /// Last month of the period (YYYY-MM); alone, the period is the 12 months to it.
+    #[arg(long, value_name = "YYYY-MM")]
+    pub to: Option<String>,
+    /// Rows in top-N views.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PrioritiesArgs {
+    /// Assessment configuration (TOML) [default: the shipped priorities].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
 }
 
 #[derive(Debug, Args)]

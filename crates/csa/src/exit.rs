@@ -17,6 +17,9 @@ pub fn code_for(e: &anyhow::Error) -> i32 {
         if let Some(ie) = cause.downcast_ref::<csa_ingest::IngestError>() {
             return if ie.is_bad_input() { BAD_INPUT } else { INTERNAL };
         }
+        if let Some(ae) = cause.downcast_ref::<csa_analysis::AnalysisError>() {
+            return if ae.is_user_error() { BAD_INPUT } else { INTERNAL };
+        }
         if cause.downcast_ref::<UsageError>().is_some() || cause.downcast_ref::<csa_synth::SynthError>().is_some_and(|s| matches!(s, csa_synth::SynthError::NoCrimes)) {
             return BAD_INPUT;
         }

@@ -20,6 +20,8 @@ fn main() {
     let result = match opts.command {
         cli::Command::Ingest(a) => cmd::ingest::run(*a, opts.quiet),
         cli::Command::Synth(a) => cmd::synth::run(a, opts.quiet),
+        cli::Command::Breakdown(a) => cmd::breakdown::run(a),
+        cli::Command::Priorities(a) => cmd::breakdown::priorities(a),
     };
     match result {
         Ok(()) => std::process::exit(exit::OK),

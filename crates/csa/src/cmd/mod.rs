@@ -1,4 +1,5 @@
 //! One file per subcommand.
 
+pub mod breakdown;
 pub mod ingest;
 pub mod synth;

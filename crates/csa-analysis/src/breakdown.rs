@@ -1,0 +1,298 @@
+//! The breakdown: counts of a priority by up to four dimensions, in the current period and
+//! the comparison period.
+//!
+//! For each group `g`:
+//! - `count` = records of the priority in the current period with key `g`;
+//! - `comparison` = the same in the comparison period, months and quarters shifted by the
+//!   period offset so that March lines up with March (null when the dataset does not cover
+//!   every comparison month);
+//! - `change` = count - comparison; `change_pct` = 100 * change / comparison (null when the
+//!   comparison is 0);
+//! - `share_pct` = 100 * count / total count;
+//! - person breakdowns add `people` = distinct person ids in the group;
+//! - a breakdown by ward alone adds `population` and `rate_per_1000` = 1000 * count /
+//!   population (residents, or households for a priority so configured), and the
+//!   comparison rate.
+//!
+//! Records whose dimension value is not recorded form their own group, so the counts always
+//! add up to the total. Percentages and rates are rounded to 2 decimals.
+
+use csa_model::Col;
+use polars::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::assessment::Assessment;
+use crate::config::{Denominator, Priority};
+use crate::data::{Crimes, People};
+use crate::dims::{Dim, Keyer, Label, Side};
+use crate::error::{internal, AnalysisError, Result};
+use crate::names;
+use crate::period::Periods;
+use crate::select::{filter_columns, Selector};
+
+pub const MAX_DIMS: usize = 4;
+type Key = [u32; MAX_DIMS];
+
+/// A breakdown table with what it counts.
+#[derive(Debug, Clone)]
+pub struct Breakdown {
+    pub priority: String,
+    pub dims: Vec<Dim>,
+    pub side: Side,
+    pub periods: Periods,
+    pub total: u64,
+    /// `None` when the dataset does not cover the comparison period.
+    pub comparison_total: Option<u64>,
+    /// Plain-English caveats (unrecorded columns, missing comparison data).
+    pub notes: Vec<String>,
+    pub table: DataFrame,
+}
+
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// 100 * (a - b) / b, or `None` when b is 0.
+pub fn change_pct(a: f64, b: f64) -> Option<f64> {
+    (b != 0.0).then(|| round2(100.0 * (a - b) / b))
+}
+
+/// The side (crime, victim or offender) a list of dimensions counts.
+pub fn side_of(dims: &[Dim]) -> Result<Side> {
+    let sides: FxHashSet<Side> = dims.iter().map(|d| d.side()).filter(|s| *s != Side::Crime).collect();
+    match sides.len() {
+        0 => Ok(Side::Crime),
+        1 => Ok(*sides.iter().next().expect("one")),
+        _ => Err(AnalysisError::Usage(
+            "victim and offender dimensions cannot be crossed in one table (a crime with 2 victims and 3 offenders would count 6 times); ask for them separately".into(),
+        )),
+    }
+}
+
+/// The people records of a side, or a plain error when the dataset has none.
+pub fn people_of(a: &Assessment, side: Side) -> Result<Option<&People>> {
+    let people = match side {
+        Side::Crime => return Ok(None),
+        Side::Victim => a.data.victims.as_ref(),
+        Side::Offender => a.data.offenders.as_ref(),
+    };
+    if !a.data.info.has_people() {
+        return Err(AnalysisError::Usage(format!(
+            "{} has no victims or offenders (police.uk data carries none); victim and offender breakdowns need a force extract",
+            a.data.info.dir.display()
+        )));
+    }
+    match people {
+        Some(p) => Ok(Some(p)),
+        None => Ok(None),
+    }
+}
+
+/// Notes for columns that are entirely unrecorded in the loaded data.
+pub fn unrecorded(crimes: &Crimes, cols: &[Col], what: &str) -> Vec<String> {
+    cols.iter()
+        .filter(|c| {
+            let all_null = match (crimes.text.get(c), crimes.int.get(c), crimes.flag.get(c)) {
+                (Some(t), _, _) => t.codes.iter().all(|x| *x == 0),
+                (_, Some(v), _) => v.iter().all(|x| *x < 0),
+                (_, _, Some(v)) => v.iter().all(|x| *x == 2),
+                _ => false,
+            };
+            all_null && crimes.len > 0
+        })
+        .map(|c| format!("{c} is not recorded in this dataset (police.uk data has no {c}), so {what} cannot use it"))
+        .collect()
+}
+
+/// Rows of a priority in the current and comparison periods.
+pub struct Selection {
+    pub current: Vec<u32>,
+    pub comparison: Vec<u32>,
+    pub comparison_covered: bool,
+    pub notes: Vec<String>,
+}
+
+pub fn select(a: &Assessment, p: &Priority) -> Result<Selection> {
+    let crimes = &a.data.crimes;
+    let sel = Selector::new(&p.filter, crimes)?;
+    let mut notes = unrecorded(crimes, &filter_columns(&p.filter), &format!("the priority {:?}", p.name));
+    let comparison_covered = a.covers(a.periods.comparison);
+    if !comparison_covered {
+        notes.push(format!(
+            "the dataset does not cover the whole comparison period {} ({} of {} months have data), so no comparison is shown",
+            a.periods.comparison,
+            a.periods.comparison.iter().filter(|m| a.data.info.months.binary_search(m).is_ok()).count(),
+            a.periods.comparison.months()
+        ));
+    }
+    Ok(Selection { current: sel.rows(crimes, a.periods.current), comparison: sel.rows(crimes, a.periods.comparison), comparison_covered, notes })
+}
+
+/// Counts per key: (current, comparison, distinct people in current).
+struct Tally {
+    counts: FxHashMap<Key, (u64, u64)>,
+    people: FxHashMap<Key, FxHashSet<u32>>,
+}
+
+fn tally(a: &Assessment, keyers: &[Keyer], people: Option<&People>, s: &Selection) -> Tally {
+    let crimes = &a.data.crimes;
+    let offset = a.periods.offset();
+    let mut t = Tally { counts: FxHashMap::default(), people: FxHashMap::default() };
+    let key = |crime: usize, person: usize, shift: i32| {
+        let mut k = [0u32; MAX_DIMS];
+        for (i, kr) in keyers.iter().enumerate() {
+            k[i] = kr.key(crimes, crime, person, shift);
+        }
+        k
+    };
+    match people {
+        None => {
+            for &r in &s.current {
+                t.counts.entry(key(r as usize, 0, 0)).or_default().0 += 1;
+            }
+            if s.comparison_covered {
+                for &r in &s.comparison {
+                    t.counts.entry(key(r as usize, 0, offset)).or_default().1 += 1;
+                }
+            }
+        }
+        Some(pp) => {
+            // 1 = current, 2 = comparison (bits; periods may overlap when configured so)
+            let mut mark = vec![0u8; crimes.len];
+            for &r in &s.current {
+                mark[r as usize] |= 1;
+            }
+            if s.comparison_covered {
+                for &r in &s.comparison {
+                    mark[r as usize] |= 2;
+                }
+            }
+            for (i, &c) in pp.crime.iter().enumerate() {
+                let m = mark[c as usize];
+                if m & 1 != 0 {
+                    let k = key(c as usize, i, 0);
+                    t.counts.entry(k).or_default().0 += 1;
+                    t.people.entry(k).or_default().insert(pp.person.codes[i]);
+                }
+                if m & 2 != 0 {
+                    t.counts.entry(key(c as usize, i, offset)).or_default().1 += 1;
+                }
+            }
+        }
+    }
+    t
+}
+
+/// The breakdown of priority `p` by `dims` (no dims: one row, the total).
+pub fn breakdown(a: &Assessment, p: &Priority, dims: &[Dim]) -> Result<Breakdown> {
+    if dims.len() > MAX_DIMS {
+        return Err(AnalysisError::Usage(format!("at most {MAX_DIMS} dimensions at once")));
+    }
+    let mut seen = FxHashSet::default();
+    if let Some(d) = dims.iter().find(|d| !seen.insert(**d)) {
+        return Err(AnalysisError::Usage(format!("dimension {} given twice", d.name())));
+    }
+    let side = side_of(dims)?;
+    let people = people_of(a, side)?;
+    let crimes = &a.data.crimes;
+    let keyers: Vec<Keyer> = dims.iter().map(|d| Keyer::new(*d, crimes, people, &a.config.age_bands)).collect::<Result<_>>()?;
+    let s = select(a, p)?;
+    let mut notes = s.notes.clone();
+    let dim_cols: Vec<Col> = dims.iter().flat_map(|d| d.columns()).filter(|c| *c != Col::WardName && *c != Col::LsoaName).collect();
+    notes.extend(unrecorded(crimes, &dim_cols, "this breakdown"));
+    let t = tally(a, &keyers, people, &s);
+    let total: u64 = t.counts.values().map(|c| c.0).sum();
+    let comparison_total = s.comparison_covered.then(|| t.counts.values().map(|c| c.1).sum::<u64>());
+
+    // order: ordinal dimensions by key, the others by their marginal volume (descending);
+    // "not recorded" (key 0) last
+    let mut keys: Vec<Key> = t.counts.keys().copied().collect();
+    let marginals: Vec<FxHashMap<u32, u64>> = (0..dims.len())
+        .map(|i| {
+            let mut m = FxHashMap::default();
+            for (k, c) in &t.counts {
+                *m.entry(k[i]).or_default() += c.0 + c.1;
+            }
+            m
+        })
+        .collect();
+    keys.sort_by(|x, y| {
+        for (i, d) in dims.iter().enumerate() {
+            let rank = |k: &Key| {
+                let unknown = k[i] == 0;
+                let order = if d.ordinal() { i64::from(k[i]) } else { -(marginals[i][&k[i]] as i64) };
+                (unknown, order, k[i])
+            };
+            let o = rank(x).cmp(&rank(y));
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+
+    let mut columns: Vec<Column> = Vec::new();
+    for (i, kr) in keyers.iter().enumerate() {
+        let labels: Vec<Vec<Label>> = keys.iter().map(|k| kr.labels(k[i])).collect();
+        for (j, name) in kr.dim.output_columns().iter().enumerate() {
+            columns.push(label_column(name, labels.iter().map(|l| l[j].clone())));
+        }
+    }
+    let cur: Vec<u64> = keys.iter().map(|k| t.counts[k].0).collect();
+    let cmp: Vec<Option<u64>> = keys.iter().map(|k| s.comparison_covered.then(|| t.counts[k].1)).collect();
+    columns.push(int_col(names::COUNT, cur.iter().map(|c| Some(*c as i64))));
+    columns.push(int_col(names::COMPARISON, cmp.iter().map(|c| c.map(|c| c as i64))));
+    columns.push(int_col(names::CHANGE, cur.iter().zip(&cmp).map(|(a, b)| b.map(|b| *a as i64 - b as i64))));
+    columns.push(float_col(names::CHANGE_PCT, cur.iter().zip(&cmp).map(|(a, b)| b.and_then(|b| change_pct(*a as f64, b as f64)))));
+    columns.push(float_col(names::SHARE_PCT, cur.iter().map(|c| (total > 0).then(|| round2(100.0 * *c as f64 / total as f64)))));
+    if side != Side::Crime {
+        columns.push(int_col(names::PEOPLE, keys.iter().map(|k| Some(t.people.get(k).map_or(0, |s| s.len()) as i64))));
+    }
+    if dims == [Dim::Ward] {
+        let wards = crimes.text(Col::WardCode)?;
+        let households = p.denominator == Denominator::Households;
+        let pop: Vec<Option<f64>> = keys
+            .iter()
+            .map(|k| {
+                (k[0] != 0)
+                    .then(|| a.population.wards.get(&wards.values[k[0] as usize - 1]))
+                    .flatten()
+                    .and_then(|w| if households { w.households } else { w.residents })
+            })
+            .collect();
+        let rate = |n: Option<u64>, pop: Option<f64>| match (n, pop) {
+            (Some(n), Some(p)) if p > 0.0 => Some(round2(1000.0 * n as f64 / p)),
+            _ => None,
+        };
+        columns.push(float_col(names::POPULATION, pop.iter().copied()));
+        columns.push(float_col(names::RATE_PER_1000, cur.iter().zip(&pop).map(|(n, p)| rate(Some(*n), *p))));
+        columns.push(float_col(names::COMPARISON_RATE_PER_1000, cmp.iter().zip(&pop).map(|(n, p)| rate(*n, *p))));
+        notes.push(format!("rates per 1,000 {} ({})", p.denominator.name(), a.population.source));
+    }
+    let table = DataFrame::new(keys.len(), columns).map_err(internal)?;
+    Ok(Breakdown { priority: p.name.clone(), dims: dims.to_vec(), side, periods: a.periods, total, comparison_total, notes, table })
+}
+
+pub fn label_column(name: &str, labels: impl Iterator<Item = Label>) -> Column {
+    let labels: Vec<Label> = labels.collect();
+    if labels.iter().all(|l| matches!(l, Label::Int(_))) && !labels.is_empty() {
+        int_col(name, labels.into_iter().map(|l| if let Label::Int(v) = l { v } else { None }))
+    } else {
+        text_col(name, labels.into_iter().map(|l| match l {
+            Label::Text(t) => t,
+            Label::Int(v) => v.map(|v| v.to_string()),
+        }))
+    }
+}
+
+pub fn int_col(name: &str, v: impl Iterator<Item = Option<i64>>) -> Column {
+    Column::new(name.into(), v.collect::<Vec<Option<i64>>>())
+}
+
+pub fn float_col(name: &str, v: impl Iterator<Item = Option<f64>>) -> Column {
+    Column::new(name.into(), v.collect::<Vec<Option<f64>>>())
+}
+
+pub fn text_col(name: &str, v: impl Iterator<Item = Option<String>>) -> Column {
+    Column::new(name.into(), v.collect::<Vec<Option<String>>>())
+}

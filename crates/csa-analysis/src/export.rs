@@ -1,0 +1,184 @@
+//! Writing analysis tables: an aligned text table for the terminal, CSV, JSON records and
+//! Excel (one sheet per table, bold frozen header, columns sized to their contents).
+//!
+//! Nulls are empty in CSV and the terminal ("-" there), `null` in JSON and blank cells in
+//! Excel. Numbers keep their value; the terminal shows floats with up to 2 decimals.
+
+use std::io::Write;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::{internal, AnalysisError, Result};
+
+/// A cell as text (empty for null) and whether it is a number.
+pub fn cell(col: &Column, row: usize) -> (String, bool) {
+    match col.get(row) {
+        Ok(AnyValue::Null) | Err(_) => (String::new(), false),
+        Ok(AnyValue::String(s)) => (s.to_string(), false),
+        Ok(AnyValue::StringOwned(s)) => (s.to_string(), false),
+        Ok(AnyValue::Float64(f)) => (fmt_float(f), true),
+        Ok(AnyValue::Float32(f)) => (fmt_float(f64::from(f)), true),
+        Ok(AnyValue::Boolean(b)) => (b.to_string(), false),
+        Ok(v) if v.is_integer() => (v.to_string(), true),
+        Ok(v) => (v.to_string().trim_matches('"').to_string(), false),
+    }
+}
+
+fn fmt_float(f: f64) -> String {
+    let s = format!("{f:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+fn number(col: &Column, row: usize) -> Option<f64> {
+    match col.get(row).ok()? {
+        AnyValue::Null => None,
+        v => v.extract::<f64>(),
+    }
+}
+
+/// An aligned text table; numbers right-aligned, nulls as "-".
+pub fn text_table(df: &DataFrame) -> String {
+    let cols = df.columns();
+    let cells: Vec<Vec<(String, bool)>> = cols.iter().map(|c| (0..df.height()).map(|r| cell(c, r)).collect()).collect();
+    let widths: Vec<usize> = cols
+        .iter()
+        .zip(&cells)
+        .map(|(c, v)| v.iter().map(|x| x.0.chars().count().max(1)).chain([c.name().chars().count()]).max().unwrap_or(1))
+        .collect();
+    let numeric: Vec<bool> = cells.iter().map(|v| v.iter().any(|x| x.1)).collect();
+    let mut out = String::new();
+    let line = |out: &mut String, items: Vec<String>| {
+        out.push_str(items.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(
+        &mut out,
+        cols.iter().enumerate().map(|(i, c)| if numeric[i] { format!("{:>w$}", c.name(), w = widths[i]) } else { format!("{:<w$}", c.name(), w = widths[i]) }).collect(),
+    );
+    line(&mut out, widths.iter().map(|w| "-".repeat(*w)).collect());
+    for r in 0..df.height() {
+        line(
+            &mut out,
+            (0..cols.len())
+                .map(|i| {
+                    let v = if cells[i][r].0.is_empty() { "-".to_string() } else { cells[i][r].0.clone() };
+                    if numeric[i] { format!("{v:>w$}", w = widths[i]) } else { format!("{v:<w$}", w = widths[i]) }
+                })
+                .collect(),
+        );
+    }
+    out
+}
+
+/// CSV with a header row.
+pub fn write_csv(df: &DataFrame, out: impl Write) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let cols = df.columns();
+    w.write_record(cols.iter().map(|c| c.name().as_str())).map_err(internal)?;
+    for r in 0..df.height() {
+        w.write_record(cols.iter().map(|c| match number(c, r) {
+            Some(f) if !matches!(c.dtype(), DataType::Float64 | DataType::Float32) => format!("{}", f as i64),
+            Some(f) => format!("{f}"),
+            None => cell(c, r).0,
+        }))
+        .map_err(internal)?;
+    }
+    w.flush().map_err(internal)
+}
+
+/// The rows as JSON objects.
+pub fn json_records(df: &DataFrame) -> serde_json::Value {
+    let cols = df.columns();
+    let rows = (0..df.height())
+        .map(|r| {
+            let mut obj = serde_json::Map::new();
+            for c in cols {
+                let v = match (number(c, r), c.dtype()) {
+                    (Some(f), DataType::Float64 | DataType::Float32) => serde_json::json!(f),
+                    (Some(f), _) => serde_json::json!(f as i64),
+                    (None, _) => match cell(c, r).0 {
+                        s if s.is_empty() => serde_json::Value::Null,
+                        s => serde_json::Value::String(s),
+                    },
+                };
+                obj.insert(c.name().to_string(), v);
+            }
+            serde_json::Value::Object(obj)
+        })
+        .collect();
+    serde_json::Value::Array(rows)
+}
+
+/// Sheet names: at most 31 characters, none of `[]:*?/\`.
+pub fn sheet_name(s: &str) -> String {
+    let clean: String = s.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).collect();
+    clean.chars().take(31).collect()
+}
+
+/// An Excel workbook with one sheet per table (bold frozen header, sized columns).
+pub fn write_xlsx(path: &Path, sheets: &[(String, &DataFrame)]) -> Result<()> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| AnalysisError::Write { path: path.to_path_buf(), detail: e.to_string() };
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    for (name, df) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_name(name)).map_err(err)?;
+        for (j, c) in df.columns().iter().enumerate() {
+            let j = j as u16;
+            ws.write_string_with_format(0, j, c.name().as_str(), &bold).map_err(err)?;
+            let mut width = c.name().chars().count();
+            for r in 0..df.height() {
+                let row = r as u32 + 1;
+                match number(c, r) {
+                    Some(f) => {
+                        ws.write_number(row, j, f).map_err(err)?;
+                        width = width.max(cell(c, r).0.len());
+                    }
+                    None => {
+                        let (s, _) = cell(c, r);
+                        if !s.is_empty() {
+                            width = width.max(s.chars().count());
+                            ws.write_string(row, j, &s).map_err(err)?;
+                        }
+                    }
+                }
+            }
+            ws.set_column_width(j, (width.min(60) + 2) as f64).map_err(err)?;
+        }
+        ws.set_freeze_panes(1, 0).map_err(err)?;
+    }
+    wb.save(path).map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn df() -> DataFrame {
+        DataFrame::new(
+            2,
+            vec![
+                Column::new("ward".into(), vec![Some("Foleshill"), None]),
+                Column::new("count".into(), vec![Some(12i64), Some(3)]),
+                Column::new("change_pct".into(), vec![Some(33.333f64), None]),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn text_csv_json() {
+        let t = text_table(&df());
+        assert_eq!(t, "ward       count  change_pct\n---------  -----  ----------\nFoleshill     12       33.33\n-              3           -\n");
+        let mut buf = Vec::new();
+        write_csv(&df(), &mut buf).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), "ward,count,change_pct\nFoleshill,12,33.333\n,3,\n");
+        let j = json_records(&df());
+        assert_eq!(j[0]["count"], 12);
+        assert_eq!(j[1]["ward"], serde_json::Value::Null);
+        assert_eq!(sheet_name("a/b:c [x] and a very long name indeed"), "a_b_c _x_ and a very long name ");
+    }
+}

@@ -1,0 +1,37 @@
+//! csa analysis: the assessment configuration and every breakdown the annual assessment and
+//! the quarterly run are built from. One library API; the CLI and the report only call it.
+//!
+//! ```text
+//! Config (TOML, priorities)  ─┐
+//! dataset folder (csa ingest) ─┼─> Assessment::open ─> breakdown / volume / repeats /
+//! Population (wards, groups)  ─┘                        locations / equalities ─> DataFrame
+//! ```
+//!
+//! Tables are polars DataFrames; [`export`] writes them as text, CSV, JSON or xlsx.
+//! The library never prints.
+
+pub mod assessment;
+pub mod breakdown;
+pub mod config;
+pub mod data;
+pub mod dims;
+pub mod equalities;
+pub mod error;
+pub mod export;
+pub mod harm;
+pub mod location;
+pub mod names;
+pub mod period;
+pub mod population;
+pub mod repeats;
+pub mod select;
+pub mod volume;
+
+pub use assessment::Assessment;
+pub use breakdown::{breakdown, Breakdown};
+pub use config::{Config, Filter, Priority, SubGroup};
+pub use data::{Data, DatasetInfo, Needs};
+pub use dims::{Dim, Side};
+pub use error::{AnalysisError, Result};
+pub use period::{Month, Period, Periods};
+pub use population::Population;

@@ -1,0 +1,81 @@
+//! Location tables beyond the ward breakdown: the top locations and the day-of-week x hour
+//! matrix.
+//!
+//! **Top locations**: crimes of the priority in the current period grouped by location,
+//! where a location is the recorded description together with the exact point (easting,
+//! northing to the metre): police.uk's "On or near Parking Area" names many places, and an
+//! extract may give a point without a description. Ranked by count, then description.
+//!
+//! **Day x hour**: one row per weekday (Monday first) with the count per hour committed
+//! `h00`..`h23`, `time_unknown` for crimes with a date but no time, and the row total; a last
+//! row counts crimes with no committed date.
+
+use csa_model::Col;
+use polars::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::assessment::Assessment;
+use crate::breakdown::{float_col, int_col, round2, select, text_col};
+use crate::config::{weekday_name, Priority};
+use crate::error::{internal, Result};
+use crate::names;
+
+pub fn top_locations(a: &Assessment, p: &Priority, n: usize) -> Result<DataFrame> {
+    let crimes = &a.data.crimes;
+    let s = select(a, p)?;
+    let desc = crimes.text(Col::LocationDesc)?;
+    let (e, no) = (crimes.float(Col::Easting)?, crimes.float(Col::Northing)?);
+    let wards = crimes.text(Col::WardName)?;
+    let mut groups: FxHashMap<(u32, i64, i64), (u64, u32)> = FxHashMap::default();
+    for &r in &s.current {
+        let r = r as usize;
+        if e[r].is_nan() && desc.codes[r] == 0 {
+            continue;
+        }
+        let key = (desc.codes[r], e[r].round() as i64, no[r].round() as i64);
+        let g = groups.entry(key).or_insert((0, r as u32));
+        g.0 += 1;
+    }
+    let total = s.current.len() as f64;
+    let mut ranked: Vec<((u32, i64, i64), (u64, u32))> = groups.into_iter().collect();
+    let label = |code: u32| if code == 0 { "(no description)".to_string() } else { desc.values[code as usize - 1].clone() };
+    ranked.sort_by(|x, y| y.1 .0.cmp(&x.1 .0).then_with(|| label(x.0 .0).cmp(&label(y.0 .0))).then(x.0.cmp(&y.0)));
+    ranked.truncate(n);
+    let point = |v: i64| (v != i64::MIN && v != 0).then_some(v);
+    DataFrame::new(
+        ranked.len(),
+        vec![
+            text_col(names::LOCATION, ranked.iter().map(|(k, _)| Some(label(k.0)))),
+            text_col(Col::WardName.name(), ranked.iter().map(|(_, (_, row))| wards.get(*row as usize).map(str::to_string))),
+            int_col(names::EASTING, ranked.iter().map(|(k, _)| point(k.1))),
+            int_col(names::NORTHING, ranked.iter().map(|(k, _)| point(k.2))),
+            int_col(names::COUNT, ranked.iter().map(|(_, (c, _))| Some(*c as i64))),
+            float_col(names::SHARE_PCT, ranked.iter().map(|(_, (c, _))| (total > 0.0).then(|| round2(100.0 * *c as f64 / total)))),
+        ],
+    )
+    .map_err(internal)
+}
+
+pub fn day_hour(a: &Assessment, p: &Priority) -> Result<DataFrame> {
+    let crimes = &a.data.crimes;
+    let s = select(a, p)?;
+    let (dow, hour) = (crimes.int(Col::DayOfWeek)?, crimes.int(Col::Hour)?);
+    // rows 0..7 = Monday..Sunday, 7 = no date; columns 0..24 = hours, 24 = no time
+    let mut m = [[0i64; 25]; 8];
+    for &r in &s.current {
+        let r = r as usize;
+        let d = if dow[r] >= 1 { dow[r] as usize - 1 } else { 7 };
+        let h = if hour[r] >= 0 { hour[r] as usize } else { 24 };
+        m[d][h] += 1;
+    }
+    let mut columns = vec![text_col(
+        names::DAY_OF_WEEK,
+        (0..8).map(|d| Some(if d < 7 { weekday_name(d as u8 + 1).to_string() } else { "(no date committed)".into() })),
+    )];
+    for h in 0..24 {
+        columns.push(int_col(&format!("h{h:02}"), (0..8).map(|d| Some(m[d][h]))));
+    }
+    columns.push(int_col("time_unknown", (0..8).map(|d| Some(m[d][24]))));
+    columns.push(int_col(names::COUNT, (0..8).map(|d| Some(m[d].iter().sum()))));
+    DataFrame::new(8, columns).map_err(internal)
+}

@@ -1,0 +1,42 @@
+//! Column names of the analysis tables, spelled once (dataset columns are
+//! [`csa_model::Col`]; these are the columns csa adds in its outputs).
+
+pub const PRIORITY: &str = "priority";
+pub const SUBGROUPS: &str = "subgroups";
+pub const COUNT: &str = "count";
+pub const COMPARISON: &str = "comparison";
+pub const CHANGE: &str = "change";
+pub const CHANGE_PCT: &str = "change_pct";
+pub const SHARE_PCT: &str = "share_pct";
+pub const PEOPLE: &str = "people";
+pub const POPULATION: &str = "population";
+pub const DENOMINATOR: &str = "denominator";
+pub const RATE_PER_1000: &str = "rate_per_1000";
+pub const COMPARISON_RATE_PER_1000: &str = "comparison_rate_per_1000";
+pub const HARM_CSS: &str = "harm_css";
+pub const HARM_CSS_PER_1000: &str = "harm_css_per_1000";
+pub const HARM_CHI: &str = "harm_chi";
+pub const HARM_COVERAGE_PCT: &str = "harm_coverage_pct";
+pub const MONTH: &str = "month";
+pub const QUARTER: &str = "quarter";
+pub const DAY_OF_WEEK: &str = "day_of_week";
+pub const HOUR: &str = "hour";
+pub const LOCATION: &str = "location";
+pub const EASTING: &str = "easting";
+pub const NORTHING: &str = "northing";
+pub const PSEUDONYM: &str = "pseudonym";
+pub const CRIMES: &str = "crimes";
+pub const FIRST_DATE: &str = "first_date";
+pub const LAST_DATE: &str = "last_date";
+pub const MAIN_OFFENCE_GROUP: &str = "main_offence_group";
+pub const MEASURE: &str = "measure";
+pub const VALUE: &str = "value";
+pub const GROUP: &str = "group";
+pub const DIMENSION: &str = "dimension";
+pub const GROUP_SHARE_PCT: &str = "group_share_pct";
+pub const POPULATION_SHARE_PCT: &str = "population_share_pct";
+pub const RATIO: &str = "ratio";
+pub const RATIO_LOW: &str = "ratio_ci_low";
+pub const RATIO_HIGH: &str = "ratio_ci_high";
+pub const KNOWN: &str = "known";
+pub const UNKNOWN: &str = "unknown";

@@ -1,0 +1,260 @@
+//! Repeat victims and offenders, the 12-month repeat rule, and the most prolific offenders.
+//!
+//! **Repeats in the period** (DOMAIN.md): for each person (victim or offender id) count the
+//! distinct crimes of the priority in the current period; repeats have 2 or more.
+//! `repeat_share_pct` = 100 * repeats / people; `crimes_share_pct` = 100 * (crimes with at
+//! least one repeat person) / (crimes with at least one person).
+//!
+//! **Again within 12 months** (the MARAC definition used for domestic abuse): a victim record
+//! of a current-period crime is a repeat when the same victim has an earlier crime of the
+//! priority recorded in the 365 days before (earlier = an earlier recorded date, or the same
+//! date and an earlier record); a *same-pair* repeat when that earlier crime also shares an
+//! offender with this one. The look-back reaches into the 12 months before the period, which
+//! [`Assessment`] loads.
+//!
+//! **Prolific offenders**: offenders ranked by distinct crimes of the priority in the period
+//! (ties by the most recent crime), ids replaced by pseudonyms (see [`pseudonym`]).
+
+use csa_model::Col;
+use polars::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+use sha2::{Digest, Sha256};
+
+use crate::assessment::Assessment;
+use crate::breakdown::{float_col, int_col, people_of, round2, text_col};
+use crate::config::Priority;
+use crate::data::People;
+use crate::dims::Side;
+use crate::error::{internal, AnalysisError, Result};
+use crate::names;
+use crate::period::Period;
+use crate::select::Selector;
+
+/// Keyed pseudonym of a person id: `prefix` + the first 10 hex digits of
+/// SHA-256(key ":" id). Stable for one key (one dataset, unless configured), not reversible
+/// without the key.
+pub fn pseudonym(prefix: &str, key: &str, id: &str) -> String {
+    let h = Sha256::digest(format!("{key}:{id}").as_bytes());
+    let hex: String = h.iter().take(5).map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}{hex}")
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RepeatSummary {
+    pub side: Side,
+    pub people: u64,
+    pub repeat_people: u64,
+    pub repeat_share_pct: Option<f64>,
+    pub crimes: u64,
+    pub crimes_with_repeat: u64,
+    pub crimes_share_pct: Option<f64>,
+    /// Most crimes for one person.
+    pub max_crimes: u64,
+}
+
+fn pct(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| round2(100.0 * a as f64 / b as f64))
+}
+
+fn people_or_err<'a>(a: &'a Assessment, side: Side) -> Result<&'a People> {
+    people_of(a, side)?.ok_or_else(|| AnalysisError::Internal("people were not loaded".into()))
+}
+
+/// Repeats in the current period.
+pub fn repeats(a: &Assessment, p: &Priority, side: Side) -> Result<RepeatSummary> {
+    let people = people_or_err(a, side)?;
+    let crimes = &a.data.crimes;
+    let sel = Selector::new(&p.filter, crimes)?;
+    let mut in_period = vec![false; crimes.len];
+    for r in sel.rows(crimes, a.periods.current) {
+        in_period[r as usize] = true;
+    }
+    let mut per_person: FxHashMap<u32, FxHashSet<u32>> = FxHashMap::default();
+    for (i, &c) in people.crime.iter().enumerate() {
+        if in_period[c as usize] {
+            per_person.entry(people.person.codes[i]).or_default().insert(c);
+        }
+    }
+    let repeat: FxHashSet<u32> = per_person.iter().filter(|(_, c)| c.len() >= 2).map(|(p, _)| *p).collect();
+    let mut with_person = FxHashSet::default();
+    let mut with_repeat = FxHashSet::default();
+    for (person, cs) in &per_person {
+        with_person.extend(cs.iter().copied());
+        if repeat.contains(person) {
+            with_repeat.extend(cs.iter().copied());
+        }
+    }
+    let n = per_person.len() as u64;
+    Ok(RepeatSummary {
+        side,
+        people: n,
+        repeat_people: repeat.len() as u64,
+        repeat_share_pct: pct(repeat.len() as u64, n),
+        crimes: with_person.len() as u64,
+        crimes_with_repeat: with_repeat.len() as u64,
+        crimes_share_pct: pct(with_repeat.len() as u64, with_person.len() as u64),
+        max_crimes: per_person.values().map(|c| c.len() as u64).max().unwrap_or(0),
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RepeatWithin {
+    pub days: i32,
+    /// Victim records of current-period crimes.
+    pub victim_records: u64,
+    pub repeat_victim_records: u64,
+    pub repeat_victim_pct: Option<f64>,
+    pub same_pair_records: u64,
+    pub same_pair_pct: Option<f64>,
+}
+
+/// Victims victimised again within `days` (365 for the MARAC rule), and by the same offender.
+pub fn repeat_within(a: &Assessment, p: &Priority, days: i32) -> Result<RepeatWithin> {
+    let victims = people_or_err(a, Side::Victim)?;
+    let crimes = &a.data.crimes;
+    let sel = Selector::new(&p.filter, crimes)?;
+    let look = Period { from: a.periods.current.from.plus(-12), to: a.periods.current.to };
+    let mut matched = vec![false; crimes.len];
+    for r in sel.rows(crimes, look) {
+        matched[r as usize] = true;
+    }
+    let mut offenders_of: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    if let Some(o) = a.data.offenders.as_ref() {
+        for (i, &c) in o.crime.iter().enumerate() {
+            if matched[c as usize] {
+                offenders_of.entry(c).or_default().push(o.person.codes[i]);
+            }
+        }
+    }
+    // per victim: (date, crime) of every matching crime, in time order
+    let mut history: FxHashMap<u32, Vec<(i32, u32)>> = FxHashMap::default();
+    for (i, &c) in victims.crime.iter().enumerate() {
+        if matched[c as usize] {
+            history.entry(victims.person.codes[i]).or_default().push((crimes.date[c as usize], c));
+        }
+    }
+    let (mut records, mut repeat, mut pair) = (0u64, 0u64, 0u64);
+    for events in history.values_mut() {
+        events.sort_unstable();
+        events.dedup();
+        for (j, &(d, c)) in events.iter().enumerate() {
+            if !a.periods.current.contains(crimes.month[c as usize]) {
+                continue;
+            }
+            records += 1;
+            let earlier = events[..j].iter().rev().take_while(|(e, _)| d - e <= days);
+            let mut is_repeat = false;
+            let mut is_pair = false;
+            let mine = offenders_of.get(&c);
+            for (_, prev) in earlier {
+                is_repeat = true;
+                if let (Some(mine), Some(theirs)) = (mine, offenders_of.get(prev)) {
+                    if mine.iter().any(|o| theirs.contains(o)) {
+                        is_pair = true;
+                        break;
+                    }
+                }
+            }
+            repeat += u64::from(is_repeat);
+            pair += u64::from(is_pair);
+        }
+    }
+    Ok(RepeatWithin {
+        days,
+        victim_records: records,
+        repeat_victim_records: repeat,
+        repeat_victim_pct: pct(repeat, records),
+        same_pair_records: pair,
+        same_pair_pct: pct(pair, records),
+    })
+}
+
+/// The repeat figures as a two-column table (measure, value).
+pub fn repeats_table(s: &RepeatSummary, within: Option<&RepeatWithin>) -> Result<DataFrame> {
+    let who = if s.side == Side::Victim { "victims" } else { "offenders" };
+    let mut rows: Vec<(String, Option<f64>)> = vec![
+        (format!("{who}"), Some(s.people as f64)),
+        (format!("repeat {who} (2+ crimes)"), Some(s.repeat_people as f64)),
+        (format!("repeat {who}, % of {who}"), s.repeat_share_pct),
+        (format!("crimes with {who}"), Some(s.crimes as f64)),
+        (format!("crimes involving repeat {who}"), Some(s.crimes_with_repeat as f64)),
+        (format!("crimes involving repeat {who}, % of crimes"), s.crimes_share_pct),
+        (format!("most crimes for one of the {who}"), Some(s.max_crimes as f64)),
+    ];
+    if let Some(w) = within {
+        rows.push((format!("victim records again within {} days", w.days), Some(w.repeat_victim_records as f64)));
+        rows.push((format!("victim records again within {} days, %", w.days), w.repeat_victim_pct));
+        rows.push((format!("same victim and offender again within {} days", w.days), Some(w.same_pair_records as f64)));
+        rows.push((format!("same victim and offender again within {} days, %", w.days), w.same_pair_pct));
+    }
+    DataFrame::new(
+        rows.len(),
+        vec![text_col(names::MEASURE, rows.iter().map(|r| Some(r.0.clone()))), float_col(names::VALUE, rows.iter().map(|r| r.1))],
+    )
+    .map_err(internal)
+}
+
+/// The `n` most prolific offenders of a priority in the current period.
+pub fn prolific_offenders(a: &Assessment, p: &Priority, n: usize) -> Result<DataFrame> {
+    let offenders = people_or_err(a, Side::Offender)?;
+    let crimes = &a.data.crimes;
+    let sel = Selector::new(&p.filter, crimes)?;
+    let rows = sel.rows(crimes, a.periods.current);
+    let total = rows.len();
+    let mut in_period = vec![false; crimes.len];
+    for r in &rows {
+        in_period[*r as usize] = true;
+    }
+    let mut per: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    for (i, &c) in offenders.crime.iter().enumerate() {
+        if in_period[c as usize] {
+            per.entry(offenders.person.codes[i]).or_default().push(c);
+        }
+    }
+    let groups = crimes.text.get(&Col::OffenceGroup).or(crimes.text.get(&Col::CrimeType));
+    let mut ranked: Vec<(u32, Vec<u32>)> = per.into_iter().collect();
+    for (_, cs) in ranked.iter_mut() {
+        cs.sort_unstable();
+        cs.dedup();
+    }
+    let last = |cs: &[u32]| cs.iter().map(|c| crimes.date[*c as usize]).max().unwrap_or(0);
+    ranked.sort_by(|x, y| y.1.len().cmp(&x.1.len()).then(last(&y.1).cmp(&last(&x.1))).then(x.0.cmp(&y.0)));
+    ranked.truncate(n);
+    let main_group = |cs: &[u32]| -> Option<String> {
+        let g = groups?;
+        let mut counts: FxHashMap<u32, usize> = FxHashMap::default();
+        for c in cs {
+            *counts.entry(g.codes[*c as usize]).or_default() += 1;
+        }
+        let best = counts.into_iter().filter(|(k, _)| *k != 0).max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))?;
+        Some(g.values[best.0 as usize - 1].clone())
+    };
+    let date = |d: i32| Some(crate::data::day_to_date(d).to_string());
+    let key = &a.pseudonym_key;
+    DataFrame::new(
+        ranked.len(),
+        vec![
+            text_col(names::PSEUDONYM, ranked.iter().map(|(p, _)| Some(pseudonym("OFF-", key, &offenders.person.values[*p as usize - 1])))),
+            int_col(names::CRIMES, ranked.iter().map(|(_, cs)| Some(cs.len() as i64))),
+            float_col(names::SHARE_PCT, ranked.iter().map(|(_, cs)| pct(cs.len() as u64, total as u64))),
+            text_col(names::FIRST_DATE, ranked.iter().map(|(_, cs)| cs.iter().map(|c| crimes.date[*c as usize]).min().and_then(date))),
+            text_col(names::LAST_DATE, ranked.iter().map(|(_, cs)| date(last(cs)))),
+            text_col(names::MAIN_OFFENCE_GROUP, ranked.iter().map(|(_, cs)| main_group(cs))),
+        ],
+    )
+    .map_err(internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudonyms_are_keyed_and_stable() {
+        let a = pseudonym("OFF-", "k1", "P123");
+        assert_eq!(a, pseudonym("OFF-", "k1", "P123"));
+        assert_ne!(a, pseudonym("OFF-", "k2", "P123"));
+        assert_eq!(a.len(), 14);
+        assert!(!a.contains("P123"));
+    }
+}

@@ -1,0 +1,201 @@
+//! Evaluating a priority's [`Filter`] on loaded crimes.
+//!
+//! Text conditions become a lookup table over the column's dictionary codes, so a row test
+//! is a few array reads. A flag condition matches only rows where the flag is recorded with
+//! that value (an unrecorded flag matches neither `true` nor `false`). "Night of" day `d`
+//! covers day `d` from 06:00 and day `d + 1` before 06:00.
+
+use csa_model::{Col, HateStrand};
+
+use crate::config::Filter;
+use crate::data::{Crimes, Text};
+use crate::error::Result;
+use crate::period::Period;
+
+/// Columns a filter reads.
+pub fn filter_columns(f: &Filter) -> Vec<Col> {
+    let mut cols = Vec::new();
+    let mut add = |c: Col, used: bool| {
+        if used {
+            cols.push(c);
+        }
+    };
+    add(Col::RecordKind, f.record_kind.is_some());
+    add(Col::CrimeType, !f.crime_type.is_empty());
+    add(Col::OffenceCode, !f.offence_code.is_empty());
+    add(Col::OffenceSubgroup, !f.offence_subgroup.is_empty());
+    add(Col::OffenceGroup, !f.offence_group.is_empty());
+    add(Col::LocationType, !f.location_type.is_empty());
+    add(Col::DomesticAbuse, f.domestic_abuse.is_some());
+    add(Col::HateCrime, f.hate_crime.is_some());
+    add(Col::AlcoholRelated, f.alcohol_related.is_some());
+    add(Col::Hour, !f.hour.is_empty() || !f.night_of.is_empty());
+    add(Col::DayOfWeek, !f.day_of_week.is_empty() || !f.night_of.is_empty());
+    add(Col::WardCode, !f.ward_code.is_empty());
+    for s in &f.hate_strand {
+        cols.push(strand_column(*s));
+    }
+    for sub in &f.any {
+        cols.extend(filter_columns(sub));
+    }
+    cols.sort_by_key(|c| c.name());
+    cols.dedup();
+    cols
+}
+
+pub fn strand_column(s: HateStrand) -> Col {
+    match s {
+        HateStrand::Race => Col::HateRace,
+        HateStrand::Religion => Col::HateReligion,
+        HateStrand::SexualOrientation => Col::HateSexualOrientation,
+        HateStrand::Disability => Col::HateDisability,
+        HateStrand::Transgender => Col::HateTransgender,
+    }
+}
+
+/// A filter bound to one [`Crimes`].
+pub struct Selector<'a> {
+    text: Vec<(&'a [u32], Vec<bool>)>,
+    flags: Vec<(&'a [u8], u8)>,
+    strands: Vec<&'a [u8]>,
+    hour: Option<(&'a [i8], [bool; 24])>,
+    dow: Option<(&'a [i8], [bool; 8])>,
+    night: Option<(&'a [i8], &'a [i8], [bool; 8])>,
+    any: Vec<Selector<'a>>,
+}
+
+fn allowed<'a>(t: &'a Text, values: impl Fn(&str) -> bool) -> (&'a [u32], Vec<bool>) {
+    let mut ok = vec![false; t.cardinality()];
+    for (i, v) in t.values.iter().enumerate() {
+        ok[i + 1] = values(v);
+    }
+    (&t.codes, ok)
+}
+
+impl<'a> Selector<'a> {
+    pub fn new(f: &Filter, c: &'a Crimes) -> Result<Selector<'a>> {
+        let mut s = Selector { text: vec![], flags: vec![], strands: vec![], hour: None, dow: None, night: None, any: vec![] };
+        if let Some(k) = f.record_kind {
+            s.text.push(allowed(c.text(Col::RecordKind)?, |v| v == k.name()));
+        }
+        if !f.crime_type.is_empty() {
+            s.text.push(allowed(c.text(Col::CrimeType)?, |v| f.crime_type.iter().any(|t| t.name() == v)));
+        }
+        let in_list = |list: &[String], col: Col| -> Result<(&'a [u32], Vec<bool>)> { Ok(allowed(c.text(col)?, |v| list.iter().any(|x| x == v))) };
+        if !f.offence_code.is_empty() {
+            s.text.push(in_list(&f.offence_code, Col::OffenceCode)?);
+        }
+        if !f.offence_subgroup.is_empty() {
+            s.text.push(in_list(&f.offence_subgroup, Col::OffenceSubgroup)?);
+        }
+        if !f.offence_group.is_empty() {
+            s.text.push(in_list(&f.offence_group, Col::OffenceGroup)?);
+        }
+        if !f.ward_code.is_empty() {
+            s.text.push(in_list(&f.ward_code, Col::WardCode)?);
+        }
+        if !f.location_type.is_empty() {
+            s.text.push(allowed(c.text(Col::LocationType)?, |v| f.location_type.iter().any(|t| t.name() == v)));
+        }
+        for (col, want) in [(Col::DomesticAbuse, f.domestic_abuse), (Col::HateCrime, f.hate_crime), (Col::AlcoholRelated, f.alcohol_related)] {
+            if let Some(w) = want {
+                s.flags.push((c.flag(col)?, u8::from(w)));
+            }
+        }
+        for st in &f.hate_strand {
+            s.strands.push(c.flag(strand_column(*st))?);
+        }
+        if !f.hour.is_empty() {
+            let mut ok = [false; 24];
+            for h in &f.hour {
+                ok[*h as usize] = true;
+            }
+            s.hour = Some((c.int(Col::Hour)?, ok));
+        }
+        let days = |list: &[u8]| {
+            let mut ok = [false; 8];
+            for d in list {
+                ok[*d as usize] = true;
+            }
+            ok
+        };
+        if !f.day_of_week.is_empty() {
+            s.dow = Some((c.int(Col::DayOfWeek)?, days(&f.day_of_week)));
+        }
+        if !f.night_of.is_empty() {
+            s.night = Some((c.int(Col::DayOfWeek)?, c.int(Col::Hour)?, days(&f.night_of)));
+        }
+        s.any = f.any.iter().map(|sub| Selector::new(sub, c)).collect::<Result<_>>()?;
+        Ok(s)
+    }
+
+    pub fn matches(&self, row: usize) -> bool {
+        self.text.iter().all(|(codes, ok)| ok[codes[row] as usize])
+            && self.flags.iter().all(|(v, want)| v[row] == *want)
+            && (self.strands.is_empty() || self.strands.iter().any(|v| v[row] == 1))
+            && self.hour.as_ref().is_none_or(|(h, ok)| h[row] >= 0 && ok[h[row] as usize])
+            && self.dow.as_ref().is_none_or(|(d, ok)| d[row] > 0 && ok[d[row] as usize])
+            && self.night.as_ref().is_none_or(|(d, h, ok)| {
+                let (d, h) = (d[row], h[row]);
+                d > 0 && ok[night_of(d, h) as usize]
+            })
+            && (self.any.is_empty() || self.any.iter().any(|s| s.matches(row)))
+    }
+
+    /// Rows recorded in `period` that match, ascending.
+    pub fn rows(&self, crimes: &Crimes, period: Period) -> Vec<u32> {
+        (0..crimes.len).filter(|&r| period.contains(crimes.month[r]) && self.matches(r)).map(|r| r as u32).collect()
+    }
+}
+
+/// Weekday of the night a time belongs to (before 06:00 = the night before).
+pub fn night_of(dow: i8, hour: i8) -> i8 {
+    if (0..6).contains(&hour) {
+        if dow == 1 { 7 } else { dow - 1 }
+    } else {
+        dow
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::period::Month;
+
+    fn text(values: &[Option<&str>]) -> Text {
+        let mut t = Text::default();
+        for v in values {
+            let code = match v {
+                None => 0,
+                Some(v) => match t.values.iter().position(|x| x == v) {
+                    Some(i) => i as u32 + 1,
+                    None => {
+                        t.values.push(v.to_string());
+                        t.values.len() as u32
+                    }
+                },
+            };
+            t.codes.push(code);
+        }
+        t
+    }
+
+    #[test]
+    fn night_time_economy_filter() {
+        // rows: Sat 01:00 in a street (Friday night), Mon 01:00 street (Sunday night),
+        // Tue 14:00 at licensed premises, Sat 01:00 but a burglary, Sat with no time
+        let mut c = Crimes { len: 5, month: vec![Month::new(2025, 1); 5], date: vec![0; 5], ..Crimes::default() };
+        let vap = Some("Violence against the person");
+        c.text.insert(Col::OffenceGroup, text(&[vap, vap, vap, Some("Theft offences"), vap]));
+        c.text.insert(Col::LocationType, text(&[Some("street"), Some("street"), Some("licensed premises"), Some("street"), None]));
+        c.int.insert(Col::DayOfWeek, vec![6, 1, 2, 6, 6]);
+        c.int.insert(Col::Hour, vec![1, 1, 14, 1, -1]);
+        let nte = Config::default_config().priority("night-time economy violence").unwrap();
+        let s = Selector::new(&nte.filter, &c).unwrap();
+        let hits: Vec<bool> = (0..5).map(|r| s.matches(r)).collect();
+        assert_eq!(hits, vec![true, false, true, false, false]);
+        assert_eq!(night_of(1, 3), 7);
+        assert_eq!(night_of(6, 22), 6);
+    }
+}

@@ -1,0 +1,84 @@
+//! The volume table: one row per priority with its count, change, rate and harm.
+//!
+//! - `count`, `comparison`, `change`, `change_pct` as in [`crate::breakdown`];
+//! - `rate_per_1000` = 1000 * count / area population (residents, or households for a
+//!   priority with `denominator = "households"`; area = the wards with records);
+//! - `harm_css` = sum of ONS Crime Severity Score weights of the priority's crimes;
+//!   `harm_css_per_1000` = 1000 * harm_css / residents (the ONS score); `harm_coverage_pct` =
+//!   share of the priority's crimes (ASB excluded) with a weight;
+//! - `harm_chi` = sum of Cambridge Crime Harm Index weights, when a CHI table is configured.
+
+use csa_model::{Col, OffenceTable};
+use polars::prelude::*;
+
+use crate::assessment::Assessment;
+use crate::breakdown::{change_pct, float_col, int_col, round2, select, text_col};
+use crate::config::{Denominator, Priority};
+use crate::error::{internal, Result};
+use crate::names;
+
+/// Harm of a set of crime rows: (CSS total, CHI total, rows with a CSS weight, crime rows).
+pub fn harm(a: &Assessment, rows: &[u32]) -> Result<(f64, Option<f64>, u64, u64)> {
+    let crimes = &a.data.crimes;
+    let codes = crimes.text(Col::OffenceCode)?;
+    let kinds = crimes.text(Col::RecordKind)?;
+    let offences = OffenceTable::shipped();
+    // weight per dictionary code, looked up once
+    let css: Vec<Option<f64>> = std::iter::once(None).chain(codes.values.iter().map(|c| offences.get(c).and_then(|o| o.css_weight))).collect();
+    let chi: Option<Vec<Option<f64>>> =
+        a.chi.as_ref().map(|t| std::iter::once(None).chain(codes.values.iter().map(|c| t.get(c).copied())).collect());
+    let asb = kinds.code_of("asb").unwrap_or(u32::MAX);
+    let (mut total, mut chi_total, mut weighted, mut n) = (0.0, 0.0, 0u64, 0u64);
+    for &r in rows {
+        let r = r as usize;
+        if kinds.codes[r] == asb {
+            continue;
+        }
+        n += 1;
+        let c = codes.codes[r] as usize;
+        if let Some(w) = css[c] {
+            total += w;
+            weighted += 1;
+        }
+        if let Some(w) = chi.as_ref().and_then(|t| t[c]) {
+            chi_total += w;
+        }
+    }
+    Ok((total, chi.map(|_| chi_total), weighted, n))
+}
+
+/// One row per priority.
+pub fn volume(a: &Assessment, priorities: &[Priority]) -> Result<DataFrame> {
+    let residents = a.area_population(false);
+    let households = a.area_population(true);
+    let mut rows = Vec::new();
+    for p in priorities {
+        let s = select(a, p)?;
+        let (css, chi, weighted, crimes) = harm(a, &s.current)?;
+        let pop = if p.denominator == Denominator::Households { households } else { residents };
+        rows.push((p, s.current.len() as u64, s.comparison_covered.then_some(s.comparison.len() as u64), pop, css, chi, weighted, crimes));
+    }
+    let rate = |n: Option<u64>, pop: Option<f64>| match (n, pop) {
+        (Some(n), Some(p)) if p > 0.0 => Some(round2(1000.0 * n as f64 / p)),
+        _ => None,
+    };
+    let mut columns = vec![
+        text_col(names::PRIORITY, rows.iter().map(|r| Some(r.0.name.clone()))),
+        text_col(names::SUBGROUPS, rows.iter().map(|r| Some(r.0.subgroups.iter().map(|g| g.name()).collect::<Vec<_>>().join("; ")))),
+        int_col(names::COUNT, rows.iter().map(|r| Some(r.1 as i64))),
+        int_col(names::COMPARISON, rows.iter().map(|r| r.2.map(|c| c as i64))),
+        int_col(names::CHANGE, rows.iter().map(|r| r.2.map(|c| r.1 as i64 - c as i64))),
+        float_col(names::CHANGE_PCT, rows.iter().map(|r| r.2.and_then(|c| change_pct(r.1 as f64, c as f64)))),
+        text_col(names::DENOMINATOR, rows.iter().map(|r| Some(r.0.denominator.name().to_string()))),
+        float_col(names::POPULATION, rows.iter().map(|r| r.3)),
+        float_col(names::RATE_PER_1000, rows.iter().map(|r| rate(Some(r.1), r.3))),
+        float_col(names::COMPARISON_RATE_PER_1000, rows.iter().map(|r| rate(r.2, r.3))),
+        float_col(names::HARM_CSS, rows.iter().map(|r| Some(round2(r.4)))),
+        float_col(names::HARM_CSS_PER_1000, rows.iter().map(|r| residents.filter(|p| *p > 0.0).map(|p| round2(1000.0 * r.4 / p)))),
+        float_col(names::HARM_COVERAGE_PCT, rows.iter().map(|r| (r.7 > 0).then(|| round2(100.0 * r.6 as f64 / r.7 as f64)))),
+    ];
+    if a.chi.is_some() {
+        columns.push(float_col(names::HARM_CHI, rows.iter().map(|r| r.5.map(round2))));
+    }
+    DataFrame::new(rows.len(), columns).map_err(internal)
+}
