@@ -88,9 +88,10 @@ pub fn people_of(a: &Assessment, side: Side) -> Result<Option<&People>> {
     }
 }
 
-/// Notes for columns that are entirely unrecorded in the loaded data.
-pub fn unrecorded(crimes: &Crimes, cols: &[Col], what: &str) -> Vec<String> {
+/// The columns of `cols` that are entirely unrecorded in the loaded data.
+pub fn unrecorded_cols(crimes: &Crimes, cols: &[Col]) -> Vec<Col> {
     cols.iter()
+        .copied()
         .filter(|c| {
             let all_null = match (crimes.text.get(c), crimes.int.get(c), crimes.flag.get(c)) {
                 (Some(t), _, _) => t.codes.iter().all(|x| *x == 0),
@@ -100,8 +101,16 @@ pub fn unrecorded(crimes: &Crimes, cols: &[Col], what: &str) -> Vec<String> {
             };
             all_null && crimes.len > 0
         })
-        .map(|c| format!("{c} is not recorded in this dataset (police.uk data has no {c}), so {what} cannot use it"))
         .collect()
+}
+
+/// Notes for columns that are entirely unrecorded in the loaded data.
+pub fn unrecorded(crimes: &Crimes, cols: &[Col], what: &str) -> Vec<String> {
+    unrecorded_notes(&unrecorded_cols(crimes, cols), what)
+}
+
+fn unrecorded_notes(cols: &[Col], what: &str) -> Vec<String> {
+    cols.iter().map(|c| format!("{c} is not recorded in this dataset (police.uk data has no {c}), so {what} cannot use it")).collect()
 }
 
 /// Rows of a priority in the current and comparison periods.
@@ -109,13 +118,17 @@ pub struct Selection {
     pub current: Vec<u32>,
     pub comparison: Vec<u32>,
     pub comparison_covered: bool,
+    /// Filter columns the dataset does not record (the counts are then partial or zero).
+    pub unrecorded: Vec<Col>,
+    /// `unrecorded` plus the comparison-coverage caveat.
     pub notes: Vec<String>,
 }
 
 pub fn select(a: &Assessment, p: &Priority) -> Result<Selection> {
     let crimes = &a.data.crimes;
     let sel = Selector::new(&p.filter, crimes)?;
-    let mut notes = unrecorded(crimes, &filter_columns(&p.filter), &format!("the priority {:?}", p.name));
+    let unrecorded = unrecorded_cols(crimes, &filter_columns(&p.filter));
+    let mut notes = unrecorded_notes(&unrecorded, &format!("the priority {:?}", p.name));
     let comparison_covered = a.covers(a.periods.comparison);
     if !comparison_covered {
         notes.push(format!(
@@ -125,7 +138,7 @@ pub fn select(a: &Assessment, p: &Priority) -> Result<Selection> {
             a.periods.comparison.months()
         ));
     }
-    Ok(Selection { current: sel.rows(crimes, a.periods.current), comparison: sel.rows(crimes, a.periods.comparison), comparison_covered, notes })
+    Ok(Selection { current: sel.rows(crimes, a.periods.current), comparison: sel.rows(crimes, a.periods.comparison), comparison_covered, unrecorded, notes })
 }
 
 /// Counts per key: (current, comparison, distinct people in current).

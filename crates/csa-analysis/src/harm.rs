@@ -10,13 +10,21 @@
 //!   not list (drugs, bicycle theft, theft from the person, miscellaneous, fraud) get no
 //!   weight and lower the coverage.
 //!
-//! Rows without an offence code (police.uk data, ASB) have no weight; each harm figure comes
-//! with its coverage, the share of crimes that carry a weight.
+//! - **Estimated CSS for rows without an offence code** (police.uk data): the mean weight of
+//!   the offence codes of the row's police.uk crime type, weighted by how often each code
+//!   is recorded (the West Midlands 2017/18 offence mix of
+//!   `data/reference/offence_mix_west_midlands_2017-18.csv`):
+//!   `w(type) = sum_c n_c w_c / sum_c n_c` over the codes `c` of that type with a weight.
+//!   Such rows are counted apart (`harm_estimated_pct`), since a type average hides the mix
+//!   within the type.
+//!
+//! ASB incidents carry no weight; each harm figure comes with its coverage, the share of
+//! crimes that carry a weight (exact or estimated).
 
 use std::path::Path;
 
 use csa_model::offences::normalise_code;
-use csa_model::OffenceTable;
+use csa_model::{CrimeType, OffenceTable};
 use rustc_hash::FxHashMap;
 
 use crate::error::{AnalysisError, Result};
@@ -58,6 +66,30 @@ pub fn parse_chi(text: &str, path: &Path, offences: &OffenceTable) -> Result<FxH
     Ok(out)
 }
 
+/// The offence mix the type averages are weighted by (offence_code,offences).
+const MIX: &str = include_str!("../../../data/reference/offence_mix_west_midlands_2017-18.csv");
+
+/// Crime type -> mix-weighted mean CSS weight of its offence codes.
+pub fn css_by_crime_type() -> &'static FxHashMap<CrimeType, f64> {
+    static TABLE: std::sync::OnceLock<FxHashMap<CrimeType, f64>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| type_averages(MIX, OffenceTable::shipped()))
+}
+
+fn type_averages(mix: &str, offences: &OffenceTable) -> FxHashMap<CrimeType, f64> {
+    let mut sums: FxHashMap<CrimeType, (f64, f64)> = FxHashMap::default();
+    // the shipped mix is checked by a unit test; a malformed line would only be skipped
+    for line in mix.lines().skip(1) {
+        let Some((code, n)) = line.split_once(',') else { continue };
+        let (Some(o), Ok(n)) = (offences.get(code.trim()), n.trim().parse::<f64>()) else { continue };
+        if let Some(w) = o.css_weight {
+            let e = sums.entry(o.crime_type).or_default();
+            e.0 += n * w;
+            e.1 += n;
+        }
+    }
+    sums.into_iter().filter(|(_, (_, n))| *n > 0.0).map(|(t, (wn, n))| (t, wn / n)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +104,21 @@ mod tests {
         assert!(!t.contains_key("92E")); // drugs: no weight given
         let e = parse_chi("offence_subgroup,weight\nBurgalry,1\n", Path::new("c.csv"), OffenceTable::shipped()).unwrap_err().to_string();
         assert!(e.contains("c.csv: line 2"), "{e}");
+    }
+
+    #[test]
+    fn type_average_is_the_mix_weighted_mean() {
+        let offences = OffenceTable::shipped();
+        let w = |c: &str| offences.get(c).unwrap().css_weight.unwrap();
+        // two robbery codes, 3 and 1 offences: (3 w34B + 1 w34A) / 4
+        let t = type_averages("offence_code,offences\n34B,3\n34A,1\nnot-a-code,9\n", offences);
+        let expected = (3.0 * w("34B") + w("34A")) / 4.0;
+        assert!((t[&CrimeType::Robbery] - expected).abs() < 1e-9);
+        assert_eq!(t.len(), 1);
+        // the shipped mix covers every crime type but ASB
+        let shipped = css_by_crime_type();
+        for ty in CrimeType::ALL.iter().filter(|t| **t != CrimeType::AntiSocialBehaviour) {
+            assert!(shipped.get(ty).is_some_and(|w| *w > 0.0), "{ty}");
+        }
     }
 }

@@ -1,10 +1,13 @@
 //! Location tables beyond the ward breakdown: the top locations and the day-of-week x hour
 //! matrix.
 //!
-//! **Top locations**: crimes of the priority in the current period grouped by location,
-//! where a location is the recorded description together with the exact point (easting,
-//! northing to the metre): police.uk's "On or near Parking Area" names many places, and an
-//! extract may give a point without a description. Ranked by count, then description.
+//! **Top locations**: crimes of the priority in the current period grouped by location, where
+//! a location is the recorded description within one ward ("Allesley Old Road" in Woodlands
+//! and in Westwood are two places; police.uk's "On or near Parking Area" is many). Records
+//! without a description are grouped by their exact point (to the metre); records with
+//! neither are left out. Each location gets its count, share of the priority's records, the
+//! number of distinct points and their centroid (mean easting, northing). Ranked by count,
+//! then description.
 //!
 //! **Day x hour**: one row per weekday (Monday first) with the count per hour committed
 //! `h00`..`h23`, `time_unknown` for crimes with a date but no time, and the row total; a last
@@ -12,7 +15,7 @@
 
 use csa_model::Col;
 use polars::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::assessment::Assessment;
 use crate::breakdown::{float_col, int_col, round2, select, text_col};
@@ -25,32 +28,54 @@ pub fn top_locations(a: &Assessment, p: &Priority, n: usize) -> Result<DataFrame
     let s = select(a, p)?;
     let desc = crimes.text(Col::LocationDesc)?;
     let (e, no) = (crimes.float(Col::Easting)?, crimes.float(Col::Northing)?);
-    let wards = crimes.text(Col::WardName)?;
-    let mut groups: FxHashMap<(u32, i64, i64), (u64, u32)> = FxHashMap::default();
+    let (ward_codes, wards) = (crimes.text(Col::WardCode)?, crimes.text(Col::WardName)?);
+    #[derive(Default)]
+    struct Place {
+        count: u64,
+        row: u32,
+        sum_e: f64,
+        sum_n: f64,
+        located: u64,
+        points: FxHashSet<(i64, i64)>,
+    }
+    // key: (description code, ward code) or, without a description, (0, 0, point)
+    let mut groups: FxHashMap<(u32, u32, i64, i64), Place> = FxHashMap::default();
     for &r in &s.current {
         let r = r as usize;
-        if e[r].is_nan() && desc.codes[r] == 0 {
-            continue;
+        let has_point = !e[r].is_nan() && !no[r].is_nan();
+        let point = if has_point { (e[r].round() as i64, no[r].round() as i64) } else { (i64::MIN, i64::MIN) };
+        let key = match desc.codes[r] {
+            0 if !has_point => continue,
+            0 => (0, 0, point.0, point.1),
+            d => (d, ward_codes.codes[r], 0, 0),
+        };
+        let g = groups.entry(key).or_insert_with(|| Place { row: r as u32, ..Place::default() });
+        g.count += 1;
+        if has_point {
+            g.sum_e += e[r];
+            g.sum_n += no[r];
+            g.located += 1;
+            g.points.insert(point);
         }
-        let key = (desc.codes[r], e[r].round() as i64, no[r].round() as i64);
-        let g = groups.entry(key).or_insert((0, r as u32));
-        g.0 += 1;
     }
     let total = s.current.len() as f64;
-    let mut ranked: Vec<((u32, i64, i64), (u64, u32))> = groups.into_iter().collect();
+    let mut ranked: Vec<((u32, u32, i64, i64), Place)> = groups.into_iter().collect();
     let label = |code: u32| if code == 0 { "(no description)".to_string() } else { desc.values[code as usize - 1].clone() };
-    ranked.sort_by(|x, y| y.1 .0.cmp(&x.1 .0).then_with(|| label(x.0 .0).cmp(&label(y.0 .0))).then(x.0.cmp(&y.0)));
+    ranked.sort_by(|x, y| {
+        y.1.count.cmp(&x.1.count).then_with(|| label(x.0 .0).cmp(&label(y.0 .0))).then(x.0.cmp(&y.0))
+    });
     ranked.truncate(n);
-    let point = |v: i64| (v != i64::MIN && v != 0).then_some(v);
+    let mean = |sum: f64, n: u64| (n > 0).then(|| (sum / n as f64).round() as i64);
     DataFrame::new(
         ranked.len(),
         vec![
             text_col(names::LOCATION, ranked.iter().map(|(k, _)| Some(label(k.0)))),
-            text_col(Col::WardName.name(), ranked.iter().map(|(_, (_, row))| wards.get(*row as usize).map(str::to_string))),
-            int_col(names::EASTING, ranked.iter().map(|(k, _)| point(k.1))),
-            int_col(names::NORTHING, ranked.iter().map(|(k, _)| point(k.2))),
-            int_col(names::COUNT, ranked.iter().map(|(_, (c, _))| Some(*c as i64))),
-            float_col(names::SHARE_PCT, ranked.iter().map(|(_, (c, _))| (total > 0.0).then(|| round2(100.0 * *c as f64 / total)))),
+            text_col(Col::WardName.name(), ranked.iter().map(|(_, g)| wards.get(g.row as usize).map(str::to_string))),
+            int_col(names::COUNT, ranked.iter().map(|(_, g)| Some(g.count as i64))),
+            float_col(names::SHARE_PCT, ranked.iter().map(|(_, g)| (total > 0.0).then(|| round2(100.0 * g.count as f64 / total)))),
+            int_col(names::POINTS, ranked.iter().map(|(_, g)| Some(g.points.len() as i64))),
+            int_col(names::EASTING, ranked.iter().map(|(_, g)| mean(g.sum_e, g.located))),
+            int_col(names::NORTHING, ranked.iter().map(|(_, g)| mean(g.sum_n, g.located))),
         ],
     )
     .map_err(internal)

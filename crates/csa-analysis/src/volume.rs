@@ -5,46 +5,70 @@
 //!   priority with `denominator = "households"`; area = the wards with records);
 //! - `harm_css` = sum of ONS Crime Severity Score weights of the priority's crimes;
 //!   `harm_css_per_1000` = 1000 * harm_css / residents (the ONS score); `harm_coverage_pct` =
-//!   share of the priority's crimes (ASB excluded) with a weight;
+//!   share of the priority's crimes (ASB excluded) with a weight, `harm_estimated_pct` the
+//!   share weighted by their crime type's average because they have no offence code (see
+//!   [`crate::harm`]);
 //! - `harm_chi` = sum of Cambridge Crime Harm Index weights, when a CHI table is configured.
 
-use csa_model::{Col, OffenceTable};
+use csa_model::{Col, CrimeType, OffenceTable};
 use polars::prelude::*;
 
 use crate::assessment::Assessment;
 use crate::breakdown::{change_pct, float_col, int_col, round2, select, text_col};
 use crate::config::{Denominator, Priority};
 use crate::error::{internal, Result};
+use crate::harm::css_by_crime_type;
 use crate::names;
 
-/// Harm of a set of crime rows: (CSS total, CHI total, rows with a CSS weight, crime rows).
-pub fn harm(a: &Assessment, rows: &[u32]) -> Result<(f64, Option<f64>, u64, u64)> {
+/// Harm of a set of rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Harm {
+    /// Sum of CSS weights, exact and estimated.
+    pub css: f64,
+    /// Sum of CHI weights, when a CHI table is configured.
+    pub chi: Option<f64>,
+    /// Crime rows (ASB excluded).
+    pub crimes: u64,
+    /// Crime rows weighted by their offence code.
+    pub weighted: u64,
+    /// Crime rows weighted by their crime type's average (no offence code).
+    pub estimated: u64,
+}
+
+pub fn harm(a: &Assessment, rows: &[u32]) -> Result<Harm> {
     let crimes = &a.data.crimes;
     let codes = crimes.text(Col::OffenceCode)?;
     let kinds = crimes.text(Col::RecordKind)?;
+    let types = crimes.text(Col::CrimeType)?;
     let offences = OffenceTable::shipped();
     // weight per dictionary code, looked up once
     let css: Vec<Option<f64>> = std::iter::once(None).chain(codes.values.iter().map(|c| offences.get(c).and_then(|o| o.css_weight))).collect();
+    let by_type = css_by_crime_type();
+    let type_css: Vec<Option<f64>> =
+        std::iter::once(None).chain(types.values.iter().map(|t| CrimeType::parse(t).and_then(|t| by_type.get(&t).copied()))).collect();
     let chi: Option<Vec<Option<f64>>> =
         a.chi.as_ref().map(|t| std::iter::once(None).chain(codes.values.iter().map(|c| t.get(c).copied())).collect());
     let asb = kinds.code_of("asb").unwrap_or(u32::MAX);
-    let (mut total, mut chi_total, mut weighted, mut n) = (0.0, 0.0, 0u64, 0u64);
+    let mut h = Harm { css: 0.0, chi: chi.as_ref().map(|_| 0.0), crimes: 0, weighted: 0, estimated: 0 };
     for &r in rows {
         let r = r as usize;
         if kinds.codes[r] == asb {
             continue;
         }
-        n += 1;
+        h.crimes += 1;
         let c = codes.codes[r] as usize;
         if let Some(w) = css[c] {
-            total += w;
-            weighted += 1;
+            h.css += w;
+            h.weighted += 1;
+        } else if let (0, Some(w)) = (c, type_css[types.codes[r] as usize]) {
+            h.css += w;
+            h.estimated += 1;
         }
-        if let Some(w) = chi.as_ref().and_then(|t| t[c]) {
-            chi_total += w;
+        if let (Some(total), Some(w)) = (h.chi.as_mut(), chi.as_ref().and_then(|t| t[c])) {
+            *total += w;
         }
     }
-    Ok((total, chi.map(|_| chi_total), weighted, n))
+    Ok(h)
 }
 
 /// One row per priority.
@@ -54,9 +78,9 @@ pub fn volume(a: &Assessment, priorities: &[Priority]) -> Result<DataFrame> {
     let mut rows = Vec::new();
     for p in priorities {
         let s = select(a, p)?;
-        let (css, chi, weighted, crimes) = harm(a, &s.current)?;
+        let h = harm(a, &s.current)?;
         let pop = if p.denominator == Denominator::Households { households } else { residents };
-        rows.push((p, s.current.len() as u64, s.comparison_covered.then_some(s.comparison.len() as u64), pop, css, chi, weighted, crimes));
+        rows.push((p, s.current.len() as u64, s.comparison_covered.then_some(s.comparison.len() as u64), pop, h, s.unrecorded));
     }
     let rate = |n: Option<u64>, pop: Option<f64>| match (n, pop) {
         (Some(n), Some(p)) if p > 0.0 => Some(round2(1000.0 * n as f64 / p)),
@@ -73,12 +97,24 @@ pub fn volume(a: &Assessment, priorities: &[Priority]) -> Result<DataFrame> {
         float_col(names::POPULATION, rows.iter().map(|r| r.3)),
         float_col(names::RATE_PER_1000, rows.iter().map(|r| rate(Some(r.1), r.3))),
         float_col(names::COMPARISON_RATE_PER_1000, rows.iter().map(|r| rate(r.2, r.3))),
-        float_col(names::HARM_CSS, rows.iter().map(|r| Some(round2(r.4)))),
-        float_col(names::HARM_CSS_PER_1000, rows.iter().map(|r| residents.filter(|p| *p > 0.0).map(|p| round2(1000.0 * r.4 / p)))),
-        float_col(names::HARM_COVERAGE_PCT, rows.iter().map(|r| (r.7 > 0).then(|| round2(100.0 * r.6 as f64 / r.7 as f64)))),
+        float_col(names::HARM_CSS, rows.iter().map(|r| Some(round2(r.4.css)))),
+        float_col(names::HARM_CSS_PER_1000, rows.iter().map(|r| residents.filter(|p| *p > 0.0).map(|p| round2(1000.0 * r.4.css / p)))),
+        float_col(names::HARM_COVERAGE_PCT, rows.iter().map(|r| share(r.4.weighted + r.4.estimated, r.4.crimes))),
+        float_col(names::HARM_ESTIMATED_PCT, rows.iter().map(|r| share(r.4.estimated, r.4.crimes))),
     ];
     if a.chi.is_some() {
-        columns.push(float_col(names::HARM_CHI, rows.iter().map(|r| r.5.map(round2))));
+        columns.push(float_col(names::HARM_CHI, rows.iter().map(|r| r.4.chi.map(round2))));
     }
+    // caveats that change what the count means (columns the filter needs but the data lacks)
+    columns.push(text_col(
+        names::NOTE,
+        rows.iter().map(|r| {
+            (!r.5.is_empty()).then(|| format!("not recorded in the data: {}", r.5.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")))
+        }),
+    ));
     DataFrame::new(rows.len(), columns).map_err(internal)
+}
+
+fn share(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| round2(100.0 * part as f64 / whole as f64))
 }
