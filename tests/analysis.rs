@@ -97,7 +97,12 @@ fn fixture(tmp: &Path) -> Assessment {
         "--out",
         ds.to_str().unwrap(),
     ]);
-    std::fs::write(tmp.join("wards.csv"), "ward_code,residents,households\nE05001218,2000,800\nE05001222,5000,2000\n").unwrap();
+    // Earlsdon (E05001221) has no records; it only counts when the area is configured
+    std::fs::write(
+        tmp.join("wards.csv"),
+        "ward_code,residents,households\nE05001218,2000,800\nE05001222,5000,2000\nE05001221,3000,1000\n",
+    )
+    .unwrap();
     std::fs::write(tmp.join("groups.csv"), "dimension,group,residents\nsex,female,3600\nsex,male,3400\n").unwrap();
     let cfg_path = tmp.join("assessment.toml");
     std::fs::write(&cfg_path, CONFIG).unwrap();
@@ -297,6 +302,42 @@ fn fixture_volume_repeats_locations_and_equalities_match_hand_figures() {
     // age bands have no population in the fixture: shares but no ratio
     assert_eq!(value(&e, 2, "age_band|25-34", "group_share_pct"), "33.33");
     assert_eq!(value(&e, 2, "age_band|25-34", "ratio"), "");
+}
+
+#[test]
+fn configured_boundaries_restrict_the_area_and_list_every_ward() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = fixture(tmp.path());
+    // the area: Bablake and Earlsdon only (Foleshill's records fall outside it)
+    let text = std::fs::read_to_string(common::data("data/boundaries/coventry-wards-2025.geojson")).unwrap();
+    let mut gj: serde_json::Value = serde_json::from_str(&text).unwrap();
+    gj["features"].as_array_mut().unwrap().retain(|f| matches!(f["properties"]["WD25CD"].as_str(), Some("E05001218" | "E05001221")));
+    std::fs::write(tmp.path().join("area.geojson"), gj.to_string()).unwrap();
+    let cfg = tmp.path().join("area.toml");
+    std::fs::write(&cfg, CONFIG.replace("name = \"Fixture\"", "name = \"Fixture\"\nboundaries = \"area.geojson\"")).unwrap();
+    let config = Config::load(&cfg).unwrap();
+    let b = Assessment::open(&tmp.path().join("ds"), config, None, &Needs::everything()).unwrap();
+    assert_eq!(b.area.wards.len(), 2);
+
+    // all by ward: Bablake 4 (comparison 1), Earlsdon 0 listed with its population; total 4
+    let all = b.config.priority("all").unwrap();
+    let t = breakdown(&b, &all, &[Dim::Ward]).unwrap();
+    assert_eq!((t.total, t.comparison_total), (4, Some(1)));
+    assert_eq!(rows(&t.table, 2).len(), 2);
+    assert_eq!(value(&t.table, 2, "E05001221|Earlsdon", "count"), "0");
+    assert_eq!(value(&t.table, 2, "E05001221|Earlsdon", "comparison"), "0");
+    assert_eq!(value(&t.table, 2, "E05001221|Earlsdon", "rate_per_1000"), "0");
+    assert_eq!(value(&t.table, 2, "E05001221|Earlsdon", "population"), "3000");
+    // rate of the area: 4 / (2,000 + 3,000) residents = 0.8 per 1,000
+    let v = volume::volume(&b, &[all]).unwrap();
+    assert_eq!(value(&v, 1, "all", "population"), "5000");
+    assert_eq!(value(&v, 1, "all", "rate_per_1000"), "0.8");
+
+    // without boundaries, a ward with no record of the priority is still listed, with 0
+    let burglary = a.config.priority("residential burglary").unwrap();
+    let t = breakdown(&a, &burglary, &[Dim::Ward]).unwrap();
+    assert_eq!(value(&t.table, 2, "E05001218|Bablake", "count"), "0");
+    assert_eq!(value(&t.table, 2, "E05001222|Foleshill", "count"), "2");
 }
 
 #[test]

@@ -6,18 +6,24 @@
 //! immediately before. Loaded months run from 12 months before the current period (the
 //! look-back of the domestic abuse repeat rule) or the comparison start, whichever is
 //! earlier, to the end of the current period.
+//!
+//! Area: with `[assessment] boundaries`, the partnership's area is the wards of that file:
+//! every priority is restricted to records in those wards, rates divide by their population
+//! and ward tables list every one of them (zero rows included). Without it, the area is the
+//! wards that have at least one record in the loaded data, and records outside every ward
+//! are kept (as their own "outside the wards" group).
 
 use std::path::Path;
 
 use csa_model::Col;
 use rustc_hash::FxHashMap;
 
-use crate::config::{Config, Priority};
+use crate::config::{Config, Filter, Priority};
 use crate::data::{Data, DatasetInfo, Needs};
 use crate::error::{AnalysisError, Result};
 use crate::period::{default_period, Period, Periods};
 use crate::population::Population;
-use crate::select::filter_columns;
+use crate::select::{filter_columns, Selector};
 
 pub struct Assessment {
     pub config: Config,
@@ -28,6 +34,16 @@ pub struct Assessment {
     pub chi: Option<FxHashMap<String, f64>>,
     /// Key of the keyed hash that pseudonymises person ids.
     pub pseudonym_key: String,
+    pub area: Area,
+}
+
+/// The partnership's area: its wards, in the order of the boundaries file or by code.
+#[derive(Debug, Clone)]
+pub struct Area {
+    /// (ward code, ward name)
+    pub wards: Vec<(String, String)>,
+    /// The boundaries file, when the area was configured (records are then restricted to it).
+    pub boundaries: Option<std::path::PathBuf>,
 }
 
 /// Every crime column the analyses can read.
@@ -71,7 +87,7 @@ impl Needs {
     /// What filtering by these priorities needs (plus wards, for rates).
     pub fn for_priorities<'a>(priorities: impl IntoIterator<Item = &'a Priority>) -> Needs {
         let mut n = Needs::default();
-        n.add([Col::WardCode, Col::RecordKind]);
+        n.add([Col::WardCode, Col::WardName, Col::RecordKind]);
         for p in priorities {
             n.add(filter_columns(&p.filter));
             if p.filter.needs_offence_codes() {
@@ -110,7 +126,22 @@ impl Assessment {
             Some(p) => Some(crate::harm::load_chi(p)?),
         };
         let pseudonym_key = config.pseudonym_key.clone().unwrap_or_else(|| info.manifest_sha256.clone());
-        Ok(Assessment { config, population, data, periods, chi, pseudonym_key })
+        let area = match &config.boundaries {
+            Some(path) => area_of_boundaries(path, &config.ward_code_property, &config.ward_name_property)?,
+            None => area_of_data(&data),
+        };
+        Ok(Assessment { config, population, data, periods, chi, pseudonym_key, area })
+    }
+
+    /// The selector of priority `p`, restricted to the configured area.
+    pub fn selector(&self, p: &Priority) -> Result<Selector<'_>> {
+        match &self.area.boundaries {
+            None => Selector::new(&p.filter, &self.data.crimes),
+            Some(_) => {
+                let f = Filter { ward_code: self.area.wards.iter().map(|w| w.0.clone()).collect(), any: vec![p.filter.clone()], ..Filter::default() };
+                Selector::new(&f, &self.data.crimes)
+            }
+        }
     }
 
     /// Whether the dataset has records in every month of `p` (a partial comparison period
@@ -119,26 +150,45 @@ impl Assessment {
         p.iter().all(|m| self.data.info.months.binary_search(&m).is_ok())
     }
 
-    /// Residents (or households) of the area: the wards with at least one record loaded.
+    /// Residents (or households) of the area; `None` when no ward of it has a figure.
     pub fn area_population(&self, households: bool) -> Option<f64> {
-        let wards = self.data.crimes.text.get(&Col::WardCode)?;
-        let mut seen = vec![false; wards.cardinality()];
-        for c in &wards.codes {
-            seen[*c as usize] = true;
-        }
-        let mut total = 0.0;
-        let mut any = false;
-        for (i, code) in wards.values.iter().enumerate() {
-            if !seen[i + 1] {
-                continue;
-            }
-            if let Some(w) = self.population.wards.get(code) {
-                if let Some(n) = if households { w.households } else { w.residents } {
-                    total += n;
-                    any = true;
-                }
-            }
-        }
-        any.then_some(total)
+        let figures: Vec<f64> = self
+            .area
+            .wards
+            .iter()
+            .filter_map(|(code, _)| self.population.wards.get(code))
+            .filter_map(|w| if households { w.households } else { w.residents })
+            .collect();
+        (!figures.is_empty()).then(|| figures.iter().sum())
     }
+}
+
+fn area_of_boundaries(path: &Path, code: &str, name: &str) -> Result<Area> {
+    let text = std::fs::read_to_string(path).map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
+    let b = csa_geo::Boundaries::from_geojson(&text, code, name)
+        .map_err(|e| AnalysisError::Dataset { path: path.to_path_buf(), detail: e.to_string() })?;
+    if b.is_empty() {
+        return Err(AnalysisError::Dataset { path: path.to_path_buf(), detail: "the boundaries file has no wards".into() });
+    }
+    Ok(Area { wards: b.areas.into_iter().map(|a| (a.code, a.name)).collect(), boundaries: Some(path.to_path_buf()) })
+}
+
+/// The wards with at least one record loaded, by code.
+fn area_of_data(data: &Data) -> Area {
+    let mut wards = Vec::new();
+    if let (Some(codes), Some(names)) = (data.crimes.text.get(&Col::WardCode), data.crimes.text.get(&Col::WardName)) {
+        let mut name_of: Vec<Option<&str>> = vec![None; codes.cardinality() + 1];
+        for (row, c) in codes.codes.iter().enumerate() {
+            if *c != 0 && name_of[*c as usize].is_none() {
+                name_of[*c as usize] = Some(names.get(row).unwrap_or(""));
+            }
+        }
+        for (i, code) in codes.values.iter().enumerate() {
+            if let Some(n) = name_of[i + 1] {
+                wards.push((code.clone(), n.to_string()));
+            }
+        }
+        wards.sort();
+    }
+    Area { wards, boundaries: None }
 }

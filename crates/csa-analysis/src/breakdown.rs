@@ -28,7 +28,7 @@ use crate::dims::{Dim, Keyer, Label, Side};
 use crate::error::{internal, AnalysisError, Result};
 use crate::names;
 use crate::period::Periods;
-use crate::select::{filter_columns, Selector};
+use crate::select::filter_columns;
 
 pub const MAX_DIMS: usize = 4;
 type Key = [u32; MAX_DIMS];
@@ -126,7 +126,7 @@ pub struct Selection {
 
 pub fn select(a: &Assessment, p: &Priority) -> Result<Selection> {
     let crimes = &a.data.crimes;
-    let sel = Selector::new(&p.filter, crimes)?;
+    let sel = a.selector(p)?;
     let unrecorded = unrecorded_cols(crimes, &filter_columns(&p.filter));
     let mut notes = unrecorded_notes(&unrecorded, &format!("the priority {:?}", p.name));
     let comparison_covered = a.covers(a.periods.comparison);
@@ -213,7 +213,21 @@ pub fn breakdown(a: &Assessment, p: &Priority, dims: &[Dim]) -> Result<Breakdown
     let mut notes = s.notes.clone();
     let dim_cols: Vec<Col> = dims.iter().flat_map(|d| d.columns()).filter(|c| *c != Col::WardName && *c != Col::LsoaName).collect();
     notes.extend(unrecorded(crimes, &dim_cols, "this breakdown"));
-    let t = tally(a, &keyers, people, &s);
+    let mut t = tally(a, &keyers, people, &s);
+    // a ward table lists every ward of the area; wards absent from the loaded data entirely
+    // (possible only with configured boundaries) come last as `extra` rows
+    let mut extra: Vec<(String, String)> = Vec::new();
+    if dims == [Dim::Ward] {
+        let wards = crimes.text(Col::WardCode)?;
+        for (code, name) in &a.area.wards {
+            match wards.code_of(code) {
+                Some(c) => {
+                    t.counts.entry([c, 0, 0, 0]).or_default();
+                }
+                None => extra.push((code.clone(), name.clone())),
+            }
+        }
+    }
     let total: u64 = t.counts.values().map(|c| c.0).sum();
     let comparison_total = s.comparison_covered.then(|| t.counts.values().map(|c| c.1).sum::<u64>());
 
@@ -246,13 +260,16 @@ pub fn breakdown(a: &Assessment, p: &Priority, dims: &[Dim]) -> Result<Breakdown
 
     let mut columns: Vec<Column> = Vec::new();
     for (i, kr) in keyers.iter().enumerate() {
-        let labels: Vec<Vec<Label>> = keys.iter().map(|k| kr.labels(k[i])).collect();
+        let mut labels: Vec<Vec<Label>> = keys.iter().map(|k| kr.labels(k[i])).collect();
+        labels.extend(extra.iter().map(|(code, name)| vec![Label::Text(Some(code.clone())), Label::Text(Some(name.clone()))]));
         for (j, name) in kr.dim.output_columns().iter().enumerate() {
             columns.push(label_column(name, labels.iter().map(|l| l[j].clone())));
         }
     }
-    let cur: Vec<u64> = keys.iter().map(|k| t.counts[k].0).collect();
-    let cmp: Vec<Option<u64>> = keys.iter().map(|k| s.comparison_covered.then(|| t.counts[k].1)).collect();
+    let height = keys.len() + extra.len();
+    let cur: Vec<u64> = keys.iter().map(|k| t.counts[k].0).chain(extra.iter().map(|_| 0)).collect();
+    let cmp: Vec<Option<u64>> =
+        keys.iter().map(|k| t.counts[k].1).chain(extra.iter().map(|_| 0)).map(|c| s.comparison_covered.then_some(c)).collect();
     columns.push(int_col(names::COUNT, cur.iter().map(|c| Some(*c as i64))));
     columns.push(int_col(names::COMPARISON, cmp.iter().map(|c| c.map(|c| c as i64))));
     columns.push(int_col(names::CHANGE, cur.iter().zip(&cmp).map(|(a, b)| b.map(|b| *a as i64 - b as i64))));
@@ -264,14 +281,9 @@ pub fn breakdown(a: &Assessment, p: &Priority, dims: &[Dim]) -> Result<Breakdown
     if dims == [Dim::Ward] {
         let wards = crimes.text(Col::WardCode)?;
         let households = p.denominator == Denominator::Households;
-        let pop: Vec<Option<f64>> = keys
-            .iter()
-            .map(|k| {
-                (k[0] != 0)
-                    .then(|| a.population.wards.get(&wards.values[k[0] as usize - 1]))
-                    .flatten()
-                    .and_then(|w| if households { w.households } else { w.residents })
-            })
+        let codes = keys.iter().map(|k| (k[0] != 0).then(|| wards.values[k[0] as usize - 1].as_str())).chain(extra.iter().map(|e| Some(e.0.as_str())));
+        let pop: Vec<Option<f64>> = codes
+            .map(|code| code.and_then(|c| a.population.wards.get(c)).and_then(|w| if households { w.households } else { w.residents }))
             .collect();
         let rate = |n: Option<u64>, pop: Option<f64>| match (n, pop) {
             (Some(n), Some(p)) if p > 0.0 => Some(round2(1000.0 * n as f64 / p)),
@@ -282,7 +294,7 @@ pub fn breakdown(a: &Assessment, p: &Priority, dims: &[Dim]) -> Result<Breakdown
         columns.push(float_col(names::COMPARISON_RATE_PER_1000, cmp.iter().zip(&pop).map(|(n, p)| rate(*n, *p))));
         notes.push(format!("rates per 1,000 {} ({})", p.denominator.name(), a.population.source));
     }
-    let table = DataFrame::new(keys.len(), columns).map_err(internal)?;
+    let table = DataFrame::new(height, columns).map_err(internal)?;
     Ok(Breakdown { priority: p.name.clone(), dims: dims.to_vec(), side, periods: a.periods, total, comparison_total, notes, table })
 }
 

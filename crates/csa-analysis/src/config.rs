@@ -34,6 +34,11 @@ pub struct Config {
     pub source: PathBuf,
     pub name: Option<String>,
     pub dataset: Option<PathBuf>,
+    /// The partnership's area as ward boundaries (GeoJSON); `None` = the wards the data has.
+    pub boundaries: Option<PathBuf>,
+    /// GeoJSON properties holding the ward code and name (default `WD25CD`, `WD25NM`).
+    pub ward_code_property: String,
+    pub ward_name_property: String,
     pub period: Option<Period>,
     pub comparison: Option<Period>,
     pub age_bands: Vec<u8>,
@@ -265,6 +270,9 @@ impl Config {
             source: path.to_path_buf(),
             name: a.name.clone(),
             dataset: a.dataset.as_ref().map(rel),
+            boundaries: a.boundaries.as_ref().map(rel),
+            ward_code_property: a.ward_code_property.clone().unwrap_or_else(|| "WD25CD".into()),
+            ward_name_property: a.ward_name_property.clone().unwrap_or_else(|| "WD25NM".into()),
             period: period(&a.period)?,
             comparison: period(&a.comparison)?,
             age_bands,
@@ -375,6 +383,9 @@ struct RawConfig {
 struct RawAssessment {
     name: Option<String>,
     dataset: Option<Spanned<String>>,
+    boundaries: Option<Spanned<String>>,
+    ward_code_property: Option<String>,
+    ward_name_property: Option<String>,
     period: Option<RawPeriod>,
     comparison: Option<RawPeriod>,
     age_bands: Option<Spanned<Vec<u8>>>,

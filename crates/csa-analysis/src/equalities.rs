@@ -20,7 +20,6 @@ use crate::config::Priority;
 use crate::dims::{age_band, age_band_labels, Side};
 use crate::error::{internal, AnalysisError, Result};
 use crate::names;
-use crate::select::Selector;
 
 /// Ratio of proportions and its 95% Katz interval.
 pub fn ratio_ci(a: f64, n: f64, b: f64, m: f64) -> Option<(f64, Option<(f64, f64)>)> {
@@ -46,7 +45,7 @@ fn unknown(dimension: &str, label: &str) -> bool {
 pub fn equalities(a: &Assessment, p: &Priority, side: Side) -> Result<DataFrame> {
     let people = people_of(a, side)?.ok_or_else(|| AnalysisError::Internal("people were not loaded".into()))?;
     let crimes = &a.data.crimes;
-    let sel = Selector::new(&p.filter, crimes)?;
+    let sel = a.selector(p)?;
     let mut in_period = vec![false; crimes.len];
     for r in sel.rows(crimes, a.periods.current) {
         in_period[r as usize] = true;

@@ -28,7 +28,6 @@ use crate::dims::Side;
 use crate::error::{internal, AnalysisError, Result};
 use crate::names;
 use crate::period::Period;
-use crate::select::Selector;
 
 /// Keyed pseudonym of a person id: `prefix` + the first 10 hex digits of
 /// SHA-256(key ":" id). Stable for one key (one dataset, unless configured), not reversible
@@ -64,7 +63,7 @@ fn people_or_err<'a>(a: &'a Assessment, side: Side) -> Result<&'a People> {
 pub fn repeats(a: &Assessment, p: &Priority, side: Side) -> Result<RepeatSummary> {
     let people = people_or_err(a, side)?;
     let crimes = &a.data.crimes;
-    let sel = Selector::new(&p.filter, crimes)?;
+    let sel = a.selector(p)?;
     let mut in_period = vec![false; crimes.len];
     for r in sel.rows(crimes, a.periods.current) {
         in_period[r as usize] = true;
@@ -112,7 +111,7 @@ pub struct RepeatWithin {
 pub fn repeat_within(a: &Assessment, p: &Priority, days: i32) -> Result<RepeatWithin> {
     let victims = people_or_err(a, Side::Victim)?;
     let crimes = &a.data.crimes;
-    let sel = Selector::new(&p.filter, crimes)?;
+    let sel = a.selector(p)?;
     let look = Period { from: a.periods.current.from.plus(-12), to: a.periods.current.to };
     let mut matched = vec![false; crimes.len];
     for r in sel.rows(crimes, look) {
@@ -198,7 +197,7 @@ pub fn repeats_table(s: &RepeatSummary, within: Option<&RepeatWithin>) -> Result
 pub fn prolific_offenders(a: &Assessment, p: &Priority, n: usize) -> Result<DataFrame> {
     let offenders = people_or_err(a, Side::Offender)?;
     let crimes = &a.data.crimes;
-    let sel = Selector::new(&p.filter, crimes)?;
+    let sel = a.selector(p)?;
     let rows = sel.rows(crimes, a.periods.current);
     let total = rows.len();
     let mut in_period = vec![false; crimes.len];
