@@ -2,6 +2,8 @@
 //! figure and ratio below is worked out by hand in the comments, ingested with `csa ingest`
 //! and analysed through the library API and the CLI.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 mod common;
 
 use std::path::Path;

@@ -3,6 +3,8 @@
 //! labels worked out here from the raw values (dates parsed with chrono, age bands by
 //! comparison), not with the library's keyers.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
@@ -38,6 +40,11 @@ fn age_band(age: &str) -> String {
     label.into()
 }
 
+/// Crime columns by name, as text cells.
+type CrimeCols<'a> = HashMap<&'a str, Vec<String>>;
+/// Which crime rows a priority keeps.
+type Keep<'k> = &'k dyn Fn(&CrimeCols, usize) -> bool;
+
 struct Rows {
     crimes: DataFrame,
     victims: DataFrame,
@@ -45,7 +52,7 @@ struct Rows {
 }
 
 /// The label cells (joined with "|") of crime row `r` for a crime dimension.
-fn crime_label(c: &HashMap<&str, Vec<String>>, r: usize, dim: Dim) -> String {
+fn crime_label(c: &CrimeCols, r: usize, dim: Dim) -> String {
     let recorded = NaiveDate::parse_from_str(&c["recorded_date"][r], "%Y-%m-%d").expect("recorded_date");
     let committed = NaiveDateTime::parse_from_str(&c["committed_from"][r], "%Y-%m-%d %H:%M:%S").ok();
     match dim {
@@ -79,7 +86,7 @@ fn person_label(p: &HashMap<&str, Vec<String>>, i: usize, dim: Dim) -> String {
 
 /// Naive counts of records in 2025 matching `keep` by `dims` (one per crime row, or one per
 /// person record when a dimension is a person's).
-fn naive(rows: &Rows, dims: &[Dim], keep: &dyn Fn(&HashMap<&str, Vec<String>>, usize) -> bool) -> BTreeMap<String, u64> {
+fn naive(rows: &Rows, dims: &[Dim], keep: Keep) -> BTreeMap<String, u64> {
     let crime_cols = [
         "crime_ref",
         "recorded_date",
@@ -94,7 +101,7 @@ fn naive(rows: &Rows, dims: &[Dim], keep: &dyn Fn(&HashMap<&str, Vec<String>>, u
         "offence_group",
         "domestic_abuse",
     ];
-    let c: HashMap<&str, Vec<String>> = crime_cols.iter().map(|n| (*n, text(&rows.crimes, n))).collect();
+    let c: CrimeCols = crime_cols.iter().map(|n| (*n, text(&rows.crimes, n))).collect();
     let in_period = |r: usize| c["recorded_date"][r].starts_with("2025-") && keep(&c, r);
     let mut out = BTreeMap::new();
     let person_dims: Vec<Dim> = dims.iter().copied().filter(|d| d.side() != csa_analysis::Side::Crime).collect();
@@ -168,12 +175,12 @@ fn every_dimension_matches_a_naive_count() {
     let a = Assessment::open(&ds, Config::default_config(), None, &Needs::everything()).unwrap();
     assert_eq!(a.periods.current.to_string(), "2025-01 to 2025-12");
 
-    let everything = |_: &HashMap<&str, Vec<String>>, _: usize| true;
-    let domestic = |c: &HashMap<&str, Vec<String>>, r: usize| c["domestic_abuse"][r] == "true";
-    let burglary = |c: &HashMap<&str, Vec<String>>, r: usize| c["offence_subgroup"][r] == "Domestic burglary";
+    let everything = |_: &CrimeCols, _: usize| true;
+    let domestic = |c: &CrimeCols, r: usize| c["domestic_abuse"][r] == "true";
+    let burglary = |c: &CrimeCols, r: usize| c["offence_subgroup"][r] == "Domestic burglary";
     let mut checked = 0;
     for (priority, keep) in [
-        ("all", &everything as &dyn Fn(&HashMap<&str, Vec<String>>, usize) -> bool),
+        ("all", &everything as Keep),
         ("Domestic abuse", &domestic),
         ("Residential burglary", &burglary),
     ] {

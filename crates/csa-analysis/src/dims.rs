@@ -298,6 +298,7 @@ impl<'a> Keyer<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

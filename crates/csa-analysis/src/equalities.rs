@@ -101,7 +101,9 @@ pub fn equalities(a: &Assessment, p: &Priority, side: Side) -> Result<DataFrame>
         .collect();
     let pops: FxHashMap<&str, FxHashMap<&str, f64>> = ["age_band", "sex", "ethnicity"].iter().map(|d| (*d, a.population.groups_of(d))).collect();
     let pop_total = |d: &str| pops[d].iter().filter(|(g, _)| !unknown(d, g)).map(|(_, n)| *n).sum::<f64>();
-    let stats: Vec<(Option<f64>, Option<f64>, Option<(f64, Option<(f64, f64)>)>)> = rows
+    // (group share %, population share %, ratio with its interval)
+    type Stat = (Option<f64>, Option<f64>, Option<(f64, Option<(f64, f64)>)>);
+    let stats: Vec<Stat> = rows
         .iter()
         .map(|(d, g, c)| {
             let n = known[d.as_str()] as f64;
@@ -132,6 +134,7 @@ pub fn equalities(a: &Assessment, p: &Priority, side: Side) -> Result<DataFrame>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

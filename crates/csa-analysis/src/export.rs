@@ -58,6 +58,7 @@ pub fn text_table(df: &DataFrame) -> String {
         cols.iter().enumerate().map(|(i, c)| if numeric[i] { format!("{:>w$}", c.name(), w = widths[i]) } else { format!("{:<w$}", c.name(), w = widths[i]) }).collect(),
     );
     line(&mut out, widths.iter().map(|w| "-".repeat(*w)).collect());
+    #[allow(clippy::needless_range_loop)] // cells are column-major; rows are read across them
     for r in 0..df.height() {
         line(
             &mut out,
@@ -154,6 +155,7 @@ pub fn write_xlsx(path: &Path, sheets: &[(String, &DataFrame)]) -> Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -91,6 +91,7 @@ fn type_averages(mix: &str, offences: &OffenceTable) -> FxHashMap<CrimeType, f64
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

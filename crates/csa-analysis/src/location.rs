@@ -98,9 +98,9 @@ pub fn day_hour(a: &Assessment, p: &Priority) -> Result<DataFrame> {
         (0..8).map(|d| Some(if d < 7 { weekday_name(d as u8 + 1).to_string() } else { "(no date committed)".into() })),
     )];
     for h in 0..24 {
-        columns.push(int_col(&format!("h{h:02}"), (0..8).map(|d| Some(m[d][h]))));
+        columns.push(int_col(&format!("h{h:02}"), m.iter().map(|row| Some(row[h]))));
     }
-    columns.push(int_col("time_unknown", (0..8).map(|d| Some(m[d][24]))));
-    columns.push(int_col(names::COUNT, (0..8).map(|d| Some(m[d].iter().sum()))));
+    columns.push(int_col("time_unknown", m.iter().map(|row| Some(row[24]))));
+    columns.push(int_col(names::COUNT, m.iter().map(|row| Some(row.iter().sum()))));
     DataFrame::new(8, columns).map_err(internal)
 }

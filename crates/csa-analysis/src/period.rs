@@ -129,6 +129,7 @@ pub fn default_period(latest: Month, latest_complete: bool, months: i32) -> Peri
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -3,9 +3,10 @@
 //! - **Wards**: a CSV with `ward_code`, a `residents…` column and optionally a `households…`
 //!   column (the shipped `data/population/wards-2025.csv`: Census 2021 usual residents and
 //!   Census 2011 households aggregated from LSOAs to May 2025 wards, see data/README.md).
-//!   The rate of an area is `count / population * 1000`. The population of "the area" is the
-//!   sum over the wards that have at least one record in the loaded data, so a dataset built
-//!   over Coventry's 18 wards is divided by Coventry's residents.
+//!   The rate of an area is `count / population * 1000`; the population of the area is the
+//!   sum over its wards (see [`crate::assessment`]: the configured boundaries, else the
+//!   wards with records), so a dataset built over Coventry's 18 wards is divided by
+//!   Coventry's residents.
 //! - **Groups** (optional): residents by age band, sex and ethnicity as
 //!   `dimension,group,residents` rows (`dimension` one of `age_band`, `sex`, `ethnicity`;
 //!   `group` spelled as csa labels it). Equalities ratios need it; the shipped data has no
@@ -113,6 +114,7 @@ fn parse_groups(text: &str, path: &Path) -> Result<FxHashMap<(String, String), f
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

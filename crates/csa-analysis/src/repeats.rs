@@ -55,7 +55,7 @@ fn pct(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| round2(100.0 * a as f64 / b as f64))
 }
 
-fn people_or_err<'a>(a: &'a Assessment, side: Side) -> Result<&'a People> {
+fn people_or_err(a: &Assessment, side: Side) -> Result<&People> {
     people_of(a, side)?.ok_or_else(|| AnalysisError::Internal("people were not loaded".into()))
 }
 
@@ -172,7 +172,7 @@ pub fn repeat_within(a: &Assessment, p: &Priority, days: i32) -> Result<RepeatWi
 pub fn repeats_table(s: &RepeatSummary, within: Option<&RepeatWithin>) -> Result<DataFrame> {
     let who = if s.side == Side::Victim { "victims" } else { "offenders" };
     let mut rows: Vec<(String, Option<f64>)> = vec![
-        (format!("{who}"), Some(s.people as f64)),
+        (who.to_string(), Some(s.people as f64)),
         (format!("repeat {who} (2+ crimes)"), Some(s.repeat_people as f64)),
         (format!("repeat {who}, % of {who}"), s.repeat_share_pct),
         (format!("crimes with {who}"), Some(s.crimes as f64)),
@@ -245,6 +245,7 @@ pub fn prolific_offenders(a: &Assessment, p: &Priority, n: usize) -> Result<Data
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -64,7 +64,7 @@ pub struct Selector<'a> {
     any: Vec<Selector<'a>>,
 }
 
-fn allowed<'a>(t: &'a Text, values: impl Fn(&str) -> bool) -> (&'a [u32], Vec<bool>) {
+fn allowed(t: &Text, values: impl Fn(&str) -> bool) -> (&[u32], Vec<bool>) {
     let mut ok = vec![false; t.cardinality()];
     for (i, v) in t.values.iter().enumerate() {
         ok[i + 1] = values(v);
@@ -158,6 +158,7 @@ pub fn night_of(dow: i8, hour: i8) -> i8 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::config::Config;
