@@ -48,7 +48,6 @@ pub struct Area {
 
 /// Every crime column the analyses can read.
 pub const ANALYSIS_COLUMNS: &[Col] = &[
-    Col::CrimeRef,
     Col::RecordKind,
     Col::DatePrecision,
     Col::DayOfWeek,

@@ -3,7 +3,9 @@
 //! Only the partitions of the months asked for and only the columns asked for are read
 //! (polars' Parquet reader, one partition per task in parallel). Text columns are interned:
 //! each row holds a `u32` code into one dictionary per column, so filters and group-bys
-//! compare integers. Victims and offenders are linked to their crime by row index.
+//! compare integers. Victims and offenders are linked to their crime by row index, month by
+//! month (a dataset csa wrote keeps them in their crime's month partition); person ids get
+//! one dataset-wide dictionary, merged on 64-bit hashes of the ids with collisions checked.
 
 use std::path::{Path, PathBuf};
 
@@ -64,17 +66,57 @@ impl Interner {
     }
 }
 
+/// Interns a column whose value is determined by `parent`'s: one lookup per parent code.
+fn dependent(parent: &Text, ca: &StringChunked) -> Text {
+    let mut code_of: Vec<Option<u32>> = vec![None; parent.cardinality()];
+    let mut values: Vec<String> = Vec::new();
+    let codes = parent
+        .codes
+        .iter()
+        .enumerate()
+        .map(|(row, &p)| {
+            *code_of[p as usize].get_or_insert_with(|| match ca.get(row) {
+                None => 0,
+                Some(v) => match values.iter().position(|x| x == v) {
+                    Some(i) => i as u32 + 1,
+                    None => {
+                        values.push(v.to_string());
+                        values.len() as u32
+                    }
+                },
+            })
+        })
+        .collect();
+    Text { codes, values }
+}
+
 fn intern_chunk(ca: &StringChunked) -> Text {
+    // most columns have a handful of values (sex, kind, flags-like codes): compare against
+    // the last value and scan a short list before falling back to hashing
+    const SCAN: usize = 8;
     let mut map: FxHashMap<&str, u32> = FxHashMap::default();
     let mut values: Vec<&str> = Vec::new();
+    let mut last: (&str, u32) = ("", 0);
     let codes = ca
         .iter()
-        .map(|v| match v {
-            None => 0,
-            Some(v) => *map.entry(v).or_insert_with(|| {
-                values.push(v);
-                values.len() as u32
-            }),
+        .map(|v| {
+            let Some(v) = v else { return 0 };
+            if last.1 != 0 && last.0 == v {
+                return last.1;
+            }
+            let code = match values.iter().take(SCAN).position(|x| *x == v) {
+                Some(i) => i as u32 + 1,
+                None if values.len() < SCAN => {
+                    values.push(v);
+                    values.len() as u32
+                }
+                None => *map.entry(v).or_insert_with(|| {
+                    values.push(v);
+                    values.len() as u32
+                }),
+            };
+            last = (v, code);
+            code
         })
         .collect();
     Text { codes, values: values.into_iter().map(str::to_string).collect() }
@@ -155,7 +197,7 @@ const EPOCH_CE: i32 = 719_163;
 pub struct People {
     /// Row index into [`Crimes`].
     pub crime: Vec<u32>,
-    pub person: Text,
+    pub person: PersonIds,
     /// Age in years; -1 = unknown.
     pub age: Vec<i16>,
     pub sex: Text,
@@ -304,18 +346,88 @@ struct Chunk {
     int: Vec<(Col, Vec<i8>)>,
     flag: Vec<(Col, Vec<u8>)>,
     float: Vec<(Col, Vec<f64>)>,
+    victims: Option<PeopleChunk>,
+    offenders: Option<PeopleChunk>,
 }
 
-fn load_chunk(path: &Path, month: Month, cols: &[Col]) -> Result<Chunk> {
+/// Interned person ids: `codes[record]` is 0 for a missing id, else a code from 1; the ids
+/// themselves sit end to end in one string (no allocation per person).
+#[derive(Debug, Clone, Default)]
+pub struct PersonIds {
+    pub codes: Vec<u32>,
+    /// 64-bit hash of each id (`hashes[code - 1]`), see [`hash_id`].
+    hashes: Vec<u64>,
+    arena: String,
+    /// End of each id in `arena`.
+    ends: Vec<u32>,
+}
+
+impl PersonIds {
+    /// The id of a code (`None` for 0).
+    pub fn id(&self, code: u32) -> Option<&str> {
+        let c = code.checked_sub(1)? as usize;
+        let start = if c == 0 { 0 } else { self.ends[c - 1] as usize };
+        Some(&self.arena[start..self.ends[c] as usize])
+    }
+    /// Number of distinct ids.
+    pub fn distinct(&self) -> usize {
+        self.ends.len()
+    }
+    fn push(&mut self, id: &str, hash: u64) -> u32 {
+        self.arena.push_str(id);
+        self.ends.push(self.arena.len() as u32);
+        self.hashes.push(hash);
+        self.ends.len() as u32
+    }
+}
+
+struct PeopleChunk {
+    /// Row of the crime within its month partition.
+    crime: Vec<u32>,
+    person: PersonIds,
+    age: Vec<i16>,
+    sex: Text,
+    ethnicity: Text,
+    relationship: Option<Text>,
+}
+
+/// Which people tables to link, and the partition files of each.
+struct PeopleFiles {
+    victims: Option<FxHashMap<Month, PathBuf>>,
+    offenders: Option<FxHashMap<Month, PathBuf>>,
+    relationship: bool,
+}
+
+/// One month: its crimes with `cols`, and its victims and offenders, which a dataset csa
+/// wrote keeps in their crime's month partition, so they are linked to their crime here by
+/// crime_ref, in parallel, without a dataset-wide index.
+fn load_chunk(path: &Path, month: Month, cols: &[Col], people: &PeopleFiles) -> Result<Chunk> {
+    let link = people.victims.is_some() || people.offenders.is_some();
     let mut names: Vec<&str> = vec![Col::RecordedDate.name()];
     names.extend(cols.iter().map(|c| c.name()));
+    if link && !cols.contains(&Col::CrimeRef) {
+        names.push(Col::CrimeRef.name());
+    }
     let df = read_partition(path, &names)?;
     let e = |e: PolarsError| dataset_err(path, e);
     let column = |c: Col| df.column(c.name()).map_err(e);
     let date: Vec<i32> = column(Col::RecordedDate)?.date().map_err(e)?.physical().iter().map(|d| d.unwrap_or(0)).collect();
-    let mut chunk = Chunk { len: df.height(), month, date, text: vec![], int: vec![], flag: vec![], float: vec![] };
+    let mut chunk = Chunk { len: df.height(), month, date, text: vec![], int: vec![], flag: vec![], float: vec![], victims: None, offenders: None };
     for &c in cols {
         let s = column(c)?;
+        // a ward or LSOA name follows from its code (ingest writes both from one boundary
+        // feature), so it is looked up once per code, not hashed per row; `cols` is sorted,
+        // so the code column comes first
+        let parent = match c {
+            Col::WardName => Some(Col::WardCode),
+            Col::LsoaName => Some(Col::LsoaCode),
+            _ => None,
+        };
+        if let Some(t) = parent.and_then(|p| chunk.text.iter().find(|(pc, _)| *pc == p)).map(|(_, t)| t) {
+            let names = dependent(t, s.str().map_err(e)?);
+            chunk.text.push((c, names));
+            continue;
+        }
         match kind(c)? {
             Kind::Text => chunk.text.push((c, intern_chunk(s.str().map_err(e)?))),
             Kind::Int => chunk.int.push((c, s.i8().map_err(e)?.iter().map(|v| v.unwrap_or(-1)).collect())),
@@ -323,7 +435,166 @@ fn load_chunk(path: &Path, month: Month, cols: &[Col]) -> Result<Chunk> {
             Kind::Float => chunk.float.push((c, s.f64().map_err(e)?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())),
         }
     }
+    if link {
+        let refs = column(Col::CrimeRef)?.str().map_err(e)?;
+        let mut row_of: FxHashMap<&str, u32> = FxHashMap::with_capacity_and_hasher(refs.len(), Default::default());
+        for (row, r) in refs.iter().enumerate() {
+            if let Some(r) = r {
+                row_of.insert(r, row as u32);
+            }
+        }
+        let load = |files: &Option<FxHashMap<Month, PathBuf>>, relationship: bool| {
+            files.as_ref().and_then(|f| f.get(&month)).map(|p| load_people_chunk(p, &row_of, relationship)).transpose()
+        };
+        chunk.victims = load(&people.victims, false)?;
+        chunk.offenders = load(&people.offenders, people.relationship)?;
+    }
     Ok(chunk)
+}
+
+fn load_people_chunk(path: &Path, row_of: &FxHashMap<&str, u32>, relationship: bool) -> Result<PeopleChunk> {
+    let mut names = vec![Col::CrimeRef.name(), Col::PersonId.name(), Col::Age.name(), Col::Sex.name(), Col::Ethnicity.name()];
+    if relationship {
+        names.push(Col::RelationshipToVictim.name());
+    }
+    let df = read_partition(path, &names)?;
+    let e = |e: PolarsError| dataset_err(path, e);
+    let col = |c: Col| df.column(c.name()).map_err(e);
+    // a person whose crime is not in the partition cannot occur in a dataset csa wrote
+    // (people are written to their crime's month); such rows are left out
+    let links: Vec<Option<u32>> = col(Col::CrimeRef)?.str().map_err(e)?.iter().map(|r| r.and_then(|r| row_of.get(r).copied())).collect();
+    let keep = |v: &mut Vec<u32>| {
+        let mut i = 0;
+        v.retain(|_| {
+            i += 1;
+            links[i - 1].is_some()
+        });
+    };
+    let text = |c: Col| -> Result<Text> {
+        let mut t = intern_chunk(col(c)?.str().map_err(e)?);
+        keep(&mut t.codes);
+        Ok(t)
+    };
+    let mut person = intern_ids(col(Col::PersonId)?.str().map_err(e)?);
+    keep(&mut person.codes);
+    let ages = col(Col::Age)?.i16().map_err(e)?;
+    Ok(PeopleChunk {
+        crime: links.iter().flatten().copied().collect(),
+        person,
+        age: ages.iter().zip(&links).filter(|(_, l)| l.is_some()).map(|(a, _)| a.unwrap_or(-1)).collect(),
+        sex: text(Col::Sex)?,
+        ethnicity: text(Col::Ethnicity)?,
+        relationship: if relationship { Some(text(Col::RelationshipToVictim)?) } else { None },
+    })
+}
+
+fn hash_id(s: &str) -> u64 {
+    use std::hash::Hasher;
+    // SipHash with fixed keys: the same id hashes alike in every chunk and every run
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+fn intern_ids(ca: &StringChunked) -> PersonIds {
+    let mut map: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut ids = PersonIds::default();
+    let codes = ca
+        .iter()
+        .map(|v| match v {
+            None => 0,
+            Some(v) => *map.entry(v).or_insert_with(|| ids.push(v, hash_id(v))),
+        })
+        .collect();
+    ids.codes = codes;
+    ids
+}
+
+/// Builds the dataset-wide person dictionary from per-partition ones. Keys are the ids'
+/// 64-bit hashes (integer keys: no string hashing in the merge); a hash shared by two
+/// different ids is detected by comparing the strings and those ids are kept apart.
+/// The hash space is split into shards merged in parallel; a shard's ids are numbered in
+/// first-seen order and the shards follow each other, so codes are deterministic.
+fn merge_ids(parts: Vec<PersonIds>) -> PersonIds {
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    const SHARD_BITS: u32 = 3;
+    const LOCAL_BITS: u32 = 32 - SHARD_BITS;
+    let shards = 1usize << SHARD_BITS;
+    let shard_of = |h: u64| (h >> (64 - SHARD_BITS)) as usize;
+    // remaps[part][code in part] = shard << LOCAL_BITS | code in shard; each slot belongs to
+    // one shard, so the shards fill them side by side
+    let remaps: Vec<Vec<AtomicU32>> = parts.iter().map(|p| (0..=p.distinct()).map(|_| AtomicU32::new(0)).collect()).collect();
+    let per_shard = parts.iter().map(PersonIds::distinct).sum::<usize>() / shards + 64;
+    // per shard: the (part, code in part) of the first occurrence of each shard code
+    let firsts: Vec<Vec<(u32, u32)>> = (0..shards)
+        .into_par_iter()
+        .map(|s| {
+            let mut by_hash: FxHashMap<u64, u32> = FxHashMap::with_capacity_and_hasher(per_shard, Default::default());
+            let mut collided: FxHashMap<&str, u32> = FxHashMap::default();
+            let mut firsts: Vec<(u32, u32)> = Vec::with_capacity(per_shard);
+            let id_of = |k: u32, c: u32| parts[k as usize].id(c).unwrap_or_default();
+            for (k, part) in parts.iter().enumerate() {
+                let k = k as u32;
+                for (j, h) in part.hashes.iter().enumerate() {
+                    if shard_of(*h) != s {
+                        continue;
+                    }
+                    let c = j as u32 + 1;
+                    let new = |firsts: &mut Vec<(u32, u32)>| {
+                        firsts.push((k, c));
+                        firsts.len() as u32 - 1
+                    };
+                    let code = match by_hash.get(h) {
+                        None => {
+                            let n = new(&mut firsts);
+                            by_hash.insert(*h, n);
+                            n
+                        }
+                        Some(&n) if { let (fk, fc) = firsts[n as usize]; id_of(fk, fc) == id_of(k, c) } => n,
+                        Some(_) => match collided.get(id_of(k, c)) {
+                            Some(&n) => n,
+                            None => {
+                                let n = new(&mut firsts);
+                                collided.insert(id_of(k, c), n);
+                                n
+                            }
+                        },
+                    };
+                    remaps[k as usize][c as usize].store((s as u32) << LOCAL_BITS | code, Relaxed);
+                }
+            }
+            firsts
+        })
+        .collect();
+    let mut offsets = Vec::with_capacity(shards);
+    let mut total = 0u32;
+    for f in &firsts {
+        offsets.push(total);
+        total += f.len() as u32;
+    }
+    let mut out = PersonIds {
+        codes: Vec::with_capacity(parts.iter().map(|p| p.codes.len()).sum()),
+        hashes: Vec::with_capacity(total as usize),
+        arena: String::with_capacity(parts.iter().map(|p| p.arena.len()).sum()),
+        ends: Vec::with_capacity(total as usize),
+    };
+    for f in &firsts {
+        for &(k, c) in f {
+            let p = &parts[k as usize];
+            out.push(p.id(c).unwrap_or_default(), p.hashes[c as usize - 1]);
+        }
+    }
+    let local_mask = (1u32 << LOCAL_BITS) - 1;
+    for (part, remap) in parts.iter().zip(&remaps) {
+        out.codes.extend(part.codes.iter().map(|&c| match c {
+            0 => 0,
+            c => {
+                let v = remap[c as usize].load(Relaxed);
+                offsets[(v >> LOCAL_BITS) as usize] + (v & local_mask) + 1
+            }
+        }));
+    }
+    out
 }
 
 impl Data {
@@ -331,17 +602,29 @@ impl Data {
     /// offenders asked for (when the dataset has any).
     pub fn load(info: &DatasetInfo, months: Period, needs: &Needs) -> Result<Data> {
         let mut cols: Vec<Col> = needs.columns.iter().copied().collect();
-        if needs.victims || needs.offenders {
-            cols.push(Col::CrimeRef);
-        }
         cols.sort_by_key(|c| c.name());
         cols.dedup();
         let files = partitions(&info.dir.join("crimes"))?;
+        let people_files = |table: &str, wanted: bool, n: u64| -> Result<Option<FxHashMap<Month, PathBuf>>> {
+            if wanted && n > 0 { Ok(Some(partitions(&info.dir.join(table))?)) } else { Ok(None) }
+        };
+        let people = PeopleFiles {
+            victims: people_files("victims", needs.victims, info.victims)?,
+            offenders: people_files("offenders", needs.offenders, info.offenders)?,
+            relationship: needs.relationship,
+        };
         let wanted: Vec<(Month, &PathBuf)> = months.iter().filter_map(|m| files.get(&m).map(|p| (m, p))).collect();
-        let chunks: Vec<Chunk> = wanted.par_iter().map(|(m, p)| load_chunk(p, *m, &cols)).collect::<Result<_>>()?;
+        // in polars' own pool: the Parquet reader installs into it, and from a worker of
+        // another pool that is a cross-pool call that parks the caller (measured: one core idle)
+        let chunks: Vec<Chunk> = polars_core::runtime::THREAD_POOL
+            .install(|| wanted.par_iter().map(|(m, p)| load_chunk(p, *m, &cols, &people)).collect::<Result<_>>())?;
         let mut crimes = Crimes::default();
         let mut interners: Vec<Interner> = cols.iter().filter(|c| kind(**c).ok() == Some(Kind::Text)).map(|_| Interner::default()).collect();
+        let sizes = |f: fn(&Chunk) -> Option<&PeopleChunk>| chunks.iter().filter_map(f).map(|p| p.crime.len()).sum();
+        let mut victims = people.victims.as_ref().map(|_| PeopleBuilder::with_capacity(sizes(|c| c.victims.as_ref())));
+        let mut offenders = people.offenders.as_ref().map(|_| PeopleBuilder::with_capacity(sizes(|c| c.offenders.as_ref())));
         for chunk in chunks {
+            let offset = crimes.len as u32;
             crimes.len += chunk.len;
             crimes.month.extend(std::iter::repeat_n(chunk.month, chunk.len));
             crimes.date.extend(chunk.date);
@@ -357,15 +640,15 @@ impl Data {
             for (c, v) in chunk.float {
                 crimes.float.entry(c).or_default().extend(v);
             }
+            for (builder, part) in [(&mut victims, chunk.victims), (&mut offenders, chunk.offenders)] {
+                if let (Some(b), Some(p)) = (builder.as_mut(), part) {
+                    b.append(p, offset);
+                }
+            }
         }
         let text_cols: Vec<Col> = cols.iter().copied().filter(|c| kind(*c).ok() == Some(Kind::Text)).collect();
-        let mut crime_refs: Option<FxHashMap<String, u32>> = None;
         for (c, interner) in text_cols.into_iter().zip(interners) {
-            let Interner { map, text } = interner;
-            if c == Col::CrimeRef {
-                crime_refs = Some(map);
-            }
-            crimes.text.insert(c, text);
+            crimes.text.insert(c, interner.text);
         }
         // columns of kinds with no rows loaded still exist (empty), so lookups succeed
         for &c in &cols {
@@ -376,92 +659,87 @@ impl Data {
                 Kind::Float => drop(crimes.float.entry(c).or_default()),
             }
         }
-        let mut victims = None;
-        let mut offenders = None;
-        if let Some(refs) = crime_refs {
-            let ref_text = crimes.text(Col::CrimeRef)?;
-            let mut row_of = vec![u32::MAX; ref_text.cardinality()];
-            for (row, &code) in ref_text.codes.iter().enumerate() {
-                row_of[code as usize] = row as u32;
-            }
-            let link = |ref_: &str| refs.get(ref_).map(|c| row_of[*c as usize]).filter(|r| *r != u32::MAX);
-            if needs.victims && info.victims > 0 {
-                victims = Some(load_people(info, "victims", months, false, &link)?);
-            }
-            if needs.offenders && info.offenders > 0 {
-                offenders = Some(load_people(info, "offenders", months, needs.relationship, &link)?);
-            }
-        }
+        // the person dictionaries are merged in polars' pool too: its threads are the warm ones
+        let (victims, offenders) = polars_core::runtime::THREAD_POOL.install(|| {
+            rayon::join(|| victims.map(|b| b.finish(false)).transpose(), || offenders.map(|b| b.finish(needs.relationship)).transpose())
+        });
+        let (victims, offenders) = (victims?, offenders?);
         Ok(Data { info: info.clone(), months, crimes, victims, offenders })
     }
 }
 
-fn load_people(info: &DatasetInfo, table: &str, months: Period, relationship: bool, link: &(dyn Fn(&str) -> Option<u32> + Sync)) -> Result<People> {
-    let files = partitions(&info.dir.join(table))?;
-    let wanted: Vec<&PathBuf> = months.iter().filter_map(|m| files.get(&m)).collect();
-    let mut names = vec![Col::CrimeRef.name(), Col::PersonId.name(), Col::Age.name(), Col::Sex.name(), Col::Ethnicity.name()];
-    if relationship {
-        names.push(Col::RelationshipToVictim.name());
+#[derive(Default)]
+struct PeopleBuilder {
+    crime: Vec<u32>,
+    age: Vec<i16>,
+    person: Vec<PersonIds>,
+    sex: Interner,
+    ethnicity: Interner,
+    relationship: Interner,
+}
+
+impl PeopleBuilder {
+    /// Room for `records` person records.
+    fn with_capacity(records: usize) -> PeopleBuilder {
+        let mut b = PeopleBuilder::default();
+        b.crime.reserve(records);
+        b.age.reserve(records);
+        b
     }
-    struct PeopleChunk {
-        crime: Vec<u32>,
-        person: Text,
-        age: Vec<i16>,
-        sex: Text,
-        ethnicity: Text,
-        relationship: Option<Text>,
-    }
-    let chunks: Vec<PeopleChunk> = wanted
-        .par_iter()
-        .map(|p| {
-            let df = read_partition(p, &names)?;
-            let e = |e: PolarsError| dataset_err(p, e);
-            let col = |c: Col| df.column(c.name()).map_err(e);
-            // people whose crime is not loaded (cannot happen in a dataset csa wrote: people
-            // share their crime's month partition) are dropped here
-            let refs = col(Col::CrimeRef)?.str().map_err(e)?;
-            let links: Vec<Option<u32>> = refs.iter().map(|r| r.and_then(link)).collect();
-            let keep = |v: &mut Vec<u32>| {
-                let mut i = 0;
-                v.retain(|_| {
-                    i += 1;
-                    links[i - 1].is_some()
-                });
-            };
-            let text = |c: Col| -> Result<Text> {
-                let mut t = intern_chunk(col(c)?.str().map_err(e)?);
-                keep(&mut t.codes);
-                Ok(t)
-            };
-            let ages = col(Col::Age)?.i16().map_err(e)?;
-            Ok(PeopleChunk {
-                crime: links.iter().flatten().copied().collect(),
-                person: text(Col::PersonId)?,
-                age: ages.iter().zip(&links).filter(|(_, l)| l.is_some()).map(|(a, _)| a.unwrap_or(-1)).collect(),
-                sex: text(Col::Sex)?,
-                ethnicity: text(Col::Ethnicity)?,
-                relationship: if relationship { Some(text(Col::RelationshipToVictim)?) } else { None },
-            })
-        })
-        .collect::<Result<_>>()?;
-    let (mut person, mut sex, mut ethnicity, mut rel) = (Interner::default(), Interner::default(), Interner::default(), Interner::default());
-    let mut out = People::default();
-    for c in chunks {
-        out.crime.extend(c.crime);
-        out.age.extend(c.age);
-        person.append(c.person);
-        sex.append(c.sex);
-        ethnicity.append(c.ethnicity);
+
+    fn append(&mut self, c: PeopleChunk, offset: u32) {
+        self.crime.extend(c.crime.iter().map(|r| r + offset));
+        self.age.extend(c.age);
+        self.person.push(c.person);
+        self.sex.append(c.sex);
+        self.ethnicity.append(c.ethnicity);
         if let Some(r) = c.relationship {
-            rel.append(r);
+            self.relationship.append(r);
         }
     }
-    out.person = person.text;
-    out.sex = sex.text;
-    out.ethnicity = ethnicity.text;
-    out.relationship = relationship.then_some(rel.text);
-    if out.person.codes.len() != out.crime.len() {
-        return Err(internal("people columns of unequal length"));
+
+    fn finish(self, relationship: bool) -> Result<People> {
+        let out = People {
+            crime: self.crime,
+            person: merge_ids(self.person),
+            age: self.age,
+            sex: self.sex.text,
+            ethnicity: self.ethnicity.text,
+            relationship: relationship.then_some(self.relationship.text),
+        };
+        if out.person.codes.len() != out.crime.len() || out.age.len() != out.crime.len() {
+            return Err(internal("people columns of unequal length"));
+        }
+        Ok(out)
     }
-    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn person_ids_merge_across_chunks_and_survive_hash_collisions() {
+        let ids = |codes: Vec<u32>, values: &[(u64, &str)]| {
+            let mut p = PersonIds::default();
+            for (h, v) in values {
+                p.push(v, *h);
+            }
+            p.codes = codes;
+            p
+        };
+        // chunk 1: A B A; chunk 2: B - C, where C is given A's hash (a forced collision);
+        // chunk 3: C again, still under the colliding hash
+        let t = merge_ids(vec![
+            ids(vec![1, 2, 1], &[(hash_id("A"), "A"), (hash_id("B"), "B")]),
+            ids(vec![1, 0, 2], &[(hash_id("B"), "B"), (hash_id("A"), "C")]),
+            ids(vec![1], &[(hash_id("A"), "C")]),
+        ]);
+        let rows: Vec<Option<&str>> = t.codes.iter().map(|c| t.id(*c)).collect();
+        assert_eq!(rows, vec![Some("A"), Some("B"), Some("A"), Some("B"), None, Some("C"), Some("C")]);
+        assert_eq!(t.distinct(), 3);
+        assert_ne!(hash_id("A"), hash_id("B"));
+        assert_eq!(hash_id("A"), hash_id("A"));
+    }
 }

@@ -233,7 +233,7 @@ pub fn prolific_offenders(a: &Assessment, p: &Priority, n: usize) -> Result<Data
     DataFrame::new(
         ranked.len(),
         vec![
-            text_col(names::PSEUDONYM, ranked.iter().map(|(p, _)| Some(pseudonym("OFF-", key, &offenders.person.values[*p as usize - 1])))),
+            text_col(names::PSEUDONYM, ranked.iter().map(|(p, _)| offenders.person.id(*p).map(|id| pseudonym("OFF-", key, id)))),
             int_col(names::CRIMES, ranked.iter().map(|(_, cs)| Some(cs.len() as i64))),
             float_col(names::SHARE_PCT, ranked.iter().map(|(_, cs)| pct(cs.len() as u64, total as u64))),
             text_col(names::FIRST_DATE, ranked.iter().map(|(_, cs)| cs.iter().map(|c| crimes.date[*c as usize]).min().and_then(date))),
