@@ -91,34 +91,35 @@ fn dependent(parent: &Text, ca: &StringChunked) -> Text {
 }
 
 fn intern_chunk(ca: &StringChunked) -> Text {
-    // most columns have a handful of values (sex, kind, flags-like codes): compare against
-    // the last value and scan a short list before falling back to hashing
-    const SCAN: usize = 8;
-    let mut map: FxHashMap<&str, u32> = FxHashMap::default();
+    // Arrow string views are 16 bytes: the string itself when it is short, else a pointer
+    // into a buffer that a Parquet dictionary page shares between its rows. Equal views
+    // mean equal strings, so a view is a cheap integer key for the string; different
+    // views of one string meet again in the string map.
+    let mut by_view: FxHashMap<u128, u32> = FxHashMap::default();
+    let mut by_str: FxHashMap<&str, u32> = FxHashMap::default();
     let mut values: Vec<&str> = Vec::new();
-    let mut last: (&str, u32) = ("", 0);
-    let codes = ca
-        .iter()
-        .map(|v| {
-            let Some(v) = v else { return 0 };
-            if last.1 != 0 && last.0 == v {
-                return last.1;
-            }
-            let code = match values.iter().take(SCAN).position(|x| *x == v) {
-                Some(i) => i as u32 + 1,
-                None if values.len() < SCAN => {
-                    values.push(v);
-                    values.len() as u32
-                }
-                None => *map.entry(v).or_insert_with(|| {
-                    values.push(v);
-                    values.len() as u32
+    let mut codes = Vec::with_capacity(ca.len());
+    let mut last: Option<(u128, u32)> = None;
+    for arr in ca.downcast_iter() {
+        for (v, view) in arr.iter().zip(arr.views().iter()) {
+            let Some(v) = v else {
+                codes.push(0);
+                continue;
+            };
+            let key = view.as_u128();
+            let code = match last {
+                Some((k, c)) if k == key => c,
+                _ => *by_view.entry(key).or_insert_with(|| {
+                    *by_str.entry(v).or_insert_with(|| {
+                        values.push(v);
+                        values.len() as u32
+                    })
                 }),
             };
-            last = (v, code);
-            code
-        })
-        .collect();
+            last = Some((key, code));
+            codes.push(code);
+        }
+    }
     Text { codes, values: values.into_iter().map(str::to_string).collect() }
 }
 
