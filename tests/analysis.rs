@@ -400,6 +400,9 @@ fn cli_breakdown_formats_and_errors() {
     // priorities lists the shipped defaults with their sub-groups
     let out = csa_ok(&["priorities"]);
     assert!(out.contains("Night-time economy violence") && out.contains("Harm and Abuse Reduction"), "{out}");
+    // filters are shown in the configuration's own words
+    assert!(out.contains("offence_subgroup in [Domestic burglary]"), "{out}");
+    assert!(out.contains("night_of in [Friday, Saturday]"), "{out}");
 }
 
 #[test]

@@ -178,7 +178,6 @@ fn every_dimension_matches_a_naive_count() {
     let everything = |_: &CrimeCols, _: usize| true;
     let domestic = |c: &CrimeCols, r: usize| c["domestic_abuse"][r] == "true";
     let burglary = |c: &CrimeCols, r: usize| c["offence_subgroup"][r] == "Domestic burglary";
-    let mut checked = 0;
     for (priority, keep) in [
         ("all", &everything as Keep),
         ("Domestic abuse", &domestic),
@@ -188,7 +187,6 @@ fn every_dimension_matches_a_naive_count() {
             let expected = naive(&rows, &[*dim], keep);
             assert!(!expected.is_empty() || priority != "all", "{dim:?}: no records");
             assert_eq!(api(&a, priority, &[*dim]), expected, "{priority} by {dim:?}");
-            checked += 1;
         }
         // crossings: crime x person, and two person dimensions of one side
         for dims in [
@@ -198,8 +196,6 @@ fn every_dimension_matches_a_naive_count() {
             [Dim::DayOfWeek, Dim::Hour],
         ] {
             assert_eq!(api(&a, priority, &dims), naive(&rows, &dims, keep), "{priority} by {dims:?}");
-            checked += 1;
         }
     }
-    assert_eq!(checked, 3 * (Dim::ALL.len() + 4));
 }

@@ -89,9 +89,6 @@ impl Needs {
         n.add([Col::WardCode, Col::WardName, Col::RecordKind]);
         for p in priorities {
             n.add(filter_columns(&p.filter));
-            if p.filter.needs_offence_codes() {
-                n.add([Col::OffenceCode]);
-            }
         }
         n
     }

@@ -154,12 +154,30 @@ pub struct Filter {
     pub any: Vec<Filter>,
 }
 
-impl Filter {
-    /// True when this filter or a sub-filter uses a key that only force extracts carry
-    /// (offence codes, location type, hour, weekday).
-    pub fn needs_offence_codes(&self) -> bool {
-        !(self.offence_code.is_empty() && self.offence_subgroup.is_empty() && self.offence_group.is_empty())
-            || self.any.iter().any(Filter::needs_offence_codes)
+/// The filter in the configuration's own words (`csa priorities`, the report's methodology).
+impl std::fmt::Display for Filter {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts: Vec<String> = Vec::new();
+        let list = |name: &str, v: Vec<String>| (!v.is_empty()).then(|| format!("{name} in [{}]", v.join(", ")));
+        let names = |v: &[u8]| v.iter().map(|d| weekday_name(*d).to_string()).collect();
+        parts.extend(self.record_kind.map(|k| format!("record_kind = {}", k.name())));
+        parts.extend(list("crime_type", self.crime_type.iter().map(|t| t.name().to_string()).collect()));
+        parts.extend(list("offence_code", self.offence_code.clone()));
+        parts.extend(list("offence_subgroup", self.offence_subgroup.clone()));
+        parts.extend(list("offence_group", self.offence_group.clone()));
+        parts.extend(list("location_type", self.location_type.iter().map(|t| t.name().to_string()).collect()));
+        parts.extend(list("hate_strand", self.hate_strand.iter().map(|t| t.name().to_string()).collect()));
+        for (name, v) in [("domestic_abuse", self.domestic_abuse), ("hate_crime", self.hate_crime), ("alcohol_related", self.alcohol_related)] {
+            parts.extend(v.map(|v| format!("{name} = {v}")));
+        }
+        parts.extend(list("hour", self.hour.iter().map(|h| h.to_string()).collect()));
+        parts.extend(list("day_of_week", names(&self.day_of_week)));
+        parts.extend(list("night_of", names(&self.night_of)));
+        parts.extend(list("ward_code", self.ward_code.clone()));
+        if !self.any.is_empty() {
+            parts.push(format!("any of ({})", self.any.iter().map(|s| format!("{{{s}}}")).collect::<Vec<_>>().join(" or ")));
+        }
+        if parts.is_empty() { out.write_str("everything") } else { out.write_str(&parts.join(" and ")) }
     }
 }
 

@@ -20,6 +20,9 @@ use crate::error::{internal, Result};
 use crate::harm::css_by_crime_type;
 use crate::names;
 
+/// The crime columns [`harm`] reads (load them with the priorities' own).
+pub const HARM_COLUMNS: &[Col] = &[Col::OffenceCode, Col::CrimeType, Col::RecordKind];
+
 /// Harm of a set of rows.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Harm {

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use csa_analysis::config::weekday_name;
-use csa_analysis::{export, Assessment, Config, Dim, Filter, Month, Needs, Period, Priority, Side};
+use csa_analysis::breakdown::text_col;
+use csa_analysis::{export, names, Assessment, Config, Dim, Month, Needs, Period, Priority, Side};
 use csa_model::Col;
 use polars::prelude::DataFrame;
 
@@ -33,7 +33,10 @@ fn period(from: Option<&str>, to: Option<&str>) -> anyhow::Result<Option<Period>
     let month = |s: &str, flag: &str| Month::parse(s).ok_or_else(|| UsageError(format!("{flag} {s:?} is not a month; write YYYY-MM")));
     Ok(match (from, to) {
         (None, None) => None,
-        (Some(f), None) => Some(Period::new(month(f, "--from")?, month(f, "--from")?.plus(11))?),
+        (Some(f), None) => {
+            let from = month(f, "--from")?;
+            Some(Period::new(from, from.plus(11))?)
+        }
         (None, Some(t)) => Some(Period::ending(month(t, "--to")?, 12)),
         (Some(f), Some(t)) => Some(Period::new(month(f, "--from")?, month(t, "--to")?)?),
     })
@@ -67,7 +70,7 @@ pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
             needs.offenders = side == Side::Offender;
             needs.relationship = dims.contains(&Dim::OffenderRelationship);
         }
-        View::Volume => needs.add([Col::OffenceCode]),
+        View::Volume => needs.add(csa_analysis::volume::HARM_COLUMNS.iter().copied()),
         View::RepeatVictims => {
             needs.victims = true;
             needs.offenders = true;
@@ -219,8 +222,8 @@ fn emit(ans: &Answer, format: TableFormat, out: Option<&Path>) -> anyhow::Result
             let about_df = DataFrame::new(
                 info.len(),
                 vec![
-                    csa_analysis::breakdown::text_col("item", info.iter().map(|r| Some(r.0.clone()))),
-                    csa_analysis::breakdown::text_col("value", info.iter().map(|r| Some(r.1.clone()))),
+                    text_col("item", info.iter().map(|r| Some(r.0.clone()))),
+                    text_col("value", info.iter().map(|r| Some(r.1.clone()))),
                 ],
             )?;
             let tmp = path.with_extension("xlsx.partial");
@@ -239,41 +242,20 @@ fn emit(ans: &Answer, format: TableFormat, out: Option<&Path>) -> anyhow::Result
     }
 }
 
-/// A filter in the config's own words.
-fn describe(f: &Filter) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let list = |name: &str, v: Vec<String>| (!v.is_empty()).then(|| format!("{name} in [{}]", v.join(", ")));
-    parts.extend(f.record_kind.map(|k| format!("record_kind = {}", k.name())));
-    parts.extend(list("crime_type", f.crime_type.iter().map(|t| t.name().to_string()).collect()));
-    parts.extend(list("offence_code", f.offence_code.clone()));
-    parts.extend(list("offence_subgroup", f.offence_subgroup.clone()));
-    parts.extend(list("offence_group", f.offence_group.clone()));
-    parts.extend(list("location_type", f.location_type.iter().map(|t| t.name().to_string()).collect()));
-    parts.extend(list("hate_strand", f.hate_strand.iter().map(|t| t.name().to_string()).collect()));
-    for (name, v) in [("domestic_abuse", f.domestic_abuse), ("hate_crime", f.hate_crime), ("alcohol_related", f.alcohol_related)] {
-        parts.extend(v.map(|v| format!("{name} = {v}")));
-    }
-    parts.extend(list("hour", f.hour.iter().map(|h| h.to_string()).collect()));
-    parts.extend(list("day_of_week", f.day_of_week.iter().map(|d| weekday_name(*d).to_string()).collect()));
-    parts.extend(list("night_of", f.night_of.iter().map(|d| weekday_name(*d).to_string()).collect()));
-    parts.extend(list("ward_code", f.ward_code.clone()));
-    if !f.any.is_empty() {
-        parts.push(format!("any of ({})", f.any.iter().map(|s| format!("{{{}}}", describe(s))).collect::<Vec<_>>().join(" or ")));
-    }
-    if parts.is_empty() { "everything".into() } else { parts.join(" and ") }
-}
-
 pub fn priorities(a: PrioritiesArgs) -> anyhow::Result<()> {
+    if a.format == TableFormat::Xlsx {
+        return Err(UsageError("csa priorities writes table, csv or json".into()).into());
+    }
     let config = load_config(a.config.as_deref())?;
     let all: Vec<Priority> = config.all_priorities();
     let text = |f: &dyn Fn(&Priority) -> String| all.iter().map(|p| Some(f(p))).collect::<Vec<_>>().into_iter();
     let table = DataFrame::new(
         all.len(),
         vec![
-            csa_analysis::breakdown::text_col("priority", text(&|p| p.name.clone())),
-            csa_analysis::breakdown::text_col("subgroups", text(&|p| p.subgroups.iter().map(|g| g.name()).collect::<Vec<_>>().join("; "))),
-            csa_analysis::breakdown::text_col("denominator", text(&|p| p.denominator.name().to_string())),
-            csa_analysis::breakdown::text_col("filter", text(&|p| describe(&p.filter))),
+            text_col(names::PRIORITY, text(&|p| p.name.clone())),
+            text_col(names::SUBGROUPS, text(&|p| p.subgroups.iter().map(|g| g.name()).collect::<Vec<_>>().join("; "))),
+            text_col(names::DENOMINATOR, text(&|p| p.denominator.name().to_string())),
+            text_col(names::FILTER, text(&|p| p.filter.to_string())),
         ],
     )?;
     let ans = Answer {
@@ -284,8 +266,5 @@ pub fn priorities(a: PrioritiesArgs) -> anyhow::Result<()> {
         notes: vec![],
         table,
     };
-    if a.format == TableFormat::Xlsx {
-        return Err(UsageError("csa priorities writes table, csv or json".into()).into());
-    }
     emit(&ans, a.format, None)
 }
