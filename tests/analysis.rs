@@ -409,16 +409,7 @@ fn cli_breakdown_formats_and_errors() {
 fn police_uk_dataset_says_it_has_no_people() {
     let tmp = tempfile::tempdir().unwrap();
     let ds = tmp.path().join("ds");
-    csa_ok(&[
-        "--quiet",
-        "ingest",
-        "--police-uk",
-        common::data("data/police-uk/warwickshire-2025/2025-03-warwickshire-street.csv.gz").to_str().unwrap(),
-        "--boundaries",
-        common::data("data/boundaries/coventry-warwickshire-wards-2025.geojson").to_str().unwrap(),
-        "--out",
-        ds.to_str().unwrap(),
-    ]);
+    common::ingest_police_uk_march(&ds);
     let ds = ds.to_str().unwrap();
     // crime dimensions work, with the shipped default priorities
     let out = csa_ok(&["breakdown", "--dataset", ds, "--priority", "Anti-Social-Behaviour", "--by", "ward", "--format", "csv"]);

@@ -75,3 +75,18 @@ pub fn strings(df: &DataFrame, col: &str) -> Vec<String> {
 pub fn manifest(dataset: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dataset.join("manifest.json")).expect("manifest")).expect("json")
 }
+
+/// Ingests the shipped March 2025 Warwickshire police.uk month (no people, month-only dates)
+/// into `ds`, over the Coventry and Warwickshire wards.
+pub fn ingest_police_uk_march(ds: &Path) {
+    csa_ok(&[
+        "--quiet",
+        "ingest",
+        "--police-uk",
+        data("data/police-uk/warwickshire-2025/2025-03-warwickshire-street.csv.gz").to_str().expect("utf-8 path"),
+        "--boundaries",
+        data("data/boundaries/coventry-warwickshire-wards-2025.geojson").to_str().expect("utf-8 path"),
+        "--out",
+        ds.to_str().expect("utf-8 path"),
+    ]);
+}

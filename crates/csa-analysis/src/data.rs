@@ -138,6 +138,8 @@ pub struct Crimes {
     pub flag: FxHashMap<Col, Vec<u8>>,
     /// Floats (easting, northing); NaN = null.
     pub float: FxHashMap<Col, Vec<f64>>,
+    /// Days since 1970-01-01 of a date-time column (committed_from); i32::MIN = null.
+    pub day: FxHashMap<Col, Vec<i32>>,
 }
 
 /// What kind of storage a crimes column has here.
@@ -147,6 +149,7 @@ enum Kind {
     Int,
     Flag,
     Float,
+    Day,
 }
 
 fn kind(c: Col) -> Result<Kind> {
@@ -158,6 +161,7 @@ fn kind(c: Col) -> Result<Kind> {
         InArea | DomesticAbuse | HateCrime | HateRace | HateReligion | HateSexualOrientation | HateDisability | HateTransgender
         | AlcoholRelated => Kind::Flag,
         Easting | Northing | Longitude | Latitude => Kind::Float,
+        CommittedFrom => Kind::Day,
         other => return Err(AnalysisError::Internal(format!("column {other} is not loadable for analysis"))),
     })
 }
@@ -174,6 +178,9 @@ impl Crimes {
     }
     pub fn float(&self, c: Col) -> Result<&[f64]> {
         self.float.get(&c).map(Vec::as_slice).ok_or_else(|| not_loaded(c))
+    }
+    pub fn day(&self, c: Col) -> Result<&[i32]> {
+        self.day.get(&c).map(Vec::as_slice).ok_or_else(|| not_loaded(c))
     }
     /// The recorded date of a row.
     pub fn recorded(&self, row: usize) -> NaiveDate {
@@ -226,6 +233,16 @@ pub struct DatasetInfo {
     pub offenders: u64,
     /// SHA-256 of `manifest.json`: the default pseudonymisation key of this dataset.
     pub manifest_sha256: String,
+    /// The ward boundaries file the dataset was built with, as the manifest names it.
+    pub boundaries: Option<BoundariesRef>,
+}
+
+/// A boundaries file and the feature properties holding each area's code and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundariesRef {
+    pub path: PathBuf,
+    pub code_property: String,
+    pub name_property: String,
 }
 
 impl DatasetInfo {
@@ -242,7 +259,15 @@ impl DatasetInfo {
         months.sort();
         use sha2::Digest;
         let manifest_sha256 = format!("{:x}", sha2::Sha256::digest(&bytes));
-        Ok(DatasetInfo { dir: dir.to_path_buf(), months, victims: count("victims"), offenders: count("offenders"), manifest_sha256 })
+        // the description reads "126 areas, code property WD25CD, name property WD25NM"
+        let description = manifest.pointer("/boundaries/description").and_then(|v| v.as_str()).unwrap_or("");
+        let property = |key: &str| description.split(key).nth(1).and_then(|r| r.split(',').next()).map(|v| v.trim().to_string());
+        let boundaries = manifest.pointer("/boundaries/path").and_then(|v| v.as_str()).map(|p| BoundariesRef {
+            path: PathBuf::from(p),
+            code_property: property("code property ").unwrap_or_else(|| "WD25CD".into()),
+            name_property: property("name property ").unwrap_or_else(|| "WD25NM".into()),
+        });
+        Ok(DatasetInfo { dir: dir.to_path_buf(), months, victims: count("victims"), offenders: count("offenders"), manifest_sha256, boundaries })
     }
 
     pub fn has_people(&self) -> bool {
@@ -347,6 +372,7 @@ struct Chunk {
     int: Vec<(Col, Vec<i8>)>,
     flag: Vec<(Col, Vec<u8>)>,
     float: Vec<(Col, Vec<f64>)>,
+    day: Vec<(Col, Vec<i32>)>,
     victims: Option<PeopleChunk>,
     offenders: Option<PeopleChunk>,
 }
@@ -413,7 +439,7 @@ fn load_chunk(path: &Path, month: Month, cols: &[Col], people: &PeopleFiles) -> 
     let e = |e: PolarsError| dataset_err(path, e);
     let column = |c: Col| df.column(c.name()).map_err(e);
     let date: Vec<i32> = column(Col::RecordedDate)?.date().map_err(e)?.physical().iter().map(|d| d.unwrap_or(0)).collect();
-    let mut chunk = Chunk { len: df.height(), month, date, text: vec![], int: vec![], flag: vec![], float: vec![], victims: None, offenders: None };
+    let mut chunk = Chunk { len: df.height(), month, date, text: vec![], int: vec![], flag: vec![], float: vec![], day: vec![], victims: None, offenders: None };
     for &c in cols {
         let s = column(c)?;
         // a ward or LSOA name follows from its code (ingest writes both from one boundary
@@ -434,6 +460,15 @@ fn load_chunk(path: &Path, month: Month, cols: &[Col], people: &PeopleFiles) -> 
             Kind::Int => chunk.int.push((c, s.i8().map_err(e)?.iter().map(|v| v.unwrap_or(-1)).collect())),
             Kind::Flag => chunk.flag.push((c, s.bool().map_err(e)?.iter().map(|v| v.map_or(2, u8::from)).collect())),
             Kind::Float => chunk.float.push((c, s.f64().map_err(e)?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())),
+            Kind::Day => {
+                let dt = s.datetime().map_err(e)?;
+                let per_day: i64 = match dt.time_unit() {
+                    TimeUnit::Milliseconds => 86_400_000,
+                    TimeUnit::Microseconds => 86_400_000_000,
+                    TimeUnit::Nanoseconds => 86_400_000_000_000,
+                };
+                chunk.day.push((c, dt.physical().iter().map(|v| v.map_or(i32::MIN, |v| v.div_euclid(per_day) as i32)).collect()));
+            }
         }
     }
     if link {
@@ -641,6 +676,9 @@ impl Data {
             for (c, v) in chunk.float {
                 crimes.float.entry(c).or_default().extend(v);
             }
+            for (c, v) in chunk.day {
+                crimes.day.entry(c).or_default().extend(v);
+            }
             for (builder, part) in [(&mut victims, chunk.victims), (&mut offenders, chunk.offenders)] {
                 if let (Some(b), Some(p)) = (builder.as_mut(), part) {
                     b.append(p, offset);
@@ -658,6 +696,7 @@ impl Data {
                 Kind::Int => drop(crimes.int.entry(c).or_default()),
                 Kind::Flag => drop(crimes.flag.entry(c).or_default()),
                 Kind::Float => drop(crimes.float.entry(c).or_default()),
+                Kind::Day => drop(crimes.day.entry(c).or_default()),
             }
         }
         // the person dictionaries are merged in polars' pool too: its threads are the warm ones

@@ -25,7 +25,16 @@ pub fn cell(col: &Column, row: usize) -> (String, bool) {
     }
 }
 
+/// Two decimals; values under 0.01 (p-values, small rates) keep three significant digits.
 fn fmt_float(f: f64) -> String {
+    if f != 0.0 && f.abs() < 0.01 && f.is_finite() {
+        if f.abs() < 1e-9 {
+            return format!("{f:.2e}");
+        }
+        let digits = (2 - f.abs().log10().floor() as i32) as usize;
+        let s = format!("{f:.digits$}");
+        return s.trim_end_matches('0').to_string();
+    }
     let s = format!("{f:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".into() } else { s.to_string() }
@@ -181,6 +190,7 @@ mod tests {
         let j = json_records(&df());
         assert_eq!(j[0]["count"], 12);
         assert_eq!(j[1]["ward"], serde_json::Value::Null);
+        assert_eq!((fmt_float(0.001), fmt_float(0.000_123_4), fmt_float(1e-12), fmt_float(0.5)), ("0.001".into(), "0.000123".into(), "1.00e-12".into(), "0.5".into()));
         assert_eq!(sheet_name("a/b:c [x] and a very long name indeed"), "a_b_c _x_ and a very long name ");
     }
 }

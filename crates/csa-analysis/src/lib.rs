@@ -19,6 +19,7 @@ pub mod equalities;
 pub mod error;
 pub mod export;
 pub mod harm;
+pub mod hotspots;
 pub mod location;
 pub mod names;
 pub mod period;

@@ -47,3 +47,13 @@ pub fn bng_to_lonlat(easting: f64, northing: f64) -> Option<(f64, f64)> {
         .ok()
         .filter(|(lon, lat)| lon.is_finite() && lat.is_finite())
 }
+
+/// A lon/lat outline in British National Grid metres (vertices outside the OSTN15 grid, which
+/// no British boundary has, become NaN).
+pub fn multipolygon_to_bng(mp: &geo::MultiPolygon<f64>) -> geo::MultiPolygon<f64> {
+    use geo::MapCoords;
+    mp.map_coords(|c| {
+        let (x, y) = lonlat_to_bng(c.x, c.y).unwrap_or((f64::NAN, f64::NAN));
+        geo::Coord { x, y }
+    })
+}

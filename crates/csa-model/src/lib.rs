@@ -1,9 +1,11 @@
-//! The csa data model: every column name, the crime taxonomy, the offence reference table and
-//! the quarantine reasons. No I/O happens here; other crates build on these definitions.
+//! The csa data model: every column name, the crime taxonomy, the offence reference table,
+//! the quarantine reasons, and the seeded generator every random method uses. No I/O happens
+//! here; other crates build on these definitions.
 
 pub mod columns;
 pub mod offences;
 pub mod quarantine;
+pub mod rng;
 pub mod taxonomy;
 
 pub use columns::{Col, CRIMES, OFFENDERS, QUARANTINE, VICTIMS};

@@ -19,7 +19,7 @@
 //! Records are generated in fixed-size chunks, each with its own stream of a seeded
 //! generator, so the output is the same for a given seed whatever the thread count.
 
-pub mod rng;
+pub use csa_model::rng;
 mod write;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};

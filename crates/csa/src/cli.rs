@@ -65,6 +65,31 @@ pub enum Command {
     /// List the priorities (configured, or the shipped defaults) with sub-groups and filters.
     #[command(after_help = "Example:\n  csa priorities\n  csa priorities --config my-assessment.toml\n\nExit codes: 0 ok, 1 internal error, 2 bad input or usage.")]
     Priorities(PrioritiesArgs),
+    /// Find hot spots, density, clusters or emerging hot spots of a priority (City Tasking).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa hotspots --dataset out/dataset --priority \"residential burglary\" --out out/hotspots\n",
+        "  csa hotspots --dataset out/dataset --priority robbery --method gi --permutations 999 --seed 7 --out out/hs\n",
+        "  csa hotspots --dataset out/dataset --priority \"anti-social behaviour\" --method kde --out out/kde\n",
+        "  csa hotspots --dataset out/dataset --priority shoplifting --method dbscan --eps 75 --min-points 15 --out out/db\n\n",
+        "Writes METHOD_cells.csv (or METHOD_clusters.csv and repeat_locations.csv), the same as\n",
+        "GeoJSON in EPSG:4326 for QGIS, METHOD_map.png and .svg with ward outlines, and\n",
+        "METHOD_parameters.json with every parameter actually used (and, for gi, the PAI and\n",
+        "persistence of the comparison period's hot spots). Grids are aligned to the BNG origin\n",
+        "and clipped to the study area: --boundaries, else the config's, else the dataset's.\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
+    Hotspots(Box<HotspotsArgs>),
+    /// Knox test for near repeats: do crimes close in space follow each other closely in time?
+    #[command(name = "near-repeat", after_help = concat!(
+        "Examples:\n",
+        "  csa near-repeat --dataset out/dataset --priority \"residential burglary\" --out out/near-repeat\n",
+        "  csa near-repeat --dataset out/dataset --priority \"residential burglary\" \\\n",
+        "      --space-bands 0,1,200,400,600 --time-bands 0,7,14,28 --metric manhattan --out out/nr\n\n",
+        "Bands are [a, b) intervals from the edges given, plus an open last band: space in\n",
+        "metres (0,1 is the same place), time in days. Writes knox.csv and knox.json (table,\n",
+        "parameters, notes) and prints the table. p = (simulations >= observed + 1) / (R + 1).\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
+    NearRepeat(NearRepeatArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,6 +127,53 @@ pub enum View {
 
 #[derive(Debug, Args)]
 pub struct BreakdownArgs {
+    #[command(flatten)]
+    pub scope: Scope,
+    /// Dimensions, comma-separated (at most 4); none gives the total.
+    #[arg(long, value_name = "DIM[,DIM...]", default_value = "")]
+    pub by: String,
+    /// What to compute.
+    #[arg(long, value_enum, default_value = "counts")]
+    pub view: View,
+    /// Rows in top-N views.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HotspotMethod {
+    /// Getis-Ord Gi* on grid counts, FDR confidence bins (and permutation p with --permutations).
+    Gi,
+    /// Quartic kernel density on the grid.
+    Kde,
+    /// Nearest-neighbour hierarchical clustering (CrimeStat-style).
+    Nnh,
+    /// DBSCAN clustering (--eps, --min-points).
+    Dbscan,
+    /// Gi* per month (or quarter) and a Mann-Kendall trend per cell.
+    Emerging,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimeStep {
+    Month,
+    Quarter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Metric {
+    Euclidean,
+    Manhattan,
+}
+
+/// Dataset, configuration, priority and period: what every analysis command starts from.
+#[derive(Debug, Args)]
+pub struct Scope {
     /// Dataset folder written by `csa ingest` [default: the config's dataset].
     #[arg(long, value_name = "DIR")]
     pub dataset: Option<std::path::PathBuf>,
@@ -111,26 +183,75 @@ pub struct BreakdownArgs {
     /// Priority name (`csa priorities` lists them).
     #[arg(long, value_name = "NAME", default_value = "all")]
     pub priority: String,
-    /// Dimensions, comma-separated (at most 4); none gives the total.
-    #[arg(long, value_name = "DIM[,DIM...]", default_value = "")]
-    pub by: String,
-    /// What to compute.
-    #[arg(long, value_enum, default_value = "counts")]
-    pub view: View,
     /// First month of the period (YYYY-MM); alone, the period is the 12 months from it.
     #[arg(long, value_name = "YYYY-MM")]
     pub from: Option<String>,
     /// Last month of the period (YYYY-MM); alone, the period is the 12 months to it.
     #[arg(long, value_name = "YYYY-MM")]
     pub to: Option<String>,
-    /// Rows in top-N views.
-    #[arg(long, value_name = "N")]
-    pub top: Option<usize>,
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: TableFormat,
-    /// Write to this file instead of standard output.
+}
+
+#[derive(Debug, Args)]
+pub struct HotspotsArgs {
+    #[command(flatten)]
+    pub scope: Scope,
+    #[arg(long, value_enum, default_value = "gi")]
+    pub method: HotspotMethod,
+    /// Grid cell size in metres, or `auto` (sqrt(10 A / N), rounded up to 25 m).
+    #[arg(long, value_name = "M|auto", default_value = "250")]
+    pub cell: String,
+    /// Gi* distance band in metres [default: 500, or twice the cell with --cell auto].
+    #[arg(long, value_name = "M")]
+    pub band: Option<f64>,
+    /// Gi* conditional permutations for pseudo p-values (0: analytic p only).
+    #[arg(long, value_name = "R", default_value_t = 0)]
+    pub permutations: usize,
+    /// Seed of the permutations: the same seed gives the same p-values.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Kernel density bandwidth in metres [default: the ArcGIS rule].
+    #[arg(long, value_name = "M")]
+    pub bandwidth: Option<f64>,
+    /// DBSCAN neighbourhood radius in metres.
+    #[arg(long, value_name = "M", default_value_t = 100.0)]
+    pub eps: f64,
+    /// DBSCAN: points within --eps (itself included) to be a core point; NNH: points per cluster.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub min_points: usize,
+    /// NNH: one-tailed probability of the linking threshold (smaller: tighter clusters).
+    #[arg(long, value_name = "P", default_value_t = 0.05)]
+    pub nnh_p: f64,
+    /// Emerging hot spots: time step.
+    #[arg(long, value_enum, default_value = "month")]
+    pub step: TimeStep,
+    /// Ward boundaries (GeoJSON) of the study area [default: the config's, else the dataset's].
     #[arg(long, value_name = "FILE")]
-    pub out: Option<std::path::PathBuf>,
+    pub boundaries: Option<PathBuf>,
+    /// Output folder (created; files of the same method are replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct NearRepeatArgs {
+    #[command(flatten)]
+    pub scope: Scope,
+    /// Spatial band edges in metres, from 0.
+    #[arg(long, value_name = "M,M,...", default_value = "0,1,100,200,300,400")]
+    pub space_bands: String,
+    /// Time band edges in days, from 0.
+    #[arg(long, value_name = "D,D,...", default_value = "0,7,14,21,28")]
+    pub time_bands: String,
+    #[arg(long, value_enum, default_value = "euclidean")]
+    pub metric: Metric,
+    /// Monte Carlo permutations.
+    #[arg(long, value_name = "R", default_value_t = 999)]
+    pub permutations: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,8 @@ fn main() {
         cli::Command::Synth(a) => cmd::synth::run(a, opts.quiet),
         cli::Command::Breakdown(a) => cmd::breakdown::run(a),
         cli::Command::Priorities(a) => cmd::breakdown::priorities(a),
+        cli::Command::Hotspots(a) => cmd::hotspots::run(*a),
+        cli::Command::NearRepeat(a) => cmd::hotspots::near_repeat(a),
     };
     match result {
         Ok(()) => std::process::exit(exit::OK),

@@ -9,7 +9,7 @@ use csa_analysis::{export, names, Assessment, Config, Dim, Month, Needs, Period,
 use csa_model::Col;
 use polars::prelude::DataFrame;
 
-use crate::cli::{BreakdownArgs, PrioritiesArgs, TableFormat, View};
+use crate::cli::{BreakdownArgs, PrioritiesArgs, Scope, TableFormat, View};
 use crate::exit::UsageError;
 
 /// One answer: a table and what it counts.
@@ -42,20 +42,35 @@ fn period(from: Option<&str>, to: Option<&str>) -> anyhow::Result<Option<Period>
     })
 }
 
-pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
-    if a.format == TableFormat::Xlsx && a.out.is_none() {
-        return Err(UsageError("--format xlsx writes a file: give --out FILE.xlsx".into()).into());
-    }
-    let config = load_config(a.config.as_deref())?;
-    let dataset = a
+/// What a command's [`Scope`] resolves to.
+pub(crate) struct Resolved {
+    pub config: Config,
+    pub dataset: std::path::PathBuf,
+    pub priority: Priority,
+    pub period: Option<Period>,
+}
+
+/// The configuration (or the shipped one), the dataset (flag or config), the priority and the
+/// period asked for.
+pub(crate) fn resolve(scope: &Scope) -> anyhow::Result<Resolved> {
+    let config = load_config(scope.config.as_deref())?;
+    let dataset = scope
         .dataset
         .clone()
         .or_else(|| config.dataset.clone())
         .ok_or_else(|| UsageError("no dataset: give --dataset DIR (or name one in the config's [assessment] dataset)".into()))?;
-    let priority = config.priority(&a.priority)?;
+    let priority = config.priority(&scope.priority)?;
+    let period = period(scope.from.as_deref(), scope.to.as_deref())?;
+    Ok(Resolved { config, dataset, priority, period })
+}
+
+pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
+    if a.format == TableFormat::Xlsx && a.out.is_none() {
+        return Err(UsageError("--format xlsx writes a file: give --out FILE.xlsx".into()).into());
+    }
+    let Resolved { config, dataset, priority, period } = resolve(&a.scope)?;
     let dims = Dim::parse_list(&a.by)?;
     let side = csa_analysis::breakdown::side_of(&dims)?;
-    let period = period(a.from.as_deref(), a.to.as_deref())?;
     let top = a.top.unwrap_or(config.top_n);
 
     let all = config.all_priorities();

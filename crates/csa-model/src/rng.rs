@@ -1,6 +1,6 @@
 //! A small seeded generator (SplitMix64 seeding xoshiro256**) with the few distributions the
-//! synthesiser needs. Written out here rather than taken from `rand` so that the same seed
-//! gives the same bytes whatever crate versions are resolved.
+//! synthesiser and the permutation tests need. Written out here rather than taken from `rand`
+//! so that the same seed gives the same bytes whatever crate versions are resolved.
 
 #[derive(Debug, Clone)]
 pub struct Rng {
