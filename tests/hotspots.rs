@@ -148,6 +148,11 @@ fn cli_hotspots_and_near_repeat() {
     let again = tmp.path().join("hs2");
     csa_ok(&["hotspots", "--dataset", ds, "--priority", "residential burglary", "--permutations", "99", "--seed", "5", "--out", again.to_str().unwrap()]);
     assert_eq!(std::fs::read_to_string(again.join("gi_cells.csv")).unwrap(), csv);
+    // `--permutations` alone means the usual 999
+    let bare = tmp.path().join("hs3");
+    csa_ok(&["hotspots", "--dataset", ds, "--priority", "robbery", "--permutations", "--out", bare.to_str().unwrap()]);
+    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(bare.join("gi_parameters.json")).unwrap()).unwrap();
+    assert_eq!(p["permutations"], 999);
     // the other methods write their files
     for (method, file) in [("kde", "kde_cells.csv"), ("nnh", "nnh_clusters.csv"), ("dbscan", "dbscan_clusters.csv"), ("emerging", "emerging_cells.csv")] {
         csa_ok(&["hotspots", "--dataset", ds, "--priority", "all", "--method", method, "--cell", "auto", "--out", o]);

@@ -203,8 +203,9 @@ pub struct HotspotsArgs {
     /// Gi* distance band in metres [default: 500, or twice the cell with --cell auto].
     #[arg(long, value_name = "M")]
     pub band: Option<f64>,
-    /// Gi* conditional permutations for pseudo p-values (0: analytic p only).
-    #[arg(long, value_name = "R", default_value_t = 0)]
+    /// Gi* conditional permutations for pseudo p-values; `--permutations` alone is 999
+    /// [default: 0, analytic p only].
+    #[arg(long, value_name = "R", default_value_t = 0, num_args = 0..=1, default_missing_value = "999")]
     pub permutations: usize,
     /// Seed of the permutations: the same seed gives the same p-values.
     #[arg(long, default_value_t = 1)]
