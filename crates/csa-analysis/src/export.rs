@@ -121,6 +121,18 @@ pub fn json_records(df: &DataFrame) -> serde_json::Value {
     serde_json::Value::Array(rows)
 }
 
+/// A two-column "about" table (item, value) for the sheet that says what a workbook holds.
+pub fn about_table<S: AsRef<str>>(items: &[(S, String)]) -> Result<DataFrame> {
+    DataFrame::new(
+        items.len(),
+        vec![
+            crate::breakdown::text_col(crate::names::ITEM, items.iter().map(|r| Some(r.0.as_ref().to_string()))),
+            crate::breakdown::text_col(crate::names::VALUE, items.iter().map(|r| Some(r.1.clone()))),
+        ],
+    )
+    .map_err(internal)
+}
+
 /// Sheet names: at most 31 characters, none of `[]:*?/\`.
 pub fn sheet_name(s: &str) -> String {
     let clean: String = s.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).collect();

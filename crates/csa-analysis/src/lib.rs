@@ -22,10 +22,14 @@ pub mod harm;
 pub mod hotspots;
 pub mod location;
 pub mod names;
+pub mod performance;
 pub mod period;
 pub mod population;
+pub mod quarter;
 pub mod repeats;
 pub mod select;
+pub mod significance;
+pub mod targets;
 pub mod volume;
 
 pub use assessment::Assessment;

@@ -5,6 +5,7 @@
 //! system fonts. Colours come from [`palette`] only: colour-blind-safe schemes
 //! (ColorBrewer RdBu and YlOrRd, Okabe-Ito).
 
+pub mod control_chart;
 pub mod hotspot_map;
 pub mod map;
 pub mod palette;

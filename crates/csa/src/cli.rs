@@ -90,6 +90,19 @@ pub enum Command {
         "parameters, notes) and prints the table. p = (simulations >= observed + 1) / (R + 1).\n",
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
     NearRepeat(NearRepeatArgs),
+    /// Quarterly performance: indicators against last year and targets, significance, RAG, exceptions.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa quarterly --dataset out/dataset --quarter 2025Q2 --targets data/demo/targets.toml --out out/quarterly\n",
+        "  csa quarterly --dataset out/dataset --quarter latest --targets targets.toml --out /srv/csa/q --log-format json\n\n",
+        "Quarters: 2025Q2 (calendar), FY2025Q1 (April-June 2025), latest (the last complete quarter\n",
+        "in the data; what a scheduler passes). Writes performance.csv, .xlsx, .json, exceptions.md\n",
+        "and charts/INDICATOR.png (monthly counts with Poisson control limits) into a new folder,\n",
+        "then swaps it in for --out (a re-run replaces the previous output whole). A lock file\n",
+        "OUT.lock stops two runs writing the same folder. No prompts; logs go to stderr.\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage (or a held lock); with\n",
+        "--exceptions-exit-code N, N when there are exceptions."))]
+    Quarterly(QuarterlyArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -253,6 +266,38 @@ pub struct NearRepeatArgs {
     /// Output folder.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One plain line per event.
+    Text,
+    /// One JSON object per line: ts, level, msg and fields.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct QuarterlyArgs {
+    /// Dataset folder written by `csa ingest` [default: the config's dataset].
+    #[arg(long, value_name = "DIR")]
+    pub dataset: Option<PathBuf>,
+    /// Assessment configuration (TOML): area and priorities [default: the shipped priorities].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// 2025Q2, FY2025Q1 or latest.
+    #[arg(long, value_name = "QUARTER")]
+    pub quarter: String,
+    /// Indicators and targets (TOML; see data/demo/targets.toml).
+    #[arg(long, value_name = "FILE")]
+    pub targets: PathBuf,
+    /// Output folder (replaced as a whole on success).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Exit with this code (e.g. 3) when there are exceptions [default: 0 as for any success].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(3..=125))]
+    pub exceptions_exit_code: Option<i32>,
 }
 
 #[derive(Debug, Args)]

@@ -26,3 +26,9 @@ pub fn code_for(e: &anyhow::Error) -> i32 {
     }
     INTERNAL
 }
+
+/// The command has reported its outcome itself (a JSON log line, or exceptions found with
+/// `--exceptions-exit-code`); exit with this code and print nothing more.
+#[derive(Debug, thiserror::Error)]
+#[error("exit {0}")]
+pub struct Reported(pub i32);

@@ -24,9 +24,12 @@ fn main() {
         cli::Command::Priorities(a) => cmd::breakdown::priorities(a),
         cli::Command::Hotspots(a) => cmd::hotspots::run(*a),
         cli::Command::NearRepeat(a) => cmd::hotspots::near_repeat(a),
+        cli::Command::Quarterly(a) => cmd::quarterly::run(a),
     };
     match result {
         Ok(()) => std::process::exit(exit::OK),
+        // the command has reported already (a JSON log line, or exceptions found)
+        Err(e) if e.downcast_ref::<exit::Reported>().is_some() => std::process::exit(e.downcast_ref::<exit::Reported>().map_or(exit::INTERNAL, |r| r.0)),
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::exit(exit::code_for(&e));

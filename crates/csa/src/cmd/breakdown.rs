@@ -22,7 +22,7 @@ struct Answer {
     table: DataFrame,
 }
 
-fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+pub(crate) fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     Ok(match path {
         Some(p) => Config::load(p)?,
         None => Config::default_config(),
@@ -233,14 +233,7 @@ fn emit(ans: &Answer, format: TableFormat, out: Option<&Path>) -> anyhow::Result
         }
         TableFormat::Xlsx => {
             let path = out.expect("checked above");
-            let info = about();
-            let about_df = DataFrame::new(
-                info.len(),
-                vec![
-                    text_col("item", info.iter().map(|r| Some(r.0.clone()))),
-                    text_col("value", info.iter().map(|r| Some(r.1.clone()))),
-                ],
-            )?;
+            let about_df = export::about_table(&about())?;
             let tmp = path.with_extension("xlsx.partial");
             export::write_xlsx(&tmp, &[("table".into(), &ans.table), ("about".into(), &about_df)])?;
             std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;

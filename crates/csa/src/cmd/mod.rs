@@ -3,4 +3,5 @@
 pub mod breakdown;
 pub mod hotspots;
 pub mod ingest;
+pub mod quarterly;
 pub mod synth;

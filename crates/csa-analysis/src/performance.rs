@@ -1,0 +1,366 @@
+//! The quarterly performance table: each indicator's count this quarter against the same
+//! quarter last year, the previous quarter, the rolling 12 months against the 12 before and
+//! the financial year to date against the same months last year; its target; the
+//! significance of the change; a RAG status; and the exceptions the board is told about.
+//!
+//! **Significance** (see [`crate::significance`]): the exact conditional test of this
+//! quarter's count against the same quarter last year (equal exposure), at the targets'
+//! alpha (default 0.05), with the rate ratio's Clopper-Pearson interval; the same for the
+//! rolling 12 months.
+//!
+//! **RAG** (against the same quarter last year; "adverse" = up for an indicator to reduce,
+//! down for one to increase):
+//!
+//! | status | with a target | without a target |
+//! |---|---|---|
+//! | red | off target and a significant adverse change | a significant adverse change |
+//! | amber | off target, or a significant adverse change (one of the two) | - |
+//! | green | on target, no significant adverse change | no significant adverse change |
+//!
+//! **Exceptions**: every red or amber indicator, and every significant favourable change;
+//! ranked red, amber, favourable, then by p-value (smallest first), then by the size of the
+//! change. A measure whose months the dataset does not fully cover is left empty (never a
+//! partial count), and the row's note says so.
+
+use polars::prelude::*;
+use serde_json::{json, Value};
+
+use crate::assessment::Assessment;
+use crate::breakdown::{float_col, int_col, round2, text_col};
+use crate::error::{internal, Result};
+use crate::names;
+use crate::period::{Month, Period};
+use crate::quarter::Quarter;
+use crate::significance::{poisson_test, PoissonTest};
+use crate::targets::{Aim, Targets};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rag {
+    Red,
+    Amber,
+    Green,
+}
+
+impl Rag {
+    pub fn name(self) -> &'static str {
+        match self {
+            Rag::Red => "red",
+            Rag::Amber => "amber",
+            Rag::Green => "green",
+        }
+    }
+}
+
+/// A count and the count it is compared with (None when the data does not cover it).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Compared {
+    pub count: Option<u64>,
+    pub before: Option<u64>,
+}
+
+impl Compared {
+    pub fn change(&self) -> Option<i64> {
+        Some(self.count? as i64 - self.before? as i64)
+    }
+    pub fn change_pct(&self) -> Option<f64> {
+        let (a, b) = (self.count?, self.before?);
+        (b > 0).then(|| round2(100.0 * (a as f64 - b as f64) / b as f64))
+    }
+}
+
+/// One indicator's row.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    pub indicator: String,
+    pub aim: Aim,
+    pub quarter: Compared,
+    pub previous_quarter: Compared,
+    pub rolling_12: Compared,
+    pub year_to_date: Compared,
+    pub test: Option<PoissonTest>,
+    pub rolling_test: Option<PoissonTest>,
+    pub significant: bool,
+    pub target: Option<f64>,
+    pub baseline: Option<u64>,
+    pub on_target: Option<bool>,
+    pub rag: Rag,
+    /// 0 = not an exception; else its rank from 1.
+    pub exception_rank: usize,
+    /// The plain-English exception line (also for non-exceptions).
+    pub sentence: String,
+    pub notes: Vec<String>,
+    /// Monthly counts over the loaded span, for the control chart.
+    #[serde(skip)]
+    pub monthly: Vec<(Month, u64)>,
+}
+
+pub struct Performance {
+    pub quarter: Quarter,
+    pub alpha: f64,
+    pub rows: Vec<Row>,
+}
+
+/// The months to load for `q` (and its control charts): 36 months to its end, and the
+/// baseline quarters of the targets.
+pub fn span(q: Quarter, targets: &Targets) -> Period {
+    let mut from = q.period().to.plus(-35);
+    for i in &targets.indicators {
+        if let Some(y) = i.baseline_year {
+            from = from.min(baseline_quarter(q, Some(y)).from);
+        }
+    }
+    Period { from, to: q.period().to }
+}
+
+/// The same quarter of year `y` (a financial year for a financial quarter), else a year before.
+fn baseline_quarter(q: Quarter, year: Option<i32>) -> Quarter {
+    match year {
+        None => q.plus(-4),
+        Some(y) => {
+            let this = if q.financial { q.financial_year_start().year() } else { q.from.year() };
+            q.plus(-4 * (this - y))
+        }
+    }
+}
+
+pub fn performance(a: &Assessment, targets: &Targets, q: Quarter) -> Result<Performance> {
+    let crimes = &a.data.crimes;
+    // the span asked for (the assessment's current period), from the first month with data
+    let asked = a.periods.current;
+    let first = a.data.info.months.iter().copied().find(|m| asked.contains(*m)).unwrap_or(asked.from);
+    let loaded = Period { from: first.max(asked.from), to: asked.to };
+    let mut rows = Vec::new();
+    for ind in &targets.indicators {
+        let sel = a.selector(&ind.priority)?;
+        let mut monthly: Vec<(Month, u64)> = loaded.iter().map(|m| (m, 0)).collect();
+        for r in sel.rows(crimes, loaded) {
+            let m = crimes.month[r as usize];
+            monthly[(m.0 - loaded.from.0) as usize].1 += 1;
+        }
+        let mut notes = Vec::new();
+        let count = |p: Period, notes: &mut Vec<String>| -> Option<u64> {
+            if !a.covers(p) || p.from < loaded.from {
+                notes.push(format!("no data for all of {p}"));
+                return None;
+            }
+            Some(monthly.iter().filter(|(m, _)| p.contains(*m)).map(|(_, c)| c).sum())
+        };
+        let qp = q.period();
+        let quarter = Compared { count: count(qp, &mut notes), before: count(q.plus(-4).period(), &mut notes) };
+        let previous_quarter = Compared { count: quarter.count, before: count(q.plus(-1).period(), &mut notes) };
+        let r12 = Period::ending(qp.to, 12);
+        let rolling_12 = Compared { count: count(r12, &mut notes), before: count(r12.previous(), &mut notes) };
+        let ytd = Period { from: q.financial_year_start(), to: qp.to };
+        let year_to_date = Compared { count: count(ytd, &mut notes), before: count(Period { from: ytd.from.plus(-12), to: ytd.to.plus(-12) }, &mut notes) };
+        notes.dedup();
+        let test = match (quarter.count, quarter.before) {
+            (Some(x1), Some(x0)) => Some(poisson_test(x1, x0, targets.alpha)),
+            _ => None,
+        };
+        let rolling_test = match (rolling_12.count, rolling_12.before) {
+            (Some(x1), Some(x0)) => Some(poisson_test(x1, x0, targets.alpha)),
+            _ => None,
+        };
+        let baseline_q = baseline_quarter(q, ind.baseline_year);
+        let baseline = if ind.target_pct.is_some() { count(baseline_q.period(), &mut Vec::new()) } else { None };
+        let target = match (ind.target_pct, baseline) {
+            (Some(pct), Some(b)) => Some(match ind.aim {
+                Aim::Reduce => b as f64 * (1.0 - pct / 100.0),
+                Aim::Increase => b as f64 * (1.0 + pct / 100.0),
+            }),
+            (Some(_), None) => {
+                notes.push(format!("no data for the baseline quarter {baseline_q}, so no target"));
+                None
+            }
+            _ => None,
+        };
+        let on_target = match (target, quarter.count) {
+            (Some(t), Some(c)) => Some(match ind.aim {
+                Aim::Reduce => c as f64 <= t,
+                Aim::Increase => c as f64 >= t,
+            }),
+            _ => None,
+        };
+        let change = quarter.change().unwrap_or(0);
+        let adverse = match ind.aim {
+            Aim::Reduce => change > 0,
+            Aim::Increase => change < 0,
+        };
+        let significant = test.is_some_and(|t| t.p < targets.alpha);
+        let rag = match (on_target, significant && adverse) {
+            (Some(false), true) => Rag::Red,
+            (Some(false), false) | (Some(true), true) => Rag::Amber,
+            (None, true) => Rag::Red,
+            _ => Rag::Green,
+        };
+        let sentence = sentence(&ind.priority.name, &quarter, test.as_ref(), target, on_target);
+        rows.push(Row {
+            indicator: ind.priority.name.clone(),
+            aim: ind.aim,
+            quarter,
+            previous_quarter,
+            rolling_12,
+            year_to_date,
+            test,
+            rolling_test,
+            significant,
+            target: target.map(|t| (t * 10.0).round() / 10.0),
+            baseline,
+            on_target,
+            rag,
+            exception_rank: 0,
+            sentence,
+            notes,
+            monthly,
+        });
+    }
+    rank_exceptions(&mut rows);
+    Ok(Performance { quarter: q, alpha: targets.alpha, rows })
+}
+
+/// Exceptions (module header) numbered from 1 in rank order.
+fn rank_exceptions(rows: &mut [Row]) {
+    let class = |r: &Row| -> Option<u8> {
+        match r.rag {
+            Rag::Red => Some(0),
+            Rag::Amber => Some(1),
+            Rag::Green if r.significant => Some(2),
+            Rag::Green => None,
+        }
+    };
+    let mut order: Vec<usize> = (0..rows.len()).filter(|&i| class(&rows[i]).is_some()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (&rows[i], &rows[j]);
+        class(a)
+            .cmp(&class(b))
+            .then(a.test.map_or(1.0, |t| t.p).total_cmp(&b.test.map_or(1.0, |t| t.p)))
+            .then(b.quarter.change().unwrap_or(0).abs().cmp(&a.quarter.change().unwrap_or(0).abs()))
+            .then(a.indicator.cmp(&b.indicator))
+    });
+    for (rank, i) in order.into_iter().enumerate() {
+        rows[i].exception_rank = rank + 1;
+    }
+}
+
+/// "Residential burglary up 23% (+41) on the same quarter last year (219 against 178);
+/// significant (p = 0.01); off target (target 169)".
+fn sentence(name: &str, q: &Compared, test: Option<&PoissonTest>, target: Option<f64>, on_target: Option<bool>) -> String {
+    let mut s = match (q.count, q.before) {
+        (Some(c), Some(b)) => {
+            let d = c as i64 - b as i64;
+            let dir = if d > 0 { "up" } else if d < 0 { "down" } else { "unchanged" };
+            match q.change_pct() {
+                Some(pct) if d != 0 => {
+                    let pct = if pct.abs() < 10.0 { format!("{:.1}", pct.abs()) } else { format!("{:.0}", pct.abs()) };
+                    format!("{name} {dir} {pct}% ({d:+}) on the same quarter last year ({c} against {b})")
+                }
+                _ if d == 0 => format!("{name} unchanged on the same quarter last year ({c})"),
+                _ => format!("{name} {dir} ({d:+}) on the same quarter last year ({c} against {b})"),
+            }
+        }
+        (Some(c), None) => format!("{name}: {c} this quarter (no data for the same quarter last year)"),
+        _ => format!("{name}: no data for this quarter"),
+    };
+    if let Some(t) = test {
+        if t.p < 0.001 {
+            s.push_str("; significant (p < 0.001)");
+        } else if t.p < 0.05 {
+            s.push_str(&format!("; significant (p = {:.3})", t.p));
+        } else {
+            s.push_str(&format!("; not significant (p = {:.2})", t.p));
+        }
+    }
+    let fmt = |t: f64| if (t - t.round()).abs() < 1e-9 { format!("{t:.0}") } else { format!("{t:.1}") };
+    match (on_target, target) {
+        (Some(true), Some(t)) => s.push_str(&format!("; on target (target {})", fmt(t))),
+        (Some(false), Some(t)) => s.push_str(&format!("; off target (target {})", fmt(t))),
+        _ => {}
+    }
+    s
+}
+
+impl Performance {
+    /// One row per indicator, in the targets' order (exceptions carry their rank).
+    pub fn table(&self) -> Result<DataFrame> {
+        let r = &self.rows;
+        let u = |f: &dyn Fn(&Row) -> Option<u64>| r.iter().map(|x| f(x).map(|v| v as i64)).collect::<Vec<_>>().into_iter();
+        let i = |f: &dyn Fn(&Row) -> Option<i64>| r.iter().map(f).collect::<Vec<_>>().into_iter();
+        let fl = |f: &dyn Fn(&Row) -> Option<f64>| r.iter().map(f).collect::<Vec<_>>().into_iter();
+        let cols = vec![
+            text_col(names::INDICATOR, r.iter().map(|x| Some(x.indicator.clone()))),
+            text_col(names::AIM, r.iter().map(|x| Some(x.aim.name().to_string()))),
+            int_col(names::COUNT, u(&|x| x.quarter.count)),
+            int_col(names::SAME_QUARTER_LAST_YEAR, u(&|x| x.quarter.before)),
+            int_col(names::CHANGE, i(&|x| x.quarter.change())),
+            float_col(names::CHANGE_PCT, fl(&|x| x.quarter.change_pct())),
+            float_col(names::P_VALUE, fl(&|x| x.test.map(|t| t.p))),
+            float_col(names::RATE_RATIO, fl(&|x| x.test.and_then(|t| t.rate_ratio).map(r3))),
+            float_col(names::RATIO_LOW, fl(&|x| x.test.map(|t| r3(t.ci_low)))),
+            float_col(names::RATIO_HIGH, fl(&|x| x.test.map(|t| t.ci_high).filter(|v| v.is_finite()).map(r3))),
+            int_col(names::PREVIOUS_QUARTER, u(&|x| x.previous_quarter.before)),
+            int_col(names::CHANGE_ON_PREVIOUS_QUARTER, i(&|x| x.previous_quarter.change())),
+            float_col(names::CHANGE_PCT_ON_PREVIOUS_QUARTER, fl(&|x| x.previous_quarter.change_pct())),
+            int_col(names::ROLLING_12, u(&|x| x.rolling_12.count)),
+            int_col(names::ROLLING_12_BEFORE, u(&|x| x.rolling_12.before)),
+            float_col(names::ROLLING_12_CHANGE_PCT, fl(&|x| x.rolling_12.change_pct())),
+            float_col(names::ROLLING_12_P, fl(&|x| x.rolling_test.map(|t| t.p))),
+            int_col(names::YEAR_TO_DATE, u(&|x| x.year_to_date.count)),
+            int_col(names::YEAR_TO_DATE_LAST_YEAR, u(&|x| x.year_to_date.before)),
+            float_col(names::YEAR_TO_DATE_CHANGE_PCT, fl(&|x| x.year_to_date.change_pct())),
+            int_col(names::BASELINE, u(&|x| x.baseline)),
+            float_col(names::TARGET, fl(&|x| x.target)),
+            text_col(names::ON_TARGET, r.iter().map(|x| x.on_target.map(|b| if b { "yes" } else { "no" }.to_string()))),
+            text_col(names::RAG, r.iter().map(|x| Some(x.rag.name().to_string()))),
+            int_col(names::EXCEPTION_RANK, i(&|x| (x.exception_rank > 0).then_some(x.exception_rank as i64))),
+            text_col(names::NOTE, r.iter().map(|x| (!x.notes.is_empty()).then(|| x.notes.join("; ")))),
+        ];
+        DataFrame::new(r.len(), cols).map_err(internal)
+    }
+
+    /// Rows that are exceptions, in rank order.
+    pub fn exceptions(&self) -> Vec<&Row> {
+        let mut e: Vec<&Row> = self.rows.iter().filter(|r| r.exception_rank > 0).collect();
+        e.sort_by_key(|r| r.exception_rank);
+        e
+    }
+
+    /// `exceptions.md`: a heading and one line per exception.
+    pub fn exceptions_markdown(&self, area: &str) -> String {
+        let q = self.quarter;
+        let mut s = format!("# Exceptions, {q} ({} to {})\n\n", q.period().from, q.period().to);
+        let e = self.exceptions();
+        if e.is_empty() {
+            s.push_str(&format!("No exceptions: every indicator is on target (where one is set) with no significant adverse change. {area}\n"));
+        }
+        for r in e {
+            s.push_str(&format!("{}. **{}**: {}.\n", r.exception_rank, r.rag.name().to_uppercase(), r.sentence));
+        }
+        s.push_str(&format!(
+            "\nSignificance: exact conditional Poisson test against the same quarter last year, alpha = {}. RAG rules: csa's data/README.md, \"Quarterly performance\".\n",
+            self.alpha
+        ));
+        s
+    }
+
+    /// Everything as JSON (for dashboards).
+    pub fn json(&self) -> Value {
+        json!({
+            "quarter": self.quarter.to_string(),
+            "from": self.quarter.period().from.to_string(),
+            "to": self.quarter.period().to.to_string(),
+            "alpha": self.alpha,
+            "indicators": self.rows.iter().map(|r| {
+                let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("monthly".into(), json!(r.monthly.iter().map(|(m, c)| json!({"month": m.to_string(), "count": c})).collect::<Vec<_>>()));
+                }
+                v
+            }).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn r3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

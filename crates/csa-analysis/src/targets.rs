@@ -1,0 +1,167 @@
+//! Performance targets (TOML): which priorities are the partnership's indicators, which way
+//! each should move, and by how much against which baseline.
+//!
+//! ```toml
+//! [defaults]
+//! aim = "reduce"         # or "increase" (e.g. more reporting of hate crime)
+//! target_pct = 5         # 5% fewer (or more) than the baseline quarter
+//! alpha = 0.05           # significance level of the change tests
+//!
+//! [[indicator]]
+//! priority = "Residential burglary"
+//! target_pct = 10
+//! baseline_year = 2024   # the same quarter of 2024 (FY2024 for a financial quarter);
+//!                        # default: the same quarter a year before
+//!
+//! [[indicator]]
+//! priority = "Hate crime"
+//! aim = "increase"
+//! target_pct = 0         # no target: judged on significant movements only when omitted
+//! ```
+//!
+//! Target count = baseline x (1 - target_pct/100) to reduce, x (1 + target_pct/100) to
+//! increase; met when the quarter's count is at or below (reduce) or at or above (increase)
+//! it. Mistakes are reported as FILE:LINE:COLUMN.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::config::{line_col, Config, Priority};
+use crate::error::{AnalysisError, Result};
+
+/// Which way an indicator should move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Aim {
+    Reduce,
+    Increase,
+}
+
+impl Aim {
+    pub fn name(self) -> &'static str {
+        match self {
+            Aim::Reduce => "reduce",
+            Aim::Increase => "increase",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Indicator {
+    pub priority: Priority,
+    pub aim: Aim,
+    /// Percentage below (reduce) or above (increase) the baseline; `None` = no target.
+    pub target_pct: Option<f64>,
+    /// Year whose same quarter is the baseline; `None` = the year before.
+    pub baseline_year: Option<i32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Targets {
+    pub source: PathBuf,
+    pub indicators: Vec<Indicator>,
+    pub alpha: f64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    aim: Option<Spanned<String>>,
+    target_pct: Option<f64>,
+    alpha: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndicator {
+    priority: Spanned<String>,
+    aim: Option<Spanned<String>>,
+    target_pct: Option<Spanned<f64>>,
+    baseline_year: Option<Spanned<i32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTargets {
+    defaults: Option<RawDefaults>,
+    #[serde(default)]
+    indicator: Vec<RawIndicator>,
+}
+
+impl Targets {
+    pub fn load(path: &Path, config: &Config) -> Result<Targets> {
+        let text = std::fs::read_to_string(path).map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
+        Targets::parse(&text, path, config)
+    }
+
+    pub fn parse(text: &str, path: &Path, config: &Config) -> Result<Targets> {
+        let at = |span: Option<Range<usize>>, message: String| {
+            let (line, column) = span.map_or((1, 1), |s| line_col(text, s.start));
+            AnalysisError::Config { path: path.to_path_buf(), line, column, message }
+        };
+        let raw: RawTargets = toml::from_str(text).map_err(|e| at(e.span(), e.message().to_string()))?;
+        let d = raw.defaults.unwrap_or_default();
+        let aim = |s: &Spanned<String>| match s.get_ref().to_ascii_lowercase().as_str() {
+            "reduce" => Ok(Aim::Reduce),
+            "increase" => Ok(Aim::Increase),
+            other => Err(at(Some(s.span()), format!("aim {other:?}: write \"reduce\" or \"increase\""))),
+        };
+        let default_aim = d.aim.as_ref().map(aim).transpose()?.unwrap_or(Aim::Reduce);
+        let alpha = match &d.alpha {
+            Some(a) if *a.get_ref() > 0.0 && *a.get_ref() < 0.5 => *a.get_ref(),
+            Some(a) => return Err(at(Some(a.span()), format!("alpha {} must lie between 0 and 0.5 (0.05 is usual)", a.get_ref()))),
+            None => 0.05,
+        };
+        if raw.indicator.is_empty() {
+            return Err(at(None, "no [[indicator]] entries: name at least one priority".into()));
+        }
+        let mut indicators = Vec::new();
+        for r in &raw.indicator {
+            let priority = config.priority(r.priority.get_ref()).map_err(|e| at(Some(r.priority.span()), e.to_string()))?;
+            let target_pct = match &r.target_pct {
+                Some(t) if !(0.0..100.0).contains(t.get_ref()) => {
+                    return Err(at(Some(t.span()), format!("target_pct {} must be at least 0 and below 100", t.get_ref())))
+                }
+                Some(t) => Some(*t.get_ref()),
+                None => d.target_pct,
+            };
+            indicators.push(Indicator {
+                priority,
+                aim: r.aim.as_ref().map(aim).transpose()?.unwrap_or(default_aim),
+                target_pct,
+                baseline_year: r.baseline_year.as_ref().map(|y| *y.get_ref()),
+            });
+        }
+        Ok(Targets { source: path.to_path_buf(), indicators, alpha })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_points_at_mistakes() {
+        let c = Config::default_config();
+        let t = Targets::parse(
+            "[defaults]\ntarget_pct = 5\n[[indicator]]\npriority = \"residential burglary\"\nbaseline_year = 2024\n[[indicator]]\npriority = \"Hate crime\"\naim = \"increase\"\n",
+            Path::new("t.toml"),
+            &c,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.indicators.len(), 2);
+        assert_eq!(t.indicators[0].priority.name, "Residential burglary");
+        assert_eq!((t.indicators[0].target_pct, t.indicators[0].baseline_year), (Some(5.0), Some(2024)));
+        assert_eq!(t.indicators[1].aim, Aim::Increase);
+        assert_eq!(t.alpha, 0.05);
+        let e = Targets::parse("[[indicator]]\npriority = \"burglery\"\n", Path::new("t.toml"), &c).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.starts_with("t.toml:2:12: unknown priority"), "{e}");
+        let e = Targets::parse("[[indicator]]\npriority = \"robbery\"\naim = \"down\"\n", Path::new("t.toml"), &c).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.starts_with("t.toml:3:7: aim \"down\""), "{e}");
+        let e = Targets::parse("[[indicator]]\npriority = \"robbery\"\ntarget = 5\n", Path::new("t.toml"), &c).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("t.toml:3:1") && e.contains("unknown field"), "{e}");
+    }
+}

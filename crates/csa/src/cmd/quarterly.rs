@@ -1,0 +1,252 @@
+//! `csa quarterly`: the scheduled performance run. Unattended by design: no prompts, logs on
+//! stderr (text or JSON lines), a lock file beside the output folder, and the output written
+//! into a fresh folder that replaces the old one only when everything is written.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use csa_analysis::performance::{performance, span, Performance};
+use csa_analysis::quarter::Quarter;
+use csa_analysis::targets::Targets;
+use csa_analysis::{export, Assessment, DatasetInfo, Needs};
+use serde_json::{json, Map, Value};
+
+use crate::cli::{LogFormat, QuarterlyArgs};
+use crate::cmd::breakdown::load_config;
+use crate::exit::{Reported, UsageError};
+
+/// Log lines on stderr.
+struct Log {
+    json: bool,
+}
+
+impl Log {
+    fn event(&self, level: &str, msg: &str, fields: Value) {
+        let mut err = std::io::stderr().lock();
+        if self.json {
+            let mut o = Map::new();
+            o.insert("ts".into(), json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+            o.insert("level".into(), json!(level));
+            o.insert("msg".into(), json!(msg));
+            if let Value::Object(f) = fields {
+                o.extend(f);
+            }
+            let _ = writeln!(err, "{}", Value::Object(o));
+        } else {
+            let extra = match &fields {
+                Value::Object(f) if !f.is_empty() => {
+                    format!(" ({})", f.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect::<Vec<_>>().join(", "))
+                }
+                _ => String::new(),
+            };
+            let _ = writeln!(err, "csa quarterly: {level}: {msg}{extra}");
+        }
+    }
+}
+
+/// `OUT.lock`, created exclusively; removed when dropped. A lock left by a process that no
+/// longer runs (its pid is gone from /proc) is taken over.
+struct Lock {
+    path: PathBuf,
+}
+
+impl Lock {
+    fn acquire(out: &Path) -> anyhow::Result<Lock> {
+        let path = sibling(out, "", ".lock");
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    writeln!(f, "{}", std::process::id()).with_context(|| format!("cannot write {}", path.display()))?;
+                    return Ok(Lock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
+                    let alive = holder.parse::<u32>().is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                    if alive || !Path::new("/proc/self").exists() {
+                        return Err(UsageError(format!(
+                            "{} is locked by another run (pid {holder}); wait for it, or remove the lock file if no run is going",
+                            path.display()
+                        ))
+                        .into());
+                    }
+                    std::fs::remove_file(&path).with_context(|| format!("cannot remove the stale lock {}", path.display()))?;
+                }
+                Err(e) => return Err(e).with_context(|| format!("cannot create the lock file {}", path.display())),
+            }
+        }
+        Err(UsageError(format!("cannot take the lock {}", path.display())).into())
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// `DIR/.NAMEsuffix` style path next to `out`: `prefix` + out's name + `suffix`.
+fn sibling(out: &Path, prefix: &str, suffix: &str) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    out.with_file_name(format!("{prefix}{name}{suffix}"))
+}
+
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+pub fn run(a: QuarterlyArgs) -> anyhow::Result<()> {
+    let log = Log { json: a.log_format == LogFormat::Json };
+    match run_logged(&a, &log) {
+        Ok(exceptions) => {
+            if exceptions > 0 {
+                if let Some(code) = a.exceptions_exit_code {
+                    return Err(Reported(code).into());
+                }
+            }
+            Ok(())
+        }
+        Err(e) if log.json => {
+            let code = crate::exit::code_for(&e);
+            log.event("error", &format!("{e:#}"), json!({"exit_code": code}));
+            Err(Reported(code).into())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The run; returns the number of exceptions.
+fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
+    let started = std::time::Instant::now();
+    let config = load_config(a.config.as_deref())?;
+    let dataset = a
+        .dataset
+        .clone()
+        .or_else(|| config.dataset.clone())
+        .ok_or_else(|| UsageError("no dataset: give --dataset DIR (or name one in the config's [assessment] dataset)".into()))?;
+    let targets = Targets::load(&a.targets, &config)?;
+    let info = DatasetInfo::open(&dataset)?;
+    let quarter = if a.quarter.trim().eq_ignore_ascii_case("latest") {
+        let latest = info.latest().ok_or_else(|| UsageError(format!("{}: the dataset has no records", dataset.display())))?;
+        Quarter::latest(latest, info.latest_complete()?)
+    } else {
+        Quarter::parse(&a.quarter)?
+    };
+    let _lock = Lock::acquire(&a.out)?;
+    log.event("info", "start", json!({"quarter": quarter.to_string(), "dataset": dataset.display().to_string(), "indicators": targets.indicators.len()}));
+    let mut needs = Needs::for_priorities(targets.indicators.iter().map(|i| &i.priority));
+    needs.victims = false;
+    let assessment = Assessment::open(&dataset, config, Some(span(quarter, &targets)), &needs)?;
+    if !assessment.covers(quarter.period()) {
+        return Err(UsageError(format!(
+            "the dataset does not cover all of {quarter} ({} to {}); its months run {} to {}",
+            quarter.period().from,
+            quarter.period().to,
+            info.months.first().map_or("-".into(), ToString::to_string),
+            info.months.last().map_or("-".into(), ToString::to_string)
+        ))
+        .into());
+    }
+    let perf = performance(&assessment, &targets, quarter)?;
+    let tmp = sibling(&a.out, ".", &format!(".partial-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
+    }
+    std::fs::create_dir_all(tmp.join("charts")).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let written = write_outputs(&tmp, &perf, &assessment, &targets, &dataset).inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(&tmp);
+    })?;
+    replace_dir(&tmp, &a.out)?;
+    let exceptions = perf.exceptions().len();
+    log.event(
+        "info",
+        "done",
+        json!({"quarter": quarter.to_string(), "out": a.out.display().to_string(), "files": written, "exceptions": exceptions,
+               "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0}),
+    );
+    Ok(exceptions)
+}
+
+fn write_outputs(dir: &Path, perf: &Performance, a: &Assessment, targets: &Targets, dataset: &Path) -> anyhow::Result<usize> {
+    let table = perf.table()?;
+    let mut csv = Vec::new();
+    export::write_csv(&table, &mut csv)?;
+    std::fs::write(dir.join("performance.csv"), csv).context("cannot write performance.csv")?;
+    let mut doc = perf.json();
+    if let Some(o) = doc.as_object_mut() {
+        o.insert("dataset".into(), json!(dataset.display().to_string()));
+        o.insert("dataset_manifest_sha256".into(), json!(a.data.info.manifest_sha256));
+        o.insert("targets".into(), json!(targets.source.display().to_string()));
+        o.insert("generated_at".into(), json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        o.insert("tool".into(), json!(format!("csa {}", env!("CARGO_PKG_VERSION"))));
+        o.insert("exceptions".into(), json!(perf.exceptions().iter().map(|r| json!({"rank": r.exception_rank, "indicator": r.indicator, "rag": r.rag, "text": r.sentence})).collect::<Vec<_>>()));
+    }
+    let mut bytes = serde_json::to_vec_pretty(&doc)?;
+    bytes.push(b'\n');
+    std::fs::write(dir.join("performance.json"), bytes).context("cannot write performance.json")?;
+    std::fs::write(dir.join("exceptions.md"), perf.exceptions_markdown("")).context("cannot write exceptions.md")?;
+    let about = csa_analysis::export::about_table(&[
+        ("quarter", perf.quarter.to_string()),
+        ("months", format!("{} to {}", perf.quarter.period().from, perf.quarter.period().to)),
+        ("dataset", dataset.display().to_string()),
+        ("targets", targets.source.display().to_string()),
+        ("significance", format!("exact conditional Poisson test, alpha {}", perf.alpha)),
+    ])?;
+    export::write_xlsx(&dir.join("performance.xlsx"), &[("performance".into(), &table), ("about".into(), &about)])?;
+    let q = perf.quarter.period();
+    for r in &perf.rows {
+        let months: Vec<(String, u64)> = r.monthly.iter().map(|(m, c)| (m.to_string(), *c)).collect();
+        let at = |m: csa_analysis::Month| r.monthly.iter().position(|(x, _)| *x == m).unwrap_or(0);
+        let (qs, qe) = (at(q.from), at(q.to) + 1);
+        // baseline: the 12 months before the quarter (as many as are loaded and covered)
+        let first = r.monthly.iter().position(|(m, _)| a.covers(csa_analysis::Period { from: *m, to: *m })).unwrap_or(qs);
+        let chart = csa_charts::control_chart::ControlChart {
+            title: format!("{}: monthly count, Poisson control limits", r.indicator),
+            months,
+            baseline: qs.saturating_sub(12).max(first)..qs,
+            highlight: qs..qe,
+        };
+        if chart.baseline.is_empty() {
+            continue;
+        }
+        csa_charts::control_chart::write_png(&dir.join("charts").join(format!("{}.png", slug(&r.indicator))), &chart)?;
+    }
+    Ok(std::fs::read_dir(dir.join("charts")).map(|d| d.count()).unwrap_or(0) + 4)
+}
+
+/// Puts `tmp` in place of `out`: the old folder is renamed aside, the new one renamed in, the
+/// old one removed. A reader never sees a half-written folder.
+fn replace_dir(tmp: &Path, out: &Path) -> anyhow::Result<()> {
+    if out.exists() {
+        let old = sibling(out, ".", &format!(".old-{}", std::process::id()));
+        std::fs::rename(out, &old).with_context(|| format!("cannot move the previous {} aside", out.display()))?;
+        std::fs::rename(tmp, out).with_context(|| format!("cannot put the new output in {}", out.display()))?;
+        std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove the previous output {}", old.display()))?;
+    } else {
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::rename(tmp, out).with_context(|| format!("cannot put the new output in {}", out.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_siblings() {
+        assert_eq!(slug("Hate crime - race"), "hate-crime-race");
+        assert_eq!(slug("Criminal damage and arson"), "criminal-damage-and-arson");
+        assert_eq!(sibling(Path::new("/srv/q"), ".", ".lock"), PathBuf::from("/srv/.q.lock"));
+    }
+}
