@@ -10,6 +10,7 @@
 // it would only add an allocation per bad row.
 #![allow(clippy::result_large_err)]
 
+pub mod append;
 pub mod coords;
 pub mod dataset;
 pub mod error;
@@ -435,6 +436,7 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
             balanced: total_read == total_acc + quarantined.len() as u64,
         },
         partitions,
+        appends: Vec::new(),
     };
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| IngestError::Internal(e.to_string()))?;
     let mpath = tmp.join(manifest::MANIFEST_FILE);

@@ -76,6 +76,26 @@ pub struct Manifest {
     pub counts: Counts,
     pub reconciliation: Reconciliation,
     pub partitions: Vec<Partition>,
+    /// One record per `csa ingest --append`, oldest first.
+    #[serde(default)]
+    pub appends: Vec<AppendRecord>,
+}
+
+/// What one `csa ingest --append` added.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AppendRecord {
+    pub at: String,
+    pub inputs: Vec<String>,
+    pub rows_read: u64,
+    /// Crime and ASB records of the new inputs (accepted).
+    pub crimes_added: u64,
+    /// Earlier records whose crime_ref came again and were replaced by the new version.
+    pub replaced: u64,
+    pub victims_added: u64,
+    pub offenders_added: u64,
+    pub quarantined: u64,
+    /// Months (YYYY-MM) the new records fall in.
+    pub months: Vec<String>,
 }
 
 /// File name of the manifest inside a dataset folder.

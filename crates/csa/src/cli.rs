@@ -353,6 +353,10 @@ pub struct IngestArgs {
     /// Dataset folder to write (replaced atomically if it exists).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Add the inputs to the existing dataset at --out instead of replacing it: new months are
+    /// added, a crime_ref seen again replaces its earlier version, the manifest records it.
+    #[arg(long)]
+    pub append: bool,
     /// Print how long each step took, on stderr.
     #[arg(long)]
     pub timings: bool,

@@ -20,17 +20,25 @@ pub fn run(a: IngestArgs, quiet: bool) -> anyhow::Result<()> {
     req.lookup_columns = LookupColumns { lsoa: a.lookup_lsoa_col, ward_code: a.lookup_ward_col, ward_name: a.lookup_ward_name_col };
     let bars = Bars::new(quiet, a.timings);
     let started = std::time::Instant::now();
-    let m = csa_ingest::ingest(&req, &|p| bars.report(p)).with_context(|| format!("ingest into {} failed", a.out.display()))?;
+    let (m, appended) = if a.append {
+        let (m, rec) = csa_ingest::append::append(&req, &|p| bars.report(p)).with_context(|| format!("append to {} failed", a.out.display()))?;
+        (m, Some(rec))
+    } else {
+        (csa_ingest::ingest(&req, &|p| bars.report(p)).with_context(|| format!("ingest into {} failed", a.out.display()))?, None)
+    };
     bars.finish();
-    let w = m.inputs.iter().map(|i| i.path.len()).max().unwrap_or(4).clamp(4, 70);
+    // this run's inputs (an append lists only what it added)
+    let inputs = &m.inputs[m.inputs.len() - appended.as_ref().map_or(m.inputs.len(), |r| r.inputs.len())..];
+    let w = inputs.iter().map(|i| i.path.len()).max().unwrap_or(4).clamp(4, 70);
     println!("{:<w$} {:>9} {:>9} {:>11}", "input", "read", "accepted", "quarantined");
-    for i in &m.inputs {
+    for i in inputs {
         println!("{:<w$} {:>9} {:>9} {:>11}", shorten(&i.path, w), i.rows_read, i.accepted, i.quarantined);
     }
+    let (read, acc, quar) = inputs.iter().fold((0, 0, 0), |t, i| (t.0 + i.rows_read, t.1 + i.accepted, t.2 + i.quarantined));
+    println!("{:<w$} {:>9} {:>9} {:>11}", "total", read, acc, quar);
     let r = &m.reconciliation;
-    println!("{:<w$} {:>9} {:>9} {:>11}", "total", r.rows_read, r.accepted, r.quarantined);
     let mut reasons: std::collections::BTreeMap<&str, u64> = Default::default();
-    for i in &m.inputs {
+    for i in inputs {
         for (k, v) in &i.quarantined_by_reason {
             *reasons.entry(k).or_default() += v;
         }
@@ -40,6 +48,16 @@ pub fn run(a: IngestArgs, quiet: bool) -> anyhow::Result<()> {
         println!("quarantined by reason: {}", list.join(", "));
     }
     let c = &m.counts;
+    if let Some(rec) = &appended {
+        println!(
+            "appended {} records ({} replacing an earlier version of the same crime_ref), {} victims, {} offenders; months {}",
+            rec.crimes_added,
+            rec.replaced,
+            rec.victims_added,
+            rec.offenders_added,
+            rec.months.join(", ")
+        );
+    }
     println!(
         "wrote {}: {} crimes, {} ASB incidents, {} victims, {} offenders; {} in the boundaries, {} outside, {} placed by LSOA lookup; months {} to {} ({:.1} s)",
         a.out.display(), c.crimes, c.asb, c.victims, c.offenders, c.in_area, c.outside_area, c.ward_by_lsoa_lookup,

@@ -53,7 +53,7 @@ struct Lock {
 
 impl Lock {
     fn acquire(out: &Path) -> anyhow::Result<Lock> {
-        let path = sibling(out, "", ".lock");
+        let path = lock_path(out);
         for _ in 0..2 {
             match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut f) => {
@@ -85,10 +85,10 @@ impl Drop for Lock {
     }
 }
 
-/// `DIR/.NAMEsuffix` style path next to `out`: `prefix` + out's name + `suffix`.
-fn sibling(out: &Path, prefix: &str, suffix: &str) -> PathBuf {
+/// `OUT.lock` next to `out`.
+fn lock_path(out: &Path) -> PathBuf {
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    out.with_file_name(format!("{prefix}{name}{suffix}"))
+    out.with_file_name(format!("{name}.lock"))
 }
 
 fn slug(s: &str) -> String {
@@ -156,7 +156,7 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
         .into());
     }
     let perf = performance(&assessment, &targets, quarter)?;
-    let tmp = sibling(&a.out, ".", &format!(".partial-{}", std::process::id()));
+    let tmp = csa_ingest::dataset::sibling(&a.out, "partial");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
     }
@@ -164,7 +164,11 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
     let written = write_outputs(&tmp, &perf, &assessment, &targets, &dataset).inspect_err(|_| {
         let _ = std::fs::remove_dir_all(&tmp);
     })?;
-    replace_dir(&tmp, &a.out)?;
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    // the same swap as a dataset's: old folder aside, new one in, old one removed
+    csa_ingest::dataset::replace_dir(&tmp, &a.out)?;
     let exceptions = perf.exceptions().len();
     log.event(
         "info",
@@ -222,31 +226,14 @@ fn write_outputs(dir: &Path, perf: &Performance, a: &Assessment, targets: &Targe
     Ok(std::fs::read_dir(dir.join("charts")).map(|d| d.count()).unwrap_or(0) + 4)
 }
 
-/// Puts `tmp` in place of `out`: the old folder is renamed aside, the new one renamed in, the
-/// old one removed. A reader never sees a half-written folder.
-fn replace_dir(tmp: &Path, out: &Path) -> anyhow::Result<()> {
-    if out.exists() {
-        let old = sibling(out, ".", &format!(".old-{}", std::process::id()));
-        std::fs::rename(out, &old).with_context(|| format!("cannot move the previous {} aside", out.display()))?;
-        std::fs::rename(tmp, out).with_context(|| format!("cannot put the new output in {}", out.display()))?;
-        std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove the previous output {}", old.display()))?;
-    } else {
-        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::rename(tmp, out).with_context(|| format!("cannot put the new output in {}", out.display()))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn slugs_and_siblings() {
+    fn slugs_and_lock_path() {
         assert_eq!(slug("Hate crime - race"), "hate-crime-race");
         assert_eq!(slug("Criminal damage and arson"), "criminal-damage-and-arson");
-        assert_eq!(sibling(Path::new("/srv/q"), ".", ".lock"), PathBuf::from("/srv/.q.lock"));
+        assert_eq!(lock_path(Path::new("/srv/q")), PathBuf::from("/srv/q.lock"));
     }
 }
