@@ -30,6 +30,7 @@ pub mod quarter;
 pub mod repeats;
 pub mod select;
 pub mod significance;
+pub mod survey;
 pub mod targets;
 pub mod volume;
 

@@ -95,3 +95,14 @@ pub const TARGET: &str = "target";
 pub const ON_TARGET: &str = "on_target";
 pub const RAG: &str = "rag";
 pub const EXCEPTION_RANK: &str = "exception_rank";
+// survey tables
+pub const QUESTION: &str = "question";
+pub const YES: &str = "yes";
+pub const NO: &str = "no";
+pub const NOT_ANSWERED: &str = "not_answered";
+pub const CI_LOW_PCT: &str = "ci_low_pct";
+pub const CI_HIGH_PCT: &str = "ci_high_pct";
+pub const ANSWER: &str = "answer";
+pub const RESPONDENTS: &str = "respondents";
+pub const OPTION: &str = "option";
+pub const BASE: &str = "base";

@@ -6,6 +6,7 @@ pub mod columns;
 pub mod offences;
 pub mod quarantine;
 pub mod rng;
+pub mod survey;
 pub mod taxonomy;
 
 pub use columns::{Col, CRIMES, OFFENDERS, QUARANTINE, VICTIMS};

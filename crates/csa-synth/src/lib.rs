@@ -20,6 +20,7 @@
 //! generator, so the output is the same for a given seed whatever the thread count.
 
 pub use csa_model::rng;
+pub mod survey;
 mod write;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
@@ -124,6 +125,12 @@ pub struct GroundTruth {
     pub near_repeat_max_days: i64,
     pub near_repeat_burglaries: u64,
     pub domestic_abuse_crimes: u64,
+}
+
+/// The names of Coventry's wards (the areas of synthetic survey respondents).
+pub fn ward_names() -> Result<Vec<String>, SynthError> {
+    let wards = Boundaries::from_geojson(WARDS, "WD25CD", "WD25NM").map_err(|e| SynthError::Shipped(e.to_string()))?;
+    Ok(wards.areas.into_iter().map(|a| a.name).collect())
 }
 
 /// A whole synthetic year.

@@ -44,7 +44,8 @@ pub enum Command {
     #[command(after_help = concat!(
         "Examples:\n",
         "  csa synth --crimes 20000 --seed 2025 --out data/demo/coventry-extract --gzip\n",
-        "  csa synth --crimes 1000000 --seed 1 --format police-uk --out /tmp/puk\n\n",
+        "  csa synth --crimes 1000000 --seed 1 --format police-uk --out /tmp/puk\n",
+        "  csa synth --survey 800 --seed 1 --out data/demo/survey\n\n",
         "Same seed, same bytes. ground_truth.json lists the planted hotspots and patterns.\n",
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
     Synth(SynthArgs),
@@ -103,6 +104,15 @@ pub enum Command {
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage (or a held lock); with\n",
         "--exceptions-exit-code N, N when there are exceptions."))]
     Quarterly(QuarterlyArgs),
+    /// Tally a public consultation survey: shares with 95% intervals, cross-tabs, other answers.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa survey --file data/demo/survey/survey.csv\n",
+        "  csa survey --file responses.csv --out out/survey\n\n",
+        "Columns and rules: data/README.md, \"Public survey\". With --out, every table is written as\n",
+        "CSV and all of them in survey.xlsx, with problems.csv listing rejected rows and fields.\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
+    Survey(SurveyArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -301,6 +311,16 @@ pub struct QuarterlyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct SurveyArgs {
+    /// Survey responses (CSV, one row per respondent).
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+    /// Folder for the tables (CSV each, and survey.xlsx).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct PrioritiesArgs {
     /// Assessment configuration (TOML) [default: the shipped priorities].
     #[arg(long, value_name = "FILE")]
@@ -372,9 +392,12 @@ pub enum SynthFormat {
 
 #[derive(Debug, Args)]
 pub struct SynthArgs {
-    /// Number of crimes.
+    /// Number of crimes (a year of them, with victims and offenders).
+    #[arg(long, value_name = "N", required_unless_present = "survey")]
+    pub crimes: Option<usize>,
+    /// Also (or only) write survey.csv: N consultation survey respondents.
     #[arg(long, value_name = "N")]
-    pub crimes: usize,
+    pub survey: Option<usize>,
     /// Number of ASB incidents [default: a quarter of --crimes].
     #[arg(long, value_name = "N")]
     pub asb: Option<usize>,

@@ -25,6 +25,7 @@ fn main() {
         cli::Command::Hotspots(a) => cmd::hotspots::run(*a),
         cli::Command::NearRepeat(a) => cmd::hotspots::near_repeat(a),
         cli::Command::Quarterly(a) => cmd::quarterly::run(a),
+        cli::Command::Survey(a) => cmd::survey::run(a),
     };
     match result {
         Ok(()) => std::process::exit(exit::OK),

@@ -1,13 +1,25 @@
-//! `csa synth`: write a synthetic year and its ground truth.
+//! `csa synth`: write a synthetic year and its ground truth, and/or a synthetic survey.
 
 use anyhow::Context;
 use csa_synth::SynthOptions;
 
 use crate::cli::{SynthArgs, SynthFormat};
+use crate::exit::UsageError;
 
 pub fn run(a: SynthArgs, _quiet: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let opts = SynthOptions { crimes: a.crimes, asb: a.asb.unwrap_or(a.crimes / 4), seed: a.seed, year: a.year };
+    if let Some(n) = a.survey {
+        if n == 0 {
+            return Err(UsageError("--survey must be at least 1".into()).into());
+        }
+        std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+        let path = a.out.join("survey.csv");
+        let text = csa_synth::survey::survey_csv(n, a.seed, &csa_synth::ward_names()?);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {n} survey respondents (seed {}) to {}", a.seed, path.display());
+    }
+    let Some(crimes) = a.crimes else { return Ok(()) };
+    let opts = SynthOptions { crimes, asb: a.asb.unwrap_or(crimes / 4), seed: a.seed, year: a.year };
     let s = csa_synth::generate(&opts)?;
     let files = match a.format {
         SynthFormat::Extract => csa_synth::write_extract(&s, &a.out, a.gzip),
