@@ -52,6 +52,8 @@ pub struct Config {
     pub chi_weights: Option<PathBuf>,
     /// The configured priorities; [`Config::priority`] adds `all`.
     pub priorities: Vec<Priority>,
+    /// Weights of the priority ranking factors (`[ranking] weights`).
+    pub ranking: crate::ranking::Weights,
 }
 
 /// Owning sub-groups of the partnership.
@@ -115,6 +117,8 @@ pub struct Priority {
     pub description: Option<String>,
     pub denominator: Denominator,
     pub filter: Filter,
+    /// Survey options that express concern about this priority (canonical option names).
+    pub survey: Vec<String>,
 }
 
 impl Priority {
@@ -125,6 +129,7 @@ impl Priority {
             description: Some("all recorded crime and ASB".into()),
             denominator: Denominator::Residents,
             filter: Filter::default(),
+            survey: Vec::new(),
         }
     }
 }
@@ -278,10 +283,33 @@ impl Config {
                 },
             };
             let filter = compile_filter(&p.filter, offences, &at)?;
-            priorities.push(Priority { name, subgroups, description: p.description.clone(), denominator, filter });
+            let mut survey = Vec::new();
+            for o in &p.survey {
+                let opt = csa_model::survey::PRIORITY_OPTIONS
+                    .iter()
+                    .find(|x| fold(x) == fold(o.get_ref()) && **x != "Other")
+                    .ok_or_else(|| at(Some(o.span()), format!("survey option {:?} is not one of: {}", o.get_ref(), csa_model::survey::PRIORITY_OPTIONS[..csa_model::survey::PRIORITY_OPTIONS.len() - 1].join(", "))))?;
+                survey.push(opt.to_string());
+            }
+            priorities.push(Priority { name, subgroups, description: p.description.clone(), denominator, filter, survey });
         }
         if raw.priority.is_empty() {
             priorities = Config::default_config().priorities;
+        }
+        let mut ranking = crate::ranking::Weights::default();
+        if let Some(w) = raw.ranking.and_then(|r| r.weights) {
+            for (factor, v) in w.get_ref() {
+                let slot = ranking.get_mut(factor).ok_or_else(|| {
+                    at(Some(w.span()), format!("unknown ranking factor {factor:?}; the factors are: {}", crate::ranking::FACTORS.join(", ")))
+                })?;
+                if !(v.is_finite() && *v >= 0.0) {
+                    return Err(at(Some(w.span()), format!("ranking weight {factor} = {v} must be 0 or more")));
+                }
+                *slot = *v;
+            }
+            if ranking.total() <= 0.0 {
+                return Err(at(Some(w.span()), "at least one ranking weight must be above 0".into()));
+            }
         }
         let pop = raw.population.unwrap_or_default();
         Ok(Config {
@@ -300,6 +328,7 @@ impl Config {
             group_population: pop.groups.as_ref().map(rel),
             chi_weights: raw.harm.and_then(|h| h.chi).as_ref().map(rel),
             priorities,
+            ranking,
         })
     }
 
@@ -392,8 +421,15 @@ struct RawConfig {
     assessment: Option<RawAssessment>,
     population: Option<RawPopulation>,
     harm: Option<RawHarm>,
+    ranking: Option<RawRanking>,
     #[serde(default)]
     priority: Vec<RawPriority>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRanking {
+    weights: Option<Spanned<std::collections::BTreeMap<String, f64>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -441,6 +477,8 @@ struct RawPriority {
     denominator: Option<Spanned<String>>,
     #[serde(default)]
     filter: RawFilter,
+    #[serde(default)]
+    survey: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -533,6 +571,15 @@ mod tests {
 
         let e = Config::parse("[[priority]]\nname = \"Late\"\nfilter = { hour = [24] }\n", Path::new("c.toml")).unwrap_err().to_string();
         assert!(e.starts_with("c.toml:3:") && e.contains("hour 24"), "{e}");
+
+        let e = Config::parse("[[priority]]\nname = \"B\"\nsurvey = [\"Burglaries\"]\n", Path::new("c.toml")).unwrap_err().to_string();
+        assert!(e.starts_with("c.toml:3:11") && e.contains("survey option \"Burglaries\""), "{e}");
+        let e = Config::parse("[ranking]\nweights = { harm = 2, fear = 1 }\n", Path::new("c.toml")).unwrap_err().to_string();
+        assert!(e.starts_with("c.toml:2:") && e.contains("unknown ranking factor \"fear\""), "{e}");
+        let c = Config::parse("[ranking]\nweights = { harm = 2 }\n[[priority]]\nname = \"B\"\nsurvey = [\"burglary\"]\n", Path::new("c.toml")).unwrap();
+        assert_eq!((c.ranking.harm, c.ranking.volume), (2.0, 1.0));
+        assert_eq!(c.priorities[0].survey, vec!["Burglary".to_string()]);
+        assert_eq!(Config::default_config().priority("serious acquisitive crime").unwrap().survey.len(), 3);
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub const HARM_COVERAGE_PCT: &str = "harm_coverage_pct";
 pub const HARM_ESTIMATED_PCT: &str = "harm_estimated_pct";
 pub const NOTE: &str = "note";
 pub const FILTER: &str = "filter";
+pub const SURVEY_OPTIONS: &str = "survey_options";
 pub const MONTH: &str = "month";
 pub const QUARTER: &str = "quarter";
 pub const DAY_OF_WEEK: &str = "day_of_week";

@@ -175,6 +175,19 @@ impl Survey {
         shares(self.responses.iter().map(|r| r.priorities.as_slice()), PRIORITY_OPTIONS)
     }
 
+    /// Public concern about a priority: respondents choosing any of `options` (canonical
+    /// option names), of those who chose any priority.
+    pub fn concern(&self, options: &[String]) -> Share {
+        let wanted: Vec<usize> = options.iter().map(|o| option_index(PRIORITY_OPTIONS, o)).filter(|&i| i + 1 < PRIORITY_OPTIONS.len()).collect();
+        let answered = self.responses.iter().filter(|r| !r.priorities.is_empty());
+        let (mut k, mut n) = (0, 0);
+        for r in answered {
+            n += 1;
+            k += u64::from(r.priorities.iter().any(|p| wanted.contains(p)));
+        }
+        Share::of(k, n)
+    }
+
     /// Every table of the survey, named.
     pub fn tables(&self) -> Result<Vec<(String, DataFrame)>> {
         let mut out = Vec::new();
@@ -376,6 +389,9 @@ mod tests {
         assert_eq!(p["Anti-social behaviour"], Share::of(1, 2));
         assert_eq!(p["Other"], Share::of(1, 2));
         assert_eq!(s.other_answers.get(&("priority".to_string(), "Litter".to_string())), Some(&1));
+        // concern about burglary or ASB: both respondents who chose; about robbery: none
+        assert_eq!(s.concern(&["Burglary".into(), "Anti-social behaviour".into()]), Share::of(2, 2));
+        assert_eq!(s.concern(&["Robbery".into()]), Share::of(0, 2));
         // Wilson 95% for 1 of 2: centre (0.5 + 0.960) / 2.921 = 0.5; half 0.4334... -> 9.45% to 90.55%
         let (lo, hi) = Share::of(1, 2).wilson().unwrap_or_default();
         assert!((lo - 0.094_531).abs() < 1e-5 && (hi - 0.905_469).abs() < 1e-5, "{lo} {hi}");

@@ -264,6 +264,7 @@ pub fn priorities(a: PrioritiesArgs) -> anyhow::Result<()> {
             text_col(names::SUBGROUPS, text(&|p| p.subgroups.iter().map(|g| g.name()).collect::<Vec<_>>().join("; "))),
             text_col(names::DENOMINATOR, text(&|p| p.denominator.name().to_string())),
             text_col(names::FILTER, text(&|p| p.filter.to_string())),
+            text_col(names::SURVEY_OPTIONS, text(&|p| p.survey.join("; "))),
         ],
     )?;
     let ans = Answer {

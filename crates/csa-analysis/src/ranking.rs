@@ -1,0 +1,189 @@
+//! Ranking the priorities: a scoring matrix in the spirit of MoRiLE, but computed from the
+//! data so that the same inputs always give the same order.
+//!
+//! Five factors per priority (any may be missing, e.g. no comparison year or no survey):
+//!
+//! | factor | measure |
+//! |---|---|
+//! | `volume` | records in the period, per 1,000 residents (households) where known, else the count |
+//! | `trend` | % change against the comparison period |
+//! | `harm` | Crime Severity Score total (the sum of the records' ONS weights) |
+//! | `concentration` | mean of the available: share of its crimes suffered by repeat victims, share of its crimes in Gi* hot cells |
+//! | `concern` | share of survey respondents choosing one of the priority's survey options |
+//!
+//! Each factor is scored 1 to 5 across the priorities being ranked: score = 1 + 4 (x - min) /
+//! (max - min) (all 3 when every priority has the same value), so the score says where a
+//! priority stands among the others, whatever the factor's unit. The total is the weighted
+//! mean of the scores it has (weights from `[ranking] weights` in the configuration, 1 each
+//! by default): a missing factor drops out of that priority's mean instead of counting as
+//! zero, and the reason says so. Ranked by total (highest first), ties by volume, then name.
+//! The reason names the factors that lift the priority most (score x weight, highest two)
+//! and any it could not score.
+
+/// The factor names, in the order of [`Factors`] and [`Weights`].
+pub const FACTORS: [&str; 5] = ["volume", "trend", "harm", "concentration", "concern"];
+
+/// A priority's measures (see the module header); `None` = not available.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Factors {
+    pub volume: Option<f64>,
+    pub trend: Option<f64>,
+    pub harm: Option<f64>,
+    pub concentration: Option<f64>,
+    pub concern: Option<f64>,
+}
+
+impl Factors {
+    fn get(&self, i: usize) -> Option<f64> {
+        [self.volume, self.trend, self.harm, self.concentration, self.concern][i].filter(|v| v.is_finite())
+    }
+}
+
+/// Weights of the factors (non-negative; at least one above 0).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Weights {
+    pub volume: f64,
+    pub trend: f64,
+    pub harm: f64,
+    pub concentration: f64,
+    pub concern: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Weights {
+        Weights { volume: 1.0, trend: 1.0, harm: 1.0, concentration: 1.0, concern: 1.0 }
+    }
+}
+
+impl Weights {
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut f64> {
+        match name {
+            "volume" => Some(&mut self.volume),
+            "trend" => Some(&mut self.trend),
+            "harm" => Some(&mut self.harm),
+            "concentration" => Some(&mut self.concentration),
+            "concern" => Some(&mut self.concern),
+            _ => None,
+        }
+    }
+    fn get(&self, i: usize) -> f64 {
+        [self.volume, self.trend, self.harm, self.concentration, self.concern][i]
+    }
+    pub fn total(&self) -> f64 {
+        (0..5).map(|i| self.get(i)).sum()
+    }
+}
+
+/// One ranked priority.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Ranked {
+    pub priority: String,
+    pub rank: usize,
+    pub factors: Factors,
+    /// Scores 1..=5 per factor, in [`FACTORS`] order.
+    pub scores: [Option<f64>; 5],
+    /// Weighted mean of the available scores.
+    pub total: f64,
+    pub reason: String,
+}
+
+/// Ranks `items` (priority name, factors) with `weights`.
+pub fn rank(items: &[(String, Factors)], weights: &Weights) -> Vec<Ranked> {
+    let mut ranges = [(f64::INFINITY, f64::NEG_INFINITY); 5];
+    for (_, f) in items {
+        for (i, r) in ranges.iter_mut().enumerate() {
+            if let Some(v) = f.get(i) {
+                *r = (r.0.min(v), r.1.max(v));
+            }
+        }
+    }
+    let score = |i: usize, v: f64| {
+        let (lo, hi) = ranges[i];
+        if hi > lo { 1.0 + 4.0 * (v - lo) / (hi - lo) } else { 3.0 }
+    };
+    let mut out: Vec<Ranked> = items
+        .iter()
+        .map(|(name, f)| {
+            let exact: [Option<f64>; 5] = std::array::from_fn(|i| f.get(i).map(|v| score(i, v)));
+            let scores: [Option<f64>; 5] = exact.map(|s| s.map(|s| (s * 100.0).round() / 100.0));
+            let (mut num, mut den) = (0.0, 0.0);
+            for (i, s) in exact.iter().enumerate() {
+                if let Some(s) = s {
+                    num += s * weights.get(i);
+                    den += weights.get(i);
+                }
+            }
+            let total = if den > 0.0 { (num / den * 100.0).round() / 100.0 } else { 0.0 };
+            let mut lifts: Vec<(f64, usize)> = (0..5).filter_map(|i| scores[i].map(|s| (s * weights.get(i), i))).filter(|(v, _)| *v > 0.0).collect();
+            lifts.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let describe = |i: usize| {
+                let v = f.get(i).unwrap_or(0.0);
+                let s = scores[i].unwrap_or(0.0);
+                match i {
+                    0 => format!("volume {v:.1} (score {s:.1})"),
+                    1 => format!("trend {v:+.1}% (score {s:.1})"),
+                    2 => format!("harm {v:.0} CSS (score {s:.1})"),
+                    3 => format!("concentration {v:.1}% (score {s:.1})"),
+                    _ => format!("public concern {v:.1}% (score {s:.1})"),
+                }
+            };
+            let mut reason = format!("highest factors: {}", lifts.iter().take(2).map(|(_, i)| describe(*i)).collect::<Vec<_>>().join("; "));
+            let missing: Vec<&str> = (0..5).filter(|&i| scores[i].is_none() && weights.get(i) > 0.0).map(|i| FACTORS[i]).collect();
+            if !missing.is_empty() {
+                reason.push_str(&format!("; not scored (no data): {}", missing.join(", ")));
+            }
+            Ranked { priority: name.clone(), rank: 0, factors: *f, scores, total, reason }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.total
+            .total_cmp(&a.total)
+            .then(b.factors.volume.unwrap_or(0.0).total_cmp(&a.factors.volume.unwrap_or(0.0)))
+            .then(a.priority.cmp(&b.priority))
+    });
+    for (i, r) in out.iter_mut().enumerate() {
+        r.rank = i + 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(volume: f64, trend: Option<f64>, harm: f64, concern: Option<f64>) -> Factors {
+        Factors { volume: Some(volume), trend, harm: Some(harm), concentration: None, concern }
+    }
+
+    #[test]
+    fn scores_and_order_by_hand() {
+        let items = vec![
+            ("Burglary".to_string(), f(10.0, Some(20.0), 4000.0, Some(30.0))),
+            ("Robbery".to_string(), f(2.0, Some(-10.0), 1600.0, Some(10.0))),
+            ("ASB".to_string(), f(30.0, Some(5.0), 0.0, None)),
+        ];
+        let r = rank(&items, &Weights::default());
+        // volume 2..30: burglary 1 + 4 x 8/28 = 2.14, robbery 1, ASB 5
+        // trend -10..20: burglary 5, robbery 1, ASB 1 + 4 x 15/30 = 3
+        // harm 0..4000: burglary 5, robbery 1 + 4 x 0.4 = 2.6, ASB 1
+        // concern 10..30: burglary 5, robbery 1; ASB none
+        // totals: burglary (2.1429 + 5 + 5 + 5) / 4 = 4.29; robbery (1 + 1 + 2.6 + 1) / 4 = 1.4;
+        // ASB (5 + 3 + 1) / 3 = 3
+        let by: std::collections::BTreeMap<&str, &Ranked> = r.iter().map(|x| (x.priority.as_str(), x)).collect();
+        assert_eq!(by["Burglary"].scores, [Some(2.14), Some(5.0), Some(5.0), None, Some(5.0)]);
+        assert_eq!(by["Burglary"].total, 4.29);
+        assert_eq!(by["Robbery"].total, 1.4);
+        assert_eq!(by["ASB"].total, 3.0);
+        assert_eq!(r.iter().map(|x| x.priority.as_str()).collect::<Vec<_>>(), vec!["Burglary", "ASB", "Robbery"]);
+        assert_eq!(r[0].rank, 1);
+        assert!(by["ASB"].reason.contains("not scored (no data): concentration, concern"), "{}", by["ASB"].reason);
+        assert!(by["Burglary"].reason.starts_with("highest factors: trend +20.0% (score 5.0); harm 4000 CSS (score 5.0)"), "{}", by["Burglary"].reason);
+        // weights move the order: harm only -> burglary, robbery, ASB
+        let w = Weights { volume: 0.0, trend: 0.0, harm: 1.0, concentration: 0.0, concern: 0.0 };
+        let r = rank(&items, &w);
+        assert_eq!(r.iter().map(|x| x.priority.as_str()).collect::<Vec<_>>(), vec!["Burglary", "Robbery", "ASB"]);
+        // one priority: every factor scores 3
+        let one = rank(&items[..1], &Weights::default());
+        assert_eq!(one[0].total, 3.0);
+    }
+}
