@@ -6,12 +6,12 @@
 //! (lower limits held at 0). Months outside the control limits are drawn as filled red
 //! (above) or blue (below) points; the quarter reported on is shaded.
 
-use std::path::Path;
-
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::palette::{DIVERGING, INK, MUTED, OUTLINE};
-use crate::{register_font, ChartError, FONT_FAMILY};
+use crate::render::{err, Chart};
+use crate::FONT_FAMILY;
 
 /// The chart's data.
 #[derive(Debug, Clone)]
@@ -35,63 +35,67 @@ pub fn limits(baseline: &[u64]) -> Option<(f64, f64, f64, f64, f64)> {
     Some((c, (c - 2.0 * s).max(0.0), c + 2.0 * s, (c - 3.0 * s).max(0.0), c + 3.0 * s))
 }
 
-pub fn write_png(path: &Path, chart: &ControlChart) -> Result<(), ChartError> {
-    register_font()?;
-    let err = |e: String| ChartError::Draw { path: path.to_path_buf(), detail: e };
-    let n = chart.months.len();
-    if n == 0 {
-        return Err(ChartError::Empty(format!("{}: no months", chart.title)));
+impl Chart for ControlChart {
+    fn size(&self) -> (u32, u32) {
+        (1000, 500)
     }
-    let base: Vec<u64> = chart.months[chart.baseline.clone()].iter().map(|m| m.1).collect();
-    let (c, lw, uw, lc, uc) = limits(&base).ok_or_else(|| ChartError::Empty(format!("{}: no baseline months", chart.title)))?;
-    let max = chart.months.iter().map(|m| m.1 as f64).fold(uc, f64::max) * 1.1 + 1.0;
-    let root = BitMapBackend::new(path, (1000, 500)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let mut ch = ChartBuilder::on(&root)
-        .caption(&chart.title, (FONT_FAMILY, 22).into_font().color(&INK))
-        .margin(15)
-        .x_label_area_size(50)
-        .y_label_area_size(60)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..max)
-        .map_err(|e| err(e.to_string()))?;
-    let labels: Vec<String> = chart.months.iter().map(|m| m.0.clone()).collect();
-    ch.configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n.min(12))
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 { labels.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
-        })
-        .y_label_formatter(&|y| format!("{y:.0}"))
-        .y_desc("crimes per month")
-        .label_style((FONT_FAMILY, 13).into_font().color(&INK))
-        .axis_desc_style((FONT_FAMILY, 14).into_font().color(&INK))
-        .draw()
-        .map_err(|e| err(e.to_string()))?;
-    let h = &chart.highlight;
-    if !h.is_empty() {
-        ch.draw_series(std::iter::once(Rectangle::new([(h.start as f64 - 0.5, 0.0), (h.end as f64 - 0.5, max)], MUTED.mix(0.25).filled())))
-            .map_err(|e| err(e.to_string()))?;
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let chart = self;
+        let n = chart.months.len();
+        if n == 0 {
+            return Err(format!("{}: no months", chart.title));
+        }
+        let base: Vec<u64> = chart.months[chart.baseline.clone()].iter().map(|m| m.1).collect();
+        let (c, lw, uw, lc, uc) = limits(&base).ok_or_else(|| format!("{}: no baseline months", chart.title))?;
+        let max = chart.months.iter().map(|m| m.1 as f64).fold(uc, f64::max) * 1.1 + 1.0;
+        root.fill(&WHITE).map_err(err)?;
+        let mut ch = ChartBuilder::on(root)
+            .caption(&chart.title, (FONT_FAMILY, 22).into_font().color(&INK))
+            .margin(15)
+            .x_label_area_size(50)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..max)
+            .map_err(err)?;
+        let labels: Vec<String> = chart.months.iter().map(|m| m.0.clone()).collect();
+        ch.configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n.min(12))
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 { labels.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
+            })
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .y_desc("crimes per month")
+            .label_style((FONT_FAMILY, 13).into_font().color(&INK))
+            .axis_desc_style((FONT_FAMILY, 14).into_font().color(&INK))
+            .draw()
+            .map_err(err)?;
+        let h = &chart.highlight;
+        if !h.is_empty() {
+            ch.draw_series(std::iter::once(Rectangle::new([(h.start as f64 - 0.5, 0.0), (h.end as f64 - 0.5, max)], MUTED.mix(0.25).filled())))
+                .map_err(err)?;
+        }
+        let hline = |y: f64, style: ShapeStyle| PathElement::new(vec![(-0.5, y), (n as f64 - 0.5, y)], style);
+        ch.draw_series([
+            hline(c, INK.stroke_width(2)),
+            hline(uw, OUTLINE.stroke_width(1)),
+            hline(lw, OUTLINE.stroke_width(1)),
+            hline(uc, DIVERGING[6].stroke_width(2)),
+            hline(lc, DIVERGING[0].stroke_width(2)),
+        ])
+        .map_err(err)?;
+        let pts: Vec<(f64, f64)> = chart.months.iter().enumerate().map(|(i, m)| (i as f64, m.1 as f64)).collect();
+        ch.draw_series(std::iter::once(PathElement::new(pts.clone(), INK.stroke_width(2)))).map_err(err)?;
+        ch.draw_series(pts.iter().map(|&(x, y)| {
+            let colour = if y > uc { DIVERGING[6] } else if y < lc { DIVERGING[0] } else { INK };
+            Circle::new((x, y), 4, colour.filled())
+        }))
+        .map_err(err)?;
+        let legend = format!("centre {c:.1} (mean of {} baseline months); warning {lw:.1}-{uw:.1}; control {lc:.1}-{uc:.1}", base.len());
+        root.draw(&Text::new(legend, (80, 470), (FONT_FAMILY, 13).into_font().color(&INK))).map_err(err)?;
+        Ok(())
     }
-    let hline = |y: f64, style: ShapeStyle| PathElement::new(vec![(-0.5, y), (n as f64 - 0.5, y)], style);
-    ch.draw_series([
-        hline(c, INK.stroke_width(2)),
-        hline(uw, OUTLINE.stroke_width(1)),
-        hline(lw, OUTLINE.stroke_width(1)),
-        hline(uc, DIVERGING[6].stroke_width(2)),
-        hline(lc, DIVERGING[0].stroke_width(2)),
-    ])
-    .map_err(|e| err(e.to_string()))?;
-    let pts: Vec<(f64, f64)> = chart.months.iter().enumerate().map(|(i, m)| (i as f64, m.1 as f64)).collect();
-    ch.draw_series(std::iter::once(PathElement::new(pts.clone(), INK.stroke_width(2)))).map_err(|e| err(e.to_string()))?;
-    ch.draw_series(pts.iter().map(|&(x, y)| {
-        let colour = if y > uc { DIVERGING[6] } else if y < lc { DIVERGING[0] } else { INK };
-        Circle::new((x, y), 4, colour.filled())
-    }))
-    .map_err(|e| err(e.to_string()))?;
-    let legend = format!("centre {c:.1} (mean of {} baseline months); warning {lw:.1}-{uw:.1}; control {lc:.1}-{uc:.1}", base.len());
-    root.draw(&Text::new(legend, (80, 470), (FONT_FAMILY, 13).into_font().color(&INK))).map_err(|e| err(e.to_string()))?;
-    root.present().map_err(|e| err(e.to_string()))
 }
 
 #[cfg(test)]
@@ -112,7 +116,7 @@ mod tests {
             baseline: 9..21,
             highlight: 21..24,
         };
-        write_png(&p, &chart).unwrap_or_else(|e| panic!("{e}"));
+        crate::render::write_png(&p, &chart).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(&std::fs::read(&p).unwrap_or_default()[..4], b"\x89PNG");
     }
 }

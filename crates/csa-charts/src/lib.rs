@@ -5,10 +5,13 @@
 //! system fonts. Colours come from [`palette`] only: colour-blind-safe schemes
 //! (ColorBrewer RdBu and YlOrRd, Okabe-Ito).
 
+pub mod charts;
+pub mod choropleth;
 pub mod control_chart;
 pub mod hotspot_map;
 pub mod map;
 pub mod palette;
+pub mod render;
 
 use std::path::PathBuf;
 

@@ -6,14 +6,13 @@
 //! the largest of 100 m, 200 m, 500 m, 1, 2, 5, 10, 20, 50 km that fits a fifth of the panel.
 //! Drawn identically to PNG (bitmap) and SVG.
 
-use std::path::Path;
-
 use geo::{MultiPolygon, Polygon, Rect};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::palette::{INK, MUTED, OUTLINE};
-use crate::{register_font, ChartError, FONT_FAMILY};
+use crate::render::Chart;
+use crate::FONT_FAMILY;
 
 /// What to draw.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +21,8 @@ pub struct MapSpec {
     pub subtitle: String,
     /// Ward (or other area) outlines, BNG metres.
     pub outlines: Vec<MultiPolygon<f64>>,
+    /// Filled areas (a choropleth's wards), BNG metres.
+    pub areas: Vec<(MultiPolygon<f64>, RGBColor)>,
     /// Shaded squares (grid cells), BNG metres.
     pub cells: Vec<(Rect<f64>, RGBColor)>,
     /// Cluster hulls with an optional label (drawn by the hull's northernmost vertex).
@@ -37,18 +38,13 @@ pub struct MapSpec {
 /// Pixel size of written maps.
 pub const SIZE: (u32, u32) = (1200, 900);
 
-pub fn write_png(path: &Path, spec: &MapSpec) -> Result<(), ChartError> {
-    register_font()?;
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    draw(&root, spec).map_err(|detail| ChartError::Draw { path: path.to_path_buf(), detail })?;
-    root.present().map_err(|e| ChartError::Draw { path: path.to_path_buf(), detail: e.to_string() })
-}
-
-pub fn write_svg(path: &Path, spec: &MapSpec) -> Result<(), ChartError> {
-    register_font()?;
-    let root = SVGBackend::new(path, SIZE).into_drawing_area();
-    draw(&root, spec).map_err(|detail| ChartError::Draw { path: path.to_path_buf(), detail })?;
-    root.present().map_err(|e| ChartError::Draw { path: path.to_path_buf(), detail: e.to_string() })
+impl Chart for MapSpec {
+    fn size(&self) -> (u32, u32) {
+        SIZE
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        draw(root, self)
+    }
 }
 
 /// BNG -> pixel transform of the map panel.
@@ -115,6 +111,12 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, spec: &MapSpec) -> Re
         left,
         top,
     };
+    for (m, c) in &spec.areas {
+        for p in &m.0 {
+            let pts: Vec<(i32, i32)> = p.exterior().coords().filter(|c| c.x.is_finite()).map(|c| view.px(c.x, c.y)).collect();
+            root.draw(&plotters::element::Polygon::new(pts, c.filled())).map_err(e)?;
+        }
+    }
     for (r, c) in &spec.cells {
         let a = view.px(r.min().x, r.max().y);
         let z = view.px(r.max().x, r.min().y);
@@ -183,6 +185,7 @@ mod tests {
             title: "Test".into(),
             subtitle: "a square".into(),
             outlines: vec![MultiPolygon(vec![square.clone()])],
+            areas: vec![(MultiPolygon(vec![square.clone()]), BLUE)],
             cells: vec![(Rect::new(geo::coord! {x: 0.0, y: 0.0}, geo::coord! {x: 250.0, y: 250.0}), RED)],
             hulls: vec![(square, BLUE, Some("1".into()))],
             points: vec![[500.0, 500.0]],
@@ -190,14 +193,11 @@ mod tests {
             legend: vec![("hot".into(), RED)],
             footer: "source".into(),
         };
-        let png = dir.path().join("m.png");
-        write_png(&png, &spec).unwrap_or_else(|e| panic!("{e}"));
+        let [png, svg] = crate::render::write_both(&dir.path().join("m"), &spec).unwrap_or_else(|e| panic!("{e}"));
         let bytes = std::fs::read(&png).unwrap_or_default();
         assert_eq!(&bytes[..4], b"\x89PNG");
-        let svg = dir.path().join("m.svg");
-        write_svg(&svg, &spec).unwrap_or_else(|e| panic!("{e}"));
         let text = std::fs::read_to_string(&svg).unwrap_or_default();
         assert!(text.contains("<svg") && text.contains("Legend"));
-        assert!(write_png(&png, &MapSpec::default()).is_err());
+        assert!(crate::render::write_png(&png, &MapSpec::default()).is_err());
     }
 }

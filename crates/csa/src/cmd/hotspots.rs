@@ -109,11 +109,10 @@ fn write_run(dir: &Path, run: &HotspotRun, area: Option<&hotspots::Area>) -> any
     params.insert("tool".into(), json!(format!("csa {}", env!("CARGO_PKG_VERSION"))));
     written.push(write(dir, &format!("{m}_parameters.json"), &json_bytes(&Value::Object(params))?)?);
     let spec = csa_charts::hotspot_map::hotspot_map(run, area);
-    for (ext, f) in [("png", csa_charts::map::write_png as fn(&Path, &csa_charts::map::MapSpec) -> _), ("svg", csa_charts::map::write_svg)] {
-        let path = dir.join(format!("{m}_map.{ext}"));
-        let tmp = dir.join(format!(".{m}_map.partial.{ext}"));
-        f(&tmp, &spec)?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    let tmp = dir.join(format!(".{m}_map.partial"));
+    for made in csa_charts::render::write_both(&tmp, &spec)? {
+        let path = dir.join(format!("{m}_map.{}", made.extension().and_then(|e| e.to_str()).unwrap_or("png")));
+        std::fs::rename(&made, &path).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
     }
     Ok(written)

@@ -221,7 +221,7 @@ fn write_outputs(dir: &Path, perf: &Performance, a: &Assessment, targets: &Targe
         if chart.baseline.is_empty() {
             continue;
         }
-        csa_charts::control_chart::write_png(&dir.join("charts").join(format!("{}.png", slug(&r.indicator))), &chart)?;
+        csa_charts::render::write_png(&dir.join("charts").join(format!("{}.png", slug(&r.indicator))), &chart)?;
     }
     Ok(std::fs::read_dir(dir.join("charts")).map(|d| d.count()).unwrap_or(0) + 4)
 }

@@ -1,0 +1,237 @@
+//! The assessment's charts, each a [`Chart`] written as PNG and SVG:
+//!
+//! - [`Trend`]: monthly counts of the period against the same months a year before;
+//! - [`Bars`]: one horizontal bar per item (priority volumes) with a change label;
+//! - [`HeatMap`]: day of week x hour, counts shaded on the sequential palette, with a key;
+//! - [`Pyramid`]: age bands, male to the left and female to the right.
+//!
+//! Labels use the bundled font at 13-16 px; colours come from [`crate::palette`].
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::palette::{CATEGORICAL, INK, MUTED, OUTLINE, SEQUENTIAL};
+use crate::render::{err, Chart};
+use crate::FONT_FAMILY;
+
+fn caption<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    root.draw(&Text::new(title.to_string(), (20, 12), (FONT_FAMILY, 22).into_font().color(&INK))).map_err(err)
+}
+
+/// Monthly counts, this period against the year before.
+#[derive(Debug, Clone)]
+pub struct Trend {
+    pub title: String,
+    /// (month label, count, count a year before)
+    pub months: Vec<(String, u64, Option<u64>)>,
+    pub current_label: String,
+    pub previous_label: String,
+}
+
+impl Chart for Trend {
+    fn size(&self) -> (u32, u32) {
+        (1000, 480)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        caption(root, &self.title)?;
+        let n = self.months.len();
+        let max = self.months.iter().map(|m| m.1.max(m.2.unwrap_or(0))).max().unwrap_or(1) as f64 * 1.15 + 1.0;
+        let area = root.margin(45, 10, 10, 10);
+        let mut ch = ChartBuilder::on(&area).x_label_area_size(40).y_label_area_size(60).build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..max).map_err(err)?;
+        let labels: Vec<String> = self.months.iter().map(|m| m.0.clone()).collect();
+        ch.configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n.max(1))
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 { labels.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
+            })
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .label_style((FONT_FAMILY, 13).into_font().color(&INK))
+            .draw()
+            .map_err(err)?;
+        let prev: Vec<(f64, f64)> = self.months.iter().enumerate().filter_map(|(i, m)| m.2.map(|v| (i as f64, v as f64))).collect();
+        if !prev.is_empty() {
+            ch.draw_series(std::iter::once(PathElement::new(prev.clone(), MUTED.stroke_width(2))))
+                .map_err(err)?
+                .label(self.previous_label.clone())
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], MUTED.stroke_width(2)));
+        }
+        let cur: Vec<(f64, f64)> = self.months.iter().enumerate().map(|(i, m)| (i as f64, m.1 as f64)).collect();
+        ch.draw_series(std::iter::once(PathElement::new(cur.clone(), CATEGORICAL[4].stroke_width(3))))
+            .map_err(err)?
+            .label(self.current_label.clone())
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], CATEGORICAL[4].stroke_width(3)));
+        ch.draw_series(cur.iter().map(|&p| Circle::new(p, 3, CATEGORICAL[4].filled()))).map_err(err)?;
+        ch.configure_series_labels()
+            .border_style(OUTLINE)
+            .background_style(WHITE.mix(0.9))
+            .label_font((FONT_FAMILY, 14).into_font().color(&INK))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(err)?;
+        Ok(())
+    }
+}
+
+/// Horizontal bars, largest first as given, with a label after each bar.
+#[derive(Debug, Clone)]
+pub struct Bars {
+    pub title: String,
+    /// (name, value, label written after the bar, e.g. "+12%")
+    pub rows: Vec<(String, f64, String)>,
+}
+
+impl Chart for Bars {
+    fn size(&self) -> (u32, u32) {
+        (1000, (90 + 30 * self.rows.len() as u32).max(200))
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        caption(root, &self.title)?;
+        let (w, _) = root.dim_in_pixel();
+        let name_w: i32 = 300;
+        let max = self.rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1.0);
+        let scale = (f64::from(w) - f64::from(name_w) - 160.0) / max;
+        for (i, (name, v, label)) in self.rows.iter().enumerate() {
+            let y = 55 + 30 * i as i32;
+            root.draw(&Text::new(name.clone(), (20, y + 4), (FONT_FAMILY, 15).into_font().color(&INK))).map_err(err)?;
+            let x1 = name_w + (v * scale).round() as i32;
+            root.draw(&Rectangle::new([(name_w, y), (x1.max(name_w + 1), y + 22)], CATEGORICAL[4].filled())).map_err(err)?;
+            root.draw(&Text::new(format!("{} {label}", fmt_count(*v)), (x1 + 8, y + 4), (FONT_FAMILY, 14).into_font().color(&INK))).map_err(err)?;
+        }
+        Ok(())
+    }
+}
+
+fn fmt_count(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        let s = format!("{}", v.round() as i64);
+        // thousands separators
+        let (sign, digits) = s.strip_prefix('-').map_or(("", s.as_str()), |d| ("-", d));
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        format!("{sign}{out}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// Day of week (rows, Monday first) x hour (columns).
+#[derive(Debug, Clone)]
+pub struct HeatMap {
+    pub title: String,
+    pub counts: [[u64; 24]; 7],
+}
+
+impl Chart for HeatMap {
+    fn size(&self) -> (u32, u32) {
+        (1000, 380)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        caption(root, &self.title)?;
+        let max = self.counts.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
+        let (x0, y0, cw, chh) = (70, 60, 36, 34);
+        let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        let font = (FONT_FAMILY, 13).into_font().color(&INK);
+        for (d, row) in self.counts.iter().enumerate() {
+            let y = y0 + d as i32 * chh;
+            root.draw(&Text::new(days[d], (20, y + 10), font.clone())).map_err(err)?;
+            for (h, &c) in row.iter().enumerate() {
+                let x = x0 + h as i32 * cw;
+                let k = ((c as f64 / max) * (SEQUENTIAL.len() - 1) as f64).round() as usize;
+                let colour = if c == 0 { WHITE } else { SEQUENTIAL[k.min(SEQUENTIAL.len() - 1)] };
+                root.draw(&Rectangle::new([(x, y), (x + cw - 2, y + chh - 2)], colour.filled())).map_err(err)?;
+            }
+        }
+        for h in (0..24).step_by(2) {
+            root.draw(&Text::new(format!("{h:02}"), (x0 + h * cw + 8, y0 + 7 * chh + 6), font.clone())).map_err(err)?;
+        }
+        // key
+        let ky = y0 + 7 * chh + 30;
+        root.draw(&Text::new("fewer", (x0, ky + 2), font.clone())).map_err(err)?;
+        for (i, c) in SEQUENTIAL.iter().enumerate() {
+            let x = x0 + 50 + i as i32 * 30;
+            root.draw(&Rectangle::new([(x, ky), (x + 28, ky + 16)], c.filled())).map_err(err)?;
+        }
+        root.draw(&Text::new(format!("more (most: {} in one hour slot)", fmt_count(max)), (x0 + 60 + 30 * SEQUENTIAL.len() as i32, ky + 2), font)).map_err(err)?;
+        Ok(())
+    }
+}
+
+/// Age-sex pyramid.
+#[derive(Debug, Clone)]
+pub struct Pyramid {
+    pub title: String,
+    /// (age band, male, female), youngest first (drawn at the bottom).
+    pub bands: Vec<(String, u64, u64)>,
+}
+
+impl Chart for Pyramid {
+    fn size(&self) -> (u32, u32) {
+        (900, (110 + 30 * self.bands.len() as u32).max(220))
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        caption(root, &self.title)?;
+        let (w, h) = root.dim_in_pixel();
+        let mid = (w / 2) as i32;
+        let max = self.bands.iter().map(|b| b.1.max(b.2)).max().unwrap_or(0).max(1) as f64;
+        let half = f64::from(w) / 2.0 - 140.0;
+        let font = (FONT_FAMILY, 13).into_font().color(&INK);
+        root.draw(&Text::new("Male", (mid - 120, 45), (FONT_FAMILY, 15).into_font().color(&INK))).map_err(err)?;
+        root.draw(&Text::new("Female", (mid + 70, 45), (FONT_FAMILY, 15).into_font().color(&INK))).map_err(err)?;
+        let bottom = h as i32 - 30;
+        for (i, (band, m, f)) in self.bands.iter().enumerate() {
+            let y = bottom - 30 * (i as i32 + 1);
+            let lm = (*m as f64 / max * half).round() as i32;
+            let lf = (*f as f64 / max * half).round() as i32;
+            root.draw(&Rectangle::new([(mid - 40 - lm, y), (mid - 40, y + 24)], CATEGORICAL[4].filled())).map_err(err)?;
+            root.draw(&Rectangle::new([(mid + 40, y), (mid + 40 + lf, y + 24)], CATEGORICAL[5].filled())).map_err(err)?;
+            root.draw(&Text::new(band.clone(), (mid - 25, y + 5), font.clone())).map_err(err)?;
+            root.draw(&Text::new(fmt_count(*m as f64), (mid - 40 - lm - 50, y + 5), font.clone())).map_err(err)?;
+            root.draw(&Text::new(fmt_count(*f as f64), (mid + 45 + lf, y + 5), font.clone())).map_err(err)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::write_both;
+
+    #[test]
+    fn every_chart_writes_png_and_svg() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let months: Vec<(String, u64, Option<u64>)> = (1..=12).map(|m| (format!("2025-{m:02}"), 100 + m * 3, Some(110 + m))).collect();
+        let trend = Trend { title: "All crime".into(), months, current_label: "2025".into(), previous_label: "2024".into() };
+        let bars = Bars { title: "Priorities".into(), rows: vec![("ASB".into(), 15_978.0, "+3%".into()), ("Robbery".into(), 420.0, "-12%".into())] };
+        let mut counts = [[0u64; 24]; 7];
+        counts[5][23] = 40;
+        counts[0][9] = 3;
+        let heat = HeatMap { title: "Day and hour".into(), counts };
+        let pyr = Pyramid { title: "Victims".into(), bands: vec![("0-9".into(), 10, 12), ("10-17".into(), 40, 35)] };
+        for (name, svg_text) in [
+            ("trend", write_both(&dir.path().join("trend"), &trend).map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default())),
+            ("bars", write_both(&dir.path().join("bars"), &bars).map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default())),
+            ("heat", write_both(&dir.path().join("heat"), &heat).map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default())),
+            ("pyramid", write_both(&dir.path().join("pyramid"), &pyr).map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default())),
+        ] {
+            let svg = svg_text.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(svg.starts_with("<svg"), "{name}");
+            let png = std::fs::read(dir.path().join(format!("{name}.png"))).unwrap_or_default();
+            assert_eq!(&png[..4], b"\x89PNG", "{name}");
+        }
+        // labels are real text in the SVG (readable, searchable)
+        let bars_svg = std::fs::read_to_string(dir.path().join("bars.svg")).unwrap_or_default();
+        assert!(bars_svg.contains("15,978 +3%"), "thousands separators and change label");
+        assert_eq!(fmt_count(1_234_567.0), "1,234,567");
+        assert_eq!(fmt_count(-1200.0), "-1,200");
+        assert_eq!(fmt_count(2.5), "2.5");
+    }
+}

@@ -1,0 +1,45 @@
+//! One drawing, two formats: every chart implements [`Chart`] once, generically over the
+//! plotters backend, and is written as PNG (bitmap) and SVG from the same code.
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::{register_font, ChartError};
+
+pub trait Chart {
+    /// Pixel size.
+    fn size(&self) -> (u32, u32);
+    /// Draws on `root`; the error text says what could not be drawn.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+fn finish<DB: DrawingBackend>(path: &Path, root: DrawingArea<DB, Shift>, chart: &impl Chart) -> Result<(), ChartError> {
+    chart.draw(&root).map_err(|detail| ChartError::Draw { path: path.to_path_buf(), detail })?;
+    root.present().map_err(|e| ChartError::Draw { path: path.to_path_buf(), detail: e.to_string() })
+}
+
+pub fn write_png(path: &Path, chart: &impl Chart) -> Result<(), ChartError> {
+    register_font()?;
+    finish(path, BitMapBackend::new(path, chart.size()).into_drawing_area(), chart)
+}
+
+pub fn write_svg(path: &Path, chart: &impl Chart) -> Result<(), ChartError> {
+    register_font()?;
+    finish(path, SVGBackend::new(path, chart.size()).into_drawing_area(), chart)
+}
+
+/// `base.png` and `base.svg`.
+pub fn write_both(base: &Path, chart: &impl Chart) -> Result<[PathBuf; 2], ChartError> {
+    let png = base.with_extension("png");
+    let svg = base.with_extension("svg");
+    write_png(&png, chart)?;
+    write_svg(&svg, chart)?;
+    Ok([png, svg])
+}
+
+/// plotters' drawing errors as text.
+pub fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
+    e.to_string()
+}
