@@ -140,6 +140,16 @@ fn quarter_by_hand_and_unattended_operation() {
     csa_ok(&["quarterly", "--dataset", ds, "--quarter", "FY2025Q1", "--targets", t, "--out", fy.to_str().unwrap()]);
     assert_eq!(table(&fy)["Residential burglary"]["count"], "140");
 
+    // 2024Q2: the data start in 2023-07, so there is no same quarter last year and no
+    // baseline: every indicator is grey (not rated), and there are no exceptions
+    let early = tmp.path().join("early");
+    csa_ok(&["quarterly", "--dataset", ds, "--quarter", "2024Q2", "--targets", t, "--out", early.to_str().unwrap()]);
+    let te = table(&early);
+    assert!(te.values().all(|r| r["rag"] == "grey" && r["p"].is_empty() && r["exception_rank"].is_empty()), "{te:?}");
+    assert_eq!(te["Residential burglary"]["count"], "100");
+    assert!(te["Residential burglary"]["note"].contains("no data for all of 2023-04 to 2023-06"), "{}", te["Residential burglary"]["note"]);
+    assert!(std::fs::read_to_string(early.join("exceptions.md")).unwrap().contains("No indicator could be rated"));
+
     // a re-run replaces the folder whole: a stray file disappears, nothing is left beside it
     std::fs::write(out.join("stray.txt"), "x").unwrap();
     let run = csa(&["quarterly", "--dataset", ds, "--quarter", "2025Q2", "--targets", t, "--out", o, "--log-format", "json", "--exceptions-exit-code", "3"]);

@@ -16,6 +16,7 @@
 //! | red | off target and a significant adverse change | a significant adverse change |
 //! | amber | off target, or a significant adverse change (one of the two) | - |
 //! | green | on target, no significant adverse change | no significant adverse change |
+//! | grey | - | not rated: the data do not reach back to the same quarter last year |
 //!
 //! **Exceptions**: every red or amber indicator, and every significant favourable change;
 //! ranked red, amber, favourable, then by p-value (smallest first), then by the size of the
@@ -40,6 +41,8 @@ pub enum Rag {
     Red,
     Amber,
     Green,
+    /// Not rated: no target and no comparison with last year (the data do not reach back).
+    Grey,
 }
 
 impl Rag {
@@ -48,6 +51,7 @@ impl Rag {
             Rag::Red => "red",
             Rag::Amber => "amber",
             Rag::Green => "green",
+            Rag::Grey => "grey",
         }
     }
 }
@@ -192,6 +196,7 @@ pub fn performance(a: &Assessment, targets: &Targets, q: Quarter) -> Result<Perf
             (Some(false), true) => Rag::Red,
             (Some(false), false) | (Some(true), true) => Rag::Amber,
             (None, true) => Rag::Red,
+            (None, false) if test.is_none() => Rag::Grey,
             _ => Rag::Green,
         };
         let sentence = sentence(&ind.priority.name, &quarter, test.as_ref(), target, on_target);
@@ -226,7 +231,7 @@ fn rank_exceptions(rows: &mut [Row]) {
             Rag::Red => Some(0),
             Rag::Amber => Some(1),
             Rag::Green if r.significant => Some(2),
-            Rag::Green => None,
+            Rag::Green | Rag::Grey => None,
         }
     };
     let mut order: Vec<usize> = (0..rows.len()).filter(|&i| class(&rows[i]).is_some()).collect();
@@ -326,15 +331,21 @@ impl Performance {
     }
 
     /// `exceptions.md`: a heading and one line per exception.
-    pub fn exceptions_markdown(&self, area: &str) -> String {
+    pub fn exceptions_markdown(&self) -> String {
         let q = self.quarter;
         let mut s = format!("# Exceptions, {q} ({} to {})\n\n", q.period().from, q.period().to);
         let e = self.exceptions();
-        if e.is_empty() {
-            s.push_str(&format!("No exceptions: every indicator is on target (where one is set) with no significant adverse change. {area}\n"));
+        let grey: Vec<&str> = self.rows.iter().filter(|r| r.rag == Rag::Grey).map(|r| r.indicator.as_str()).collect();
+        if e.is_empty() && grey.len() == self.rows.len() {
+            s.push_str("No indicator could be rated: the data do not reach back to the same quarter last year and no target could be set.\n");
+        } else if e.is_empty() {
+            s.push_str("No exceptions: every rated indicator is on target (where one is set) with no significant adverse change.\n");
         }
         for r in e {
             s.push_str(&format!("{}. **{}**: {}.\n", r.exception_rank, r.rag.name().to_uppercase(), r.sentence));
+        }
+        if !grey.is_empty() && grey.len() < self.rows.len() {
+            s.push_str(&format!("\nNot rated (no data for the same quarter last year): {}.\n", grey.join(", ")));
         }
         s.push_str(&format!(
             "\nSignificance: exact conditional Poisson test against the same quarter last year, alpha = {}. RAG rules: csa's data/README.md, \"Quarterly performance\".\n",

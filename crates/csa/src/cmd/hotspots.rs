@@ -79,6 +79,10 @@ pub fn run(a: HotspotsArgs) -> anyhow::Result<()> {
     };
     let (assessment, priority) = open(&a.scope)?;
     let area = hotspots::study_area(&assessment, a.boundaries.as_deref())?;
+    if area.is_none() {
+        let named = assessment.data.info.boundaries.as_ref().map_or(String::new(), |b| format!(", and the dataset's {} is not there", b.path.display()));
+        eprintln!("note: no ward boundaries (none given with --boundaries, none configured{named}); the grid covers the points' extent and the map has no ward outlines");
+    }
     let run = hotspots::hotspots(&assessment, &priority, area.as_ref(), &options)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     let written = write_run(&a.out, &run, area.as_ref())?;

@@ -196,7 +196,7 @@ fn write_outputs(dir: &Path, perf: &Performance, a: &Assessment, targets: &Targe
     let mut bytes = serde_json::to_vec_pretty(&doc)?;
     bytes.push(b'\n');
     std::fs::write(dir.join("performance.json"), bytes).context("cannot write performance.json")?;
-    std::fs::write(dir.join("exceptions.md"), perf.exceptions_markdown("")).context("cannot write exceptions.md")?;
+    std::fs::write(dir.join("exceptions.md"), perf.exceptions_markdown()).context("cannot write exceptions.md")?;
     let about = csa_analysis::export::about_table(&[
         ("quarter", perf.quarter.to_string()),
         ("months", format!("{} to {}", perf.quarter.period().from, perf.quarter.period().to)),
