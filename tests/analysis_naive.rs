@@ -7,6 +7,8 @@
 
 mod common;
 
+use csa_analysis::repeats;
+
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
@@ -197,5 +199,21 @@ fn every_dimension_matches_a_naive_count() {
         ] {
             assert_eq!(api(&a, priority, &dims), naive(&rows, &dims, keep), "{priority} by {dims:?}");
         }
+        // loading only the priority's people (what `csa breakdown` does) changes no figure
+        let p = a.config.priority(priority).unwrap();
+        let mut needs = Needs::everything();
+        needs.people_filter = Some(p.filter.clone());
+        let lean = Assessment::open(&ds, Config::default_config(), None, &needs).unwrap();
+        if priority != "all" {
+            assert!(lean.data.victims.as_ref().unwrap().len() < a.data.victims.as_ref().unwrap().len(), "{priority}: fewer victims linked");
+        }
+        for dims in [[Dim::VictimAgeBand, Dim::Ward], [Dim::OffenderSex, Dim::OffenderEthnicity]] {
+            assert_eq!(api(&lean, priority, &dims), api(&a, priority, &dims), "{priority} by {dims:?}, people of the priority only");
+        }
+        for side in [csa_analysis::Side::Victim, csa_analysis::Side::Offender] {
+            assert_eq!(repeats::repeats(&lean, &p, side).unwrap(), repeats::repeats(&a, &p, side).unwrap(), "{priority} repeats");
+        }
+        assert_eq!(repeats::repeat_within(&lean, &p, 365).unwrap(), repeats::repeat_within(&a, &p, 365).unwrap(), "{priority} 12-month repeats");
+        assert_eq!(repeats::prolific_offenders(&lean, &p, 10).unwrap(), repeats::prolific_offenders(&a, &p, 10).unwrap(), "{priority} prolific");
     }
 }

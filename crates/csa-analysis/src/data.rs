@@ -356,6 +356,10 @@ pub struct Needs {
     pub victims: bool,
     pub offenders: bool,
     pub relationship: bool,
+    /// When set, victims and offenders are linked only for crimes this filter matches (a
+    /// query about one priority never looks at the people of other crimes, and linking them
+    /// is most of the loading time). Its columns must be in `columns`.
+    pub people_filter: Option<crate::config::Filter>,
 }
 
 impl Needs {
@@ -419,10 +423,12 @@ struct PeopleChunk {
 }
 
 /// Which people tables to link, and the partition files of each.
-struct PeopleFiles {
+struct PeopleFiles<'f> {
     victims: Option<FxHashMap<Month, PathBuf>>,
     offenders: Option<FxHashMap<Month, PathBuf>>,
     relationship: bool,
+    /// Link only the people of crimes this filter matches (see [`Needs::people_filter`]).
+    filter: Option<&'f crate::config::Filter>,
 }
 
 /// One month: its crimes with `cols`, and its victims and offenders, which a dataset csa
@@ -472,11 +478,17 @@ fn load_chunk(path: &Path, month: Month, cols: &[Col], people: &PeopleFiles) -> 
         }
     }
     if link {
+        let keep = match people.filter {
+            Some(f) => Some(chunk_matches(&mut chunk, f)?),
+            None => None,
+        };
         let refs = column(Col::CrimeRef)?.str().map_err(e)?;
         let mut row_of: FxHashMap<&str, u32> = FxHashMap::with_capacity_and_hasher(refs.len(), Default::default());
         for (row, r) in refs.iter().enumerate() {
             if let Some(r) = r {
-                row_of.insert(r, row as u32);
+                if keep.as_ref().is_none_or(|k| k[row]) {
+                    row_of.insert(r, row as u32);
+                }
             }
         }
         let load = |files: &Option<FxHashMap<Month, PathBuf>>, relationship: bool| {
@@ -486,6 +498,24 @@ fn load_chunk(path: &Path, month: Month, cols: &[Col], people: &PeopleFiles) -> 
         chunk.offenders = load(&people.offenders, people.relationship)?;
     }
     Ok(chunk)
+}
+
+/// Which rows of a month's chunk `f` matches: the chunk's columns are lent to a [`Crimes`]
+/// for the selector and given back in their order.
+fn chunk_matches(chunk: &mut Chunk, f: &crate::config::Filter) -> Result<Vec<bool>> {
+    let order: Vec<Col> = chunk.text.iter().map(|(c, _)| *c).collect();
+    let mut view = Crimes {
+        len: chunk.len,
+        text: chunk.text.drain(..).collect(),
+        int: chunk.int.drain(..).collect(),
+        flag: chunk.flag.drain(..).collect(),
+        ..Crimes::default()
+    };
+    let keep = crate::select::Selector::new(f, &view).map(|sel| (0..view.len).map(|r| sel.matches(r)).collect());
+    chunk.text = order.iter().filter_map(|c| view.text.remove(c).map(|t| (*c, t))).collect();
+    chunk.int = view.int.drain().collect();
+    chunk.flag = view.flag.drain().collect();
+    keep
 }
 
 fn load_people_chunk(path: &Path, row_of: &FxHashMap<&str, u32>, relationship: bool) -> Result<PeopleChunk> {
@@ -648,6 +678,7 @@ impl Data {
             victims: people_files("victims", needs.victims, info.victims)?,
             offenders: people_files("offenders", needs.offenders, info.offenders)?,
             relationship: needs.relationship,
+            filter: needs.people_filter.as_ref().filter(|f| **f != crate::config::Filter::default()),
         };
         let wanted: Vec<(Month, &PathBuf)> = months.iter().filter_map(|m| files.get(&m).map(|p| (m, p))).collect();
         // in polars' own pool: the Parquet reader installs into it, and from a worker of

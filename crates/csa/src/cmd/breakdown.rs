@@ -78,6 +78,10 @@ pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
         View::Volume => Needs::for_priorities(&all),
         _ => Needs::for_priorities([&priority]),
     };
+    // every view but volume is about this one priority: only its crimes' people are needed
+    if a.view != View::Volume {
+        needs.people_filter = Some(priority.filter.clone());
+    }
     match a.view {
         View::Counts => {
             needs.add(dims.iter().flat_map(|d| d.columns()));
