@@ -15,7 +15,8 @@ const EXIT_CODES: &str = concat!(
 /// csa: crime strategic assessments for Community Safety Partnerships.
 ///
 /// Ingests police.uk months and force extracts into a validated, ward-enriched Parquet
-/// dataset; generates synthetic extracts for testing and demos.
+/// dataset; breaks priorities down for sub-group leads; finds hot spots and near repeats;
+/// runs the quarterly performance report; tallies the public survey; generates synthetic data.
 #[derive(Debug, Parser)]
 #[command(name = "csa", version, after_help = EXIT_CODES)]
 pub struct Opts {
