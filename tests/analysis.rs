@@ -371,6 +371,13 @@ fn cli_breakdown_formats_and_errors() {
     csa_ok(&["breakdown", "--dataset", ds, "--config", cfg, "--by", "month", "--format", "xlsx", "--out", x.to_str().unwrap()]);
     let bytes = std::fs::read(&x).unwrap();
     assert_eq!(&bytes[..2], b"PK");
+    // parquet: typed columns, the same rows as the CSV
+    let pq = tmp.path().join("b.parquet");
+    csa_ok(&["breakdown", "--dataset", ds, "--config", cfg, "--by", "month", "--format", "parquet", "--out", pq.to_str().unwrap()]);
+    let df = polars::prelude::ParquetReader::new(std::fs::File::open(&pq).unwrap()).finish().unwrap();
+    let csv = csa_ok(&["breakdown", "--dataset", ds, "--config", cfg, "--by", "month", "--format", "csv"]);
+    assert_eq!(df.height(), csv.lines().count() - 1);
+    assert_eq!(df.column("count").unwrap().dtype(), &polars::prelude::DataType::Int64);
 
     // --from/--to narrow the period: 2025-07..2025-09 holds C4 C5 C6 and 3 ASB
     let out = csa_ok(&["breakdown", "--dataset", ds, "--config", cfg, "--by", "crime_type", "--from", "2025-07", "--to", "2025-09", "--format", "csv"]);

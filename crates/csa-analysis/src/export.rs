@@ -133,6 +133,19 @@ pub fn about_table<S: AsRef<str>>(items: &[(S, String)]) -> Result<DataFrame> {
     .map_err(internal)
 }
 
+/// The table as Parquet (zstd), readable by DuckDB, polars, pandas and Spark with its column
+/// types (counts as integers, shares and rates as floats, nulls as nulls).
+pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<()> {
+    let err = |detail: String| AnalysisError::Write { path: path.to_path_buf(), detail };
+    let file = std::fs::File::create(path).map_err(|e| err(e.to_string()))?;
+    let mut df = df.clone();
+    ParquetWriter::new(std::io::BufWriter::new(file))
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(&mut df)
+        .map_err(|e| err(e.to_string()))?;
+    Ok(())
+}
+
 /// Sheet names: at most 31 characters, none of `[]:*?/\`.
 pub fn sheet_name(s: &str) -> String {
     let clean: String = s.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).collect();

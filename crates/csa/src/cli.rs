@@ -125,6 +125,8 @@ pub enum TableFormat {
     Json,
     /// An Excel workbook (needs --out): the table and an "about" sheet.
     Xlsx,
+    /// A Parquet file (needs --out), typed columns, for DuckDB, polars or pandas.
+    Parquet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

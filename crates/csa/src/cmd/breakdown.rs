@@ -65,8 +65,8 @@ pub(crate) fn resolve(scope: &Scope) -> anyhow::Result<Resolved> {
 }
 
 pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
-    if a.format == TableFormat::Xlsx && a.out.is_none() {
-        return Err(UsageError("--format xlsx writes a file: give --out FILE.xlsx".into()).into());
+    if matches!(a.format, TableFormat::Xlsx | TableFormat::Parquet) && a.out.is_none() {
+        return Err(UsageError("--format xlsx and parquet write a file: give --out FILE".into()).into());
     }
     let Resolved { config, dataset, priority, period } = resolve(&a.scope)?;
     let dims = Dim::parse_list(&a.by)?;
@@ -243,6 +243,13 @@ fn emit(ans: &Answer, format: TableFormat, out: Option<&Path>) -> anyhow::Result
             std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
             return Ok(());
         }
+        TableFormat::Parquet => {
+            let path = out.expect("checked above");
+            let tmp = path.with_extension("parquet.partial");
+            export::write_parquet(&ans.table, &tmp)?;
+            std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+            return Ok(());
+        }
     };
     match out {
         None => std::io::stdout().lock().write_all(&bytes).context("cannot write to standard output"),
@@ -255,7 +262,7 @@ fn emit(ans: &Answer, format: TableFormat, out: Option<&Path>) -> anyhow::Result
 }
 
 pub fn priorities(a: PrioritiesArgs) -> anyhow::Result<()> {
-    if a.format == TableFormat::Xlsx {
+    if matches!(a.format, TableFormat::Xlsx | TableFormat::Parquet) {
         return Err(UsageError("csa priorities writes table, csv or json".into()).into());
     }
     let config = load_config(a.config.as_deref())?;
