@@ -525,29 +525,24 @@ fn load_people_chunk(path: &Path, row_of: &FxHashMap<&str, u32>, relationship: b
     }
     let df = read_partition(path, &names)?;
     let e = |e: PolarsError| dataset_err(path, e);
-    let col = |c: Col| df.column(c.name()).map_err(e);
     // a person whose crime is not in the partition cannot occur in a dataset csa wrote
-    // (people are written to their crime's month); such rows are left out
-    let links: Vec<Option<u32>> = col(Col::CrimeRef)?.str().map_err(e)?.iter().map(|r| r.and_then(|r| row_of.get(r).copied())).collect();
-    let keep = |v: &mut Vec<u32>| {
-        let mut i = 0;
-        v.retain(|_| {
-            i += 1;
-            links[i - 1].is_some()
-        });
+    // (people are written to their crime's month); such rows are left out, and so are the
+    // people of crimes not asked for (`Needs::people_filter`): rows are dropped before any
+    // id is interned
+    let links: Vec<Option<u32>> =
+        df.column(Col::CrimeRef.name()).map_err(e)?.str().map_err(e)?.iter().map(|r| r.and_then(|r| row_of.get(r).copied())).collect();
+    let df = if links.iter().all(Option::is_some) {
+        df
+    } else {
+        let mask: BooleanChunked = links.iter().map(|l| Some(l.is_some())).collect();
+        df.filter(&mask).map_err(e)?
     };
-    let text = |c: Col| -> Result<Text> {
-        let mut t = intern_chunk(col(c)?.str().map_err(e)?);
-        keep(&mut t.codes);
-        Ok(t)
-    };
-    let mut person = intern_ids(col(Col::PersonId)?.str().map_err(e)?);
-    keep(&mut person.codes);
-    let ages = col(Col::Age)?.i16().map_err(e)?;
+    let col = |c: Col| df.column(c.name()).map_err(e);
+    let text = |c: Col| -> Result<Text> { Ok(intern_chunk(col(c)?.str().map_err(e)?)) };
     Ok(PeopleChunk {
         crime: links.iter().flatten().copied().collect(),
-        person,
-        age: ages.iter().zip(&links).filter(|(_, l)| l.is_some()).map(|(a, _)| a.unwrap_or(-1)).collect(),
+        person: intern_ids(col(Col::PersonId)?.str().map_err(e)?),
+        age: col(Col::Age)?.i16().map_err(e)?.iter().map(|a| a.unwrap_or(-1)).collect(),
         sex: text(Col::Sex)?,
         ethnicity: text(Col::Ethnicity)?,
         relationship: if relationship { Some(text(Col::RelationshipToVictim)?) } else { None },
