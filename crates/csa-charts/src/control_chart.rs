@@ -61,10 +61,7 @@ impl Chart for ControlChart {
         ch.configure_mesh()
             .disable_x_mesh()
             .x_labels(n.min(12))
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 { labels.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
-            })
+            .x_label_formatter(&|x| crate::render::category_label(&labels, *x))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .y_desc("crimes per month")
             .label_style((FONT_FAMILY, 13).into_font().color(&INK))

@@ -43,3 +43,10 @@ pub fn write_both(base: &Path, chart: &impl Chart) -> Result<[PathBuf; 2], Chart
 pub fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
     e.to_string()
 }
+
+/// The label of category axis position `x` (categories at 0, 1, 2, ...): the label at a whole
+/// position, nothing between.
+pub fn category_label(labels: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 { labels.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
+}
