@@ -138,7 +138,22 @@ pub fn select(a: &Assessment, p: &Priority) -> Result<Selection> {
             a.periods.comparison.months()
         ));
     }
-    Ok(Selection { current: sel.rows(crimes, a.periods.current), comparison: sel.rows(crimes, a.periods.comparison), comparison_covered, unrecorded, notes })
+    // one pass for both periods: each row is matched at most once
+    let (cur, cmp) = (a.periods.current, a.periods.comparison);
+    let (mut current, mut comparison) = (Vec::new(), Vec::new());
+    for r in 0..crimes.len {
+        let m = crimes.month[r];
+        let (in_cur, in_cmp) = (cur.contains(m), cmp.contains(m));
+        if (in_cur || in_cmp) && sel.matches(r) {
+            if in_cur {
+                current.push(r as u32);
+            }
+            if in_cmp {
+                comparison.push(r as u32);
+            }
+        }
+    }
+    Ok(Selection { current, comparison, comparison_covered, unrecorded, notes })
 }
 
 /// Counts per key: (current, comparison, distinct people in current).

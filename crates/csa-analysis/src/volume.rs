@@ -78,13 +78,17 @@ pub fn harm(a: &Assessment, rows: &[u32]) -> Result<Harm> {
 pub fn volume(a: &Assessment, priorities: &[Priority]) -> Result<DataFrame> {
     let residents = a.area_population(false);
     let households = a.area_population(true);
-    let mut rows = Vec::new();
-    for p in priorities {
-        let s = select(a, p)?;
-        let h = harm(a, &s.current)?;
-        let pop = if p.denominator == Denominator::Households { households } else { residents };
-        rows.push((p, s.current.len() as u64, s.comparison_covered.then_some(s.comparison.len() as u64), pop, h, s.unrecorded));
-    }
+    // priorities are independent: selected and weighed in parallel, kept in order
+    use rayon::prelude::*;
+    let rows: Vec<_> = priorities
+        .par_iter()
+        .map(|p| -> Result<_> {
+            let s = select(a, p)?;
+            let h = harm(a, &s.current)?;
+            let pop = if p.denominator == Denominator::Households { households } else { residents };
+            Ok((p, s.current.len() as u64, s.comparison_covered.then_some(s.comparison.len() as u64), pop, h, s.unrecorded))
+        })
+        .collect::<Result<_>>()?;
     let rate = |n: Option<u64>, pop: Option<f64>| match (n, pop) {
         (Some(n), Some(p)) if p > 0.0 => Some(round2(1000.0 * n as f64 / p)),
         _ => None,
