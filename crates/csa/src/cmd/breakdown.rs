@@ -54,11 +54,7 @@ pub(crate) struct Resolved {
 /// period asked for.
 pub(crate) fn resolve(scope: &Scope) -> anyhow::Result<Resolved> {
     let config = load_config(scope.config.as_deref())?;
-    let dataset = scope
-        .dataset
-        .clone()
-        .or_else(|| config.dataset.clone())
-        .ok_or_else(|| UsageError("no dataset: give --dataset DIR (or name one in the config's [assessment] dataset)".into()))?;
+    let dataset = crate::cmd::dataset_of(scope.dataset.as_deref(), &config)?;
     let priority = config.priority(&scope.priority)?;
     let period = period(scope.from.as_deref(), scope.to.as_deref())?;
     Ok(Resolved { config, dataset, priority, period })
@@ -253,11 +249,7 @@ fn emit(ans: &Answer, format: TableFormat, out: Option<&Path>) -> anyhow::Result
     };
     match out {
         None => std::io::stdout().lock().write_all(&bytes).context("cannot write to standard output"),
-        Some(path) => {
-            let tmp = path.with_extension("partial");
-            std::fs::write(&tmp, &bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-            std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
-        }
+        Some(path) => crate::cmd::write_atomic(path, &bytes),
     }
 }
 

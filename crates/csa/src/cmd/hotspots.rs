@@ -22,12 +22,10 @@ fn open(scope: &Scope) -> anyhow::Result<(Assessment, Priority)> {
     Ok((a, priority))
 }
 
-/// Writes `bytes` to `dir/name` through a temporary file and a rename.
+/// Writes `bytes` to `dir/name` (atomically); returns the path.
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
     let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.partial"));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::cmd::write_atomic(&path, bytes)?;
     Ok(path)
 }
 

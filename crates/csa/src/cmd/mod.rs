@@ -6,3 +6,23 @@ pub mod ingest;
 pub mod quarterly;
 pub mod survey;
 pub mod synth;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+/// The dataset folder: the flag, else the configuration's `[assessment] dataset`.
+pub(crate) fn dataset_of(flag: Option<&Path>, config: &csa_analysis::Config) -> anyhow::Result<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(|| config.dataset.clone())
+        .ok_or_else(|| crate::exit::UsageError("no dataset: give --dataset DIR (or name one in the config's [assessment] dataset)".into()).into())
+}
+
+/// Writes `bytes` to `path` through `.NAME.partial` beside it and a rename, so a reader never
+/// sees half a file.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.partial"));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}

@@ -127,11 +127,7 @@ pub fn run(a: QuarterlyArgs) -> anyhow::Result<()> {
 fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
     let started = std::time::Instant::now();
     let config = load_config(a.config.as_deref())?;
-    let dataset = a
-        .dataset
-        .clone()
-        .or_else(|| config.dataset.clone())
-        .ok_or_else(|| UsageError("no dataset: give --dataset DIR (or name one in the config's [assessment] dataset)".into()))?;
+    let dataset = crate::cmd::dataset_of(a.dataset.as_deref(), &config)?;
     let targets = Targets::load(&a.targets, &config)?;
     let info = DatasetInfo::open(&dataset)?;
     let quarter = if a.quarter.trim().eq_ignore_ascii_case("latest") {
@@ -206,6 +202,8 @@ fn write_outputs(dir: &Path, perf: &Performance, a: &Assessment, targets: &Targe
     ])?;
     export::write_xlsx(&dir.join("performance.xlsx"), &[("performance".into(), &table), ("about".into(), &about)])?;
     let q = perf.quarter.period();
+    // performance.csv, .json, .xlsx, exceptions.md, then one chart per indicator with a baseline
+    let mut files = 4;
     for r in &perf.rows {
         let months: Vec<(String, u64)> = r.monthly.iter().map(|(m, c)| (m.to_string(), *c)).collect();
         let at = |m: csa_analysis::Month| r.monthly.iter().position(|(x, _)| *x == m).unwrap_or(0);
@@ -222,8 +220,9 @@ fn write_outputs(dir: &Path, perf: &Performance, a: &Assessment, targets: &Targe
             continue;
         }
         csa_charts::render::write_png(&dir.join("charts").join(format!("{}.png", slug(&r.indicator))), &chart)?;
+        files += 1;
     }
-    Ok(std::fs::read_dir(dir.join("charts")).map(|d| d.count()).unwrap_or(0) + 4)
+    Ok(files)
 }
 
 #[cfg(test)]
