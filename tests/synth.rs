@@ -33,15 +33,17 @@ fn same_seed_same_bytes_different_seed_different_data() {
 }
 
 #[test]
-fn shipped_demo_extract_is_what_synth_writes() {
+fn shipped_demo_extracts_are_what_synth_writes() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let out = tmp.path().join("demo");
-    csa_ok(&["synth", "--crimes", "20000", "--seed", "2025", "--gzip", "--out", out.to_str().expect("utf8")]);
-    for f in ["crimes.csv.gz", "victims.csv.gz", "offenders.csv.gz", "ground_truth.json"] {
-        assert!(
-            std::fs::read(out.join(f)).expect("new") == std::fs::read(data("data/demo/coventry-extract").join(f)).expect("shipped"),
-            "data/demo/coventry-extract/{f} is stale: regenerate it with the command in data/README.md"
-        );
+    for (year, seed, folder) in [("2025", "2025", "data/demo/coventry-extract"), ("2024", "2024", "data/demo/coventry-extract-2024")] {
+        let out = tmp.path().join(year);
+        csa_ok(&["synth", "--crimes", "20000", "--seed", seed, "--year", year, "--gzip", "--out", out.to_str().expect("utf8")]);
+        for f in ["crimes.csv.gz", "victims.csv.gz", "offenders.csv.gz", "ground_truth.json"] {
+            assert!(
+                std::fs::read(out.join(f)).expect("new") == std::fs::read(data(folder).join(f)).expect("shipped"),
+                "{folder}/{f} is stale: regenerate it with the command in data/README.md"
+            );
+        }
     }
 }
 

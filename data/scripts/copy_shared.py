@@ -30,6 +30,11 @@ for lad in ["E08000026", "E07000218", "E07000219", "E07000220", "E07000221", "E0
     merged["features"].extend(fc["features"])
 with open(b / "coventry-warwickshire-wards-2025.geojson", "w", encoding="utf-8") as f:
     json.dump(merged, f, separators=(",", ":"))
+# Warwickshire alone (the area of the police.uk demo assessment): the five districts' 108 wards
+warks = {k: v for k, v in merged.items() if k != "features"}
+warks["features"] = [f for f in merged["features"] if f["properties"]["LAD25CD"] != "E08000026"]
+with open(b / "warwickshire-wards-2025.geojson", "w", encoding="utf-8") as f:
+    json.dump(warks, f, separators=(",", ":"))
 
 # police.uk: the twelve 2025 Warwickshire months, byte-identical gzip files
 p = data / "police-uk/warwickshire-2025"

@@ -32,8 +32,9 @@ pub struct Assessment {
     pub periods: Periods,
     /// Cambridge Crime Harm Index weight by offence code, when configured.
     pub chi: Option<FxHashMap<String, f64>>,
-    /// Key of the keyed hash that pseudonymises person ids.
-    pub pseudonym_key: String,
+    /// Key of the keyed hash that pseudonymises person ids: the configured one, else
+    /// [`DatasetInfo::people_key`] (worked out on first use: it reads the people files).
+    pseudonym_key: std::sync::OnceLock<String>,
     pub area: Area,
 }
 
@@ -121,12 +122,24 @@ impl Assessment {
             None => None,
             Some(p) => Some(crate::harm::load_chi(p)?),
         };
-        let pseudonym_key = config.pseudonym_key.clone().unwrap_or_else(|| info.manifest_sha256.clone());
+        let pseudonym_key = std::sync::OnceLock::new();
+        if let Some(k) = &config.pseudonym_key {
+            let _ = pseudonym_key.set(k.clone());
+        }
         let area = match &config.boundaries {
             Some(path) => area_of_boundaries(path, &config.ward_code_property, &config.ward_name_property)?,
             None => area_of_data(&data),
         };
         Ok(Assessment { config, population, data, periods, chi, pseudonym_key, area })
+    }
+
+    /// The key of the person-id pseudonyms (see the field).
+    pub fn pseudonym_key(&self) -> Result<&str> {
+        if let Some(k) = self.pseudonym_key.get() {
+            return Ok(k);
+        }
+        let k = self.data.info.people_key()?;
+        Ok(self.pseudonym_key.get_or_init(|| k))
     }
 
     /// The selector of priority `p`, restricted to the configured area.

@@ -54,6 +54,46 @@ pub struct Config {
     pub priorities: Vec<Priority>,
     /// Weights of the priority ranking factors (`[ranking] weights`).
     pub ranking: crate::ranking::Weights,
+    /// The public consultation survey (`[assessment] survey`), when there is one.
+    pub survey: Option<PathBuf>,
+    /// Inputs `csa assess` ingests itself when no dataset is named (`[inputs]`).
+    pub inputs: Inputs,
+    /// Hotspot parameters of the annual pack (`[hotspots]`).
+    pub hotspots: HotspotSettings,
+}
+
+/// Raw inputs named in the configuration (`[inputs]`); paths relative to the config file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Inputs {
+    pub police_uk: Vec<PathBuf>,
+    pub extract: Vec<PathBuf>,
+    pub mapping: Option<PathBuf>,
+}
+
+impl Inputs {
+    pub fn is_empty(&self) -> bool {
+        self.police_uk.is_empty() && self.extract.is_empty()
+    }
+}
+
+/// Hotspot parameters of the annual pack (`[hotspots]`; see data/README.md).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct HotspotSettings {
+    /// Grid cell size in metres.
+    pub cell_m: f64,
+    /// Gi* distance band in metres.
+    pub band_m: f64,
+    /// Gi* conditional permutations (0 = analytic p only).
+    pub permutations: usize,
+    pub seed: u64,
+    /// Priorities with fewer located crimes than this get no hotspot analysis.
+    pub min_crimes: usize,
+}
+
+impl Default for HotspotSettings {
+    fn default() -> HotspotSettings {
+        HotspotSettings { cell_m: 250.0, band_m: 500.0, permutations: 99, seed: 1, min_crimes: 30 }
+    }
 }
 
 /// Owning sub-groups of the partnership.
@@ -312,6 +352,29 @@ impl Config {
             }
         }
         let pop = raw.population.unwrap_or_default();
+        let inputs = match &raw.inputs {
+            None => Inputs::default(),
+            Some(i) => Inputs { police_uk: i.police_uk.iter().map(rel).collect(), extract: i.extract.iter().map(rel).collect(), mapping: i.mapping.as_ref().map(rel) },
+        };
+        let mut hotspots = HotspotSettings::default();
+        if let Some(h) = &raw.hotspots {
+            let positive = |v: &Spanned<f64>, what: &str| -> Result<f64> {
+                let x = *v.get_ref();
+                if x.is_finite() && x > 0.0 { Ok(x) } else { Err(at(Some(v.span()), format!("{what} must be above 0 metres"))) }
+            };
+            if let Some(c) = &h.cell_m {
+                hotspots.cell_m = positive(c, "cell_m")?;
+            }
+            if let Some(b) = &h.band_m {
+                hotspots.band_m = positive(b, "band_m")?;
+            }
+            if hotspots.band_m < hotspots.cell_m {
+                return Err(at(h.band_m.as_ref().or(h.cell_m.as_ref()).map(|s| s.span()), "band_m must be at least cell_m (a cell's own neighbours)".into()));
+            }
+            hotspots.permutations = h.permutations.unwrap_or(hotspots.permutations);
+            hotspots.seed = h.seed.unwrap_or(hotspots.seed);
+            hotspots.min_crimes = h.min_crimes.unwrap_or(hotspots.min_crimes);
+        }
         Ok(Config {
             source: path.to_path_buf(),
             name: a.name.clone(),
@@ -329,6 +392,9 @@ impl Config {
             chi_weights: raw.harm.and_then(|h| h.chi).as_ref().map(rel),
             priorities,
             ranking,
+            survey: a.survey.as_ref().map(rel),
+            inputs,
+            hotspots,
         })
     }
 
@@ -422,8 +488,30 @@ struct RawConfig {
     population: Option<RawPopulation>,
     harm: Option<RawHarm>,
     ranking: Option<RawRanking>,
+    inputs: Option<RawInputs>,
+    hotspots: Option<RawHotspots>,
     #[serde(default)]
     priority: Vec<RawPriority>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawInputs {
+    #[serde(default)]
+    police_uk: Vec<Spanned<String>>,
+    #[serde(default)]
+    extract: Vec<Spanned<String>>,
+    mapping: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHotspots {
+    cell_m: Option<Spanned<f64>>,
+    band_m: Option<Spanned<f64>>,
+    permutations: Option<usize>,
+    seed: Option<u64>,
+    min_crimes: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
@@ -445,6 +533,7 @@ struct RawAssessment {
     age_bands: Option<Spanned<Vec<u8>>>,
     top_n: Option<usize>,
     pseudonym_key: Option<String>,
+    survey: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -231,7 +231,7 @@ pub struct DatasetInfo {
     pub months: Vec<Month>,
     pub victims: u64,
     pub offenders: u64,
-    /// SHA-256 of `manifest.json`: the default pseudonymisation key of this dataset.
+    /// SHA-256 of `manifest.json`: identifies this version of the dataset.
     pub manifest_sha256: String,
     /// The ward boundaries file the dataset was built with, as the manifest names it.
     pub boundaries: Option<BoundariesRef>,
@@ -268,6 +268,29 @@ impl DatasetInfo {
             name_property: property("name property ").unwrap_or_else(|| "WD25NM".into()),
         });
         Ok(DatasetInfo { dir: dir.to_path_buf(), months, victims: count("victims"), offenders: count("offenders"), manifest_sha256, boundaries })
+    }
+
+    /// The default key of the person-id pseudonyms: SHA-256 over the bytes of the dataset's
+    /// victims and offenders files (in path order). Only someone holding the person records
+    /// can compute it, so published pseudonyms cannot be reversed from anything published
+    /// (input hashes, the manifest); the same inputs give the same dataset bytes and so the
+    /// same pseudonyms.
+    pub fn people_key(&self) -> Result<String> {
+        use sha2::Digest;
+        let mut files = Vec::new();
+        for table in ["victims", "offenders"] {
+            for (_, path) in partitions(&self.dir.join(table))? {
+                files.push(path);
+            }
+        }
+        files.sort();
+        let mut h = sha2::Sha256::new();
+        h.update(b"csa pseudonym key\0");
+        for f in &files {
+            let bytes = std::fs::read(f).map_err(|source| AnalysisError::Read { path: f.clone(), source })?;
+            h.update(bytes);
+        }
+        Ok(format!("{:x}", h.finalize()))
     }
 
     pub fn has_people(&self) -> bool {

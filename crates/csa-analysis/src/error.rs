@@ -35,6 +35,7 @@ impl AnalysisError {
     }
 }
 
-pub(crate) fn internal(e: impl std::fmt::Display) -> AnalysisError {
+/// A polars or other library failure that is not the user's to fix.
+pub fn internal(e: impl std::fmt::Display) -> AnalysisError {
     AnalysisError::Internal(e.to_string())
 }

@@ -26,7 +26,8 @@ pub fn cell(col: &Column, row: usize) -> (String, bool) {
 }
 
 /// Two decimals; values under 0.01 (p-values, small rates) keep three significant digits.
-fn fmt_float(f: f64) -> String {
+/// A float as CSV and tables write it: plain, or 3 significant digits below 0.01.
+pub fn fmt_float(f: f64) -> String {
     if f != 0.0 && f.abs() < 0.01 && f.is_finite() {
         if f.abs() < 1e-9 {
             return format!("{f:.2e}");
@@ -152,11 +153,17 @@ pub fn sheet_name(s: &str) -> String {
     clean.chars().take(31).collect()
 }
 
-/// An Excel workbook with one sheet per table (bold frozen header, sized columns).
-pub fn write_xlsx(path: &Path, sheets: &[(String, &DataFrame)]) -> Result<()> {
-    use rust_xlsxwriter::{Format, Workbook};
+/// An Excel workbook with one sheet per table (bold frozen header, sized columns). `created`
+/// (year, month, day) fixes the document's creation date, so the same tables give the same
+/// bytes; `None` stamps the current time, as Excel does.
+pub fn write_xlsx(path: &Path, sheets: &[(String, &DataFrame)], created: Option<(u16, u8, u8)>) -> Result<()> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
     let err = |e: rust_xlsxwriter::XlsxError| AnalysisError::Write { path: path.to_path_buf(), detail: e.to_string() };
     let mut wb = Workbook::new();
+    if let Some((y, m, d)) = created {
+        let date = ExcelDateTime::from_ymd(y, m, d).map_err(err)?;
+        wb.set_properties(&DocProperties::new().set_creation_datetime(&date));
+    }
     let bold = Format::new().set_bold();
     for (name, df) in sheets {
         let ws = wb.add_worksheet();

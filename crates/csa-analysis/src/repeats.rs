@@ -229,7 +229,7 @@ pub fn prolific_offenders(a: &Assessment, p: &Priority, n: usize) -> Result<Data
         Some(g.values[best.0 as usize - 1].clone())
     };
     let date = |d: i32| Some(crate::data::day_to_date(d).to_string());
-    let key = &a.pseudonym_key;
+    let key = a.pseudonym_key()?;
     DataFrame::new(
         ranked.len(),
         vec![

@@ -6,11 +6,17 @@
 //! - [`Pyramid`]: age bands, male to the left and female to the right.
 //!
 //! Labels use the bundled font at 13-16 px; colours come from [`crate::palette`].
+//!
+//! Counts may be **suppressed** (the public edition of the pack hides counts of 1 to 4 and
+//! the cells that would give them away): a suppressed count is `None` with the label it is
+//! published under ("<5" or "*"). It is never drawn to scale: the trend line breaks there,
+//! bars and heat-map cells are drawn hatched grey with the label, so no position, length or
+//! shade gives the number back.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::palette::{CATEGORICAL, INK, MUTED, OUTLINE, SEQUENTIAL};
+use crate::palette::{CATEGORICAL, INK, MUTED, OUTLINE, SEQUENTIAL, SUPPRESSED};
 use crate::render::{err, Chart};
 use crate::FONT_FAMILY;
 
@@ -23,8 +29,8 @@ fn caption<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str) -> Re
 #[derive(Debug, Clone)]
 pub struct Trend {
     pub title: String,
-    /// (month label, count, count a year before)
-    pub months: Vec<(String, u64, Option<u64>)>,
+    /// (month label, count, count a year before); `None` = not available or suppressed
+    pub months: Vec<(String, Option<u64>, Option<u64>)>,
     pub current_label: String,
     pub previous_label: String,
 }
@@ -36,7 +42,7 @@ impl Chart for Trend {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         caption(root, &self.title)?;
         let n = self.months.len();
-        let max = self.months.iter().map(|m| m.1.max(m.2.unwrap_or(0))).max().unwrap_or(1) as f64 * 1.15 + 1.0;
+        let max = self.months.iter().map(|m| m.1.unwrap_or(0).max(m.2.unwrap_or(0))).max().unwrap_or(1) as f64 * 1.15 + 1.0;
         let area = root.margin(45, 10, 10, 10);
         let mut ch = ChartBuilder::on(&area).x_label_area_size(40).y_label_area_size(60).build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..max).map_err(err)?;
         let labels: Vec<String> = self.months.iter().map(|m| m.0.clone()).collect();
@@ -48,19 +54,19 @@ impl Chart for Trend {
             .label_style((FONT_FAMILY, 13).into_font().color(&INK))
             .draw()
             .map_err(err)?;
-        let prev: Vec<(f64, f64)> = self.months.iter().enumerate().filter_map(|(i, m)| m.2.map(|v| (i as f64, v as f64))).collect();
+        let prev = segments(self.months.iter().map(|m| m.2));
         if !prev.is_empty() {
-            ch.draw_series(std::iter::once(PathElement::new(prev.clone(), MUTED.stroke_width(2))))
+            ch.draw_series(prev.into_iter().map(|s| PathElement::new(s, MUTED.stroke_width(2))))
                 .map_err(err)?
                 .label(self.previous_label.clone())
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], MUTED.stroke_width(2)));
         }
-        let cur: Vec<(f64, f64)> = self.months.iter().enumerate().map(|(i, m)| (i as f64, m.1 as f64)).collect();
-        ch.draw_series(std::iter::once(PathElement::new(cur.clone(), CATEGORICAL[4].stroke_width(3))))
+        let cur = segments(self.months.iter().map(|m| m.1));
+        ch.draw_series(cur.iter().map(|s| PathElement::new(s.clone(), CATEGORICAL[4].stroke_width(3))))
             .map_err(err)?
             .label(self.current_label.clone())
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], CATEGORICAL[4].stroke_width(3)));
-        ch.draw_series(cur.iter().map(|&p| Circle::new(p, 3, CATEGORICAL[4].filled()))).map_err(err)?;
+        ch.draw_series(cur.iter().flatten().map(|&p| Circle::new(p, 3, CATEGORICAL[4].filled()))).map_err(err)?;
         ch.configure_series_labels()
             .border_style(OUTLINE)
             .background_style(WHITE.mix(0.9))
@@ -72,12 +78,29 @@ impl Chart for Trend {
     }
 }
 
+/// The unbroken runs of a series with gaps, as (x, y) paths.
+fn segments(values: impl Iterator<Item = Option<u64>>) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut run: Vec<(f64, f64)> = Vec::new();
+    for (i, v) in values.enumerate() {
+        match v {
+            Some(v) => run.push((i as f64, v as f64)),
+            None if !run.is_empty() => out.push(std::mem::take(&mut run)),
+            None => {}
+        }
+    }
+    if !run.is_empty() {
+        out.push(run);
+    }
+    out
+}
+
 /// Horizontal bars, largest first as given, with a label after each bar.
 #[derive(Debug, Clone)]
 pub struct Bars {
     pub title: String,
-    /// (name, value, label written after the bar, e.g. "+12%")
-    pub rows: Vec<(String, f64, String)>,
+    /// (name, value or `None` when suppressed, label written after the bar, e.g. "1,204 +12%")
+    pub rows: Vec<(String, Option<f64>, String)>,
 }
 
 impl Chart for Bars {
@@ -88,20 +111,38 @@ impl Chart for Bars {
         caption(root, &self.title)?;
         let (w, _) = root.dim_in_pixel();
         let name_w: i32 = 300;
-        let max = self.rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1.0);
-        let scale = (f64::from(w) - f64::from(name_w) - 160.0) / max;
+        let max = self.rows.iter().filter_map(|r| r.1).fold(0.0, f64::max).max(1.0);
+        let scale = (f64::from(w) - f64::from(name_w) - 200.0) / max;
         for (i, (name, v, label)) in self.rows.iter().enumerate() {
             let y = 55 + 30 * i as i32;
             root.draw(&Text::new(name.clone(), (20, y + 4), (FONT_FAMILY, 15).into_font().color(&INK))).map_err(err)?;
-            let x1 = name_w + (v * scale).round() as i32;
-            root.draw(&Rectangle::new([(name_w, y), (x1.max(name_w + 1), y + 22)], CATEGORICAL[4].filled())).map_err(err)?;
-            root.draw(&Text::new(format!("{} {label}", fmt_count(*v)), (x1 + 8, y + 4), (FONT_FAMILY, 14).into_font().color(&INK))).map_err(err)?;
+            let x1 = match v {
+                Some(v) => {
+                    let x1 = name_w + (v.max(0.0) * scale).round() as i32;
+                    root.draw(&Rectangle::new([(name_w, y), (x1.max(name_w + 1), y + 22)], CATEGORICAL[4].filled())).map_err(err)?;
+                    x1
+                }
+                None => suppressed_box(root, (name_w, y), (name_w + 24, y + 22))?,
+            };
+            root.draw(&Text::new(label.clone(), (x1 + 8, y + 4), (FONT_FAMILY, 14).into_font().color(&INK))).map_err(err)?;
         }
         Ok(())
     }
 }
 
-fn fmt_count(v: f64) -> String {
+/// A hatched grey box: where a suppressed count would be drawn. Returns its right edge.
+fn suppressed_box<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: (i32, i32), b: (i32, i32)) -> Result<i32, String> {
+    root.draw(&Rectangle::new([a, b], SUPPRESSED.filled())).map_err(err)?;
+    let mut x = a.0;
+    while x < b.0 {
+        root.draw(&PathElement::new(vec![(x, b.1), ((x + (b.1 - a.1)).min(b.0), a.1)], WHITE.stroke_width(1))).map_err(err)?;
+        x += 6;
+    }
+    Ok(b.0)
+}
+
+/// Whole numbers with thousands separators ("15,978"); others with one decimal.
+pub fn fmt_count(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
         let s = format!("{}", v.round() as i64);
         // thousands separators
@@ -123,7 +164,8 @@ fn fmt_count(v: f64) -> String {
 #[derive(Debug, Clone)]
 pub struct HeatMap {
     pub title: String,
-    pub counts: [[u64; 24]; 7],
+    /// `None` = suppressed (drawn hatched grey, never shaded by its value).
+    pub counts: [[Option<u64>; 24]; 7],
 }
 
 impl Chart for HeatMap {
@@ -132,7 +174,8 @@ impl Chart for HeatMap {
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         caption(root, &self.title)?;
-        let max = self.counts.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
+        let max = self.counts.iter().flatten().flatten().copied().max().unwrap_or(0).max(1) as f64;
+        let any_hidden = self.counts.iter().flatten().any(Option::is_none);
         let (x0, y0, cw, chh) = (70, 60, 36, 34);
         let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
         let font = (FONT_FAMILY, 13).into_font().color(&INK);
@@ -141,6 +184,10 @@ impl Chart for HeatMap {
             root.draw(&Text::new(days[d], (20, y + 10), font.clone())).map_err(err)?;
             for (h, &c) in row.iter().enumerate() {
                 let x = x0 + h as i32 * cw;
+                let Some(c) = c else {
+                    suppressed_box(root, (x, y), (x + cw - 2, y + chh - 2))?;
+                    continue;
+                };
                 let k = ((c as f64 / max) * (SEQUENTIAL.len() - 1) as f64).round() as usize;
                 let colour = if c == 0 { WHITE } else { SEQUENTIAL[k.min(SEQUENTIAL.len() - 1)] };
                 root.draw(&Rectangle::new([(x, y), (x + cw - 2, y + chh - 2)], colour.filled())).map_err(err)?;
@@ -156,17 +203,26 @@ impl Chart for HeatMap {
             let x = x0 + 50 + i as i32 * 30;
             root.draw(&Rectangle::new([(x, ky), (x + 28, ky + 16)], c.filled())).map_err(err)?;
         }
-        root.draw(&Text::new(format!("more (most: {} in one hour slot)", fmt_count(max)), (x0 + 60 + 30 * SEQUENTIAL.len() as i32, ky + 2), font)).map_err(err)?;
+        root.draw(&Text::new(format!("more (most: {} in one hour slot)", fmt_count(max)), (x0 + 60 + 30 * SEQUENTIAL.len() as i32, ky + 2), font.clone())).map_err(err)?;
+        if any_hidden {
+            let kx = x0 + 430 + 30 * SEQUENTIAL.len() as i32;
+            suppressed_box(root, (kx, ky), (kx + 28, ky + 16))?;
+            root.draw(&Text::new("suppressed", (kx + 36, ky + 2), font)).map_err(err)?;
+        }
         Ok(())
     }
 }
+
+/// One side of a pyramid band: the count (`None` = suppressed) and its label.
+pub type Side = (Option<u64>, String);
 
 /// Age-sex pyramid.
 #[derive(Debug, Clone)]
 pub struct Pyramid {
     pub title: String,
-    /// (age band, male, female), youngest first (drawn at the bottom).
-    pub bands: Vec<(String, u64, u64)>,
+    /// (age band, male, female), youngest first (drawn at the bottom); a count is its value
+    /// (`None` = suppressed) and its label.
+    pub bands: Vec<(String, Side, Side)>,
 }
 
 impl Chart for Pyramid {
@@ -177,7 +233,7 @@ impl Chart for Pyramid {
         caption(root, &self.title)?;
         let (w, h) = root.dim_in_pixel();
         let mid = (w / 2) as i32;
-        let max = self.bands.iter().map(|b| b.1.max(b.2)).max().unwrap_or(0).max(1) as f64;
+        let max = self.bands.iter().map(|b| b.1 .0.unwrap_or(0).max(b.2 .0.unwrap_or(0))).max().unwrap_or(0).max(1) as f64;
         let half = f64::from(w) / 2.0 - 140.0;
         let font = (FONT_FAMILY, 13).into_font().color(&INK);
         root.draw(&Text::new("Male", (mid - 120, 45), (FONT_FAMILY, 15).into_font().color(&INK))).map_err(err)?;
@@ -185,13 +241,25 @@ impl Chart for Pyramid {
         let bottom = h as i32 - 30;
         for (i, (band, m, f)) in self.bands.iter().enumerate() {
             let y = bottom - 30 * (i as i32 + 1);
-            let lm = (*m as f64 / max * half).round() as i32;
-            let lf = (*f as f64 / max * half).round() as i32;
-            root.draw(&Rectangle::new([(mid - 40 - lm, y), (mid - 40, y + 24)], CATEGORICAL[4].filled())).map_err(err)?;
-            root.draw(&Rectangle::new([(mid + 40, y), (mid + 40 + lf, y + 24)], CATEGORICAL[5].filled())).map_err(err)?;
+            let lm = match m.0 {
+                Some(v) => {
+                    let l = (v as f64 / max * half).round() as i32;
+                    root.draw(&Rectangle::new([(mid - 40 - l, y), (mid - 40, y + 24)], CATEGORICAL[4].filled())).map_err(err)?;
+                    l
+                }
+                None => mid - 40 - suppressed_box(root, (mid - 64, y), (mid - 40, y + 24))? + 24,
+            };
+            let lf = match f.0 {
+                Some(v) => {
+                    let l = (v as f64 / max * half).round() as i32;
+                    root.draw(&Rectangle::new([(mid + 40, y), (mid + 40 + l, y + 24)], CATEGORICAL[5].filled())).map_err(err)?;
+                    l
+                }
+                None => suppressed_box(root, (mid + 40, y), (mid + 64, y + 24))? - mid - 40,
+            };
             root.draw(&Text::new(band.clone(), (mid - 25, y + 5), font.clone())).map_err(err)?;
-            root.draw(&Text::new(fmt_count(*m as f64), (mid - 40 - lm - 50, y + 5), font.clone())).map_err(err)?;
-            root.draw(&Text::new(fmt_count(*f as f64), (mid + 45 + lf, y + 5), font.clone())).map_err(err)?;
+            root.draw(&Text::new(m.1.clone(), (mid - 40 - lm - 50, y + 5), font.clone())).map_err(err)?;
+            root.draw(&Text::new(f.1.clone(), (mid + 45 + lf, y + 5), font.clone())).map_err(err)?;
         }
         Ok(())
     }
@@ -205,14 +273,20 @@ mod tests {
     #[test]
     fn every_chart_writes_png_and_svg() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let months: Vec<(String, u64, Option<u64>)> = (1..=12).map(|m| (format!("2025-{m:02}"), 100 + m * 3, Some(110 + m))).collect();
+        let months: Vec<(String, Option<u64>, Option<u64>)> = (1..=12).map(|m| (format!("2025-{m:02}"), (m != 6).then_some(100 + m * 3), Some(110 + m))).collect();
         let trend = Trend { title: "All crime".into(), months, current_label: "2025".into(), previous_label: "2024".into() };
-        let bars = Bars { title: "Priorities".into(), rows: vec![("ASB".into(), 15_978.0, "+3%".into()), ("Robbery".into(), 420.0, "-12%".into())] };
-        let mut counts = [[0u64; 24]; 7];
-        counts[5][23] = 40;
-        counts[0][9] = 3;
+        let bars = Bars {
+            title: "Priorities".into(),
+            rows: vec![("ASB".into(), Some(15_978.0), format!("{} +3%", fmt_count(15_978.0))), ("Robbery".into(), None, "<5".into())],
+        };
+        let mut counts = [[Some(0u64); 24]; 7];
+        counts[5][23] = Some(40);
+        counts[0][9] = None;
         let heat = HeatMap { title: "Day and hour".into(), counts };
-        let pyr = Pyramid { title: "Victims".into(), bands: vec![("0-9".into(), 10, 12), ("10-17".into(), 40, 35)] };
+        let pyr = Pyramid {
+            title: "Victims".into(),
+            bands: vec![("0-9".into(), (Some(10), "10".into()), (None, "<5".into())), ("10-17".into(), (Some(40), "40".into()), (Some(35), "35".into()))],
+        };
         for (name, svg_text) in [
             ("trend", write_both(&dir.path().join("trend"), &trend).map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default())),
             ("bars", write_both(&dir.path().join("bars"), &bars).map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default())),

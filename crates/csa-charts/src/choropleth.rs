@@ -24,8 +24,9 @@ pub fn quintile_breaks(values: &[f64]) -> Vec<f64> {
     breaks
 }
 
-/// The map of `values` (ward code -> value) over `wards`.
-pub fn choropleth(title: &str, subtitle: &str, legend_title: &str, wards: &csa_geo::Boundaries, values: &HashMap<String, f64>) -> MapSpec {
+/// The map of `values` (ward code -> value) over `wards`; wards without a value are grey,
+/// labelled `missing` in the legend (e.g. "no population figure").
+pub fn choropleth(title: &str, subtitle: &str, legend_title: &str, wards: &csa_geo::Boundaries, values: &HashMap<String, f64>, missing: &str) -> MapSpec {
     let present: Vec<f64> = wards.areas.iter().filter_map(|w| values.get(&w.code).copied()).collect();
     let breaks = quintile_breaks(&present);
     let class = |x: f64| breaks.iter().position(|b| x <= *b).unwrap_or(breaks.len().saturating_sub(1));
@@ -44,7 +45,7 @@ pub fn choropleth(title: &str, subtitle: &str, legend_title: &str, wards: &csa_g
         lower = *b;
     }
     if present.len() < wards.areas.len() {
-        legend.push(("no figure".into(), MUTED));
+        legend.push((missing.into(), MUTED));
     }
     MapSpec {
         title: title.into(),
@@ -72,7 +73,7 @@ mod tests {
         let wards = csa_geo::Boundaries::from_geojson(include_str!("../../../data/boundaries/coventry-wards-2025.geojson"), "WD25CD", "WD25NM")
             .unwrap_or_else(|e| panic!("{e}"));
         let values: HashMap<String, f64> = wards.areas.iter().enumerate().skip(1).map(|(i, w)| (w.code.clone(), i as f64)).collect();
-        let spec = choropleth("Rate", "2025", "per 1,000", &wards, &values);
+        let spec = choropleth("Rate", "2025", "per 1,000", &wards, &values, "no figure");
         assert_eq!(spec.areas.len(), 18);
         assert_eq!(spec.areas[0].1, MUTED, "the ward without a figure is grey");
         assert_eq!(spec.legend.last().map(|l| l.0.as_str()), Some("no figure"));

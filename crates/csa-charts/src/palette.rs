@@ -41,3 +41,5 @@ pub const CATEGORICAL: [RGBColor; 8] = [
 pub const INK: RGBColor = RGBColor(0x33, 0x33, 0x33);
 pub const OUTLINE: RGBColor = RGBColor(0x80, 0x80, 0x80);
 pub const MUTED: RGBColor = RGBColor(0xa0, 0xa0, 0xa0);
+/// Suppressed counts (hatched over this grey).
+pub const SUPPRESSED: RGBColor = RGBColor(0xc8, 0xc8, 0xc8);

@@ -50,3 +50,15 @@ pub fn category_label(labels: &[String], x: f64) -> String {
     let i = x.round();
     if (x - i).abs() < 1e-6 && i >= 0.0 { labels.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
 }
+
+/// The SVG of `chart` as text (for inlining in a report); identical to what [`write_svg`]
+/// writes.
+pub fn svg_string(chart: &impl Chart) -> Result<String, ChartError> {
+    register_font()?;
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, chart.size()).into_drawing_area();
+        finish(Path::new("<svg>"), root, chart)?;
+    }
+    Ok(text)
+}

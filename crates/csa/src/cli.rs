@@ -114,6 +114,46 @@ pub enum Command {
         "CSV and all of them in survey.xlsx, with problems.csv listing rejected rows and fields.\n",
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
     Survey(SurveyArgs),
+    /// The annual strategic assessment pack: report, charts, maps, tables, ranking, summary.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa assess --config data/demo/assessment.toml --out out/assessment\n",
+        "  csa assess --config data/demo/assessment.toml --out out/public --edition public\n",
+        "  csa assess --config data/demo/warwickshire-police-uk.toml --out out/warwickshire\n\n",
+        "Reads the dataset the config names ([assessment] dataset), or ingests its [inputs] first\n",
+        "(--keep-dataset DIR keeps that dataset for further queries). Writes report.html (self-\n",
+        "contained), summary.json, tables.xlsx, tables/*.csv|parquet, charts/*.png|svg and\n",
+        "maps/*.geojson into a new folder that replaces --out only when complete. The public\n",
+        "edition shows counts of 1 to 4 as <5, hides cells that would give them away (*), and\n",
+        "leaves out offender lists and point locations. SOURCE_DATE_EPOCH fixes the timestamp.\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
+    Assess(AssessArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EditionArg {
+    /// For partners: exact figures.
+    Restricted,
+    /// For publication: disclosure control applied.
+    Public,
+}
+
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// Assessment configuration (TOML): data, area, periods, priorities, survey, hotspots.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Output folder (replaced whole when the run succeeds).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "restricted")]
+    pub edition: EditionArg,
+    /// Dataset folder (overrides the config's dataset and inputs).
+    #[arg(long, value_name = "DIR")]
+    pub dataset: Option<PathBuf>,
+    /// Keep the dataset ingested from the config's [inputs] here (replaced whole).
+    #[arg(long, value_name = "DIR")]
+    pub keep_dataset: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

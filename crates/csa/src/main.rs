@@ -26,6 +26,7 @@ fn main() {
         cli::Command::NearRepeat(a) => cmd::hotspots::near_repeat(a),
         cli::Command::Quarterly(a) => cmd::quarterly::run(a),
         cli::Command::Survey(a) => cmd::survey::run(a),
+        cli::Command::Assess(a) => cmd::assess::run(a, opts.quiet),
     };
     match result {
         Ok(()) => std::process::exit(exit::OK),

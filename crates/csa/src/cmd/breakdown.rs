@@ -235,7 +235,7 @@ fn emit(ans: &Answer, format: TableFormat, out: Option<&Path>) -> anyhow::Result
             let path = out.expect("checked above");
             let about_df = export::about_table(&about())?;
             let tmp = path.with_extension("xlsx.partial");
-            export::write_xlsx(&tmp, &[("table".into(), &ans.table), ("about".into(), &about_df)])?;
+            export::write_xlsx(&tmp, &[("table".into(), &ans.table), ("about".into(), &about_df)], None)?;
             std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
             return Ok(());
         }

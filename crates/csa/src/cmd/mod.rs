@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod assess;
 pub mod breakdown;
 pub mod hotspots;
 pub mod ingest;

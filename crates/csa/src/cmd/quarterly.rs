@@ -200,7 +200,7 @@ fn write_outputs(dir: &Path, perf: &Performance, a: &Assessment, targets: &Targe
         ("targets", targets.source.display().to_string()),
         ("significance", format!("exact conditional Poisson test, alpha {}", perf.alpha)),
     ])?;
-    export::write_xlsx(&dir.join("performance.xlsx"), &[("performance".into(), &table), ("about".into(), &about)])?;
+    export::write_xlsx(&dir.join("performance.xlsx"), &[("performance".into(), &table), ("about".into(), &about)], None)?;
     let q = perf.quarter.period();
     // performance.csv, .json, .xlsx, exceptions.md, then one chart per indicator with a baseline
     let mut files = 4;

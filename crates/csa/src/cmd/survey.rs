@@ -39,7 +39,7 @@ pub fn run(a: SurveyArgs) -> anyhow::Result<()> {
     }
     problems.flush()?;
     let sheets: Vec<(String, &polars::prelude::DataFrame)> = tables.iter().map(|(n, df)| (n.trim_start_matches("survey_").to_string(), df)).collect();
-    export::write_xlsx(&out.join("survey.xlsx"), &sheets)?;
+    export::write_xlsx(&out.join("survey.xlsx"), &sheets, None)?;
     println!("wrote {} tables, problems.csv and survey.xlsx to {}", tables.len(), out.display());
     Ok(())
 }

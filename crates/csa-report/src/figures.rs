@@ -1,0 +1,176 @@
+//! The pack's charts and maps, drawn from the *published* tables (so a suppressed count is
+//! never drawn to scale; see [`csa_charts::charts`]) and written as PNG and SVG under
+//! `charts/`. The SVG text is kept for inlining in the report.
+
+use std::path::Path;
+
+use csa_analysis::names;
+use csa_charts::charts::{fmt_count, Bars, HeatMap, Pyramid, Trend};
+use csa_charts::map::MapSpec;
+use csa_charts::render::{svg_string, write_png, Chart};
+use csa_charts::ChartError;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use rayon::prelude::*;
+
+use crate::build::Built;
+use crate::table::{Cell, Table};
+
+/// A drawn figure.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// File stem under `charts/`.
+    pub name: String,
+    pub title: String,
+    pub svg: String,
+}
+
+/// Any chart of the pack.
+enum AnyChart {
+    Trend(Trend),
+    Bars(Bars),
+    Heat(Box<HeatMap>),
+    Pyramid(Pyramid),
+    Map(MapSpec),
+}
+
+impl Chart for AnyChart {
+    fn size(&self) -> (u32, u32) {
+        match self {
+            AnyChart::Trend(c) => c.size(),
+            AnyChart::Bars(c) => c.size(),
+            AnyChart::Heat(c) => c.size(),
+            AnyChart::Pyramid(c) => c.size(),
+            AnyChart::Map(c) => c.size(),
+        }
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        match self {
+            AnyChart::Trend(c) => c.draw(root),
+            AnyChart::Bars(c) => c.draw(root),
+            AnyChart::Heat(c) => c.draw(root),
+            AnyChart::Pyramid(c) => c.draw(root),
+            AnyChart::Map(c) => c.draw(root),
+        }
+    }
+}
+
+fn find<'a>(tables: &'a [Table], name: &str) -> Option<&'a Table> {
+    tables.iter().find(|t| t.name == name)
+}
+
+fn count(c: &Cell) -> Option<u64> {
+    c.as_i64().map(|v| v.max(0) as u64)
+}
+
+/// "1,204 (+12.5%)", "<5", "1,204".
+pub fn count_label(c: &Cell, change_pct: &Cell) -> String {
+    let n = c.display();
+    match change_pct.as_f64() {
+        Some(p) => format!("{n} ({p:+.1}%)"),
+        None => n,
+    }
+}
+
+fn trend(t: &Table, title: &str, current: &str, previous: &str) -> Trend {
+    let months = (0..t.rows.len())
+        .filter(|&i| !t.get(i, names::MONTH).text().starts_with('('))
+        .map(|i| (t.get(i, names::MONTH).text(), count(t.get(i, names::COUNT)), count(t.get(i, names::COMPARISON))))
+        .collect();
+    Trend { title: title.into(), months, current_label: current.into(), previous_label: previous.into() }
+}
+
+fn bars(t: &Table, key: &str, title: &str, skip: &[&str]) -> Bars {
+    // rows that count nothing because the data lacks what they need are left out
+    let unmeasured = |i: usize| t.get(i, names::COUNT).as_i64() == Some(0) && !matches!(t.get(i, names::NOTE), Cell::Null);
+    let mut rows: Vec<(String, Option<f64>, String)> = (0..t.rows.len())
+        .filter(|&i| !skip.contains(&t.get(i, key).text().as_str()) && !unmeasured(i))
+        .map(|i| (t.get(i, key).text(), t.get(i, names::COUNT).as_f64(), count_label(t.get(i, names::COUNT), t.get(i, names::CHANGE_PCT))))
+        .collect();
+    rows.sort_by(|a, b| b.1.unwrap_or(-1.0).total_cmp(&a.1.unwrap_or(-1.0)).then(a.0.cmp(&b.0)));
+    Bars { title: title.into(), rows }
+}
+
+fn heat(t: &Table, title: &str) -> HeatMap {
+    let mut counts = [[Some(0u64); 24]; 7];
+    for (d, row) in counts.iter_mut().enumerate() {
+        for (h, c) in row.iter_mut().enumerate() {
+            *c = t.rows.get(d).and_then(|_| count(t.get(d, &format!("h{h:02}"))));
+        }
+    }
+    HeatMap { title: title.into(), counts }
+}
+
+fn pyramid(t: &Table, title: &str) -> Option<Pyramid> {
+    let (m, f) = (t.col("male")?, t.col("female")?);
+    let bands = t
+        .rows
+        .iter()
+        .filter(|r| !matches!(&r[0], Cell::Text(s) if s == "Total" || s.starts_with('(')))
+        .map(|r| (r[0].text(), (count(&r[m]), r[m].display()), (count(&r[f]), r[f].display())))
+        .collect::<Vec<_>>();
+    (!bands.is_empty()).then(|| Pyramid { title: title.into(), bands })
+}
+
+/// Draws every figure of the pack into `dir` (PNG and SVG), in parallel.
+pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> Result<Vec<Figure>, ChartError> {
+    let p = &b.assessment.periods;
+    let (cur, prev) = (p.current.to_string(), p.comparison.to_string());
+    let mut jobs: Vec<(String, String, AnyChart)> = Vec::new();
+    if let Some(t) = find(tables, "all_months") {
+        let title = format!("All crime and ASB per month, {cur} against {prev}");
+        jobs.push(("all_trend".into(), title.clone(), AnyChart::Trend(trend(t, &title, &cur, &prev))));
+    }
+    if let Some(t) = find(tables, "priority_volumes") {
+        let title = format!("Priorities: records in {cur} (change on {prev})");
+        jobs.push(("priority_volumes".into(), title.clone(), AnyChart::Bars(bars(t, names::PRIORITY, &title, &[csa_analysis::config::ALL]))));
+    }
+    if let Some(t) = find(tables, "crime_types") {
+        let title = format!("All crime and ASB by type, {cur} (change on {prev})");
+        jobs.push(("crime_types".into(), title.clone(), AnyChart::Bars(bars(t, "crime_type", &title, &[]))));
+    }
+    if let (Some(t), Some(area)) = (find(tables, "all_wards"), &b.area) {
+        let values: std::collections::HashMap<String, f64> =
+            (0..t.rows.len()).filter_map(|i| Some((t.get(i, "ward_code").text(), t.get(i, names::RATE_PER_1000).as_f64()?))).collect();
+        let title = "All crime and ASB per 1,000 residents by ward".to_string();
+        let spec = csa_charts::choropleth::choropleth(&title, &cur, "Per 1,000 residents (quintiles)", &area.wards, &values, "no figure (no population, or suppressed)");
+        jobs.push(("ward_rates".into(), title, AnyChart::Map(spec)));
+    }
+    for part in &b.parts {
+        let s = &part.slug;
+        let name = &crate::build::title_of(&part.priority);
+        if let Some(t) = find(tables, &format!("{s}_months")) {
+            let title = format!("{name} per month, {cur} against {prev}");
+            jobs.push((format!("{s}_trend"), title.clone(), AnyChart::Trend(trend(t, &title, &cur, &prev))));
+        }
+        if let Some(t) = find(tables, &format!("{s}_day_hour")) {
+            let title = format!("{name}: day of week and hour committed");
+            jobs.push((format!("{s}_day_hour"), title.clone(), AnyChart::Heat(Box::new(heat(t, &title)))));
+        }
+        for who in ["victims", "offenders"] {
+            if let Some(py) = find(tables, &format!("{s}_{who}_age_sex")).and_then(|t| pyramid(t, &format!("{name}: {who} by age band and sex"))) {
+                jobs.push((format!("{s}_{who}_pyramid"), py.title.clone(), AnyChart::Pyramid(py)));
+            }
+        }
+        if let Some(h) = &part.hotspots {
+            let gi = csa_charts::hotspot_map::hotspot_map(&h.gi, b.area.as_ref());
+            jobs.push((format!("{s}_hotspots"), gi.title.clone(), AnyChart::Map(gi)));
+            let kde = csa_charts::hotspot_map::hotspot_map(&h.kde, b.area.as_ref());
+            jobs.push((format!("{s}_density"), kde.title.clone(), AnyChart::Map(kde)));
+        }
+    }
+    jobs.into_par_iter()
+        .map(|(name, title, chart)| {
+            let svg = svg_string(&chart)?;
+            let svg_path = dir.join(format!("{name}.svg"));
+            std::fs::write(&svg_path, &svg).map_err(|e| ChartError::Draw { path: svg_path.clone(), detail: e.to_string() })?;
+            write_png(&dir.join(format!("{name}.png")), &chart)?;
+            Ok(Figure { name, title, svg })
+        })
+        .collect()
+}
+
+/// The label of a count for a chart or map, e.g. in a cluster list.
+pub fn plain_count(v: u64) -> String {
+    fmt_count(v as f64)
+}

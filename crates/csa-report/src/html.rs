@@ -1,0 +1,500 @@
+//! `report.html`: the assessment as one self-contained page. CSS is inline, every chart is
+//! inline SVG, and nothing is requested from anywhere (no scripts, fonts, images or links
+//! out), so it opens offline and archives as one file. Print CSS lays it out on A4 with each
+//! priority on a new page.
+//!
+//! Every figure comes from the edition's tables: the public report shows exactly what the
+//! public tables show. Count cells carry `class="n c"` (a count), other numbers `class="n"`.
+
+use std::fmt::Write;
+
+use csa_analysis::names;
+use serde_json::Value;
+
+use crate::build::{Built, PriorityPart};
+use crate::figures::Figure;
+use crate::table::{Cell, Role, Table};
+use crate::write::{Edition, PackOptions};
+
+const CSS: &str = r#"
+@page { size: A4; margin: 16mm 14mm; }
+body { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; color: #222; max-width: 1040px; margin: 0 auto; padding: 0 16px 40px; line-height: 1.45; font-size: 14px; }
+h1 { font-size: 26px; margin: 24px 0 4px; }
+h2 { font-size: 21px; border-bottom: 2px solid #0072b2; padding-bottom: 4px; margin-top: 36px; }
+h3 { font-size: 17px; margin: 22px 0 6px; }
+h4 { font-size: 15px; margin: 16px 0 4px; }
+.meta { color: #555; }
+.badge { display: inline-block; padding: 2px 10px; border-radius: 10px; font-weight: bold; font-size: 12px; }
+.restricted { background: #d55e00; color: #fff; }
+.public { background: #009e73; color: #fff; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 10px; margin: 12px 0; }
+.figure-card { border: 1px solid #ccc; border-radius: 6px; padding: 8px 10px; }
+.figure-card .v { font-size: 22px; font-weight: bold; }
+.figure-card .l { color: #555; font-size: 12px; }
+table { border-collapse: collapse; margin: 8px 0 14px; font-size: 12.5px; width: 100%; }
+caption { text-align: left; font-weight: bold; padding: 4px 0; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 6px; vertical-align: top; }
+th { background: #f0f0f0; text-align: left; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.total td { font-weight: bold; border-top: 2px solid #999; }
+figure { margin: 10px 0 16px; }
+figure svg { width: 100%; height: auto; display: block; }
+figcaption { color: #555; font-size: 12px; }
+.note { background: #f7f7f7; border-left: 4px solid #999; padding: 6px 10px; margin: 8px 0; }
+.more { color: #555; font-size: 12px; }
+nav ol { columns: 2; }
+section.priority, section.wards { break-before: page; }
+table, figure, .figure-card { break-inside: avoid; }
+@media print { body { max-width: none; font-size: 11px; } nav { display: none; } }
+"#;
+
+/// HTML-escapes text.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+fn heading(s: &str) -> String {
+    let s = s.replace('_', " ");
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
+/// A table as HTML, at most `max_rows` rows (the rest said to be in the CSV).
+fn table_html(h: &mut String, t: &Table, max_rows: usize, skip: &[&str]) {
+    let cols: Vec<usize> = (0..t.columns.len()).filter(|&j| !skip.contains(&t.columns[j].as_str())).collect();
+    let _ = write!(h, "<table id=\"t-{}\"><caption>{}</caption><thead><tr>", esc(&t.name), esc(&t.title));
+    for &j in &cols {
+        let _ = write!(h, "<th>{}</th>", esc(&heading(&t.columns[j])));
+    }
+    h.push_str("</tr></thead><tbody>");
+    for r in t.rows.iter().take(max_rows) {
+        let total = matches!(&r[0], Cell::Text(s) if s == "Total" || s == "All days");
+        h.push_str(if total { "<tr class=\"total\">" } else { "<tr>" });
+        for &j in &cols {
+            let c = &r[j];
+            let count = matches!(t.roles[j], Role::Count | Role::Small);
+            let numeric = matches!(c, Cell::Int(_) | Cell::Float(_) | Cell::Hidden(_));
+            let class = match (numeric, count) {
+                (true, true) => " class=\"n c\"",
+                (true, false) => " class=\"n\"",
+                _ => "",
+            };
+            let _ = write!(h, "<td{class}>{}</td>", esc(&c.display()));
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</tbody></table>");
+    if t.rows.len() > max_rows {
+        let _ = write!(h, "<p class=\"more\">First {max_rows} of {} rows; all in tables/{}.csv.</p>", t.rows.len(), esc(&t.name));
+    }
+}
+
+fn figure_html(h: &mut String, figures: &[Figure], name: &str) {
+    if let Some(f) = figures.iter().find(|f| f.name == name) {
+        let _ = write!(h, "<figure>{}<figcaption>{} (charts/{}.png, .svg)</figcaption></figure>", f.svg, esc(&f.title), esc(&f.name));
+    }
+}
+
+fn note(h: &mut String, text: &str) {
+    let _ = write!(h, "<p class=\"note\">{}</p>", esc(text));
+}
+
+fn card(h: &mut String, value: &str, label: &str) {
+    let _ = write!(h, "<div class=\"figure-card\"><div class=\"v\">{}</div><div class=\"l\">{}</div></div>", esc(value), esc(label));
+}
+
+fn find<'a>(tables: &'a [Table], name: &str) -> Option<&'a Table> {
+    tables.iter().find(|t| t.name == name)
+}
+
+fn pct(c: &Cell) -> String {
+    match c {
+        Cell::Float(v) if v.abs() < 0.05 => "0.0%".into(),
+        Cell::Float(v) => format!("{v:+.1}%"),
+        Cell::Int(v) => format!("{v:+}%"),
+        Cell::Hidden(_) => c.text(),
+        _ => "no comparison".into(),
+    }
+}
+
+pub fn report(b: &Built, o: &PackOptions, tables: &[Table], figures: &[Figure], summary: &Value) -> String {
+    let a = &b.assessment;
+    let title = a.config.name.clone().unwrap_or_else(|| "Community Safety Partnership strategic assessment".into());
+    let p = &a.periods;
+    let mut h = String::with_capacity(1 << 20);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body>",
+        esc(&title)
+    );
+    let badge = match o.edition {
+        Edition::Restricted => "<span class=\"badge restricted\">RESTRICTED: for partners, not for publication</span>",
+        Edition::Public => "<span class=\"badge public\">PUBLIC edition: small numbers suppressed</span>",
+    };
+    let _ = write!(
+        h,
+        "<header><h1>{}</h1><p class=\"meta\">Assessment period {} (compared with {}) &middot; {} wards &middot; {badge}</p><p class=\"meta\">Generated at {} by csa {}</p></header>",
+        esc(&title),
+        p.current,
+        p.comparison,
+        a.area.wards.len(),
+        esc(&o.generated_at),
+        env!("CARGO_PKG_VERSION")
+    );
+    let mut sections: Vec<(String, String)> = vec![
+        ("summary".into(), "Executive summary".into()),
+        ("overview".into(), "Crime overview".into()),
+        ("ranking".into(), "Ranked priorities".into()),
+    ];
+    for part in b.parts.iter().filter(|p| p.slug != "all") {
+        sections.push((format!("p-{}", part.slug), part.priority.name.clone()));
+    }
+    sections.extend([
+        ("wards".to_string(), "Ward profiles".to_string()),
+        ("equalities".into(), "Equalities".into()),
+        ("survey".into(), "Public survey".into()),
+        ("quality".into(), "Data quality".into()),
+        ("method".into(), "Methodology and parameters".into()),
+    ]);
+    h.push_str("<nav><h2>Contents</h2><ol>");
+    for (id, name) in &sections {
+        let _ = write!(h, "<li><a href=\"#{}\">{}</a></li>", esc(id), esc(name));
+    }
+    h.push_str("</ol></nav>");
+
+    executive_summary(&mut h, b, o, tables, summary);
+    // overview
+    h.push_str("<section id=\"overview\"><h2>Crime overview</h2>");
+    figure_html(&mut h, figures, "all_trend");
+    if let Some(t) = find(tables, "all_months") {
+        table_html(&mut h, t, 24, &[]);
+    }
+    figure_html(&mut h, figures, "crime_types");
+    if let Some(t) = find(tables, "crime_types") {
+        table_html(&mut h, t, 20, &[]);
+    }
+    figure_html(&mut h, figures, "priority_volumes");
+    if let Some(t) = find(tables, "priority_volumes") {
+        table_html(&mut h, t, 100, &[names::SUBGROUPS, names::DENOMINATOR, names::HARM_COVERAGE_PCT, names::HARM_ESTIMATED_PCT]);
+    }
+    figure_html(&mut h, figures, "ward_rates");
+    if let Some(t) = find(tables, "all_wards") {
+        table_html(&mut h, t, 200, &[]);
+    }
+    h.push_str("</section>");
+    // ranking
+    h.push_str("<section id=\"ranking\"><h2>Ranked priorities</h2>");
+    let w = &a.config.ranking;
+    let _ = write!(
+        h,
+        "<p>Each priority is scored on five factors, each scaled 1 (lowest among the priorities) to 5 (highest): <b>volume</b> (records per 1,000 residents, or households for burglary), <b>trend</b> (% change on {}), <b>harm</b> (total ONS Crime Severity Score), <b>concentration</b> (mean of the share of its crimes suffered by repeat victims and the share in Gi* hotspot cells) and <b>public concern</b> (share of survey respondents choosing it). The total is the weighted mean of the factors a priority has (weights: volume {}, trend {}, harm {}, concentration {}, concern {}); a missing factor drops out rather than counting as zero. The reason column names the factors that lift each priority most.</p>",
+        p.comparison, w.volume, w.trend, w.harm, w.concentration, w.concern
+    );
+    if let Some(t) = find(tables, "priority_ranking") {
+        table_html(&mut h, t, 100, &[names::SUBGROUPS]);
+    }
+    h.push_str("</section>");
+    for part in b.parts.iter().filter(|p| p.slug != "all") {
+        priority_section(&mut h, b, part, tables, figures, o.edition);
+    }
+    ward_profiles(&mut h, b, tables);
+    // equalities
+    h.push_str("<section id=\"equalities\"><h2>Equalities</h2>");
+    if a.data.info.has_people() {
+        h.push_str("<p>Each group's share of the people (victims, offenders; each person counted once, with their latest record) against its share of the area's residents. A ratio above 1 means the group is over-represented; the 95% interval (Katz log method) shows how sure that is. Groups are shown where the population by group is configured; all priorities are in the tables.</p>");
+        for who in ["victims", "offenders"] {
+            if let Some(t) = find(tables, &format!("equalities_{who}")) {
+                let mut all = t.clone();
+                all.rows.retain(|r| r[0].text() == csa_analysis::config::ALL);
+                all.title = format!("{} (all crime)", t.title);
+                table_html(&mut h, &all, 60, &[names::PRIORITY]);
+            }
+        }
+    } else {
+        note(&mut h, "The data has no victims or offenders (police.uk data carries none), so there is no equalities analysis. A force extract with victims and offenders gives it.");
+    }
+    h.push_str("</section>");
+    // survey
+    h.push_str("<section id=\"survey\"><h2>Public survey</h2>");
+    match &b.survey {
+        Some((s, _)) => {
+            let _ = write!(
+                h,
+                "<p>{} respondents ({} rows read, {} rejected). Shares are of the respondents who answered each question, with 95% Wilson intervals; blanks are left out of each question's base and answers outside the listed options count as \"Other\".</p>",
+                s.responses.len(),
+                s.rows_read,
+                s.rejected.len()
+            );
+            for t in tables.iter().filter(|t| t.name.starts_with("survey_")) {
+                let max = if t.name.ends_with("_by_area") { 40 } else { 30 };
+                table_html(&mut h, t, max, &[]);
+            }
+        }
+        None => note(&mut h, "No survey is configured (`[assessment] survey`), so public concern is not scored in the ranking."),
+    }
+    h.push_str("</section>");
+    // data quality
+    h.push_str("<section id=\"quality\"><h2>Data quality</h2>");
+    let rec = &b.manifest["reconciliation"];
+    let _ = write!(
+        h,
+        "<p>Every input row is either accepted or quarantined with a reason; per file, rows read = accepted + quarantined ({}).</p>",
+        if rec["balanced"].as_bool() == Some(true) { "balanced for every file" } else { "NOT balanced: see the dataset manifest" }
+    );
+    for n in ["data_quality_inputs", "data_quality_quarantine"] {
+        if let Some(t) = find(tables, n) {
+            table_html(&mut h, t, 200, &["sha256"]);
+        }
+    }
+    for n in &b.notes {
+        note(&mut h, n);
+    }
+    h.push_str("</section>");
+    methodology(&mut h, b, o, tables, summary);
+    h.push_str("</body></html>\n");
+    h
+}
+
+fn executive_summary(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], summary: &Value) {
+    let a = &b.assessment;
+    h.push_str("<section id=\"summary\"><h2>Executive summary</h2><div class=\"figures\">");
+    if let Some(v) = find(tables, "priority_volumes") {
+        if let Some(i) = v.find(names::PRIORITY, csa_analysis::config::ALL) {
+            card(h, &v.get(i, names::COUNT).display(), &format!("crimes and ASB incidents, {}", a.periods.current));
+            card(h, &pct(v.get(i, names::CHANGE_PCT)), &format!("change on {}", a.periods.comparison));
+            if let Some(r) = v.get(i, names::RATE_PER_1000).as_f64() {
+                card(h, &format!("{r:.1}"), "per 1,000 residents");
+            }
+            card(h, &v.get(i, names::HARM_CSS).display(), "harm (Crime Severity Score total)");
+        }
+    }
+    if let Some(s) = &b.survey {
+        card(h, &s.0.responses.len().to_string(), "survey respondents");
+    }
+    h.push_str("</div>");
+    if let Some(t) = find(tables, "priority_ranking") {
+        h.push_str("<h3>The priorities, ranked</h3><ol>");
+        for r in t.rows.iter().take(5) {
+            let i = t.col(names::PRIORITY).unwrap_or(1);
+            let row = t.rows.iter().position(|x| std::ptr::eq(x, r)).unwrap_or(0);
+            let _ = write!(
+                h,
+                "<li><b>{}</b>: {} records, {} (score {}). {}</li>",
+                esc(&r[i].text()),
+                esc(&t.get(row, names::COUNT).display()),
+                esc(&pct(t.get(row, "trend_pct"))),
+                esc(&t.get(row, "total_score").display()),
+                esc(&t.get(row, "reason").text())
+            );
+        }
+        h.push_str("</ol>");
+    }
+    if let Some(v) = find(tables, "priority_volumes") {
+        let mut up: Vec<(String, f64, String)> = (0..v.rows.len())
+            .filter(|&i| v.get(i, names::PRIORITY).text() != csa_analysis::config::ALL)
+            .filter_map(|i| Some((v.get(i, names::PRIORITY).text(), v.get(i, names::CHANGE_PCT).as_f64()?, v.get(i, names::COUNT).display())))
+            .collect();
+        up.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        let rising: Vec<String> = up.iter().filter(|x| x.1 >= 10.0).take(5).map(|x| format!("{} ({:+.1}%, {} records)", x.0, x.1, x.2)).collect();
+        let falling: Vec<String> = up.iter().rev().filter(|x| x.1 <= -10.0).take(5).map(|x| format!("{} ({:+.1}%, {} records)", x.0, x.1, x.2)).collect();
+        if !rising.is_empty() {
+            let _ = write!(h, "<p><b>Rising by 10% or more:</b> {}.</p>", esc(&rising.join("; ")));
+        }
+        if !falling.is_empty() {
+            let _ = write!(h, "<p><b>Falling by 10% or more:</b> {}.</p>", esc(&falling.join("; ")));
+        }
+    }
+    if let Some(all) = b.parts.iter().find(|p| p.slug == "all") {
+        if let (Some(hs), Some(share)) = (&all.hotspots, all.hot_share_pct) {
+            let _ = write!(
+                h,
+                "<p><b>Hotspots:</b> {} clusters of Gi* hot cells (95%, FDR) hold {share:.1}% of all located crime and ASB.</p>",
+                hs.clusters.len()
+            );
+        }
+    }
+    if o.edition == Edition::Public {
+        let s = &summary["suppressed"];
+        let _ = write!(
+            h,
+            "<p class=\"note\">Public edition: counts of 1 to 4 are shown as \"&lt;5\" ({} cells) and further cells are hidden as \"*\" ({} cells, including changes, shares and rates of hidden counts) so that no hidden number can be worked out from totals. Lists of individual offenders and point locations are left out.</p>",
+            s["primary"], s["secondary"]
+        );
+    }
+    for n in &b.notes {
+        note(h, n);
+    }
+    h.push_str("</section>");
+}
+
+fn priority_section(h: &mut String, b: &Built, part: &PriorityPart, tables: &[Table], figures: &[Figure], edition: Edition) {
+    let s = &part.slug;
+    let p = &part.priority;
+    let _ = write!(h, "<section class=\"priority\" id=\"p-{}\"><h2>{}</h2>", esc(s), esc(&p.name));
+    let owners: Vec<&str> = p.subgroups.iter().map(|g| g.name()).collect();
+    let _ = write!(h, "<p class=\"meta\">Owned by: {}.{}</p>", esc(&owners.join(", ")), p.description.as_deref().map(|d| format!(" {}", esc(d))).unwrap_or_default());
+    if let Some(v) = find(tables, "priority_volumes") {
+        if let Some(i) = v.find(names::PRIORITY, &p.name) {
+            h.push_str("<div class=\"figures\">");
+            card(h, &v.get(i, names::COUNT).display(), &format!("records, {}", b.assessment.periods.current));
+            card(h, &pct(v.get(i, names::CHANGE_PCT)), &format!("change on {}", b.assessment.periods.comparison));
+            card(h, &v.get(i, names::RATE_PER_1000).display(), &format!("per 1,000 {}", v.get(i, names::DENOMINATOR).text()));
+            card(h, &v.get(i, names::HARM_CSS).display(), "harm (CSS total)");
+            if let Some(r) = b.ranking.iter().find(|r| r.priority == p.name) {
+                card(h, &format!("{} of {}", r.rank, b.ranking.len()), "rank");
+            }
+            h.push_str("</div>");
+        }
+    }
+    for n in &part.notes {
+        note(h, n);
+    }
+    if !part.measurable {
+        h.push_str("</section>");
+        return;
+    }
+    figure_html(h, figures, &format!("{s}_trend"));
+    h.push_str("<h3>Location</h3>");
+    if let Some(t) = find(tables, &format!("{s}_wards")) {
+        table_html(h, t, 10, &[names::COMPARISON_RATE_PER_1000]);
+    }
+    for n in [format!("{s}_location_types"), format!("{s}_top_locations")] {
+        if let Some(t) = find(tables, &n) {
+            table_html(h, t, 10, &[names::EASTING, names::NORTHING]);
+        }
+    }
+    h.push_str("<h3>Day and time</h3>");
+    figure_html(h, figures, &format!("{s}_day_hour"));
+    if b.assessment.data.info.has_people() {
+        for who in ["victims", "offenders"] {
+            let _ = write!(h, "<h3>{}</h3>", heading(who));
+            figure_html(h, figures, &format!("{s}_{who}_pyramid"));
+            for n in [format!("{s}_{who}_age_sex"), format!("{s}_{who}_ethnicity")] {
+                if let Some(t) = find(tables, &n) {
+                    table_html(h, t, 20, &[]);
+                }
+            }
+            if who == "offenders" {
+                if let Some(t) = find(tables, &format!("{s}_relationship")) {
+                    table_html(h, t, 20, &[]);
+                }
+                if edition == Edition::Restricted {
+                    if let Some(t) = find(tables, &format!("{s}_prolific_offenders")) {
+                        table_html(h, t, 10, &[]);
+                    }
+                }
+            }
+        }
+        if let Some(t) = find(tables, &format!("{s}_repeats")) {
+            h.push_str("<h3>Repeat victims and offenders</h3>");
+            table_html(h, t, 5, &[]);
+        }
+    } else {
+        note(h, "Victims and offenders: this data has none (police.uk data carries no people), so there are no victim, offender or repeat figures for this priority.");
+    }
+    h.push_str("<h3>Hotspots</h3>");
+    match &part.hotspots {
+        Some(hs) => {
+            let _ = write!(
+                h,
+                "<p>{} clusters of Gi* hot cells (95% confidence after FDR) hold {} of this priority's located crimes.</p>",
+                hs.clusters.len(),
+                part.hot_share_pct.map_or("none".to_string(), |v| format!("{v:.1}%"))
+            );
+            figure_html(h, figures, &format!("{s}_hotspots"));
+            figure_html(h, figures, &format!("{s}_density"));
+            if let Some(t) = find(tables, &format!("{s}_hotspot_cells")) {
+                table_html(h, t, 10, &[]);
+            }
+        }
+        None => note(h, "No hotspot analysis: too few crimes with a position (see the note above)."),
+    }
+    h.push_str("</section>");
+}
+
+fn ward_profiles(h: &mut String, b: &Built, tables: &[Table]) {
+    h.push_str("<section class=\"wards\" id=\"wards\"><h2>Ward profiles</h2><p>For each ward: every priority's records, change and rate, and the rate as a multiple of the area's (1.5 = half as high again as the area).</p>");
+    let (Some(all), Some(prof)) = (find(tables, "all_wards"), find(tables, "ward_profiles")) else {
+        h.push_str("</section>");
+        return;
+    };
+    for (code, name) in &b.assessment.area.wards {
+        let _ = write!(h, "<h3 id=\"ward-{}\">{} ({})</h3>", esc(code), esc(name), esc(code));
+        if let Some(i) = all.find("ward_code", code) {
+            let _ = write!(
+                h,
+                "<p>{} residents; {} crimes and ASB incidents ({}), {} per 1,000 residents.</p>",
+                all.get(i, names::POPULATION).display(),
+                all.get(i, names::COUNT).display(),
+                pct(all.get(i, names::CHANGE_PCT)),
+                all.get(i, names::RATE_PER_1000).display()
+            );
+        }
+        let mut t = prof.clone();
+        t.rows.retain(|r| r[1].text() == *code && r[0].text() != csa_analysis::config::ALL);
+        t.title = format!("{name}: priorities");
+        table_html(h, &t, 100, &["ward_code", "ward_name"]);
+    }
+    h.push_str("</section>");
+}
+
+fn methodology(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], summary: &Value) {
+    let a = &b.assessment;
+    let c = &a.config;
+    h.push_str("<section id=\"method\"><h2>Methodology and parameters</h2><table><caption>Parameters used</caption><tbody>");
+    let mut row = |k: &str, v: String| {
+        let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+    };
+    row("Assessment period", a.periods.current.to_string());
+    row("Comparison period", format!("{}{}", a.periods.comparison, if a.covers(a.periods.comparison) { "" } else { " (not fully covered by the data)" }));
+    row("Area", format!("{} wards{}", a.area.wards.len(), c.boundaries.as_deref().and_then(|p| p.file_name()).map(|f| format!(" ({})", f.to_string_lossy())).unwrap_or_default()));
+    row("Population", a.population.source.clone());
+    row("Age bands (lower bounds)", format!("{:?}", c.age_bands));
+    row("Harm", "ONS Crime Severity Score weights per Home Office offence code; records without a code take their crime type's mean weight (share shown as harm_estimated_pct)".into());
+    row("Rates", "per 1,000 residents (Census 2021), per 1,000 households for priorities so configured".into());
+    let hs = &c.hotspots;
+    row(
+        "Hotspots",
+        format!(
+            "Getis-Ord Gi* on {} m grid cells clipped to the wards, distance band {} m (self included), {} conditional permutations (seed {}), Benjamini-Hochberg FDR; hot = bin +2 or +3. Kernel density: quartic kernel, ArcGIS default bandwidth. Priorities with fewer than {} located crimes are not analysed.",
+            hs.cell_m, hs.band_m, hs.permutations, hs.seed, hs.min_crimes
+        ),
+    );
+    row("Ranking weights", format!("volume {}, trend {}, harm {}, concentration {}, concern {}", c.ranking.volume, c.ranking.trend, c.ranking.harm, c.ranking.concentration, c.ranking.concern));
+    row("Pseudonyms", "offender ids as keyed SHA-256 pseudonyms (OFF- + 10 hex digits)".into());
+    row("Top N", c.top_n.to_string());
+    row("Edition", o.edition.name().into());
+    row("Configuration", summary["inputs"]["config"].to_string());
+    if let Some(sv) = summary["inputs"]["survey"].as_object() {
+        row("Survey", Value::Object(sv.clone()).to_string());
+    }
+    h.push_str("</tbody></table>");
+    if o.edition == Edition::Public {
+        let s = &summary["suppressed"];
+        let _ = write!(
+            h,
+            "<h3>Disclosure control</h3><p>This public edition follows the usual rule for small numbers: every count of 1 to 4 is shown as \"&lt;5\" ({} cells). So that none of them can be worked out by subtraction from a row or column total, further cells are hidden as \"*\" ({} cells, with the changes, shares and rates computed from hidden counts); each table's suppressed cells are listed in summary.json. Crime references, person identifiers, offender lists and point locations are not in this edition: locations are aggregated to wards and {} m grid cells.</p>",
+            s["primary"], s["secondary"], hs.cell_m
+        );
+        let per: Vec<String> = tables.iter().filter(|t| t.suppressed != (0, 0)).map(|t| format!("{} ({} <5, {} *)", t.name, t.suppressed.0, t.suppressed.1)).collect();
+        if !per.is_empty() {
+            let _ = write!(h, "<p class=\"more\">Tables with suppressed cells: {}.</p>", esc(&per.join("; ")));
+        }
+    }
+    h.push_str("<h3>Files of this pack</h3><p>tables.xlsx (every table, a sheet each); tables/*.csv and tables/*.parquet; charts/*.png and *.svg; maps/wards.geojson, maps/hotspot_cells.geojson, maps/hotspot_clusters.geojson (EPSG:4326); summary.json (key figures, ranking, parameters, input hashes).</p>");
+    h.push_str("<h3>Inputs</h3><p>Rows read, accepted and quarantined per file are in the data quality section.</p><table><thead><tr><th>File</th><th>SHA-256</th></tr></thead><tbody>");
+    for i in summary["inputs"]["files"].as_array().into_iter().flatten() {
+        let _ = write!(h, "<tr><td>{}</td><td><code>{}</code></td></tr>", esc(i["file"].as_str().unwrap_or("")), esc(i["sha256"].as_str().unwrap_or("")));
+    }
+    h.push_str("</tbody></table></section>");
+}

@@ -1,0 +1,191 @@
+//! Writing the pack: publication (public edition), figures, layers, tables in three formats,
+//! the report and the summary, all into `.<DIR>.assess-<pid>` beside the output folder,
+//! which then replaces `DIR` in two renames. A run that fails removes its staging folder; a
+//! killed one leaves it beside `DIR` (named by its pid) and `DIR` untouched.
+//!
+//! Layout of the pack:
+//!
+//! ```text
+//! report.html          self-contained (inline CSS and SVG; no request of any kind)
+//! summary.json         key figures, ranking, parameters, input hashes, files
+//! tables.xlsx          every table, one sheet each
+//! tables/NAME.csv      every table as CSV ...
+//! tables/NAME.parquet  ... and Parquet
+//! charts/NAME.png|svg  every chart and map
+//! maps/*.geojson       wards, hotspot cells, hotspot clusters (EPSG:4326)
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use csa_analysis::{AnalysisError, Result};
+use serde::Serialize;
+
+use crate::build::Built;
+use crate::table::Table;
+
+/// Who the pack is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Edition {
+    /// Partners: exact figures, pseudonymised offender lists, point-free maps.
+    Restricted,
+    /// Publication: counts of 1 to 4 hidden with secondary suppression, no person-level
+    /// tables, no point locations.
+    Public,
+}
+
+impl Edition {
+    pub fn name(self) -> &'static str {
+        match self {
+            Edition::Restricted => "restricted",
+            Edition::Public => "public",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PackOptions {
+    pub out: PathBuf,
+    pub edition: Edition,
+    /// The one timestamp of the pack (RFC 3339).
+    pub generated_at: String,
+    /// The configuration file (hashed into the summary); `None` for the built-in one.
+    pub config_file: Option<PathBuf>,
+}
+
+/// What was written.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackSummary {
+    pub out: PathBuf,
+    pub files: usize,
+    pub tables: usize,
+    pub figures: usize,
+    /// Cells hidden in the public edition: shown as "<5", and hidden as "*".
+    pub primary_suppressed: usize,
+    pub secondary_suppressed: usize,
+    /// The priorities, highest rank first.
+    pub ranking: Vec<String>,
+}
+
+fn write_err(path: &Path, e: impl std::fmt::Display) -> AnalysisError {
+    AnalysisError::Write { path: path.to_path_buf(), detail: e.to_string() }
+}
+
+/// The tables of an edition: all, or the published ones.
+pub fn edition_tables(b: &Built, edition: Edition) -> Vec<Table> {
+    let mut tables: Vec<Table> = b.tables.iter().filter(|t| edition == Edition::Restricted || t.public).cloned().collect();
+    if edition == Edition::Public {
+        use rayon::prelude::*;
+        tables.par_iter_mut().for_each(Table::publish);
+    }
+    tables
+}
+
+/// Unique sheet names of at most 31 characters.
+fn sheet_names(tables: &[Table]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tables {
+        let base = csa_analysis::export::sheet_name(&t.name);
+        let mut name = base.clone();
+        let mut k = 2;
+        while out.contains(&name) {
+            let suffix = format!("~{k}");
+            name = format!("{}{suffix}", base.chars().take(31 - suffix.len()).collect::<String>());
+            k += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
+/// Writes the pack of `b` (see the module header) and swaps it in at `o.out`.
+pub fn write_pack(b: &Built, o: &PackOptions) -> Result<PackSummary> {
+    remove_stale_staging(&o.out);
+    let staging = csa_ingest::dataset::sibling(&o.out, "assess");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(|e| write_err(&staging, e))?;
+    }
+    let result = write_into(b, o, &staging);
+    match result {
+        Ok(mut s) => {
+            csa_ingest::dataset::replace_dir(&staging, &o.out).map_err(|e| write_err(&o.out, e))?;
+            s.out = o.out.clone();
+            Ok(s)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(e)
+        }
+    }
+}
+
+/// Removes `.<DIR>.assess-<pid>` folders beside `out` left by runs that were killed (their
+/// process is gone). Where processes cannot be checked (no /proc), nothing is removed.
+fn remove_stale_staging(out: &Path) {
+    let Some(name) = out.file_name().map(|n| n.to_string_lossy().into_owned()) else { return };
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!(".{name}.assess-");
+    for e in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
+    let mkdir = |p: &Path| std::fs::create_dir_all(p).map_err(|e| write_err(p, e));
+    for d in ["tables", "charts", "maps"] {
+        mkdir(&dir.join(d))?;
+    }
+    let tables = edition_tables(b, o.edition);
+    // tables: CSV and Parquet each, all in one workbook
+    use rayon::prelude::*;
+    let frames: Vec<polars::prelude::DataFrame> = tables.par_iter().map(|t| t.to_df()).collect::<Result<_>>()?;
+    tables.par_iter().zip(&frames).try_for_each(|(t, df)| -> Result<()> {
+        let csv = dir.join("tables").join(format!("{}.csv", t.name));
+        let mut buf = Vec::new();
+        csa_analysis::export::write_csv(df, &mut buf)?;
+        std::fs::write(&csv, buf).map_err(|e| write_err(&csv, e))
+    })?;
+    // Parquet one by one: polars' writer runs on polars' own thread pool, and a rayon worker
+    // of ours waiting on it would take on more of our jobs and nest them until the stack runs out
+    for (t, df) in tables.iter().zip(&frames) {
+        csa_analysis::export::write_parquet(df, &dir.join("tables").join(format!("{}.parquet", t.name)))?;
+    }
+    let sheets: Vec<(String, &polars::prelude::DataFrame)> = sheet_names(&tables).into_iter().zip(&frames).collect();
+    let end = b.assessment.periods.current.to.last_day();
+    // the workbook's creation date is the period's last day, so the bytes do not change
+    use chrono::Datelike;
+    csa_analysis::export::write_xlsx(&dir.join("tables.xlsx"), &sheets, Some((end.year() as u16, end.month() as u8, end.day() as u8)))?;
+    // figures and layers
+    let figures = crate::figures::figures(b, &tables, &dir.join("charts")).map_err(|e| write_err(&dir.join("charts"), e))?;
+    let layers = crate::layers::layers(b, &tables, o.edition == Edition::Public);
+    for (name, v) in &layers {
+        let path = dir.join("maps").join(name);
+        let text = serde_json::to_vec(v).map_err(|e| write_err(&path, e))?;
+        std::fs::write(&path, text).map_err(|e| write_err(&path, e))?;
+    }
+    let (primary, secondary) = tables.iter().fold((0, 0), |s, t| (s.0 + t.suppressed.0, s.1 + t.suppressed.1));
+    let summary = crate::summary::summary(b, o, &tables, &figures, &layers.iter().map(|l| l.0.clone()).collect::<Vec<_>>(), (primary, secondary))?;
+    let summary_path = dir.join("summary.json");
+    let mut text = serde_json::to_vec_pretty(&summary).map_err(|e| write_err(&summary_path, e))?;
+    text.push(b'\n');
+    std::fs::write(&summary_path, text).map_err(|e| write_err(&summary_path, e))?;
+    let html = crate::html::report(b, o, &tables, &figures, &summary);
+    let report = dir.join("report.html");
+    std::fs::write(&report, html).map_err(|e| write_err(&report, e))?;
+    Ok(PackSummary {
+        out: dir.to_path_buf(),
+        files: 4 + 2 * tables.len() + 2 * figures.len() + layers.len(),
+        tables: tables.len(),
+        figures: figures.len(),
+        primary_suppressed: primary,
+        secondary_suppressed: secondary,
+        ranking: b.ranking.iter().map(|r| r.priority.clone()).collect(),
+    })
+}

@@ -1,0 +1,108 @@
+//! `csa assess`: the annual strategic assessment pack. Reads (or ingests) the data the
+//! configuration names, runs every analysis through csa-report and writes the pack.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use csa_analysis::survey::Survey;
+use csa_analysis::{Assessment, Config, Needs};
+use csa_report::{Edition, PackOptions};
+
+use crate::cli::{AssessArgs, EditionArg};
+use crate::exit::UsageError;
+
+/// The one timestamp of the pack: `SOURCE_DATE_EPOCH` (seconds) when set, else now.
+fn generated_at() -> anyhow::Result<String> {
+    let t = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) => {
+            let secs: i64 = s.trim().parse().map_err(|_| UsageError(format!("SOURCE_DATE_EPOCH={s:?} is not a number of seconds")))?;
+            chrono::DateTime::from_timestamp(secs, 0).ok_or_else(|| UsageError(format!("SOURCE_DATE_EPOCH={s} is out of range")))?
+        }
+        Err(_) => chrono::Utc::now(),
+    };
+    Ok(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// Ingests the configuration's `[inputs]` into `dir`.
+fn ingest(config: &Config, dir: &Path) -> anyhow::Result<()> {
+    let boundaries = config.boundaries.clone().ok_or_else(|| {
+        UsageError(format!("{}: [inputs] needs [assessment] boundaries (the ward boundaries to place the records in)", config.source.display()))
+    })?;
+    let mut req = csa_ingest::IngestRequest::new(boundaries, dir.to_path_buf());
+    req.police_uk = config.inputs.police_uk.clone();
+    req.extracts = config.inputs.extract.clone();
+    req.mapping = config.inputs.mapping.clone();
+    req.ward_code_prop = config.ward_code_property.clone();
+    req.ward_name_prop = config.ward_name_property.clone();
+    let m = csa_ingest::ingest(&req, &|_| {}).with_context(|| format!("ingesting the inputs of {} failed", config.source.display()))?;
+    if !m.reconciliation.balanced {
+        anyhow::bail!("reconciliation failed while ingesting the inputs: rows read do not equal accepted + quarantined");
+    }
+    Ok(())
+}
+
+pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let config = Config::load(&a.config)?;
+    let generated_at = generated_at()?;
+    let edition = match a.edition {
+        EditionArg::Restricted => Edition::Restricted,
+        EditionArg::Public => Edition::Public,
+    };
+    // the data: --dataset, else the config's dataset, else its inputs ingested now
+    let mut temporary: Option<PathBuf> = None;
+    let dataset = match (&a.dataset, &config.dataset) {
+        (Some(d), _) | (None, Some(d)) => d.clone(),
+        (None, None) if !config.inputs.is_empty() => {
+            let dir = match &a.keep_dataset {
+                Some(k) => k.clone(),
+                None => {
+                    let t = csa_ingest::dataset::sibling(&a.out, "dataset");
+                    temporary = Some(t.clone());
+                    t
+                }
+            };
+            if !quiet {
+                eprintln!("csa assess: ingesting the inputs of {} into {}", a.config.display(), dir.display());
+            }
+            ingest(&config, &dir)?;
+            dir
+        }
+        (None, None) => {
+            return Err(UsageError(format!(
+                "{}: no data: name a dataset ([assessment] dataset, or --dataset DIR) or inputs to ingest ([inputs] police_uk / extract)",
+                a.config.display()
+            ))
+            .into())
+        }
+    };
+    let result = (|| -> anyhow::Result<csa_report::PackSummary> {
+        let survey = match &config.survey {
+            Some(p) => Some((Survey::load(p)?, p.clone())),
+            None => None,
+        };
+        let assessment = Assessment::open(&dataset, config.clone(), None, &Needs::everything())?;
+        let built = csa_report::build(assessment, survey)?;
+        let opts = PackOptions { out: a.out.clone(), edition, generated_at, config_file: Some(a.config.clone()) };
+        Ok(csa_report::write_pack(&built, &opts)?)
+    })();
+    if let Some(t) = &temporary {
+        let _ = std::fs::remove_dir_all(t);
+    }
+    let s = result?;
+    println!(
+        "wrote the {} edition to {}: report.html, summary.json, {} tables (CSV, Parquet, tables.xlsx), {} charts and maps (PNG, SVG), GeoJSON layers ({:.1} s)",
+        edition.name(),
+        s.out.display(),
+        s.tables,
+        s.figures,
+        started.elapsed().as_secs_f64()
+    );
+    if edition == Edition::Public {
+        println!("suppressed: {} counts of 1 to 4 shown as <5, {} further cells hidden as *", s.primary_suppressed, s.secondary_suppressed);
+    }
+    if !s.ranking.is_empty() {
+        println!("priorities by rank: {}", s.ranking.iter().take(5).enumerate().map(|(i, p)| format!("{}. {p}", i + 1)).collect::<Vec<_>>().join(", "));
+    }
+    Ok(())
+}

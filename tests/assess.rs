@@ -1,0 +1,526 @@
+//! `csa assess`, the annual pack, on the shipped demo configuration (two synthetic Coventry
+//! years with victims and offenders):
+//!
+//! - every section of the report is there and its figures equal the breakdown API's;
+//! - the public edition: no count of 1 to 4 in any file, no crime reference, person id or
+//!   pseudonym, no point; no suppressed cell can be worked out from the published totals
+//!   (by elimination along every row and column);
+//! - same inputs, same bytes (apart from the one timestamp);
+//! - a killed run leaves the previous pack whole;
+//! - the report renders in headless Chromium without console errors (screenshot kept under
+//!   the target folder); skipped with a message when Chromium is not installed, unless
+//!   CSA_REQUIRE_CHROMIUM=1 (set by .ci/run, which installs it).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::{csa, csa_ok, data};
+use csa_analysis::{breakdown, Assessment, Config, Dim, Needs};
+use polars::prelude::SerReader;
+
+struct Packs {
+    _tmp: tempfile::TempDir,
+    restricted: PathBuf,
+    public: PathBuf,
+    public_again: PathBuf,
+    dataset: PathBuf,
+}
+
+/// The demo config's restricted and public packs (built once for all tests).
+fn packs() -> &'static Packs {
+    static P: OnceLock<Packs> = OnceLock::new();
+    P.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = data("data/demo/assessment.toml");
+        let c = config.to_str().unwrap();
+        let restricted = tmp.path().join("restricted");
+        let dataset = tmp.path().join("dataset");
+        csa_ok(&["assess", "--config", c, "--out", restricted.to_str().unwrap(), "--keep-dataset", dataset.to_str().unwrap()]);
+        let public = tmp.path().join("public");
+        let public_again = tmp.path().join("public-again");
+        let ds = dataset.to_str().unwrap();
+        csa_ok(&["assess", "--config", c, "--dataset", ds, "--out", public.to_str().unwrap(), "--edition", "public"]);
+        csa_ok(&["assess", "--config", c, "--dataset", ds, "--out", public_again.to_str().unwrap(), "--edition", "public"]);
+        Packs { _tmp: tmp, restricted, public, public_again, dataset }
+    })
+}
+
+/// A CSV as header + rows of text.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r.records().map(|x| x.unwrap().iter().map(str::to_string).collect()).collect();
+    (header, rows)
+}
+
+fn col(header: &[String], name: &str) -> usize {
+    header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+}
+
+fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn assessment(dataset: &Path) -> Assessment {
+    let config = Config::load(&data("data/demo/assessment.toml")).unwrap();
+    Assessment::open(dataset, config, None, &Needs::everything()).unwrap()
+}
+
+fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn restricted_pack_has_every_part_and_the_api_figures() {
+    let p = packs();
+    let out = &p.restricted;
+    for f in ["report.html", "summary.json", "tables.xlsx", "maps/wards.geojson", "maps/hotspot_cells.geojson", "maps/hotspot_clusters.geojson"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    assert_eq!(&std::fs::read(out.join("tables.xlsx")).unwrap()[..2], b"PK");
+    let s = summary(out);
+    // every table as CSV and Parquet, every figure as PNG and SVG
+    for t in s["tables"].as_array().unwrap() {
+        let n = t["name"].as_str().unwrap();
+        assert!(out.join("tables").join(format!("{n}.csv")).is_file(), "{n}.csv");
+        assert!(out.join("tables").join(format!("{n}.parquet")).is_file(), "{n}.parquet");
+    }
+    for f in s["figures"].as_array().unwrap() {
+        let n = f["name"].as_str().unwrap();
+        assert_eq!(&std::fs::read(out.join("charts").join(format!("{n}.png"))).unwrap()[..4], b"\x89PNG", "{n}");
+        assert!(std::fs::read_to_string(out.join("charts").join(format!("{n}.svg"))).unwrap().starts_with("<svg"), "{n}");
+    }
+    let a = assessment(&p.dataset);
+    let priorities = a.config.all_priorities();
+    // volumes: the table equals the API
+    let vol = csa_analysis::volume::volume(&a, &priorities).unwrap();
+    let api_counts: Vec<i64> = vol.column("count").unwrap().i64().unwrap().into_no_null_iter().collect();
+    let (h, rows) = read_csv(&out.join("tables/priority_volumes.csv"));
+    let counts: Vec<i64> = rows.iter().map(|r| r[col(&h, "count")].parse().unwrap()).collect();
+    assert_eq!(counts, api_counts);
+    assert!(api_counts[0] > 20_000 && vol.column("comparison").unwrap().i64().unwrap().get(0).unwrap() > 20_000, "two years of demo data load");
+    // wards, months and victims of two priorities against the breakdown API
+    for name in ["Domestic abuse", "Residential burglary"] {
+        let pr = a.config.priority(name).unwrap();
+        let slug = csa_report::build::slug(name);
+        let b = breakdown(&a, &pr, &[Dim::Ward]).unwrap();
+        let codes: Vec<String> = b.table.column("ward_code").unwrap().str().unwrap().iter().map(|s| s.unwrap_or("").to_string()).collect();
+        let n: Vec<i64> = b.table.column("count").unwrap().i64().unwrap().into_no_null_iter().collect();
+        let (h, rows) = read_csv(&out.join(format!("tables/{slug}_wards.csv")));
+        let got: BTreeMap<String, i64> = rows.iter().map(|r| (r[col(&h, "ward_code")].clone(), r[col(&h, "count")].parse().unwrap())).collect();
+        assert_eq!(got, codes.into_iter().zip(n).collect::<BTreeMap<_, _>>(), "{name} wards");
+        let b = breakdown(&a, &pr, &[Dim::VictimAgeBand, Dim::VictimSex]).unwrap();
+        let (h, rows) = read_csv(&out.join(format!("tables/{slug}_victims_age_sex.csv")));
+        let t = &b.table;
+        let ages = t.column("victim_age_band").unwrap().str().unwrap().clone();
+        let sexes = t.column("victim_sex").unwrap().str().unwrap().clone();
+        let counts = t.column("count").unwrap().i64().unwrap().clone();
+        let mut checked = 0;
+        for i in 0..t.height() {
+            let (age, sex, n) = (ages.get(i).unwrap(), sexes.get(i).unwrap(), counts.get(i).unwrap());
+            let row = rows.iter().find(|r| r[0] == age).unwrap_or_else(|| panic!("{name}: no row {age}"));
+            assert_eq!(row[col(&h, &sex.to_lowercase())].parse::<i64>().unwrap(), n, "{name} {age} {sex}");
+            checked += 1;
+        }
+        assert!(checked >= 10);
+        let total = rows.iter().find(|r| r[0] == "Total").unwrap();
+        assert_eq!(total[col(&h, "total")].parse::<u64>().unwrap(), b.total, "{name} victims total");
+    }
+    // day x hour of all crime
+    let dh = csa_analysis::location::day_hour(&a, &csa_analysis::Priority::all()).unwrap();
+    let (h, rows) = read_csv(&out.join("tables/all_day_hour.csv"));
+    let h23: Vec<i64> = dh.column("h23").unwrap().i64().unwrap().into_no_null_iter().collect();
+    assert_eq!(rows.iter().take(8).map(|r| r[col(&h, "h23")].parse::<i64>().unwrap()).collect::<Vec<_>>(), h23);
+    // ranking: every measurable configured priority, ranks 1..n, scores 1..5
+    let ranking = s["ranking"].as_array().unwrap();
+    assert_eq!(ranking.len(), a.config.priorities.len());
+    for (i, r) in ranking.iter().enumerate() {
+        assert_eq!(r["rank"].as_i64().unwrap(), i as i64 + 1);
+        let t = r["total_score"].as_f64().unwrap();
+        assert!((1.0..=5.0).contains(&t), "{r}");
+        assert!(r["reason"].as_str().unwrap().starts_with("highest factors"));
+    }
+    // public concern is scored exactly for the priorities mapped to survey options
+    for r in ranking {
+        let pr = a.config.priority(r["priority"].as_str().unwrap()).unwrap();
+        assert_eq!(r["concern_score"].is_null(), pr.survey.is_empty(), "{}", pr.name);
+    }
+    // the report: every section, the key figures as in the tables, charts inline, no requests
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for id in ["summary", "overview", "ranking", "wards", "equalities", "survey", "quality", "method"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
+    }
+    for pr in &a.config.priorities {
+        assert!(html.contains(&format!("id=\"p-{}\"", csa_report::build::slug(&pr.name))), "section of {}", pr.name);
+    }
+    let fmt = |n: i64| {
+        let s = n.to_string();
+        let mut o = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                o.push(',');
+            }
+            o.push(c);
+        }
+        o
+    };
+    let all_current: i64 = read_csv(&out.join("tables/all_months.csv")).1.iter().map(|r| r[1].parse::<i64>().unwrap()).sum();
+    assert_eq!(all_current, api_counts[0]);
+    assert!(html.contains(&format!("<div class=\"v\">{}</div>", fmt(api_counts[0]))), "headline count in the summary");
+    for (id, _) in &a.area.wards {
+        assert!(html.contains(&format!("id=\"ward-{id}\"")), "ward profile {id}");
+    }
+    assert!(html.matches("<svg").count() >= 60, "charts inline");
+    for bad in [" src=", "<link", "<script", "@import", "url("] {
+        assert!(!html.contains(bad), "the report must not request anything: found {bad:?}");
+    }
+    assert!(html.contains("Generated at "), "timestamp");
+    // wards layer: 18 Coventry wards in lon/lat with the all-crime counts
+    let w: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("maps/wards.geojson")).unwrap()).unwrap();
+    let feats = w["features"].as_array().unwrap();
+    assert_eq!(feats.len(), 18);
+    let sum: i64 = feats.iter().map(|f| f["properties"]["count"].as_i64().unwrap()).sum();
+    assert_eq!(sum, api_counts[0], "ward counts add up to all crime (every record is in a ward)");
+    let first = &feats[0]["geometry"]["coordinates"][0][0][0];
+    let (lon, lat) = (first[0].as_f64().unwrap(), first[1].as_f64().unwrap());
+    assert!((-1.7..-1.3).contains(&lon) && (52.3..52.5).contains(&lat), "{lon} {lat}");
+    // the restricted edition keeps pseudonymised offender lists, never raw ids
+    let (h, rows) = read_csv(&out.join("tables/all_prolific_offenders.csv"));
+    assert!(rows.iter().all(|r| r[col(&h, "pseudonym")].starts_with("OFF-")));
+}
+
+/// Counts of 1 to 4 in a text cell ("3", "3.0"); "<5", "*", "" and others are fine.
+fn small(v: &str) -> bool {
+    let v = v.trim().replace(',', "");
+    v.parse::<f64>().is_ok_and(|x| x.fract() == 0.0 && (1.0..5.0).contains(&x))
+}
+
+/// Column names that hold counts in every table of the pack.
+const COUNT_NAMES: &[&str] =
+    &["count", "comparison", "people", "points", "respondents", "base", "known", "unknown", "crimes", "yes", "no", "not_answered", "rows", "accepted", "quarantined", "rows_read", "value", "repeat_people", "crimes_with_repeat_people", "most_crimes_for_one_person", "total", "female", "male"];
+
+/// Tables whose every column after the first is a count (matrices).
+fn matrix(name: &str) -> bool {
+    name.ends_with("_age_sex") || name.ends_with("_day_hour")
+}
+
+#[test]
+fn public_edition_hides_small_counts_ids_and_points() {
+    let p = packs();
+    let out = &p.public;
+    let s = summary(out);
+    assert_eq!(s["edition"], "public");
+    assert!(s["suppressed"]["primary"].as_u64().unwrap() > 100, "the demo has small cells to hide: {}", s["suppressed"]);
+    assert!(s["suppressed"]["secondary"].as_u64().unwrap() > 0);
+    let declared: BTreeMap<String, BTreeSet<String>> = s["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap().to_string(), t["count_columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect()))
+        .collect();
+    // every CSV: no count of 1 to 4
+    let mut cells = 0;
+    for f in all_files(&out.join("tables")).iter().filter(|f| f.extension().is_some_and(|e| e == "csv")) {
+        let name = f.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(!name.contains("prolific"), "{name}: person-level tables are not published");
+        let (h, rows) = read_csv(f);
+        assert!(!h.iter().any(|c| c == "easting" || c == "northing"), "{name}: point coordinates");
+        for (j, c) in h.iter().enumerate() {
+            let is_count = COUNT_NAMES.contains(&c.as_str()) || declared.get(&name).is_some_and(|d| d.contains(c)) || (matrix(&name) && j > 0);
+            if !is_count {
+                continue;
+            }
+            for r in &rows {
+                cells += 1;
+                assert!(!small(&r[j]), "{name}.csv column {c}: {} shown", r[j]);
+            }
+        }
+    }
+    assert!(cells > 10_000, "{cells} count cells scanned");
+    // Parquet holds the same published values
+    let df = polars::prelude::ParquetReader::new(std::fs::File::open(out.join("tables/domestic_abuse_wards.parquet")).unwrap()).finish().unwrap();
+    let (_, rows) = read_csv(&out.join("tables/domestic_abuse_wards.csv"));
+    let pq: Vec<String> = df.column("count").unwrap().cast(&polars::prelude::DataType::String).unwrap().str().unwrap().iter().map(|v| v.unwrap_or("").to_string()).collect();
+    assert_eq!(pq, rows.iter().map(|r| r[2].clone()).collect::<Vec<_>>());
+    // the report's count cells
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let mut n = 0;
+    for piece in html.split("<td class=\"n c\">").skip(1) {
+        let v = &piece[..piece.find('<').unwrap()];
+        n += 1;
+        assert!(!small(v), "report count cell {v:?}");
+    }
+    assert!(n > 1000, "{n} count cells in the report");
+    assert!(html.contains("&lt;5"), "the report shows suppressed cells");
+    assert!(html.contains("Disclosure control"), "the report states what was suppressed");
+    // GeoJSON: counts, no points
+    for f in all_files(&out.join("maps")) {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+        for feat in v["features"].as_array().unwrap() {
+            let g = feat["geometry"]["type"].as_str().unwrap();
+            assert!(g == "Polygon" || g == "MultiPolygon", "{}: {g}", f.display());
+            for (k, val) in feat["properties"].as_object().unwrap() {
+                if k == "count" || k == "comparison" || k == "crimes" || k.ends_with("_count") {
+                    assert!(!small(&val.to_string().trim_matches('"').to_string()), "{} {k} = {val}", f.display());
+                }
+            }
+        }
+    }
+    // summary key figures
+    for (k, v) in s["key_figures"].as_object().unwrap() {
+        for c in ["count", "comparison"] {
+            assert!(!small(&v[c].to_string().trim_matches('"').to_string()), "summary {k} {c} = {}", v[c]);
+        }
+    }
+    // no crime reference, person id or pseudonym anywhere (text files; PNGs are pictures)
+    let ids = person_ids(&p.dataset);
+    assert!(ids.len() > 10_000);
+    for f in all_files(out).iter().filter(|f| f.extension().is_some_and(|e| e != "png" && e != "parquet" && e != "xlsx")) {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert!(!text.contains("CV24/") && !text.contains("CV25/"), "{}: crime reference", f.display());
+        for (i, _) in text.match_indices("OFF-") {
+            let tail: String = text[i + 4..].chars().take(10).collect();
+            assert!(!(tail.len() == 10 && tail.chars().all(|c| c.is_ascii_hexdigit())), "{}: pseudonym OFF-{tail}", f.display());
+        }
+        for tok in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+            assert!(!(tok.len() == 13 && tok.starts_with('P') && ids.contains(tok)), "{}: person id {tok}", f.display());
+        }
+    }
+}
+
+fn person_ids(dataset: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for t in ["victims", "offenders"] {
+        let df = common::read_table(dataset, t);
+        out.extend(df.column("person_id").unwrap().str().unwrap().iter().flatten().map(str::to_string));
+    }
+    out
+}
+
+/// Cells worked out by elimination: along every line (the rows and columns of `m` with
+/// `row_totals` / `col_totals`), a line with exactly one unknown gives it. Repeats until
+/// nothing new. `None` = hidden. Returns the positions recovered.
+fn eliminate(mut m: Vec<Vec<Option<i64>>>, col_totals_known: bool) -> Vec<(usize, usize)> {
+    let hidden: Vec<(usize, usize)> = (0..m.len()).flat_map(|i| (0..m[i].len()).map(move |j| (i, j))).filter(|&(i, j)| m[i][j].is_none()).collect();
+    // the last column is the row total; the last row, when known, the column totals
+    let (rows, cols) = (m.len(), m[0].len());
+    loop {
+        let mut progress = false;
+        for i in 0..rows {
+            let unknown: Vec<usize> = (0..cols).filter(|&j| m[i][j].is_none()).collect();
+            if unknown.len() == 1 {
+                let j = unknown[0];
+                let inner: i64 = (0..cols - 1).filter(|&k| k != j).map(|k| m[i][k].unwrap()).sum();
+                m[i][j] = Some(if j == cols - 1 { inner } else { m[i][cols - 1].unwrap() - inner });
+                progress = true;
+            }
+        }
+        if col_totals_known {
+            for j in 0..cols {
+                let unknown: Vec<usize> = (0..rows).filter(|&i| m[i][j].is_none()).collect();
+                if unknown.len() == 1 {
+                    let i = unknown[0];
+                    let inner: i64 = (0..rows - 1).filter(|&k| k != i).map(|k| m[k][j].unwrap()).sum();
+                    m[i][j] = Some(if i == rows - 1 { inner } else { m[rows - 1][j].unwrap() - inner });
+                    progress = true;
+                }
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    hidden.into_iter().filter(|&(i, j)| m[i][j].is_some()).collect()
+}
+
+fn parse_cell(v: &str) -> Option<i64> {
+    v.parse().ok()
+}
+
+#[test]
+fn suppressed_cells_cannot_be_recovered_from_the_margins() {
+    // the attack works: one hidden cell in a line with its total is found
+    assert_eq!(eliminate(vec![vec![Some(10), None, Some(13)], vec![Some(4), Some(5), Some(9)], vec![Some(14), Some(8), Some(22)]], true), vec![(0, 1)]);
+    let out = &packs().public;
+    let mut lists = 0;
+    let mut matrices = 0;
+    for f in all_files(&out.join("tables")).iter().filter(|f| f.extension().is_some_and(|e| e == "csv")) {
+        let name = f.file_stem().unwrap().to_string_lossy().into_owned();
+        let (h, rows) = read_csv(f);
+        if matrix(&name) {
+            // rows + total row, count columns + total column
+            let m: Vec<Vec<Option<i64>>> = rows.iter().map(|r| r[1..].iter().map(|v| parse_cell(v)).collect()).collect();
+            let rec = eliminate(m, true);
+            assert!(rec.is_empty(), "{name}: cells {rec:?} can be worked out");
+            matrices += 1;
+        } else if ["_wards", "_months", "_location_types", "_ethnicity", "_relationship"].iter().any(|s| name.ends_with(s)) || name == "crime_types" {
+            // a list whose total (the priority's count) is published: one hidden cell alone
+            // in a column could be worked out
+            for c in ["count", "comparison"] {
+                let j = col(&h, c);
+                let total: i64 = read_total(&name, c);
+                if (1..5).contains(&total) {
+                    continue; // the total is itself "<5" wherever it is published
+                }
+                let hidden = rows.iter().filter(|r| r[j] == "<5" || r[j] == "*").count();
+                assert_ne!(hidden, 1, "{name}.{c}: a single hidden cell is the total minus the rest");
+                let mut m: Vec<Vec<Option<i64>>> = rows.iter().map(|r| vec![parse_cell(&r[j]), parse_cell(&r[j])]).collect();
+                m.push(vec![Some(total), Some(total)]);
+                assert!(eliminate(m, true).is_empty(), "{name}.{c}");
+                lists += 1;
+            }
+        } else if name == "survey_yes_no" {
+            let m: Vec<Vec<Option<i64>>> = rows.iter().map(|r| r[1..5].iter().map(|v| parse_cell(v)).collect()).collect();
+            assert!(eliminate(m, false).is_empty(), "{name}");
+        }
+    }
+    assert!(lists > 50 && matrices > 20, "{lists} lists, {matrices} matrices checked");
+}
+
+/// The published total of a list: the sum of its cells in the restricted pack (what the
+/// priority's published count gives away).
+fn read_total(name: &str, c: &str) -> i64 {
+    let (h, rows) = read_csv(&packs().restricted.join("tables").join(format!("{name}.csv")));
+    let j = col(&h, c);
+    rows.iter().filter_map(|r| r[j].parse::<i64>().ok()).sum()
+}
+
+#[test]
+fn same_inputs_same_bytes_apart_from_the_timestamp() {
+    let p = packs();
+    let (a, b) = (&p.public, &p.public_again);
+    let fa = all_files(a);
+    let fb = all_files(b);
+    let rel = |base: &Path, v: &[PathBuf]| v.iter().map(|f| f.strip_prefix(base).unwrap().to_path_buf()).collect::<Vec<_>>();
+    assert_eq!(rel(a, &fa), rel(b, &fb));
+    let (ta, tb) = (summary(a)["generated_at"].as_str().unwrap().to_string(), summary(b)["generated_at"].as_str().unwrap().to_string());
+    for (x, y) in fa.iter().zip(&fb) {
+        let (mut bx, mut by) = (std::fs::read(x).unwrap(), std::fs::read(y).unwrap());
+        let name = x.file_name().unwrap().to_string_lossy();
+        if name == "report.html" || name == "summary.json" {
+            bx = String::from_utf8(bx).unwrap().replace(&ta, "TIMESTAMP").into_bytes();
+            by = String::from_utf8(by).unwrap().replace(&tb, "TIMESTAMP").into_bytes();
+        }
+        assert!(bx == by, "{} differs between two runs", x.display());
+    }
+}
+
+fn hashes(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    all_files(dir).into_iter().map(|f| (f.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&f).unwrap())).collect()
+}
+
+#[test]
+fn a_killed_run_leaves_the_previous_pack_whole() {
+    let p = packs();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pack");
+    let config = data("data/demo/assessment.toml");
+    let ds = p.dataset.to_str().unwrap();
+    csa_ok(&["assess", "--config", config.to_str().unwrap(), "--dataset", ds, "--out", out.to_str().unwrap()]);
+    let before = hashes(&out);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_csa"))
+        .args(["assess", "--config", config.to_str().unwrap(), "--dataset", ds, "--out", out.to_str().unwrap(), "--edition", "public"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let staging = tmp.path().join(format!(".pack.assess-{}", child.id()));
+    // kill it once it is writing its tables
+    let started = std::time::Instant::now();
+    while !(staging.join("tables").is_dir() && std::fs::read_dir(staging.join("tables")).map(|d| d.count()).unwrap_or(0) > 5) {
+        assert!(started.elapsed().as_secs() < 120, "the run never started writing");
+        if let Some(st) = child.try_wait().unwrap() {
+            panic!("the run finished ({st}) before it could be killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed");
+    assert_eq!(hashes(&out), before, "the previous pack changed");
+    assert!(staging.exists(), "the killed run's staging folder is left beside (its pid is in the name)");
+    // the next run clears the dead run's staging folder and replaces the pack
+    csa_ok(&["assess", "--config", config.to_str().unwrap(), "--dataset", ds, "--out", out.to_str().unwrap(), "--edition", "public"]);
+    assert!(!staging.exists(), "stale staging folder removed");
+    assert_eq!(summary(&out)["edition"], "public");
+}
+
+#[test]
+fn config_without_data_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("a.toml");
+    std::fs::write(&cfg, "[assessment]\nname = \"x\"\n").unwrap();
+    let o = csa(&["assess", "--config", cfg.to_str().unwrap(), "--out", tmp.path().join("o").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no data") && err.contains("a.toml"), "{err}");
+    assert!(!tmp.path().join("o").exists());
+}
+
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|b| {
+        std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(b)).find(|p| p.is_file()))
+    })
+}
+
+/// Console messages in Chromium's log of a page (`--v=1` logs every console message, a failed
+/// load included, as `INFO:CONSOLE`; Chromium's own background fetches are not the page's).
+fn render(browser: &Path, page: &Path, screenshot: &Path) -> (bool, Vec<String>) {
+    let o = std::process::Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr", "--v=1", "--window-size=1240,1754"])
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout);
+    // the report has no scripts, so any console message (errors, failed loads) is a problem
+    let problems: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Failed to load resource"))
+        .map(str::to_string)
+        .collect();
+    (o.status.success(), problems)
+}
+
+#[test]
+fn report_renders_in_headless_chromium_without_errors() {
+    let Some(browser) = chromium() else {
+        assert!(std::env::var("CSA_REQUIRE_CHROMIUM").is_err(), "CSA_REQUIRE_CHROMIUM is set but no chromium is installed");
+        eprintln!("skipped: no chromium on PATH (install the Debian package `chromium`; .ci/run does)");
+        return;
+    };
+    let art = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("assess");
+    std::fs::create_dir_all(&art).unwrap();
+    // the check catches console errors: a page that logs one
+    let bad = art.join("bad.html");
+    std::fs::write(&bad, "<!DOCTYPE html><html><body><script>console.error('broken')</script></body></html>").unwrap();
+    let (_, problems) = render(&browser, &bad, &art.join("bad.png"));
+    assert!(!problems.is_empty(), "the console check must see an error on a page that logs one");
+    for (edition, dir) in [("restricted", &packs().restricted), ("public", &packs().public)] {
+        let shot = art.join(format!("report-{edition}.png"));
+        let _ = std::fs::remove_file(&shot);
+        let (ok, problems) = render(&browser, &dir.join("report.html"), &shot);
+        assert!(ok, "chromium failed on the {edition} report");
+        assert!(problems.is_empty(), "{edition} report: {problems:?}");
+        let png = std::fs::read(&shot).unwrap();
+        assert!(png.len() > 20_000 && &png[..4] == b"\x89PNG", "screenshot {}", shot.display());
+        eprintln!("screenshot of the {edition} report: {}", shot.display());
+    }
+}
