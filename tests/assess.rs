@@ -524,3 +524,57 @@ fn report_renders_in_headless_chromium_without_errors() {
         eprintln!("screenshot of the {edition} report: {}", shot.display());
     }
 }
+
+#[test]
+fn notebook_reproduces_two_report_tables() {
+    // the notebook's code cells, run in order as one script against the demo pack
+    let python = std::env::var("CSA_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_polars = std::process::Command::new(&python).args(["-c", "import polars"]).output().is_ok_and(|o| o.status.success());
+    if !has_polars {
+        eprintln!("skipped: {python} has no polars module (pip install polars, or set CSA_PYTHON)");
+        return;
+    }
+    let nb: serde_json::Value = serde_json::from_slice(&std::fs::read(data("notebooks/assessment.ipynb")).unwrap()).unwrap();
+    let code: Vec<String> = nb["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["cell_type"] == "code")
+        .map(|c| c["source"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect::<String>())
+        .collect();
+    assert!(code.len() >= 4);
+    let p = packs();
+    let o = std::process::Command::new(&python)
+        .args(["-c", &code.join("\n\n")])
+        .env("CSA_PACK", &p.restricted)
+        .env("CSA_DATASET", &p.dataset)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "the notebook failed:\n{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn police_uk_demo_says_what_public_data_cannot_show() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("warks");
+    let stdout = csa_ok(&["assess", "--config", data("data/demo/warwickshire-police-uk.toml").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(stdout.contains("priorities by rank"), "{stdout}");
+    let s = summary(&out);
+    let notes = s["notes"].to_string();
+    assert!(notes.contains("no victims or offenders"), "{notes}");
+    assert!(notes.contains("does not cover the whole comparison period"), "{notes}");
+    assert!(notes.contains("Not measurable on this data, so not ranked") && notes.contains("Domestic abuse"), "{notes}");
+    let ranked: Vec<&str> = s["ranking"].as_array().unwrap().iter().map(|r| r["priority"].as_str().unwrap()).collect();
+    assert!(ranked.contains(&"Anti-social behaviour") && ranked.contains(&"Shoplifting"), "{ranked:?}");
+    assert!(!ranked.contains(&"Domestic abuse") && !ranked.contains(&"Violence with injury"), "{ranked:?}");
+    // no charts of people, no empty charts of unmeasurable priorities
+    let figures: Vec<&str> = s["figures"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert!(!figures.iter().any(|f| f.contains("pyramid")), "{figures:?}");
+    assert!(!figures.iter().any(|f| f.starts_with("domestic_abuse")), "{figures:?}");
+    assert!(figures.contains(&"anti_social_behaviour_hotspots") && figures.contains(&"ward_rates"), "{figures:?}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Domestic abuse cannot be measured on this data"));
+    assert!(html.contains("this data has none (police.uk data carries no people)"));
+    let w: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("maps/wards.geojson")).unwrap()).unwrap();
+    assert_eq!(w["features"].as_array().unwrap().len(), 108, "Warwickshire's wards");
+}
