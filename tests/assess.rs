@@ -174,7 +174,7 @@ fn restricted_pack_has_every_part_and_the_api_figures() {
         let s = n.to_string();
         let mut o = String::new();
         for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
                 o.push(',');
             }
             o.push(c);
@@ -278,7 +278,7 @@ fn public_edition_hides_small_counts_ids_and_points() {
             assert!(g == "Polygon" || g == "MultiPolygon", "{}: {g}", f.display());
             for (k, val) in feat["properties"].as_object().unwrap() {
                 if k == "count" || k == "comparison" || k == "crimes" || k.ends_with("_count") {
-                    assert!(!small(&val.to_string().trim_matches('"').to_string()), "{} {k} = {val}", f.display());
+                    assert!(!small(val.to_string().trim_matches('"')), "{} {k} = {val}", f.display());
                 }
             }
         }
@@ -286,7 +286,7 @@ fn public_edition_hides_small_counts_ids_and_points() {
     // summary key figures
     for (k, v) in s["key_figures"].as_object().unwrap() {
         for c in ["count", "comparison"] {
-            assert!(!small(&v[c].to_string().trim_matches('"').to_string()), "summary {k} {c} = {}", v[c]);
+            assert!(!small(v[c].to_string().trim_matches('"')), "summary {k} {c} = {}", v[c]);
         }
     }
     // no crime reference, person id or pseudonym anywhere (text files; PNGs are pictures)
@@ -323,16 +323,17 @@ fn eliminate(mut m: Vec<Vec<Option<i64>>>, col_totals_known: bool) -> Vec<(usize
     let (rows, cols) = (m.len(), m[0].len());
     loop {
         let mut progress = false;
-        for i in 0..rows {
-            let unknown: Vec<usize> = (0..cols).filter(|&j| m[i][j].is_none()).collect();
+        for row in m.iter_mut() {
+            let unknown: Vec<usize> = (0..cols).filter(|&j| row[j].is_none()).collect();
             if unknown.len() == 1 {
                 let j = unknown[0];
-                let inner: i64 = (0..cols - 1).filter(|&k| k != j).map(|k| m[i][k].unwrap()).sum();
-                m[i][j] = Some(if j == cols - 1 { inner } else { m[i][cols - 1].unwrap() - inner });
+                let inner: i64 = (0..cols - 1).filter(|&k| k != j).map(|k| row[k].unwrap()).sum();
+                row[j] = Some(if j == cols - 1 { inner } else { row[cols - 1].unwrap() - inner });
                 progress = true;
             }
         }
         if col_totals_known {
+            #[allow(clippy::needless_range_loop)]
             for j in 0..cols {
                 let unknown: Vec<usize> = (0..rows).filter(|&i| m[i][j].is_none()).collect();
                 if unknown.len() == 1 {
