@@ -9,6 +9,9 @@
 //! default `300000,1000000`) and `CSA_BENCH_RUNS` (default 3, after one warm-up).
 //! Targets (2 cores): 300,000 crimes at most 5 s; 1,000,000 at most 15 s.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -27,20 +30,8 @@ fn main() {
     println!("|---|---|---:|---:|---:|---:|---:|");
     for crimes in sizes {
         let dir = tmp.path().join(format!("n{crimes}"));
-        let t = Instant::now();
-        let mut ingest = Command::new(csa);
-        ingest.args(["--quiet", "ingest"]);
-        for (year, seed) in [(2024, 24), (2025, 25)] {
-            let ex = csa_synth::generate(&csa_synth::SynthOptions { crimes, asb: crimes / 5, seed, year }).expect("synth");
-            let out = dir.join(format!("extract-{year}"));
-            csa_synth::write_extract(&ex, &out, false).expect("write extract");
-            ingest.arg("--extract").arg(&out);
-        }
-        let ds = dir.join("ds");
+        let ds = common::synth_dataset(&dir, crimes, &[(2024, 24), (2025, 25)], &[]);
         let boundaries = root.join("data/boundaries/coventry-wards-2025.geojson");
-        ingest.arg("--boundaries").arg(&boundaries).arg("--out").arg(&ds);
-        assert!(ingest.status().expect("ingest").success(), "ingest failed");
-        eprintln!("generated and ingested 2 x {crimes} crimes in {:.1} s", t.elapsed().as_secs_f64());
         let config = dir.join("assessment.toml");
         std::fs::write(
             &config,

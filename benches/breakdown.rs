@@ -8,7 +8,9 @@
 //! median, min and max wall time. `CSA_BENCH_CRIMES` changes the size of a year.
 //! Target (2 cores): at most 200 ms each.
 
-use std::path::Path;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -31,22 +33,7 @@ fn main() {
     let csa = env!("CARGO_BIN_EXE_csa");
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
-    let t = Instant::now();
-    let mut ingest = Command::new(csa);
-    ingest.args(["--quiet", "ingest"]);
-    for (year, seed) in [(2024, 24), (2025, 25)] {
-        let ex = csa_synth::generate(&csa_synth::SynthOptions { crimes, asb: crimes / 5, seed, year }).expect("synth");
-        let out = dir.join(format!("extract-{year}"));
-        csa_synth::write_extract(&ex, &out, false).expect("write extract");
-        ingest.arg("--extract").arg(&out);
-    }
-    let boundaries = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/boundaries/coventry-wards-2025.geojson");
-    let lsoas = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/boundaries/coventry-lsoa-2021.geojson");
-    let ds = dir.join("ds");
-    ingest.arg("--boundaries").arg(&boundaries).arg("--lsoa-boundaries").arg(&lsoas).arg("--out").arg(&ds);
-    let st = ingest.status().expect("ingest");
-    assert!(st.success(), "ingest failed");
-    eprintln!("generated and ingested 2 x {crimes} crimes in {:.1} s", t.elapsed().as_secs_f64());
+    let ds = common::synth_dataset(dir, crimes, &[(2024, 24), (2025, 25)], &["--lsoa-boundaries", "data/boundaries/coventry-lsoa-2021.geojson"]);
 
     println!("| query | runs | median ms | min ms | max ms | output rows |");
     println!("|---|---:|---:|---:|---:|---:|");

@@ -7,6 +7,9 @@
 //! `CSA_BENCH_RUNS` (default 7, after one warm-up) change the size and the runs.
 //! Target (2 cores): at most 3 s.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -18,19 +21,7 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
-    let t = Instant::now();
-    let mut ingest = Command::new(csa);
-    ingest.args(["--quiet", "ingest"]);
-    for (year, seed) in [(2023, 23), (2024, 24), (2025, 25)] {
-        let ex = csa_synth::generate(&csa_synth::SynthOptions { crimes, asb: crimes / 5, seed, year }).expect("synth");
-        let out = dir.join(format!("extract-{year}"));
-        csa_synth::write_extract(&ex, &out, false).expect("write extract");
-        ingest.arg("--extract").arg(&out);
-    }
-    let ds = dir.join("ds");
-    ingest.arg("--boundaries").arg(root.join("data/boundaries/coventry-wards-2025.geojson")).arg("--out").arg(&ds);
-    assert!(ingest.status().expect("ingest").success(), "ingest failed");
-    eprintln!("generated and ingested 3 x {crimes} crimes in {:.1} s", t.elapsed().as_secs_f64());
+    let ds = common::synth_dataset(dir, crimes, &[(2023, 23), (2024, 24), (2025, 25)], &[]);
     let targets = root.join("data/demo/targets.toml");
     let out = dir.join("q");
     let run = || {
