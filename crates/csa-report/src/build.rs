@@ -248,6 +248,7 @@ fn priority_part(a: &Assessment, p: &Priority, area: Option<&hotspots::Area>, ha
     let top = csa_analysis::location::top_locations(a, p, a.config.top_n)?;
     let mut top = Table::from_df(&format!("{slug}_top_locations"), &format!("{name}: top {} locations", a.config.top_n), &top, Protect::Primary)?;
     top.restricted_columns = vec![names::EASTING.into(), names::NORTHING.into()];
+    top.drop_small_rows = true;
     tables.push(top);
     tables.push(day_hour_table(a, p, &format!("{slug}_day_hour"), &name)?);
     let mut repeat_victim_crimes_pct = None;
@@ -558,6 +559,8 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     if let Some((s, _)) = &survey {
         for (name, df) in s.tables()? {
             let mut t = Table::from_df(&name, &survey_title(&name), &df, Protect::Primary)?;
+            // free text: an answer given by fewer than 5 people is not published
+            t.drop_small_rows = name == "survey_ways_to_help" || name == "survey_other_answers";
             if name == "survey_yes_no" {
                 // yes + no + not answered = respondents: a two-way table with its row totals
                 let idx = t.columns.len();

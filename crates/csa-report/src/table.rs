@@ -121,6 +121,9 @@ pub struct Table {
     pub restricted_columns: Vec<String>,
     /// Whether the public edition carries the table at all (no person-level tables).
     pub public: bool,
+    /// Public edition: rows whose `count` (or `respondents`) is 1 to 4 are left out, not
+    /// shown as "<5" (a named place or a free-text answer with a small count says too much).
+    pub drop_small_rows: bool,
     /// Hidden cells after publication: (primary, secondary including derived).
     pub suppressed: (usize, usize),
 }
@@ -162,6 +165,7 @@ impl Table {
             protect,
             restricted_columns: Vec::new(),
             public: true,
+            drop_small_rows: false,
             suppressed: (0, 0),
         }
     }
@@ -237,6 +241,12 @@ impl Table {
     pub fn publish(&mut self) {
         for c in self.restricted_columns.clone() {
             self.drop_column(&c);
+        }
+        if self.drop_small_rows {
+            let j = self.col(csa_analysis::names::COUNT).or_else(|| self.col(csa_analysis::names::RESPONDENTS));
+            if let Some(j) = j {
+                self.rows.retain(|r| !matches!(r[j].as_i64(), Some(v) if (1..THRESHOLD as i64).contains(&v)));
+            }
         }
         let counts: Vec<usize> = (0..self.columns.len()).filter(|&j| self.roles[j] == Role::Count).collect();
         let smalls: Vec<usize> = (0..self.columns.len()).filter(|&j| self.roles[j] == Role::Small).collect();
@@ -396,6 +406,18 @@ mod tests {
         assert_eq!(df.column("population").unwrap().dtype(), &DataType::Float64);
         assert_eq!(t.rows[0][1].text(), "<5");
         assert_eq!(t.rows[3][1].text(), "*");
+    }
+
+    #[test]
+    fn small_rows_can_be_left_out_instead() {
+        let mut t = Table::new("top", "Top", &["location", "count"], &[Role::Key, Role::Count], Protect::Primary);
+        t.drop_small_rows = true;
+        for (l, c) in [("High Street", 12i64), ("Mill Lane", 3), ("Park", 5)] {
+            t.rows.push(vec![Cell::Text(l.into()), Cell::Int(c)]);
+        }
+        t.publish();
+        assert_eq!(t.rows.iter().map(|r| r[0].text()).collect::<Vec<_>>(), vec!["High Street", "Park"]);
+        assert_eq!(t.suppressed, (0, 0));
     }
 
     #[test]
