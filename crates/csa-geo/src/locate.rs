@@ -5,13 +5,15 @@
 //! it; [`AreaIndex::locate_brute_force`] applies the same rule without the tree, and the
 //! tests check both agree on every point.
 
-use geo::{BoundingRect, Intersects, Point};
+use geo::coordinate_position::{CoordPos, CoordinatePosition};
+use geo::{BoundingRect, Coord, Intersects, Point};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
 use crate::boundaries::{Area, Boundaries};
 
-type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
+/// A polygon part's bounding box with (area index, part index).
+type Entry = GeomWithData<Rectangle<[f64; 2]>, (usize, usize)>;
 
 /// R-tree index over a set of boundaries (coordinates in lon/lat).
 #[derive(Debug)]
@@ -25,10 +27,10 @@ impl AreaIndex {
     pub fn new(boundaries: Boundaries) -> AreaIndex {
         let mut entries = Vec::new();
         for (i, area) in boundaries.areas.iter().enumerate() {
-            for poly in &area.geometry.0 {
+            for (k, poly) in area.geometry.0.iter().enumerate() {
                 if let Some(r) = poly.bounding_rect() {
                     let rect = Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
-                    entries.push(GeomWithData::new(rect, i));
+                    entries.push(GeomWithData::new(rect, (i, k)));
                 }
             }
         }
@@ -45,14 +47,15 @@ impl AreaIndex {
 
     /// Index of the area containing (lon, lat), or `None` outside every area.
     pub fn locate(&self, lon: f64, lat: f64) -> Option<usize> {
-        let p = Point::new(lon, lat);
+        let c = Coord { x: lon, y: lat };
         let mut best: Option<usize> = None;
         for cand in self.tree.locate_in_envelope_intersecting(&AABB::from_point([lon, lat])) {
-            let i = cand.data;
+            let (i, k) = cand.data;
             if best.is_some_and(|b| b <= i) {
                 continue;
             }
-            if self.boundaries.areas[i].geometry.intersects(&p) {
+            // only the candidate part (its box holds the point), boundary included
+            if self.boundaries.areas[i].geometry.0[k].coordinate_position(&c) != CoordPos::Outside {
                 best = Some(i);
             }
         }

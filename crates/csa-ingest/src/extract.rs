@@ -201,8 +201,9 @@ pub fn parse_table(data: &[u8], path: &Path, table: Table, file: u32, mapping: &
         Rejected(Quarantined),
     }
     let mut out = FileOutcome::default();
+    let mut next = source.next_batch();
     loop {
-        let rows = source.next_batch();
+        let rows = std::mem::take(&mut next);
         if rows.is_empty() {
             break;
         }
@@ -215,40 +216,44 @@ pub fn parse_table(data: &[u8], path: &Path, table: Table, file: u32, mapping: &
                 Table::Offenders => out.offenders.reserve(more),
             }
         }
-        // rows are independent: parse them in parallel, keeping file order
-        let parsed: Vec<Parsed> = rows
-            .into_par_iter()
-            .with_min_len(512)
-            .map(|row| {
-                let row = match row {
-                    Ok(r) => r,
-                    Err(q) => return Parsed::Rejected(q),
-                };
-                let q = |field: Col, value: &str, reason: Reason, detail: String| {
-                    let src = cols.tm.columns.get(field.name()).cloned().unwrap_or_else(|| field.name().to_string());
-                    Quarantined::new(table, file, row.line, &src, value, reason, detail, join_fields(&row.fields))
-                };
-                match table {
-                    Table::Crimes => match crime_row(&row, &cols, file, mapping, ctx, &q) {
-                        Ok(c) => Parsed::Crime(c),
-                        Err(mut e) => {
-                            if e.year_month.is_none() {
-                                e.year_month = parse_date(&cols.get(&row.fields, Col::RecordedDate), cols.formats(Col::RecordedDate))
-                                    .map(|(d, _)| (d.year(), d.month()));
+        let parse_batch = |rows: Vec<RowResult>| -> Vec<Parsed> {
+            rows.into_par_iter()
+                .with_min_len(512)
+                .map(|row| {
+                    let row = match row {
+                        Ok(r) => r,
+                        Err(q) => return Parsed::Rejected(q),
+                    };
+                    let q = |field: Col, value: &str, reason: Reason, detail: String| {
+                        let src = cols.tm.columns.get(field.name()).cloned().unwrap_or_else(|| field.name().to_string());
+                        Quarantined::new(table, file, row.line, &src, value, reason, detail, join_fields(&row.fields))
+                    };
+                    match table {
+                        Table::Crimes => match crime_row(&row, &cols, file, mapping, ctx, &q) {
+                            Ok(c) => Parsed::Crime(c),
+                            Err(mut e) => {
+                                if e.year_month.is_none() {
+                                    e.year_month = parse_date(&cols.get(&row.fields, Col::RecordedDate), cols.formats(Col::RecordedDate))
+                                        .map(|(d, _)| (d.year(), d.month()));
+                                }
+                                Parsed::Rejected(e)
                             }
-                            Parsed::Rejected(e)
-                        }
-                    },
-                    Table::Victims | Table::Offenders => match person_row(&row, &cols, table, file, &q) {
-                        Ok(p) => Parsed::Person(p),
-                        Err(mut e) => {
-                            e.crime_ref = non_empty(&cols.get(&row.fields, Col::CrimeRef));
-                            Parsed::Rejected(e)
-                        }
-                    },
-                }
-            })
-            .collect();
+                        },
+                        Table::Victims | Table::Offenders => match person_row(&row, &cols, table, file, &q) {
+                            Ok(p) => Parsed::Person(p),
+                            Err(mut e) => {
+                                e.crime_ref = non_empty(&cols.get(&row.fields, Col::CrimeRef));
+                                Parsed::Rejected(e)
+                            }
+                        },
+                    }
+                })
+                .collect()
+        };
+        // rows are independent: parse them in parallel, keeping file order, while the next
+        // batch is split off the file (the splitting is serial; overlapped, it costs nothing)
+        let (parsed, following) = rayon::join(|| parse_batch(rows), || source.next_batch());
+        next = following;
         for p in parsed {
             match p {
                 Parsed::Crime(c) => out.crimes.push(c),

@@ -192,14 +192,15 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         .par_iter()
         .enumerate()
         .map(|(i, (path, kind))| {
-            let (data, meta) = source::read_input(path)?;
-            let outcome = match kind {
-                InputKind::PoliceUk => {
-                    let stem = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().trim_end_matches(".gz").trim_end_matches(".csv").to_string());
-                    police_uk::parse(&data, i as u32, &stem, &ctx).map_err(|detail| IngestError::BadHeader { path: path.clone(), detail })?
-                }
-                InputKind::Extract(table) => extract::parse_table(&data, path, *table, i as u32, &mapping, &ctx)?,
-            };
+            let (outcome, meta) = source::read_input_with(path, |data| {
+                Ok(match kind {
+                    InputKind::PoliceUk => {
+                        let stem = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().trim_end_matches(".gz").trim_end_matches(".csv").to_string());
+                        police_uk::parse(data, i as u32, &stem, &ctx).map_err(|detail| IngestError::BadHeader { path: path.clone(), detail })?
+                    }
+                    InputKind::Extract(table) => extract::parse_table(data, path, *table, i as u32, &mapping, &ctx)?,
+                })
+            })?;
             progress(Progress::Advance(1));
             Ok((meta, outcome))
         })
@@ -281,7 +282,8 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     let needs_months = !victims_in.is_empty() || !offenders_in.is_empty() || quarantined.iter().any(|q| q.crime_ref.is_some());
     let crime_month: FxHashMap<&str, (i32, u32)> =
         if needs_months { crimes.iter().map(|c| (c.crime_ref.as_str(), c.year_month())).collect() } else { FxHashMap::default() };
-    let people = |rows: Vec<PersonRow>, table: Table, quarantined: &mut Vec<Quarantined>| -> Vec<(PersonRow, (i32, u32))> {
+    let people = |rows: Vec<PersonRow>, table: Table| -> (Vec<(PersonRow, (i32, u32))>, Vec<Quarantined>) {
+        let mut quarantined = Vec::new();
         // verdicts first (borrowing the rows, in parallel), then move the rows
         let mut verdicts: Vec<Result<(i32, u32), Reason>> = rows
             .par_iter()
@@ -313,27 +315,29 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         }
         let mut out = Vec::with_capacity(rows.len());
         for (p, v) in rows.into_iter().zip(verdicts) {
-            let raw = format!("{},{}", p.crime_ref, p.person_id);
+            let raw = || format!("{},{}", p.crime_ref, p.person_id);
             match v {
                 Ok(ym) => out.push((p, ym)),
                 Err(Reason::UnknownCrime) => {
                     let mut q = Quarantined::new(table, p.source_file, p.source_line, "crime_ref", &p.crime_ref, Reason::UnknownCrime,
-                        format!("no accepted crime has crime_ref `{}` (it is missing or was quarantined)", p.crime_ref), raw);
+                        format!("no accepted crime has crime_ref `{}` (it is missing or was quarantined)", p.crime_ref), raw());
                     q.crime_ref = Some(p.crime_ref);
                     quarantined.push(q);
                 }
                 Err(reason) => {
                     let mut q = Quarantined::new(table, p.source_file, p.source_line, "person_id", &p.person_id, reason,
-                        format!("person {} is already listed on crime {}", p.person_id, p.crime_ref), raw);
+                        format!("person {} is already listed on crime {}", p.person_id, p.crime_ref), raw());
                     q.crime_ref = Some(p.crime_ref);
                     quarantined.push(q);
                 }
             }
         }
-        out
+        (out, quarantined)
     };
-    let victims = people(victims_in, Table::Victims, &mut quarantined);
-    let offenders = people(offenders_in, Table::Offenders, &mut quarantined);
+    // victims and offenders are independent: checked side by side, quarantine kept in order
+    let ((victims, qv), (offenders, qo)) = rayon::join(|| people(victims_in, Table::Victims), || people(offenders_in, Table::Offenders));
+    quarantined.extend(qv);
+    quarantined.extend(qo);
     progress(Progress::Advance(1));
     // partition quarantined rows by their crime's month, or the police.uk file's month
     for q in quarantined.iter_mut().filter(|q| q.year_month.is_none()) {
@@ -461,8 +465,10 @@ fn write_all(
         let mut df = dataset::crimes_frame(&[], names, offences)?;
         dataset::write_parquet(&tmp.join("crimes").join("empty.parquet"), &mut df)?;
     }
-    // the tables are independent files: write the crimes beside the rest
-    let (crime_parts, other_parts) = rayon::join(
+    // the tables are independent files: write the crimes beside the rest. In polars' own
+    // thread pool: its Parquet writer installs its work there, and a worker of another pool
+    // waiting on it would idle one of the cores (as with reading, see csa-analysis data.rs)
+    let (crime_parts, other_parts) = polars_core::runtime::THREAD_POOL.join(
         || {
             dataset::write_partitioned(tmp, "crimes", crimes, |c| Some(c.year_month()), |rows| dataset::crimes_frame(rows, names, offences))
         },

@@ -49,8 +49,9 @@ pub fn parse(data: &[u8], file: u32, stem: &str, ctx: &ParseContext) -> Result<F
     };
     check_header(&csv.header)?;
     let mut out = FileOutcome::default();
+    let mut next = csv.next_batch(BATCH);
     loop {
-        let batch = csv.next_batch(BATCH);
+        let batch = std::mem::take(&mut next);
         if batch.is_empty() {
             break;
         }
@@ -58,12 +59,13 @@ pub fn parse(data: &[u8], file: u32, stem: &str, ctx: &ParseContext) -> Result<F
         if out.crimes.is_empty() {
             out.crimes.reserve(batch.len() + csv.estimate_rows(batch.len()) * 21 / 20);
         }
-        // rows are independent: parse them in parallel, keeping file order
-        let parsed: Vec<Result<CrimeRow, Quarantined>> = batch
-            .into_par_iter()
-            .with_min_len(512)
-            .map(|row| row.and_then(|row| parse_row(&row.fields, row.line, file, stem, ctx)))
-            .collect();
+        // rows are independent: parse them in parallel, keeping file order, while the next
+        // batch is split off the file (serial work, overlapped)
+        let parse = |batch: Vec<_>| -> Vec<Result<CrimeRow, Quarantined>> {
+            batch.into_par_iter().with_min_len(512).map(|row: Result<_, _>| row.and_then(|row: crate::rows::Row| parse_row(&row.fields, row.line, file, stem, ctx))).collect()
+        };
+        let (parsed, following) = rayon::join(|| parse(batch), || csv.next_batch(BATCH));
+        next = following;
         for r in parsed {
             match r {
                 Ok(c) => out.crimes.push(c),

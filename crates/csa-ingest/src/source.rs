@@ -18,24 +18,41 @@ pub struct InputMeta {
 /// Reads a whole file, returning its decompressed bytes (gzip is detected by its magic
 /// number, whatever the name) and its metadata.
 pub fn read_input(path: &Path) -> Result<(Vec<u8>, InputMeta)> {
+    read_input_with(path, |data| Ok(data.to_vec()))
+}
+
+/// Reads a whole file and runs `f` on its decompressed bytes while the SHA-256 of the bytes
+/// on disk is computed beside it (hashing a large file takes as long as a good part of its
+/// parse). Returns the bytes, as [`read_input`], with `f`'s result in `meta`'s place.
+pub fn read_input_with<T: Send>(path: &Path, f: impl FnOnce(&[u8]) -> Result<T> + Send) -> Result<(T, InputMeta)> {
     let raw = std::fs::read(path).map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?;
-    let meta = InputMeta { path: path.display().to_string(), bytes: raw.len() as u64, sha256: sha256_hex(&raw) };
+    let bytes = raw.len() as u64;
+    let (sha256, out) = rayon::join(|| sha256_hex(&raw), || -> Result<T> {
+        let data = decompress(path, &raw)?;
+        f(&data)
+    });
+    Ok((out?, InputMeta { path: path.display().to_string(), bytes, sha256 }))
+}
+
+/// The bytes of a file read whole: gunzipped when they start with gzip's magic number;
+/// an empty or blank file is an error.
+fn decompress<'a>(path: &Path, raw: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
     if raw.is_empty() {
         return Err(IngestError::EmptyFile { path: path.to_path_buf() });
     }
     let data = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len() * 6);
-        flate2::read::MultiGzDecoder::new(&raw[..])
+        flate2::read::MultiGzDecoder::new(raw)
             .read_to_end(&mut out)
             .map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?;
-        out
+        std::borrow::Cow::Owned(out)
     } else {
-        raw
+        std::borrow::Cow::Borrowed(raw)
     };
     if data.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(IngestError::EmptyFile { path: path.to_path_buf() });
     }
-    Ok((data, meta))
+    Ok(data)
 }
 
 /// Lower-case hex SHA-256.
