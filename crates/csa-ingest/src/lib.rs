@@ -282,7 +282,9 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     let needs_months = !victims_in.is_empty() || !offenders_in.is_empty() || quarantined.iter().any(|q| q.crime_ref.is_some());
     let crime_month: FxHashMap<&str, (i32, u32)> =
         if needs_months { crimes.iter().map(|c| (c.crime_ref.as_str(), c.year_month())).collect() } else { FxHashMap::default() };
-    let people = |rows: Vec<PersonRow>, table: Table| -> (Vec<(PersonRow, (i32, u32))>, Vec<Quarantined>) {
+    /// Accepted people with their crime's (year, month), and the rows quarantined.
+    type Checked = (Vec<(PersonRow, (i32, u32))>, Vec<Quarantined>);
+    let people = |rows: Vec<PersonRow>, table: Table| -> Checked {
         let mut quarantined = Vec::new();
         // verdicts first (borrowing the rows, in parallel), then move the rows
         let mut verdicts: Vec<Result<(i32, u32), Reason>> = rows
