@@ -246,6 +246,20 @@ pub fn same_name(a: &str, b: &str) -> bool {
     fold(a) == fold(b)
 }
 
+/// A priority's name as a file name: lower-case ASCII letters and digits, every other run of
+/// characters one `sep` (`slug("Hate crime - race", '_')` = `hate_crime_race`).
+pub fn slug(name: &str, sep: char) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with(sep) {
+            out.push(sep);
+        }
+    }
+    out.trim_matches(sep).to_string()
+}
+
 impl Config {
     /// The compiled-in default.
     pub fn default_config() -> Config {
@@ -605,6 +619,14 @@ struct RawFilter {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Hate crime - race", '-'), "hate-crime-race");
+        assert_eq!(slug("Hate crime - sexual orientation", '_'), "hate_crime_sexual_orientation");
+        assert_eq!(slug("  Criminal damage & arson ", '_'), "criminal_damage_arson");
+        assert_eq!(slug("all", '_'), "all");
+    }
 
     #[test]
     fn shipped_default_has_the_usual_priorities() {

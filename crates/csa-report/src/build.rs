@@ -25,7 +25,7 @@ use csa_analysis::{names, Assessment, Dim, Result, Side};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::table::{Cell, Protect, Role, Table};
+use crate::table::{find, Cell, Protect, Role, Table};
 
 /// One priority's part of the pack.
 #[derive(Debug, Clone)]
@@ -65,23 +65,9 @@ pub struct Built {
     pub notes: Vec<String>,
 }
 
-impl Built {
-    pub fn table(&self, name: &str) -> Option<&Table> {
-        self.tables.iter().find(|t| t.name == name)
-    }
-}
-
-/// `Violence with injury` -> `violence_with_injury`.
+/// `Violence with injury` -> `violence_with_injury` (file stems of the pack).
 pub fn slug(name: &str) -> String {
-    let mut s = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            s.push(c.to_ascii_lowercase());
-        } else if !s.ends_with('_') {
-            s.push('_');
-        }
-    }
-    s.trim_matches('_').to_string()
+    csa_analysis::config::slug(name, '_')
 }
 
 fn bd_table(b: &Breakdown, name: &str, title: &str, protect: Protect) -> Result<Table> {
@@ -93,8 +79,8 @@ fn one_way() -> Protect {
 }
 
 /// Age band x sex as a matrix with totals, from a two-dimension breakdown.
-fn age_sex_matrix(b: &Breakdown, name: &str, title: &str, age_col: &str, sex_col: &str) -> Table {
-    let t = Table::from_df(name, title, &b.table, Protect::Primary).unwrap_or_else(|_| Table::new(name, title, &[], &[], Protect::Primary));
+fn age_sex_matrix(b: &Breakdown, name: &str, title: &str, age_col: &str, sex_col: &str) -> Result<Table> {
+    let t = Table::from_df(name, title, &b.table, Protect::Primary)?;
     let mut ages: Vec<String> = Vec::new();
     let mut sexes: Vec<String> = Vec::new();
     let mut cells: BTreeMap<(String, String), i64> = BTreeMap::new();
@@ -141,7 +127,7 @@ fn age_sex_matrix(b: &Breakdown, name: &str, title: &str, age_col: &str, sex_col
     let mut last = vec![Cell::Text("Total".into())];
     last.extend(totals.into_iter().map(Cell::Int));
     m.rows.push(last);
-    m
+    Ok(m)
 }
 
 /// The day x hour matrix with a total row.
@@ -259,7 +245,7 @@ fn priority_part(a: &Assessment, p: &Priority, area: Option<&hotspots::Area>, ha
             (Side::Offender, "offenders", Dim::OffenderAgeBand, Dim::OffenderSex, Dim::OffenderEthnicity),
         ] {
             let b = breakdown(a, p, &[age, sex])?;
-            tables.push(age_sex_matrix(&b, &format!("{slug}_{who}_age_sex"), &format!("{name}: {who} by age band and sex (records, one per person per crime)"), age.name(), sex.name()));
+            tables.push(age_sex_matrix(&b, &format!("{slug}_{who}_age_sex"), &format!("{name}: {who} by age band and sex (records, one per person per crime)"), age.name(), sex.name())?);
             let e = breakdown(a, p, &[eth])?;
             tables.push(bd_table(&e, &format!("{slug}_{who}_ethnicity"), &format!("{name}: {who} by ethnicity"), one_way())?);
             let r = repeats(a, p, side)?;
@@ -432,9 +418,9 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         &[Role::Key, Role::Key, Role::Key, Role::Count, Role::Count, Role::Derived, Role::Derived, Role::Other, Role::Derived],
         Protect::Columns { group: vec![names::PRIORITY.into()] },
     );
-    let vol = tables.iter().find(|t| t.name == "priority_volumes").cloned();
+    let vol = find(&tables, "priority_volumes").cloned();
     for part in &out_parts {
-        let Some(w) = tables.iter().find(|t| t.name == format!("{}_wards", part.slug)) else { continue };
+        let Some(w) = find(&tables, &format!("{}_wards", part.slug)) else { continue };
         let area_rate = vol.as_ref().and_then(|v| v.find(names::PRIORITY, &part.priority.name).map(|i| v.get(i, names::RATE_PER_1000).clone())).unwrap_or(Cell::Null);
         for i in 0..w.rows.len() {
             let rate = w.get(i, names::RATE_PER_1000).clone();
@@ -563,14 +549,13 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
             t.drop_small_rows = name == "survey_ways_to_help" || name == "survey_other_answers";
             if name == "survey_yes_no" {
                 // yes + no + not answered = respondents: a two-way table with its row totals
-                let idx = t.columns.len();
+                // (columns question, yes, no, not_answered, then the total)
                 t.columns.insert(4, names::RESPONDENTS.into());
                 t.roles.insert(4, Role::Count);
                 for r in &mut t.rows {
                     let total: i64 = r[1..4].iter().filter_map(Cell::as_i64).sum();
                     r.insert(4, Cell::Int(total));
                 }
-                debug_assert_eq!(t.columns.len(), idx + 1);
                 t.protect = Protect::Matrix { total_row: false };
             }
             tables.push(t);
@@ -621,16 +606,4 @@ fn survey_title(name: &str) -> String {
         _ => name,
     }
     .to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs() {
-        assert_eq!(slug("Hate crime - sexual orientation"), "hate_crime_sexual_orientation");
-        assert_eq!(slug("all"), "all");
-        assert_eq!(slug("  Criminal damage & arson "), "criminal_damage_arson");
-    }
 }

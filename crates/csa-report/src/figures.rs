@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use csa_analysis::names;
-use csa_charts::charts::{fmt_count, Bars, HeatMap, Pyramid, Trend};
+use csa_charts::charts::{Bars, HeatMap, Pyramid, Trend};
 use csa_charts::map::MapSpec;
 use csa_charts::render::{svg_string, write_png, Chart};
 use csa_charts::ChartError;
@@ -14,7 +14,7 @@ use plotters::prelude::*;
 use rayon::prelude::*;
 
 use crate::build::Built;
-use crate::table::{Cell, Table};
+use crate::table::{find, Cell, Table};
 
 /// A drawn figure.
 #[derive(Debug, Clone)]
@@ -53,10 +53,6 @@ impl Chart for AnyChart {
             AnyChart::Map(c) => c.draw(root),
         }
     }
-}
-
-fn find<'a>(tables: &'a [Table], name: &str) -> Option<&'a Table> {
-    tables.iter().find(|t| t.name == name)
 }
 
 fn count(c: &Cell) -> Option<u64> {
@@ -168,9 +164,4 @@ pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> Result<Vec<Figure>, C
             Ok(Figure { name, title, svg })
         })
         .collect()
-}
-
-/// The label of a count for a chart or map, e.g. in a cluster list.
-pub fn plain_count(v: u64) -> String {
-    fmt_count(v as f64)
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::build::{Built, PriorityPart};
 use crate::figures::Figure;
-use crate::table::{Cell, Role, Table};
+use crate::table::{find, Cell, Role, Table};
 use crate::write::{Edition, PackOptions};
 
 const CSS: &str = r#"
@@ -111,10 +111,6 @@ fn note(h: &mut String, text: &str) {
 
 fn card(h: &mut String, value: &str, label: &str) {
     let _ = write!(h, "<div class=\"figure-card\"><div class=\"v\">{}</div><div class=\"l\">{}</div></div>", esc(value), esc(label));
-}
-
-fn find<'a>(tables: &'a [Table], name: &str) -> Option<&'a Table> {
-    tables.iter().find(|t| t.name == name)
 }
 
 fn pct(c: &Cell) -> String {
@@ -284,13 +280,11 @@ fn executive_summary(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table
     h.push_str("</div>");
     if let Some(t) = find(tables, "priority_ranking") {
         h.push_str("<h3>The priorities, ranked</h3><ol>");
-        for r in t.rows.iter().take(5) {
-            let i = t.col(names::PRIORITY).unwrap_or(1);
-            let row = t.rows.iter().position(|x| std::ptr::eq(x, r)).unwrap_or(0);
+        for row in 0..t.rows.len().min(5) {
             let _ = write!(
                 h,
                 "<li><b>{}</b>: {} records, {} (score {}). {}</li>",
-                esc(&r[i].text()),
+                esc(&t.get(row, names::PRIORITY).text()),
                 esc(&t.get(row, names::COUNT).display()),
                 esc(&pct(t.get(row, "trend_pct"))),
                 esc(&t.get(row, "total_score").display()),

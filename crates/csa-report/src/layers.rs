@@ -14,7 +14,7 @@ use geo::{ConvexHull, Coord, Geometry, MultiPoint, Point};
 use serde_json::{json, Map, Value};
 
 use crate::build::Built;
-use crate::table::{Cell, Table};
+use crate::table::{find, Cell, Table};
 
 /// A cell as a JSON value: numbers as numbers, hidden counts as their text ("<5", "*").
 pub fn json_cell(c: &Cell) -> Value {
@@ -25,10 +25,6 @@ pub fn json_cell(c: &Cell) -> Value {
         Cell::Text(s) => json!(s),
         Cell::Hidden(_) => json!(c.text()),
     }
-}
-
-fn find<'a>(tables: &'a [Table], name: &str) -> Option<&'a Table> {
-    tables.iter().find(|t| t.name == name)
 }
 
 /// (file name, GeoJSON) of every layer.

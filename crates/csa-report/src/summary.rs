@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::build::Built;
 use crate::figures::Figure;
 use crate::layers::json_cell;
-use crate::table::Table;
+use crate::table::{find, Table};
 use crate::write::PackOptions;
 
 /// SHA-256 of a file, hex; `None` when it cannot be read.
@@ -37,9 +37,8 @@ fn file_name(p: &Path) -> String {
 
 pub fn summary(b: &Built, o: &PackOptions, tables: &[Table], figures: &[Figure], layers: &[String], suppressed: (usize, usize)) -> Result<Value> {
     let a = &b.assessment;
-    let find = |n: &str| tables.iter().find(|t| t.name == n);
     let mut key = Map::new();
-    if let Some(v) = find("priority_volumes") {
+    if let Some(v) = find(tables, "priority_volumes") {
         for i in 0..v.rows.len() {
             let mut m = Map::new();
             for c in [names::COUNT, names::COMPARISON, names::CHANGE, names::CHANGE_PCT, names::RATE_PER_1000, names::HARM_CSS] {
@@ -89,7 +88,7 @@ pub fn summary(b: &Built, o: &PackOptions, tables: &[Table], figures: &[Figure],
             "boundaries": c.boundaries.as_deref().map(file_name),
         },
         "key_figures": key,
-        "ranking": find("priority_ranking").map(records),
+        "ranking": find(tables, "priority_ranking").map(records),
         "parameters": {
             "age_bands": c.age_bands,
             "top_n": c.top_n,

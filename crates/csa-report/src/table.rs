@@ -128,6 +128,11 @@ pub struct Table {
     pub suppressed: (usize, usize),
 }
 
+/// The table called `name`.
+pub fn find<'a>(tables: &'a [Table], name: &str) -> Option<&'a Table> {
+    tables.iter().find(|t| t.name == name)
+}
+
 /// The role a column of an analysis table has, by its name (see [`csa_analysis::names`]).
 pub fn role_of(name: &str) -> Role {
     use csa_analysis::names as n;
@@ -314,7 +319,6 @@ impl Table {
             }
         }
         // derived figures of hidden counts
-        let name_of = |j: usize| self.columns[j].clone();
         let count_col = self.col(csa_analysis::names::COUNT);
         let comparison_col = self.col(csa_analysis::names::COMPARISON);
         for r in &mut self.rows {
@@ -329,7 +333,7 @@ impl Table {
                     continue;
                 }
                 use csa_analysis::names as n;
-                let hide = match name_of(j).as_str() {
+                let hide = match self.columns[j].as_str() {
                     n::CHANGE | n::CHANGE_PCT if count_col.is_some() && comparison_col.is_some() => count_hidden || comparison_hidden,
                     n::COMPARISON_RATE_PER_1000 if comparison_col.is_some() => comparison_hidden,
                     n::RATE_PER_1000 | n::SHARE_PCT | n::HARM_CSS | n::HARM_CSS_PER_1000 if count_col.is_some() => count_hidden,

@@ -57,7 +57,6 @@ pub struct PackOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct PackSummary {
     pub out: PathBuf,
-    pub files: usize,
     pub tables: usize,
     pub figures: usize,
     /// Cells hidden in the public edition: shown as "<5", and hidden as "*".
@@ -181,7 +180,6 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
     std::fs::write(&report, html).map_err(|e| write_err(&report, e))?;
     Ok(PackSummary {
         out: dir.to_path_buf(),
-        files: 4 + 2 * tables.len() + 2 * figures.len() + layers.len(),
         tables: tables.len(),
         figures: figures.len(),
         primary_suppressed: primary,

@@ -91,18 +91,6 @@ fn lock_path(out: &Path) -> PathBuf {
     out.with_file_name(format!("{name}.lock"))
 }
 
-fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_matches('-').to_string()
-}
-
 pub fn run(a: QuarterlyArgs) -> anyhow::Result<()> {
     let log = Log { json: a.log_format == LogFormat::Json };
     match run_logged(&a, &log) {
@@ -219,7 +207,7 @@ fn write_outputs(dir: &Path, perf: &Performance, a: &Assessment, targets: &Targe
         if chart.baseline.is_empty() {
             continue;
         }
-        csa_charts::render::write_png(&dir.join("charts").join(format!("{}.png", slug(&r.indicator))), &chart)?;
+        csa_charts::render::write_png(&dir.join("charts").join(format!("{}.png", csa_analysis::config::slug(&r.indicator, '-'))), &chart)?;
         files += 1;
     }
     Ok(files)
@@ -230,9 +218,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slugs_and_lock_path() {
-        assert_eq!(slug("Hate crime - race"), "hate-crime-race");
-        assert_eq!(slug("Criminal damage and arson"), "criminal-damage-and-arson");
+    fn lock_path_beside_the_output() {
         assert_eq!(lock_path(Path::new("/srv/q")), PathBuf::from("/srv/q.lock"));
     }
 }
