@@ -21,7 +21,8 @@ fn main() {
         .ok()
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![300_000, 1_000_000]);
-    let runs: usize = std::env::var("CSA_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
+    let runs: usize =
+        std::env::var("CSA_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
     let csa = env!("CARGO_BIN_EXE_csa");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().expect("tmp");
@@ -53,12 +54,20 @@ fn main() {
                 } else {
                     Command::new(csa)
                 };
-                c.args(["assess", "--config"]).arg(&config).arg("--out").arg(&out).args(["--edition", edition]);
+                c.args(["assess", "--config"])
+                    .arg(&config)
+                    .arg("--out")
+                    .arg(&out)
+                    .args(["--edition", edition]);
                 let t = Instant::now();
                 let o = c.output().expect("csa");
                 let secs = t.elapsed().as_secs_f64();
                 assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-                let kb: u64 = String::from_utf8_lossy(&o.stderr).lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
+                let kb: u64 = String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .and_then(|l| l.trim().parse().ok())
+                    .unwrap_or(0);
                 (secs, kb)
             };
             run();

@@ -19,7 +19,12 @@ const QUERIES: &[&[&str]] = &[
     &["--priority", "all", "--by", "ward"],
     &["--priority", "all", "--by", "month"],
     &["--priority", "residential burglary", "--by", "lsoa"],
-    &["--priority", "violence with injury", "--by", "offender_age_band,offender_sex,offender_ethnicity"],
+    &[
+        "--priority",
+        "violence with injury",
+        "--by",
+        "offender_age_band,offender_sex,offender_ethnicity",
+    ],
     &["--priority", "night-time economy violence", "--by", "day_of_week,hour"],
     &["--priority", "all", "--by", "crime_type,victim_sex", "--format", "csv"],
     &["--view", "volume"],
@@ -28,19 +33,33 @@ const QUERIES: &[&[&str]] = &[
 ];
 
 fn main() {
-    let crimes: usize = std::env::var("CSA_BENCH_CRIMES").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
-    let runs: usize = std::env::var("CSA_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
+    let crimes: usize =
+        std::env::var("CSA_BENCH_CRIMES").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
+    let runs: usize =
+        std::env::var("CSA_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
     let csa = env!("CARGO_BIN_EXE_csa");
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
-    let ds = common::synth_dataset(dir, crimes, &[(2024, 24), (2025, 25)], &["--lsoa-boundaries", "data/boundaries/coventry-lsoa-2021.geojson"]);
+    let ds = common::synth_dataset(
+        dir,
+        crimes,
+        &[(2024, 24), (2025, 25)],
+        &["--lsoa-boundaries", "data/boundaries/coventry-lsoa-2021.geojson"],
+    );
 
     println!("| query | runs | median ms | min ms | max ms | output rows |");
     println!("|---|---:|---:|---:|---:|---:|");
     for q in QUERIES {
         let run = || {
             let t = Instant::now();
-            let out = Command::new(csa).arg("breakdown").arg("--dataset").arg(&ds).args(*q).stderr(Stdio::piped()).output().expect("csa");
+            let out = Command::new(csa)
+                .arg("breakdown")
+                .arg("--dataset")
+                .arg(&ds)
+                .args(*q)
+                .stderr(Stdio::piped())
+                .output()
+                .expect("csa");
             let ms = t.elapsed().as_secs_f64() * 1000.0;
             assert!(out.status.success(), "{q:?}: {}", String::from_utf8_lossy(&out.stderr));
             (ms, String::from_utf8_lossy(&out.stdout).lines().count())
@@ -56,7 +75,10 @@ fn main() {
         times.sort_by(f64::total_cmp);
         println!(
             "| `csa breakdown {}` | {runs} | {:.0} | {:.0} | {:.0} | {lines} |",
-            q.iter().map(|a| if a.contains(' ') { format!("\"{a}\"") } else { a.to_string() }).collect::<Vec<_>>().join(" "),
+            q.iter()
+                .map(|a| if a.contains(' ') { format!("\"{a}\"") } else { a.to_string() })
+                .collect::<Vec<_>>()
+                .join(" "),
             times[times.len() / 2],
             times[0],
             times[times.len() - 1]

@@ -32,7 +32,10 @@ fn county_points(n: usize, seed: u64) -> Vec<[f64; 2]> {
     let mut rng = Rng::new(seed, 0);
     let towns: Vec<([f64; 2], f64, f64)> = (0..14)
         .map(|_| {
-            let c = [X0 + 5_000.0 + rng.f64() * (W - 10_000.0), Y0 + 5_000.0 + rng.f64() * (H - 10_000.0)];
+            let c = [
+                X0 + 5_000.0 + rng.f64() * (W - 10_000.0),
+                Y0 + 5_000.0 + rng.f64() * (H - 10_000.0),
+            ];
             (c, 800.0 + rng.f64() * 2_200.0, 0.2 + rng.f64())
         })
         .collect();
@@ -84,15 +87,27 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Vec<f64>, T) {
 }
 
 fn row(case: &str, size: &str, secs: &[f64], result: &str) {
-    println!("| {case} | {size} | {} | {:.2} | {:.2} | {:.2} | {result} |", secs.len(), secs[secs.len() / 2], secs[0], secs[secs.len() - 1]);
+    println!(
+        "| {case} | {size} | {} | {:.2} | {:.2} | {:.2} | {result} |",
+        secs.len(),
+        secs[secs.len() / 2],
+        secs[0],
+        secs[secs.len() - 1]
+    );
 }
 
 fn main() {
-    let runs: usize = std::env::var("CSA_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
+    let runs: usize =
+        std::env::var("CSA_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
     let t = Instant::now();
     let pts = county_points(1_000_000, 2025);
-    eprintln!("generated 1M county points in {:.1} s; {} threads", t.elapsed().as_secs_f64(), rayon::current_num_threads());
-    let rect = geo::Rect::new(geo::coord! {x: X0, y: Y0}, geo::coord! {x: X0 + W, y: Y0 + H}).to_polygon();
+    eprintln!(
+        "generated 1M county points in {:.1} s; {} threads",
+        t.elapsed().as_secs_f64(),
+        rayon::current_num_threads()
+    );
+    let rect =
+        geo::Rect::new(geo::coord! {x: X0, y: Y0}, geo::coord! {x: X0 + W, y: Y0 + H}).to_polygon();
     let area = StudyArea::new([geo::MultiPolygon(vec![rect])]);
     let grid = Grid::over_area(250.0, &area).expect("grid");
     assert_eq!(grid.len(), 50_000);
@@ -105,16 +120,31 @@ fn main() {
         gi_star(&x, &w, 999, 1)
     });
     let hot = g.perm_bin.as_ref().map_or(0, |b| b.iter().filter(|b| **b >= 2).count());
-    row("Gi*, 999 permutations", "50,000 cells, 500 m band (13 neighbours)", &secs, &format!("{hot} hot cells (95%, permutation p, FDR)"));
+    row(
+        "Gi*, 999 permutations",
+        "50,000 cells, 500 m band (13 neighbours)",
+        &secs,
+        &format!("{hot} hot cells (95%, permutation p, FDR)"),
+    );
 
     let h = kde::default_bandwidth(&pts).expect("bandwidth");
     let (secs, d) = time(runs, || kde::density(&pts, &grid, h));
     let mass = d.iter().sum::<f64>() * 0.0625;
-    row("kernel density", &format!("1,000,000 points, 50,000 cells of 250 m, h = {h:.0} m"), &secs, &format!("mass {mass:.0} of 1,000,000 inside the grid"));
+    row(
+        "kernel density",
+        &format!("1,000,000 points, 50,000 cells of 250 m, h = {h:.0} m"),
+        &secs,
+        &format!("mass {mass:.0} of 1,000,000 inside the grid"),
+    );
 
     let (secs, db) = time(runs, || dbscan::dbscan(&pts, 50.0, 20));
     let noise = db.cluster_of.iter().filter(|c| **c == 0).count();
-    row("DBSCAN", "1,000,000 points, eps 50 m, 20 points", &secs, &format!("{} clusters, {noise} noise points", db.clusters.len()));
+    row(
+        "DBSCAN",
+        "1,000,000 points, eps 50 m, 20 points",
+        &secs,
+        &format!("{} clusters, {noise} noise points", db.clusters.len()),
+    );
 
     let (bp, bd) = burglaries(10_000, 7);
     let o = KnoxOptions {

@@ -19,15 +19,25 @@ fn main() {
         child(&which, Path::new(&std::env::var("CSA_BENCH_DIR").expect("CSA_BENCH_DIR")));
         return;
     }
-    let rows: usize = std::env::var("CSA_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let runs: usize = std::env::var("CSA_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let rows: usize =
+        std::env::var("CSA_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let runs: usize =
+        std::env::var("CSA_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
     let t = Instant::now();
-    let puk = csa_synth::generate(&csa_synth::SynthOptions { crimes: rows * 4 / 5, asb: rows - rows * 4 / 5, seed: 1, year: 2025 }).expect("synth");
+    let puk = csa_synth::generate(&csa_synth::SynthOptions {
+        crimes: rows * 4 / 5,
+        asb: rows - rows * 4 / 5,
+        seed: 1,
+        year: 2025,
+    })
+    .expect("synth");
     csa_synth::write_police_uk(&puk, &dir.join("police-uk"), false).expect("write police.uk");
     drop(puk);
-    let ex = csa_synth::generate(&csa_synth::SynthOptions { crimes: rows, asb: 0, seed: 2, year: 2025 }).expect("synth");
+    let ex =
+        csa_synth::generate(&csa_synth::SynthOptions { crimes: rows, asb: 0, seed: 2, year: 2025 })
+            .expect("synth");
     csa_synth::write_extract(&ex, &dir.join("extract"), false).expect("write extract");
     drop(ex);
     eprintln!("generated inputs in {:.1} s", t.elapsed().as_secs_f64());
@@ -53,13 +63,19 @@ fn main() {
         times.sort_by(f64::total_cmp);
         println!(
             "| {which} ingest+enrich+write | {read} | {runs} | {:.2} | {:.2} | {:.2} | {} |",
-            times[times.len() / 2], times[0], times[times.len() - 1], peak / 1024
+            times[times.len() / 2],
+            times[0],
+            times[times.len() - 1],
+            peak / 1024
         );
     }
 }
 
 fn child(which: &str, dir: &Path) {
-    let mut req = csa_ingest::IngestRequest::new(csa_bench_root().join("data/boundaries/coventry-wards-2025.geojson"), dir.join(format!("ds-{which}")));
+    let mut req = csa_ingest::IngestRequest::new(
+        csa_bench_root().join("data/boundaries/coventry-wards-2025.geojson"),
+        dir.join(format!("ds-{which}")),
+    );
     if which == "police-uk" {
         req.police_uk = vec![dir.join("police-uk")];
         req.lsoa_lookup = Some(csa_bench_root().join("data/lookups/lsoa21-wd25.csv.gz"));
@@ -80,6 +96,10 @@ fn csa_bench_root() -> PathBuf {
 fn peak_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }

@@ -15,8 +15,10 @@ use std::process::Command;
 use std::time::Instant;
 
 fn main() {
-    let crimes: usize = std::env::var("CSA_BENCH_CRIMES").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
-    let runs: usize = std::env::var("CSA_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(7).max(1);
+    let crimes: usize =
+        std::env::var("CSA_BENCH_CRIMES").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
+    let runs: usize =
+        std::env::var("CSA_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(7).max(1);
     let csa = env!("CARGO_BIN_EXE_csa");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().expect("tmp");

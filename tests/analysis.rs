@@ -38,13 +38,29 @@ const CRIMES_HEADER: &str = "crime_ref,recorded_date,committed_from,committed_to
 /// dataset covers both periods). People: V1 female 30 White, V2 female 22 Asian, V3 male 50
 /// White, V4 female 70 White; O1 male 35, O2 male 40, O3 male 19, O4 male 24, O5 female 17.
 fn write_fixture(dir: &Path) {
-    let crime = |r: &str, date: &str, time: &str, code: &str, (e, n): (&str, &str), lt: &str, desc: &str, da: &str| {
+    let crime = |r: &str,
+                 date: &str,
+                 time: &str,
+                 code: &str,
+                 (e, n): (&str, &str),
+                 lt: &str,
+                 desc: &str,
+                 da: &str| {
         format!("{r},{date},{date}T{time},,{code},,{e},{n},{lt},{desc},{da},N,N,N,N,N,N,\n")
     };
     let mut crimes = format!("{CRIMES_HEADER}\n");
     crimes += &crime("C1", "2025-01-10", "21:30", "8N", BABLAKE, "dwelling", "1 Oak Road", "Y");
     crimes += &crime("C2", "2025-03-05", "02:00", "8N", BABLAKE, "dwelling", "1 Oak Road", "Y");
-    crimes += &crime("C3", "2025-06-20", "14:00", "105A", FOLESHILL, "licensed premises", "The Anchor", "Y");
+    crimes += &crime(
+        "C3",
+        "2025-06-20",
+        "14:00",
+        "105A",
+        FOLESHILL,
+        "licensed premises",
+        "The Anchor",
+        "Y",
+    );
     crimes += &crime("C4", "2025-07-01", "10:00", "28E", FOLESHILL, "dwelling", "2 Elm Road", "N");
     crimes += &crime("C5", "2025-08-15", "03:00", "28E", FOLESHILL, "dwelling", "3 Elm Road", "N");
     crimes += &crime("C6", "2025-09-09", "16:00", "46", BABLAKE, "shop", "Corner Shop", "N");
@@ -105,7 +121,11 @@ fn fixture(tmp: &Path) -> Assessment {
         "ward_code,residents,households\nE05001218,2000,800\nE05001222,5000,2000\nE05001221,3000,1000\n",
     )
     .unwrap();
-    std::fs::write(tmp.join("groups.csv"), "dimension,group,residents\nsex,female,3600\nsex,male,3400\n").unwrap();
+    std::fs::write(
+        tmp.join("groups.csv"),
+        "dimension,group,residents\nsex,female,3600\nsex,male,3400\n",
+    )
+    .unwrap();
     let cfg_path = tmp.join("assessment.toml");
     std::fs::write(&cfg_path, CONFIG).unwrap();
     let config = Config::load(&cfg_path).unwrap();
@@ -126,9 +146,15 @@ fn rows(df: &DataFrame, keys: usize) -> std::collections::BTreeMap<String, Vec<S
 
 /// Column `name` of the row whose key cells are `key`.
 fn value(df: &DataFrame, keys: usize, key: &str, name: &str) -> String {
-    let i = df.get_column_names().iter().position(|c| c.as_str() == name).unwrap_or_else(|| panic!("no column {name}"));
+    let i = df
+        .get_column_names()
+        .iter()
+        .position(|c| c.as_str() == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
     let r = rows(df, keys);
-    let row = r.get(key).unwrap_or_else(|| panic!("no row {key:?} in {:?}", r.keys().collect::<Vec<_>>()));
+    let row = r
+        .get(key)
+        .unwrap_or_else(|| panic!("no row {key:?} in {:?}", r.keys().collect::<Vec<_>>()));
     row[i - keys].clone()
 }
 
@@ -242,11 +268,17 @@ fn fixture_volume_repeats_locations_and_equalities_match_hand_figures() {
     let da = cfg.priority("Domestic abuse").unwrap();
     let r = repeats::repeats(&a, &da, Side::Victim).unwrap();
     assert_eq!((r.people, r.repeat_people, r.repeat_share_pct), (2, 1, Some(50.0)));
-    assert_eq!((r.crimes, r.crimes_with_repeat, r.crimes_share_pct, r.max_crimes), (4, 3, Some(75.0), 3));
+    assert_eq!(
+        (r.crimes, r.crimes_with_repeat, r.crimes_share_pct, r.max_crimes),
+        (4, 3, Some(75.0), 3)
+    );
     // Again within 365 days: C1 (P2 21 days before), C2 (C1), C7 (C2) but not C3: 3 of 4;
     // all three with the same offender O1.
     let w = repeats::repeat_within(&a, &da, 365).unwrap();
-    assert_eq!((w.victim_records, w.repeat_victim_records, w.repeat_victim_pct), (4, 3, Some(75.0)));
+    assert_eq!(
+        (w.victim_records, w.repeat_victim_records, w.repeat_victim_pct),
+        (4, 3, Some(75.0))
+    );
     assert_eq!((w.same_pair_records, w.same_pair_pct), (3, Some(75.0)));
 
     // Repeat offenders over all crime: O1 (3), O2 (1), O3 (2), O4 (1), O5 (1): 5 offenders,
@@ -255,7 +287,10 @@ fn fixture_volume_repeats_locations_and_equalities_match_hand_figures() {
     let all = cfg.priority("all").unwrap();
     let r = repeats::repeats(&a, &all, Side::Offender).unwrap();
     assert_eq!((r.people, r.repeat_people, r.repeat_share_pct), (5, 2, Some(40.0)));
-    assert_eq!((r.crimes, r.crimes_with_repeat, r.crimes_share_pct, r.max_crimes), (7, 5, Some(71.43), 3));
+    assert_eq!(
+        (r.crimes, r.crimes_with_repeat, r.crimes_share_pct, r.max_crimes),
+        (7, 5, Some(71.43), 3)
+    );
 
     // Prolific offenders: O1 with 3 crimes, then O3 with 2; ids pseudonymised with the key.
     let p = repeats::prolific_offenders(&a, &all, 2).unwrap();
@@ -289,9 +324,10 @@ fn fixture_volume_repeats_locations_and_equalities_match_hand_figures() {
     // Katz 95% CI exp(ln 1.296 -+ 1.96 sqrt(1/2 - 1/3 + 1/3600 - 1/7000)) = 0.582 .. 2.886.
     // Male: 1/3 against 3,400/7,000: 0.686 (0.138 .. 3.401).
     let e = equalities::equalities(&a, &all, Side::Victim).unwrap();
-    for (key, share, pshare, ratio, lo, hi) in
-        [("sex|female", "66.67", "51.43", "1.3", "0.58", "2.89"), ("sex|male", "33.33", "48.57", "0.69", "0.14", "3.4")]
-    {
+    for (key, share, pshare, ratio, lo, hi) in [
+        ("sex|female", "66.67", "51.43", "1.3", "0.58", "2.89"),
+        ("sex|male", "33.33", "48.57", "0.69", "0.14", "3.4"),
+    ] {
         assert_eq!(value(&e, 2, key, "group_share_pct"), share, "{key}");
         assert_eq!(value(&e, 2, key, "population_share_pct"), pshare, "{key}");
         // the text cell shows 2 decimals; the values themselves are checked to 3 below
@@ -311,12 +347,20 @@ fn configured_boundaries_restrict_the_area_and_list_every_ward() {
     let tmp = tempfile::tempdir().unwrap();
     let a = fixture(tmp.path());
     // the area: Bablake and Earlsdon only (Foleshill's records fall outside it)
-    let text = std::fs::read_to_string(common::data("data/boundaries/coventry-wards-2025.geojson")).unwrap();
+    let text = std::fs::read_to_string(common::data("data/boundaries/coventry-wards-2025.geojson"))
+        .unwrap();
     let mut gj: serde_json::Value = serde_json::from_str(&text).unwrap();
-    gj["features"].as_array_mut().unwrap().retain(|f| matches!(f["properties"]["WD25CD"].as_str(), Some("E05001218" | "E05001221")));
+    gj["features"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| matches!(f["properties"]["WD25CD"].as_str(), Some("E05001218" | "E05001221")));
     std::fs::write(tmp.path().join("area.geojson"), gj.to_string()).unwrap();
     let cfg = tmp.path().join("area.toml");
-    std::fs::write(&cfg, CONFIG.replace("name = \"Fixture\"", "name = \"Fixture\"\nboundaries = \"area.geojson\"")).unwrap();
+    std::fs::write(
+        &cfg,
+        CONFIG.replace("name = \"Fixture\"", "name = \"Fixture\"\nboundaries = \"area.geojson\""),
+    )
+    .unwrap();
     let config = Config::load(&cfg).unwrap();
     let b = Assessment::open(&tmp.path().join("ds"), config, None, &Needs::everything()).unwrap();
     assert_eq!(b.area.wards.len(), 2);
@@ -352,15 +396,31 @@ fn cli_breakdown_formats_and_errors() {
     let cfg = cfg.to_str().unwrap();
 
     // CSV: header and the two wards with their counts
-    let out = csa_ok(&["breakdown", "--dataset", ds, "--config", cfg, "--by", "ward", "--format", "csv"]);
+    let out =
+        csa_ok(&["breakdown", "--dataset", ds, "--config", cfg, "--by", "ward", "--format", "csv"]);
     let mut lines = out.lines();
-    assert!(lines.next().unwrap().starts_with("ward_code,ward_name,count,comparison,change"), "{out}");
+    assert!(
+        lines.next().unwrap().starts_with("ward_code,ward_name,count,comparison,change"),
+        "{out}"
+    );
     let body: Vec<&str> = lines.collect();
     assert_eq!(body.len(), 2, "{out}");
     assert!(body[0].starts_with("E05001222,Foleshill,15,13,2,"), "{out}");
 
     // JSON records
-    let out = csa_ok(&["breakdown", "--dataset", ds, "--config", cfg, "--priority", "Domestic Abuse", "--by", "victim_sex", "--format", "json"]);
+    let out = csa_ok(&[
+        "breakdown",
+        "--dataset",
+        ds,
+        "--config",
+        cfg,
+        "--priority",
+        "Domestic Abuse",
+        "--by",
+        "victim_sex",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let rows = v["rows"].as_array().unwrap_or_else(|| panic!("{v}"));
     assert_eq!(rows[0]["victim_sex"], "female");
@@ -368,19 +428,68 @@ fn cli_breakdown_formats_and_errors() {
 
     // xlsx: a zip with a worksheet
     let x = tmp.path().join("b.xlsx");
-    csa_ok(&["breakdown", "--dataset", ds, "--config", cfg, "--by", "month", "--format", "xlsx", "--out", x.to_str().unwrap()]);
+    csa_ok(&[
+        "breakdown",
+        "--dataset",
+        ds,
+        "--config",
+        cfg,
+        "--by",
+        "month",
+        "--format",
+        "xlsx",
+        "--out",
+        x.to_str().unwrap(),
+    ]);
     let bytes = std::fs::read(&x).unwrap();
     assert_eq!(&bytes[..2], b"PK");
     // parquet: typed columns, the same rows as the CSV
     let pq = tmp.path().join("b.parquet");
-    csa_ok(&["breakdown", "--dataset", ds, "--config", cfg, "--by", "month", "--format", "parquet", "--out", pq.to_str().unwrap()]);
-    let df = polars::prelude::ParquetReader::new(std::fs::File::open(&pq).unwrap()).finish().unwrap();
-    let csv = csa_ok(&["breakdown", "--dataset", ds, "--config", cfg, "--by", "month", "--format", "csv"]);
+    csa_ok(&[
+        "breakdown",
+        "--dataset",
+        ds,
+        "--config",
+        cfg,
+        "--by",
+        "month",
+        "--format",
+        "parquet",
+        "--out",
+        pq.to_str().unwrap(),
+    ]);
+    let df =
+        polars::prelude::ParquetReader::new(std::fs::File::open(&pq).unwrap()).finish().unwrap();
+    let csv = csa_ok(&[
+        "breakdown",
+        "--dataset",
+        ds,
+        "--config",
+        cfg,
+        "--by",
+        "month",
+        "--format",
+        "csv",
+    ]);
     assert_eq!(df.height(), csv.lines().count() - 1);
     assert_eq!(df.column("count").unwrap().dtype(), &polars::prelude::DataType::Int64);
 
     // --from/--to narrow the period: 2025-07..2025-09 holds C4 C5 C6 and 3 ASB
-    let out = csa_ok(&["breakdown", "--dataset", ds, "--config", cfg, "--by", "crime_type", "--from", "2025-07", "--to", "2025-09", "--format", "csv"]);
+    let out = csa_ok(&[
+        "breakdown",
+        "--dataset",
+        ds,
+        "--config",
+        cfg,
+        "--by",
+        "crime_type",
+        "--from",
+        "2025-07",
+        "--to",
+        "2025-09",
+        "--format",
+        "csv",
+    ]);
     assert!(out.contains("Burglary,2,"), "{out}");
     assert!(out.contains("Anti-social behaviour,3,"), "{out}");
 
@@ -388,17 +497,24 @@ fn cli_breakdown_formats_and_errors() {
     let e = csa(&["breakdown", "--dataset", ds, "--priority", "burglary"]);
     assert_eq!(e.status.code(), Some(2));
     let msg = String::from_utf8_lossy(&e.stderr);
-    assert!(msg.contains("unknown priority \"burglary\"") && msg.contains("Residential burglary"), "{msg}");
+    assert!(
+        msg.contains("unknown priority \"burglary\"") && msg.contains("Residential burglary"),
+        "{msg}"
+    );
     let e = csa(&["breakdown", "--dataset", ds, "--by", "ward,colour"]);
     assert_eq!(e.status.code(), Some(2));
     let msg = String::from_utf8_lossy(&e.stderr);
-    assert!(msg.contains("unknown dimension \"colour\"") && msg.contains("victim_age_band"), "{msg}");
+    assert!(
+        msg.contains("unknown dimension \"colour\"") && msg.contains("victim_age_band"),
+        "{msg}"
+    );
     let e = csa(&["breakdown", "--dataset", tmp.path().join("nope").to_str().unwrap()]);
     assert_eq!(e.status.code(), Some(2));
 
     // a config mistake names its line and column
     let bad = tmp.path().join("bad.toml");
-    std::fs::write(&bad, "[[priority]]\nname = \"X\"\nfilter = { crime_type = [\"Burglarly\"] }\n").unwrap();
+    std::fs::write(&bad, "[[priority]]\nname = \"X\"\nfilter = { crime_type = [\"Burglarly\"] }\n")
+        .unwrap();
     let e = csa(&["priorities", "--config", bad.to_str().unwrap()]);
     assert_eq!(e.status.code(), Some(2));
     let msg = String::from_utf8_lossy(&e.stderr);
@@ -406,7 +522,10 @@ fn cli_breakdown_formats_and_errors() {
 
     // priorities lists the shipped defaults with their sub-groups
     let out = csa_ok(&["priorities"]);
-    assert!(out.contains("Night-time economy violence") && out.contains("Harm and Abuse Reduction"), "{out}");
+    assert!(
+        out.contains("Night-time economy violence") && out.contains("Harm and Abuse Reduction"),
+        "{out}"
+    );
     // filters are shown in the configuration's own words
     assert!(out.contains("offence_subgroup in [Domestic burglary]"), "{out}");
     assert!(out.contains("night_of in [Friday, Saturday]"), "{out}");
@@ -419,7 +538,17 @@ fn police_uk_dataset_says_it_has_no_people() {
     common::ingest_police_uk_march(&ds);
     let ds = ds.to_str().unwrap();
     // crime dimensions work, with the shipped default priorities
-    let out = csa_ok(&["breakdown", "--dataset", ds, "--priority", "Anti-Social-Behaviour", "--by", "ward", "--format", "csv"]);
+    let out = csa_ok(&[
+        "breakdown",
+        "--dataset",
+        ds,
+        "--priority",
+        "Anti-Social-Behaviour",
+        "--by",
+        "ward",
+        "--format",
+        "csv",
+    ]);
     assert!(out.lines().count() > 10, "{out}");
     // person dimensions say plainly that the data has no people
     let e = csa(&["breakdown", "--dataset", ds, "--by", "victim_age_band"]);
@@ -427,6 +556,14 @@ fn police_uk_dataset_says_it_has_no_people() {
     let msg = String::from_utf8_lossy(&e.stderr);
     assert!(msg.contains("no victims or offenders"), "{msg}");
     // a priority needing offence codes is measured as zero with a note saying why
-    let out = csa_ok(&["breakdown", "--dataset", ds, "--priority", "violence with injury", "--by", "ward"]);
+    let out = csa_ok(&[
+        "breakdown",
+        "--dataset",
+        ds,
+        "--priority",
+        "violence with injury",
+        "--by",
+        "ward",
+    ]);
     assert!(out.contains("offence_subgroup is not recorded"), "{out}");
 }

@@ -24,7 +24,11 @@ fn text(df: &DataFrame, name: &str) -> Vec<String> {
 }
 
 fn or_unrecorded(s: &str) -> String {
-    if s.is_empty() { "(not recorded)".into() } else { s.to_string() }
+    if s.is_empty() {
+        "(not recorded)".into()
+    } else {
+        s.to_string()
+    }
 }
 
 fn age_band(age: &str) -> String {
@@ -55,12 +59,18 @@ struct Rows {
 
 /// The label cells (joined with "|") of crime row `r` for a crime dimension.
 fn crime_label(c: &CrimeCols, r: usize, dim: Dim) -> String {
-    let recorded = NaiveDate::parse_from_str(&c["recorded_date"][r], "%Y-%m-%d").expect("recorded_date");
-    let committed = NaiveDateTime::parse_from_str(&c["committed_from"][r], "%Y-%m-%d %H:%M:%S").ok();
+    let recorded =
+        NaiveDate::parse_from_str(&c["recorded_date"][r], "%Y-%m-%d").expect("recorded_date");
+    let committed =
+        NaiveDateTime::parse_from_str(&c["committed_from"][r], "%Y-%m-%d %H:%M:%S").ok();
     match dim {
         Dim::Ward => {
             let code = &c["ward_code"][r];
-            let name = if code.is_empty() { "(outside the wards)".to_string() } else { c["ward_name"][r].clone() };
+            let name = if code.is_empty() {
+                "(outside the wards)".to_string()
+            } else {
+                c["ward_name"][r].clone()
+            };
             format!("{code}|{name}")
         }
         Dim::Lsoa => format!("{}|{}", c["lsoa_code"][r], or_unrecorded(&c["lsoa_name"][r])),
@@ -106,7 +116,8 @@ fn naive(rows: &Rows, dims: &[Dim], keep: Keep) -> BTreeMap<String, u64> {
     let c: CrimeCols = crime_cols.iter().map(|n| (*n, text(&rows.crimes, n))).collect();
     let in_period = |r: usize| c["recorded_date"][r].starts_with("2025-") && keep(&c, r);
     let mut out = BTreeMap::new();
-    let person_dims: Vec<Dim> = dims.iter().copied().filter(|d| d.side() != csa_analysis::Side::Crime).collect();
+    let person_dims: Vec<Dim> =
+        dims.iter().copied().filter(|d| d.side() != csa_analysis::Side::Crime).collect();
     if person_dims.is_empty() {
         for r in 0..rows.crimes.height() {
             if in_period(r) {
@@ -116,18 +127,31 @@ fn naive(rows: &Rows, dims: &[Dim], keep: Keep) -> BTreeMap<String, u64> {
         }
         return out;
     }
-    let people = if person_dims[0].side() == csa_analysis::Side::Victim { &rows.victims } else { &rows.offenders };
+    let people = if person_dims[0].side() == csa_analysis::Side::Victim {
+        &rows.victims
+    } else {
+        &rows.offenders
+    };
     let mut cols = vec!["crime_ref", "age", "sex", "ethnicity"];
     if people.column("relationship_to_victim").is_ok() {
         cols.push("relationship_to_victim");
     }
     let p: HashMap<&str, Vec<String>> = cols.iter().map(|n| (*n, text(people, n))).collect();
-    let row_of: HashMap<&str, usize> = c["crime_ref"].iter().enumerate().map(|(i, r)| (r.as_str(), i)).collect();
+    let row_of: HashMap<&str, usize> =
+        c["crime_ref"].iter().enumerate().map(|(i, r)| (r.as_str(), i)).collect();
     for i in 0..people.height() {
         let r = row_of[p["crime_ref"][i].as_str()];
         if in_period(r) {
-            let key: Vec<String> =
-                dims.iter().map(|d| if d.side() == csa_analysis::Side::Crime { crime_label(&c, r, *d) } else { person_label(&p, i, *d) }).collect();
+            let key: Vec<String> = dims
+                .iter()
+                .map(|d| {
+                    if d.side() == csa_analysis::Side::Crime {
+                        crime_label(&c, r, *d)
+                    } else {
+                        person_label(&p, i, *d)
+                    }
+                })
+                .collect();
             *out.entry(key.join("|")).or_insert(0) += 1;
         }
     }
@@ -160,7 +184,16 @@ fn every_dimension_matches_a_naive_count() {
     let tmp = tempfile::tempdir().unwrap();
     let extract = tmp.path().join("extract");
     let ds = tmp.path().join("ds");
-    csa_ok(&["--quiet", "synth", "--crimes", "4000", "--seed", "11", "--out", extract.to_str().unwrap()]);
+    csa_ok(&[
+        "--quiet",
+        "synth",
+        "--crimes",
+        "4000",
+        "--seed",
+        "11",
+        "--out",
+        extract.to_str().unwrap(),
+    ]);
     csa_ok(&[
         "--quiet",
         "ingest",
@@ -173,7 +206,11 @@ fn every_dimension_matches_a_naive_count() {
         "--out",
         ds.to_str().unwrap(),
     ]);
-    let rows = Rows { crimes: read_table(&ds, "crimes"), victims: read_table(&ds, "victims"), offenders: read_table(&ds, "offenders") };
+    let rows = Rows {
+        crimes: read_table(&ds, "crimes"),
+        victims: read_table(&ds, "victims"),
+        offenders: read_table(&ds, "offenders"),
+    };
     let a = Assessment::open(&ds, Config::default_config(), None, &Needs::everything()).unwrap();
     assert_eq!(a.periods.current.to_string(), "2025-01 to 2025-12");
 
@@ -197,7 +234,11 @@ fn every_dimension_matches_a_naive_count() {
             [Dim::OffenderEthnicity, Dim::Month],
             [Dim::DayOfWeek, Dim::Hour],
         ] {
-            assert_eq!(api(&a, priority, &dims), naive(&rows, &dims, keep), "{priority} by {dims:?}");
+            assert_eq!(
+                api(&a, priority, &dims),
+                naive(&rows, &dims, keep),
+                "{priority} by {dims:?}"
+            );
         }
         // loading only the priority's people (what `csa breakdown` does) changes no figure
         let p = a.config.priority(priority).unwrap();
@@ -205,15 +246,34 @@ fn every_dimension_matches_a_naive_count() {
         needs.people_filter = Some(p.filter.clone());
         let lean = Assessment::open(&ds, Config::default_config(), None, &needs).unwrap();
         if priority != "all" {
-            assert!(lean.data.victims.as_ref().unwrap().len() < a.data.victims.as_ref().unwrap().len(), "{priority}: fewer victims linked");
+            assert!(
+                lean.data.victims.as_ref().unwrap().len() < a.data.victims.as_ref().unwrap().len(),
+                "{priority}: fewer victims linked"
+            );
         }
         for dims in [[Dim::VictimAgeBand, Dim::Ward], [Dim::OffenderSex, Dim::OffenderEthnicity]] {
-            assert_eq!(api(&lean, priority, &dims), api(&a, priority, &dims), "{priority} by {dims:?}, people of the priority only");
+            assert_eq!(
+                api(&lean, priority, &dims),
+                api(&a, priority, &dims),
+                "{priority} by {dims:?}, people of the priority only"
+            );
         }
         for side in [csa_analysis::Side::Victim, csa_analysis::Side::Offender] {
-            assert_eq!(repeats::repeats(&lean, &p, side).unwrap(), repeats::repeats(&a, &p, side).unwrap(), "{priority} repeats");
+            assert_eq!(
+                repeats::repeats(&lean, &p, side).unwrap(),
+                repeats::repeats(&a, &p, side).unwrap(),
+                "{priority} repeats"
+            );
         }
-        assert_eq!(repeats::repeat_within(&lean, &p, 365).unwrap(), repeats::repeat_within(&a, &p, 365).unwrap(), "{priority} 12-month repeats");
-        assert_eq!(repeats::prolific_offenders(&lean, &p, 10).unwrap(), repeats::prolific_offenders(&a, &p, 10).unwrap(), "{priority} prolific");
+        assert_eq!(
+            repeats::repeat_within(&lean, &p, 365).unwrap(),
+            repeats::repeat_within(&a, &p, 365).unwrap(),
+            "{priority} 12-month repeats"
+        );
+        assert_eq!(
+            repeats::prolific_offenders(&lean, &p, 10).unwrap(),
+            repeats::prolific_offenders(&a, &p, 10).unwrap(),
+            "{priority} prolific"
+        );
     }
 }

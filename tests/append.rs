@@ -11,23 +11,74 @@ use common::{csa, csa_ok, manifest, read_table, strings};
 fn append_adds_months_and_replaces_updated_crimes() {
     let tmp = tempfile::tempdir().unwrap();
     let (e24, e25, ds) = (tmp.path().join("e24"), tmp.path().join("e25"), tmp.path().join("ds"));
-    csa_ok(&["--quiet", "synth", "--crimes", "2000", "--seed", "1", "--year", "2024", "--out", e24.to_str().unwrap()]);
-    csa_ok(&["--quiet", "synth", "--crimes", "2000", "--seed", "2", "--year", "2025", "--out", e25.to_str().unwrap()]);
+    csa_ok(&[
+        "--quiet",
+        "synth",
+        "--crimes",
+        "2000",
+        "--seed",
+        "1",
+        "--year",
+        "2024",
+        "--out",
+        e24.to_str().unwrap(),
+    ]);
+    csa_ok(&[
+        "--quiet",
+        "synth",
+        "--crimes",
+        "2000",
+        "--seed",
+        "2",
+        "--year",
+        "2025",
+        "--out",
+        e25.to_str().unwrap(),
+    ]);
     let wards = common::data("data/boundaries/coventry-wards-2025.geojson");
     let w = wards.to_str().unwrap();
     let d = ds.to_str().unwrap();
-    csa_ok(&["--quiet", "ingest", "--extract", e24.to_str().unwrap(), "--boundaries", w, "--out", d]);
+    csa_ok(&[
+        "--quiet",
+        "ingest",
+        "--extract",
+        e24.to_str().unwrap(),
+        "--boundaries",
+        w,
+        "--out",
+        d,
+    ]);
     let first = manifest(&ds);
     const JAN: &str = "crimes/year=2024/month=1/part-0.parquet";
     let jan_mtime = std::fs::metadata(ds.join(JAN)).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let out = csa_ok(&["--quiet", "ingest", "--extract", e25.to_str().unwrap(), "--boundaries", w, "--out", d, "--append"]);
+    let out = csa_ok(&[
+        "--quiet",
+        "ingest",
+        "--extract",
+        e25.to_str().unwrap(),
+        "--boundaries",
+        w,
+        "--out",
+        d,
+        "--append",
+    ]);
     assert!(out.contains("appended 2500 records (0 replacing"), "{out}");
     let m = manifest(&ds);
     // 2,000 crimes + 500 ASB a year
-    assert_eq!((m["counts"]["crimes"].as_u64(), m["counts"]["asb"].as_u64()), (Some(4000), Some(1000)));
-    assert_eq!((m["counts"]["first_month"].as_str(), m["counts"]["last_month"].as_str()), (Some("2024-01"), Some("2025-12")));
-    assert_eq!(m["counts"]["victims"].as_u64().unwrap(), first["counts"]["victims"].as_u64().unwrap() + m["appends"][0]["victims_added"].as_u64().unwrap());
+    assert_eq!(
+        (m["counts"]["crimes"].as_u64(), m["counts"]["asb"].as_u64()),
+        (Some(4000), Some(1000))
+    );
+    assert_eq!(
+        (m["counts"]["first_month"].as_str(), m["counts"]["last_month"].as_str()),
+        (Some("2024-01"), Some("2025-12"))
+    );
+    assert_eq!(
+        m["counts"]["victims"].as_u64().unwrap(),
+        first["counts"]["victims"].as_u64().unwrap()
+            + m["appends"][0]["victims_added"].as_u64().unwrap()
+    );
     assert_eq!(m["inputs"].as_array().unwrap().len(), 6);
     assert_eq!(m["reconciliation"]["balanced"], true);
     let crimes = read_table(&ds, "crimes");
@@ -38,7 +89,8 @@ fn append_adds_months_and_replaces_updated_crimes() {
     // an update: one 2024 crime re-dated and reclassified, and one crime in a new month
     let refs = strings(&crimes, "crime_ref");
     let victims = strings(&read_table(&ds, "victims"), "crime_ref");
-    let target = refs.iter().find(|r| r.starts_with("CV24/") && victims.contains(r)).unwrap().clone();
+    let target =
+        refs.iter().find(|r| r.starts_with("CV24/") && victims.contains(r)).unwrap().clone();
     let upd = tmp.path().join("upd");
     std::fs::create_dir_all(&upd).unwrap();
     std::fs::write(
@@ -46,10 +98,24 @@ fn append_adds_months_and_replaces_updated_crimes() {
         format!("crime_ref,recorded_date,offence_code,easting,northing\n{target},2025-12-15,28E,433866,279103\nUPD/1,2026-01-03,34B,433866,279103\n"),
     )
     .unwrap();
-    let out = csa_ok(&["--quiet", "ingest", "--extract", upd.to_str().unwrap(), "--boundaries", w, "--out", d, "--append"]);
+    let out = csa_ok(&[
+        "--quiet",
+        "ingest",
+        "--extract",
+        upd.to_str().unwrap(),
+        "--boundaries",
+        w,
+        "--out",
+        d,
+        "--append",
+    ]);
     assert!(out.contains("appended 2 records (1 replacing"), "{out}");
     let m = manifest(&ds);
-    assert_eq!(m["counts"]["crimes"].as_u64(), Some(4001), "the re-sent crime is not counted twice");
+    assert_eq!(
+        m["counts"]["crimes"].as_u64(),
+        Some(4001),
+        "the re-sent crime is not counted twice"
+    );
     assert_eq!(m["appends"].as_array().unwrap().len(), 2);
     assert_eq!(m["appends"][1]["replaced"], 1);
     assert_eq!(m["counts"]["last_month"], "2026-01");
@@ -61,23 +127,62 @@ fn append_adds_months_and_replaces_updated_crimes() {
     assert_eq!(strings(&crimes, "offence_code")[row], "28E");
     // its earlier victims went with the earlier version (the update sent none)
     assert!(!strings(&read_table(&ds, "victims"), "crime_ref").contains(&target));
-    assert_eq!(read_table(&ds, "victims").height() as u64, m["counts"]["victims"].as_u64().unwrap());
+    assert_eq!(
+        read_table(&ds, "victims").height() as u64,
+        m["counts"]["victims"].as_u64().unwrap()
+    );
     // analyses see the appended months
-    let by_month = csa_ok(&["breakdown", "--dataset", d, "--from", "2025-02", "--to", "2026-01", "--by", "month", "--format", "csv"]);
+    let by_month = csa_ok(&[
+        "breakdown",
+        "--dataset",
+        d,
+        "--from",
+        "2025-02",
+        "--to",
+        "2026-01",
+        "--by",
+        "month",
+        "--format",
+        "csv",
+    ]);
     assert!(by_month.contains("2026-01,1,"), "{by_month}");
 
     // other boundaries: refused, nothing changed
     let before = std::fs::read(ds.join("manifest.json")).unwrap();
     let other = common::data("data/boundaries/coventry-warwickshire-wards-2025.geojson");
-    let e = csa(&["--quiet", "ingest", "--extract", upd.to_str().unwrap(), "--boundaries", other.to_str().unwrap(), "--out", d, "--append"]);
+    let e = csa(&[
+        "--quiet",
+        "ingest",
+        "--extract",
+        upd.to_str().unwrap(),
+        "--boundaries",
+        other.to_str().unwrap(),
+        "--out",
+        d,
+        "--append",
+    ]);
     assert_eq!(e.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&e.stderr).contains("is not the boundaries file the dataset was built with"));
+    assert!(String::from_utf8_lossy(&e.stderr)
+        .contains("is not the boundaries file the dataset was built with"));
     assert_eq!(std::fs::read(ds.join("manifest.json")).unwrap(), before);
     // no dataset yet
-    let e = csa(&["--quiet", "ingest", "--extract", upd.to_str().unwrap(), "--boundaries", w, "--out", tmp.path().join("none").to_str().unwrap(), "--append"]);
+    let e = csa(&[
+        "--quiet",
+        "ingest",
+        "--extract",
+        upd.to_str().unwrap(),
+        "--boundaries",
+        w,
+        "--out",
+        tmp.path().join("none").to_str().unwrap(),
+        "--append",
+    ]);
     assert_eq!(e.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&e.stderr).contains("no dataset to append to"));
     // nothing left beside the dataset
-    let names: Vec<String> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
 }

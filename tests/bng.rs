@@ -40,17 +40,25 @@ const TOLERANCE_M: f64 = 0.02;
 #[test]
 fn lonlat_to_bng_matches_ordnance_survey_test_points() {
     for &(name, lat, lon, e, n) in OS_POINTS {
-        let (ge, gn) = csa_geo::lonlat_to_bng(lon, lat).unwrap_or_else(|| panic!("{name} off grid"));
-        assert!((ge - e).abs() <= TOLERANCE_M && (gn - n).abs() <= TOLERANCE_M, "{name}: got ({ge}, {gn}), OS says ({e}, {n})");
+        let (ge, gn) =
+            csa_geo::lonlat_to_bng(lon, lat).unwrap_or_else(|| panic!("{name} off grid"));
+        assert!(
+            (ge - e).abs() <= TOLERANCE_M && (gn - n).abs() <= TOLERANCE_M,
+            "{name}: got ({ge}, {gn}), OS says ({e}, {n})"
+        );
     }
 }
 
 #[test]
 fn bng_to_lonlat_matches_within_two_centimetres() {
     for &(name, lat, lon, e, n) in OS_POINTS {
-        let (glon, glat) = csa_geo::bng_to_lonlat(e, n).unwrap_or_else(|| panic!("{name} off grid"));
+        let (glon, glat) =
+            csa_geo::bng_to_lonlat(e, n).unwrap_or_else(|| panic!("{name} off grid"));
         // 2 cm is about 3e-7 degrees of longitude and 1.8e-7 of latitude in Britain
-        assert!((glon - lon).abs() < 3e-7 && (glat - lat).abs() < 1.8e-7, "{name}: got ({glon}, {glat}), OS says ({lon}, {lat})");
+        assert!(
+            (glon - lon).abs() < 3e-7 && (glat - lat).abs() < 1.8e-7,
+            "{name}: got ({glon}, {glat}), OS says ({lon}, {lat})"
+        );
     }
 }
 
@@ -65,8 +73,10 @@ fn outside_britain_has_no_grid_position() {
 fn ons_ward_centroids_agree_in_both_systems() {
     // ONS publishes each ward's centroid as BNG_E/BNG_N (whole metres) and LONG/LAT
     // (6 decimals); both must describe the same point to within about a metre.
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/boundaries/coventry-warwickshire-wards-2025.geojson");
-    let fc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/boundaries/coventry-warwickshire-wards-2025.geojson");
+    let fc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
     let features = fc["features"].as_array().expect("features");
     assert_eq!(features.len(), 126);
     for f in features {

@@ -8,18 +8,32 @@ use polars::prelude::*;
 
 fn ingest_fixture(out: &std::path::Path) {
     csa_ok(&[
-        "ingest", "--quiet", "--police-uk", data("tests/data/bad-police-uk").to_str().expect("utf8"),
-        "--extract", data("tests/data/bad-extract").to_str().expect("utf8"),
-        "--boundaries", data("data/boundaries/coventry-wards-2025.geojson").to_str().expect("utf8"),
-        "--lsoa-boundaries", data("data/boundaries/coventry-lsoa-2021.geojson").to_str().expect("utf8"),
-        "--lsoa-lookup", data("data/lookups/lsoa21-wd25.csv.gz").to_str().expect("utf8"),
-        "--out", out.to_str().expect("utf8"),
+        "ingest",
+        "--quiet",
+        "--police-uk",
+        data("tests/data/bad-police-uk").to_str().expect("utf8"),
+        "--extract",
+        data("tests/data/bad-extract").to_str().expect("utf8"),
+        "--boundaries",
+        data("data/boundaries/coventry-wards-2025.geojson").to_str().expect("utf8"),
+        "--lsoa-boundaries",
+        data("data/boundaries/coventry-lsoa-2021.geojson").to_str().expect("utf8"),
+        "--lsoa-lookup",
+        data("data/lookups/lsoa21-wd25.csv.gz").to_str().expect("utf8"),
+        "--out",
+        out.to_str().expect("utf8"),
     ]);
 }
 
 fn scan(dir: &std::path::Path) -> DataFrame {
-    let args = ScanArgsParquet { hive_options: HiveOptions { enabled: Some(true), ..Default::default() }, ..Default::default() };
-    LazyFrame::scan_parquet(PlRefPath::from(dir.to_str().expect("utf8")), args).expect("scan").collect().expect("collect")
+    let args = ScanArgsParquet {
+        hive_options: HiveOptions { enabled: Some(true), ..Default::default() },
+        ..Default::default()
+    };
+    LazyFrame::scan_parquet(PlRefPath::from(dir.to_str().expect("utf8")), args)
+        .expect("scan")
+        .collect()
+        .expect("collect")
 }
 
 #[test]
@@ -29,7 +43,15 @@ fn hive_partitions_read_back_with_year_and_month() {
     ingest_fixture(&out);
     let crimes = scan(&out.join("crimes"));
     assert_eq!(crimes.height(), 4 + 3);
-    let months: Vec<Option<i64>> = crimes.column("month").expect("month").cast(&DataType::Int64).expect("int").i64().expect("i64").iter().collect();
+    let months: Vec<Option<i64>> = crimes
+        .column("month")
+        .expect("month")
+        .cast(&DataType::Int64)
+        .expect("int")
+        .i64()
+        .expect("i64")
+        .iter()
+        .collect();
     // police.uk rows are March 2025, extract rows April 2025
     let mut m: Vec<i64> = months.into_iter().map(|x| x.expect("month")).collect();
     m.sort();
@@ -61,7 +83,10 @@ fn manifest_records_inputs_hashes_and_reconciliation() {
         let bytes = std::fs::read(path).expect("input");
         assert_eq!(i["bytes"].as_u64(), Some(bytes.len() as u64));
         assert_eq!(i["sha256"].as_str().expect("sha").len(), 64);
-        assert_eq!(i["rows_read"].as_u64().expect("read"), i["accepted"].as_u64().expect("acc") + i["quarantined"].as_u64().expect("q"));
+        assert_eq!(
+            i["rows_read"].as_u64().expect("read"),
+            i["accepted"].as_u64().expect("acc") + i["quarantined"].as_u64().expect("q")
+        );
     }
     assert_eq!(m["reconciliation"]["rows_read"], 13 + 11 + 8 + 2);
     assert_eq!(m["reconciliation"]["balanced"], true);
@@ -82,6 +107,9 @@ fn rerun_replaces_the_dataset_whole() {
     ingest_fixture(&out);
     assert!(!out.join("crimes").join("stale.parquet").exists());
     assert_eq!(scan(&out.join("crimes")).height(), 7);
-    let names: Vec<String> = std::fs::read_dir(tmp.path()).expect("ls").map(|e| e.expect("e").file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .expect("ls")
+        .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names, vec!["ds"]);
 }

@@ -60,31 +60,55 @@ fn planted_hotspots_are_found() {
     let mut found = 0;
     let mut missed = Vec::new();
     for seed in [3, 5, 8] {
-        let s = csa_synth::generate(&csa_synth::SynthOptions { crimes: 40_000, asb: 10_000, seed, year: 2025 }).unwrap();
-        let area = StudyArea::new(s.wards.areas.iter().map(|w| csa_geo::multipolygon_to_bng(&w.geometry)));
+        let s = csa_synth::generate(&csa_synth::SynthOptions {
+            crimes: 40_000,
+            asb: 10_000,
+            seed,
+            year: 2025,
+        })
+        .unwrap();
+        let area =
+            StudyArea::new(s.wards.areas.iter().map(|w| csa_geo::multipolygon_to_bng(&w.geometry)));
         let grid = Grid::over_area(250.0, &area).unwrap();
         let w = Neighbours::distance_band(&grid.centres(), 500.0);
         for h in &s.truth.hotspots {
-            let pts: Vec<[f64; 2]> = s.records.iter().filter(|r| r.crime_type.name() == h.crime_type).map(|r| [r.easting, r.northing]).collect();
+            let pts: Vec<[f64; 2]> = s
+                .records
+                .iter()
+                .filter(|r| r.crime_type.name() == h.crime_type)
+                .map(|r| [r.easting, r.northing])
+                .collect();
             let x: Vec<f64> = grid.count(&pts).counts.iter().map(|&c| f64::from(c)).collect();
             let g = gi_star(&x, &w, 0, 0);
             planted += 1;
-            let hit = (0..grid.len()).any(|i| g.bin[i] >= 2 && distance_to_cell(&grid, i, [h.easting, h.northing]) <= h.radius_m);
+            let hit = (0..grid.len()).any(|i| {
+                g.bin[i] >= 2 && distance_to_cell(&grid, i, [h.easting, h.northing]) <= h.radius_m
+            });
             if hit {
                 found += 1;
             } else {
-                missed.push(format!("seed {seed}: {} at ({:.0}, {:.0}) r {} with {} planted", h.crime_type, h.easting, h.northing, h.radius_m, h.extra_count));
+                missed.push(format!(
+                    "seed {seed}: {} at ({:.0}, {:.0}) r {} with {} planted",
+                    h.crime_type, h.easting, h.northing, h.radius_m, h.extra_count
+                ));
             }
         }
     }
     assert_eq!(planted, 42);
-    assert!(found as f64 >= 0.95 * planted as f64, "{found} of {planted} found; missed: {missed:#?}");
+    assert!(
+        found as f64 >= 0.95 * planted as f64,
+        "{found} of {planted} found; missed: {missed:#?}"
+    );
 }
 
 #[test]
 fn complete_spatial_randomness_gives_few_hot_cells() {
     // 400 cells of 100 m, 2,000 points uniform on the square, 200 seeds
-    let area = StudyArea::new([geo::MultiPolygon(vec![geo::Rect::new(geo::coord! {x: 0.0, y: 0.0}, geo::coord! {x: 2000.0, y: 2000.0}).to_polygon()])]);
+    let area = StudyArea::new([geo::MultiPolygon(vec![geo::Rect::new(
+        geo::coord! {x: 0.0, y: 0.0},
+        geo::coord! {x: 2000.0, y: 2000.0},
+    )
+    .to_polygon()])]);
     let grid = Grid::over_area(100.0, &area).unwrap();
     assert_eq!(grid.len(), 400);
     let w = Neighbours::distance_band(&grid.centres(), 200.0);
@@ -92,7 +116,8 @@ fn complete_spatial_randomness_gives_few_hot_cells() {
     let mut runs_with_any = 0;
     for seed in 0..200 {
         let mut rng = Rng::new(seed, 0);
-        let pts: Vec<[f64; 2]> = (0..2000).map(|_| [rng.f64() * 2000.0, rng.f64() * 2000.0]).collect();
+        let pts: Vec<[f64; 2]> =
+            (0..2000).map(|_| [rng.f64() * 2000.0, rng.f64() * 2000.0]).collect();
         let x: Vec<f64> = grid.count(&pts).counts.iter().map(|&c| f64::from(c)).collect();
         let g = gi_star(&x, &w, 0, 0);
         let hot = g.bin.iter().filter(|b| **b >= 2).count();
@@ -112,19 +137,51 @@ fn cli_hotspots_and_near_repeat() {
     let tmp = tempfile::tempdir().unwrap();
     let extract = tmp.path().join("extract");
     let ds = tmp.path().join("ds");
-    csa_ok(&["--quiet", "synth", "--crimes", "6000", "--seed", "4", "--out", extract.to_str().unwrap()]);
+    csa_ok(&[
+        "--quiet",
+        "synth",
+        "--crimes",
+        "6000",
+        "--seed",
+        "4",
+        "--out",
+        extract.to_str().unwrap(),
+    ]);
     let wards = common::data("data/boundaries/coventry-wards-2025.geojson");
-    csa_ok(&["--quiet", "ingest", "--extract", extract.to_str().unwrap(), "--boundaries", wards.to_str().unwrap(), "--out", ds.to_str().unwrap()]);
+    csa_ok(&[
+        "--quiet",
+        "ingest",
+        "--extract",
+        extract.to_str().unwrap(),
+        "--boundaries",
+        wards.to_str().unwrap(),
+        "--out",
+        ds.to_str().unwrap(),
+    ]);
     let ds = ds.to_str().unwrap();
     let out = tmp.path().join("hs");
     let o = out.to_str().unwrap();
-    let text = csa_ok(&["hotspots", "--dataset", ds, "--priority", "residential burglary", "--permutations", "99", "--seed", "5", "--out", o]);
+    let text = csa_ok(&[
+        "hotspots",
+        "--dataset",
+        ds,
+        "--priority",
+        "residential burglary",
+        "--permutations",
+        "99",
+        "--seed",
+        "5",
+        "--out",
+        o,
+    ]);
     assert!(text.contains("hot and") && text.contains("gi_map.png"), "{text}");
     // cells: CSV and GeoJSON agree, in Coventry's lon/lat, with the columns
     let csv = std::fs::read_to_string(out.join("gi_cells.csv")).unwrap();
     let header = csv.lines().next().unwrap();
     assert_eq!(header, "cell_x,cell_y,count,gi_z,gi_p,gi_bin,n_neighbours,gi_perm_p,gi_perm_bin");
-    let gj: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("gi_cells.geojson")).unwrap()).unwrap();
+    let gj: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("gi_cells.geojson")).unwrap())
+            .unwrap();
     let features = gj["features"].as_array().unwrap();
     assert_eq!(features.len(), csv.lines().count() - 1);
     let lon = features[0]["geometry"]["coordinates"][0][0][0].as_f64().unwrap();
@@ -135,7 +192,9 @@ fn cli_hotspots_and_near_repeat() {
     let x: f64 = csv.lines().nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
     assert_eq!((x - 125.0) % 250.0, 0.0);
     // the parameters actually used are written down
-    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("gi_parameters.json")).unwrap()).unwrap();
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("gi_parameters.json")).unwrap())
+            .unwrap();
     assert_eq!(p["cell_m"], 250.0);
     assert_eq!(p["band_m"], 500.0);
     assert_eq!(p["permutations"], 99);
@@ -146,21 +205,63 @@ fn cli_hotspots_and_near_repeat() {
     assert_eq!(&png[..4], b"\x89PNG");
     // same seed, same permutation p-values
     let again = tmp.path().join("hs2");
-    csa_ok(&["hotspots", "--dataset", ds, "--priority", "residential burglary", "--permutations", "99", "--seed", "5", "--out", again.to_str().unwrap()]);
+    csa_ok(&[
+        "hotspots",
+        "--dataset",
+        ds,
+        "--priority",
+        "residential burglary",
+        "--permutations",
+        "99",
+        "--seed",
+        "5",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
     assert_eq!(std::fs::read_to_string(again.join("gi_cells.csv")).unwrap(), csv);
     // `--permutations` alone means the usual 999
     let bare = tmp.path().join("hs3");
-    csa_ok(&["hotspots", "--dataset", ds, "--priority", "robbery", "--permutations", "--out", bare.to_str().unwrap()]);
-    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(bare.join("gi_parameters.json")).unwrap()).unwrap();
+    csa_ok(&[
+        "hotspots",
+        "--dataset",
+        ds,
+        "--priority",
+        "robbery",
+        "--permutations",
+        "--out",
+        bare.to_str().unwrap(),
+    ]);
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bare.join("gi_parameters.json")).unwrap())
+            .unwrap();
     assert_eq!(p["permutations"], 999);
     // the other methods write their files
-    for (method, file) in [("kde", "kde_cells.csv"), ("nnh", "nnh_clusters.csv"), ("dbscan", "dbscan_clusters.csv"), ("emerging", "emerging_cells.csv")] {
-        csa_ok(&["hotspots", "--dataset", ds, "--priority", "all", "--method", method, "--cell", "auto", "--out", o]);
+    for (method, file) in [
+        ("kde", "kde_cells.csv"),
+        ("nnh", "nnh_clusters.csv"),
+        ("dbscan", "dbscan_clusters.csv"),
+        ("emerging", "emerging_cells.csv"),
+    ] {
+        csa_ok(&[
+            "hotspots",
+            "--dataset",
+            ds,
+            "--priority",
+            "all",
+            "--method",
+            method,
+            "--cell",
+            "auto",
+            "--out",
+            o,
+        ]);
         let t = std::fs::read_to_string(out.join(file)).unwrap();
         assert!(t.lines().count() > 1, "{method}: {t}");
         assert!(out.join(format!("{method}_map.svg")).exists());
     }
-    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("kde_parameters.json")).unwrap()).unwrap();
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("kde_parameters.json")).unwrap())
+            .unwrap();
     assert!(p["bandwidth_m"].as_f64().unwrap() > 0.0);
     assert!(p["cell_rule"].as_str().unwrap().starts_with("automatic"));
     // bad parameters are usage errors naming the flag
@@ -171,16 +272,38 @@ fn cli_hotspots_and_near_repeat() {
     assert_eq!(e.status.code(), Some(2));
     // near repeat: the synthetic follow-on burglaries (within 200 m and 14 days) show
     let nr = tmp.path().join("nr");
-    let text = csa_ok(&["near-repeat", "--dataset", ds, "--priority", "residential burglary", "--permutations", "199", "--out", nr.to_str().unwrap()]);
+    let text = csa_ok(&[
+        "near-repeat",
+        "--dataset",
+        ds,
+        "--priority",
+        "residential burglary",
+        "--permutations",
+        "199",
+        "--out",
+        nr.to_str().unwrap(),
+    ]);
     assert!(text.contains("Knox test"), "{text}");
-    let k: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(nr.join("knox.json")).unwrap()).unwrap();
+    let k: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(nr.join("knox.json")).unwrap()).unwrap();
     let rows = k["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 6 * 5);
     let close = rows.iter().find(|r| r["space_from_m"] == 1.0 && r["time_from_days"] == 0).unwrap();
-    assert!(close["knox_ratio"].as_f64().unwrap() > 1.3 && close["p"].as_f64().unwrap() <= 0.01, "{close}");
+    assert!(
+        close["knox_ratio"].as_f64().unwrap() > 1.3 && close["p"].as_f64().unwrap() <= 0.01,
+        "{close}"
+    );
     let pairs: u64 = rows.iter().map(|r| r["observed"].as_u64().unwrap()).sum();
     assert_eq!(pairs, k["pairs"].as_u64().unwrap());
-    let e = csa(&["near-repeat", "--dataset", ds, "--space-bands", "5,10", "--out", nr.to_str().unwrap()]);
+    let e = csa(&[
+        "near-repeat",
+        "--dataset",
+        ds,
+        "--space-bands",
+        "5,10",
+        "--out",
+        nr.to_str().unwrap(),
+    ]);
     assert_eq!(e.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&e.stderr).contains("start at 0"));
 }
@@ -190,12 +313,28 @@ fn near_repeat_on_police_uk_months_says_days_are_needed() {
     let tmp = tempfile::tempdir().unwrap();
     let ds = tmp.path().join("ds");
     common::ingest_police_uk_march(&ds);
-    let e = csa(&["near-repeat", "--dataset", ds.to_str().unwrap(), "--priority", "all", "--out", tmp.path().join("nr").to_str().unwrap()]);
+    let e = csa(&[
+        "near-repeat",
+        "--dataset",
+        ds.to_str().unwrap(),
+        "--priority",
+        "all",
+        "--out",
+        tmp.path().join("nr").to_str().unwrap(),
+    ]);
     assert_eq!(e.status.code(), Some(2));
     let msg = String::from_utf8_lossy(&e.stderr);
     assert!(msg.contains("months, not days"), "{msg}");
     // hotspots work on police.uk points, over the dataset's own boundaries
     let out = tmp.path().join("hs");
-    csa_ok(&["hotspots", "--dataset", ds.to_str().unwrap(), "--priority", "anti-social behaviour", "--out", out.to_str().unwrap()]);
+    csa_ok(&[
+        "hotspots",
+        "--dataset",
+        ds.to_str().unwrap(),
+        "--priority",
+        "anti-social behaviour",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(out.join("gi_cells.geojson").exists());
 }

@@ -27,7 +27,10 @@ fn lookup_lsoas() -> HashSet<String> {
 
 /// Expected accepted rows per crime type: coordinates present, or LSOA in the lookup; a
 /// repeated Crime ID counts once.
-fn independent_counts(rows: &[csv::StringRecord], lsoas: &HashSet<String>) -> (BTreeMap<String, u64>, u64) {
+fn independent_counts(
+    rows: &[csv::StringRecord],
+    lsoas: &HashSet<String>,
+) -> (BTreeMap<String, u64>, u64) {
     let mut seen = HashSet::new();
     let mut counts = BTreeMap::new();
     let mut accepted = 0;
@@ -49,10 +52,16 @@ fn check_month(path: &Path, boundaries: &Path) {
     let tmp = tempfile::tempdir().expect("tmp");
     let out = tmp.path().join("ds");
     csa_ok(&[
-        "ingest", "--quiet", "--police-uk", path.to_str().expect("utf8"),
-        "--boundaries", boundaries.to_str().expect("utf8"),
-        "--lsoa-lookup", data("data/lookups/lsoa21-wd25.csv.gz").to_str().expect("utf8"),
-        "--out", out.to_str().expect("utf8"),
+        "ingest",
+        "--quiet",
+        "--police-uk",
+        path.to_str().expect("utf8"),
+        "--boundaries",
+        boundaries.to_str().expect("utf8"),
+        "--lsoa-lookup",
+        data("data/lookups/lsoa21-wd25.csv.gz").to_str().expect("utf8"),
+        "--out",
+        out.to_str().expect("utf8"),
     ]);
     let rows = raw_rows(path);
     let (expected, accepted) = independent_counts(&rows, &lookup_lsoas());
@@ -66,7 +75,10 @@ fn check_month(path: &Path, boundaries: &Path) {
     let input = &m["inputs"][0];
     assert_eq!(input["rows_read"].as_u64(), Some(rows.len() as u64));
     assert_eq!(input["accepted"].as_u64(), Some(accepted));
-    assert_eq!(input["accepted"].as_u64().unwrap_or(0) + input["quarantined"].as_u64().unwrap_or(0), rows.len() as u64);
+    assert_eq!(
+        input["accepted"].as_u64().unwrap_or(0) + input["quarantined"].as_u64().unwrap_or(0),
+        rows.len() as u64
+    );
     let q = read_table(&out, "quarantine");
     assert_eq!(q.height() as u64, rows.len() as u64 - accepted);
     let asb_expected = expected.get("Anti-social behaviour").copied().unwrap_or(0);
@@ -93,8 +105,12 @@ fn west_yorkshire_2018_07_matches_an_independent_count() {
 
 #[test]
 fn rtree_ward_assignment_equals_brute_force_on_every_point() {
-    let text = std::fs::read_to_string(data("data/boundaries/coventry-warwickshire-wards-2025.geojson")).expect("read");
-    let index = csa_geo::AreaIndex::new(csa_geo::Boundaries::from_geojson(&text, "WD25CD", "WD25NM").expect("parse"));
+    let text =
+        std::fs::read_to_string(data("data/boundaries/coventry-warwickshire-wards-2025.geojson"))
+            .expect("read");
+    let index = csa_geo::AreaIndex::new(
+        csa_geo::Boundaries::from_geojson(&text, "WD25CD", "WD25NM").expect("parse"),
+    );
     assert_eq!(index.areas().len(), 126, "Coventry (18) + the five Warwickshire districts (108)");
     let mut points = HashSet::new();
     for entry in std::fs::read_dir(data("data/police-uk/warwickshire-2025")).expect("ls") {

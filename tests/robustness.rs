@@ -33,7 +33,10 @@ fn damage(bytes: &[u8], seed: u64) -> Vec<u8> {
 
 fn run(police_uk: Option<&Path>, extract: Option<&Path>, out: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut req = csa_ingest::IngestRequest::new(root.join("data/boundaries/coventry-wards-2025.geojson"), out.to_path_buf());
+    let mut req = csa_ingest::IngestRequest::new(
+        root.join("data/boundaries/coventry-wards-2025.geojson"),
+        out.to_path_buf(),
+    );
     req.lsoa_lookup = Some(root.join("data/lookups/lsoa21-wd25.csv.gz"));
     req.police_uk = police_uk.map(|p| vec![p.to_path_buf()]).unwrap_or_default();
     req.extracts = extract.map(|p| vec![p.to_path_buf()]).unwrap_or_default();
@@ -46,7 +49,8 @@ fn run(police_uk: Option<&Path>, extract: Option<&Path>, out: &Path) {
 #[test]
 fn damaged_inputs_never_panic() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let puk = std::fs::read(root.join("tests/data/bad-police-uk/2025-03-test-street.csv")).expect("fixture");
+    let puk = std::fs::read(root.join("tests/data/bad-police-uk/2025-03-test-street.csv"))
+        .expect("fixture");
     let crimes = std::fs::read(root.join("tests/data/bad-extract/crimes.csv")).expect("fixture");
     let victims = std::fs::read(root.join("tests/data/bad-extract/victims.csv")).expect("fixture");
     let tmp = tempfile::tempdir().expect("tmp");

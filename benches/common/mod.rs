@@ -14,7 +14,9 @@ pub fn synth_dataset(dir: &Path, crimes: usize, years: &[(i32, u64)], extra: &[&
     let mut ingest = Command::new(csa);
     ingest.args(["--quiet", "ingest"]);
     for &(year, seed) in years {
-        let ex = csa_synth::generate(&csa_synth::SynthOptions { crimes, asb: crimes / 5, seed, year }).expect("synth");
+        let ex =
+            csa_synth::generate(&csa_synth::SynthOptions { crimes, asb: crimes / 5, seed, year })
+                .expect("synth");
         let out = dir.join(format!("extract-{year}"));
         csa_synth::write_extract(&ex, &out, false).expect("write extract");
         ingest.arg("--extract").arg(&out);
@@ -23,10 +25,18 @@ pub fn synth_dataset(dir: &Path, crimes: usize, years: &[(i32, u64)], extra: &[&
     ingest.arg("--boundaries").arg(root.join("data/boundaries/coventry-wards-2025.geojson"));
     for a in extra {
         // paths under data/ are given relative to the repository
-        if a.starts_with("data/") { ingest.arg(root.join(a)) } else { ingest.arg(a) };
+        if a.starts_with("data/") {
+            ingest.arg(root.join(a))
+        } else {
+            ingest.arg(a)
+        };
     }
     ingest.arg("--out").arg(&ds).stdout(std::process::Stdio::null());
     assert!(ingest.status().expect("ingest").success(), "ingest failed");
-    eprintln!("generated and ingested {} x {crimes} crimes in {:.1} s", years.len(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "generated and ingested {} x {crimes} crimes in {:.1} s",
+        years.len(),
+        t.elapsed().as_secs_f64()
+    );
     ds
 }

@@ -18,9 +18,21 @@ pub fn data(rel: &str) -> PathBuf {
 }
 
 /// `../shared/data/real/<rel>` when the shared folder is beside the clone.
+///
+/// `None` lets a test skip when the folder is absent (a clone on its own). `.ci/run` sets
+/// `CSA_REQUIRE_SHARED=1` when `../shared` is there: then a missing file is a failure, so CI
+/// proves what those tests check instead of skipping them.
 pub fn shared(rel: &str) -> Option<PathBuf> {
     let p = root().join("..").join("shared").join("data").join("real").join(rel);
-    p.exists().then_some(p)
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("CSA_REQUIRE_SHARED").is_none(),
+        "CSA_REQUIRE_SHARED is set but {} is missing",
+        p.display()
+    );
+    None
 }
 
 /// Runs `csa` with arguments; returns its output.
@@ -31,7 +43,12 @@ pub fn csa(args: &[&str]) -> Output {
 /// Runs `csa` and panics with its stderr unless it exits 0.
 pub fn csa_ok(args: &[&str]) -> String {
     let out = csa(args);
-    assert!(out.status.success(), "csa {args:?} failed ({:?}):\n{}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "csa {args:?} failed ({:?}):\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -43,7 +60,9 @@ pub fn read_table(dataset: &Path, table: &str) -> DataFrame {
     assert!(!files.is_empty(), "no parquet files for {table} in {}", dataset.display());
     let mut out: Option<DataFrame> = None;
     for f in files {
-        let df = ParquetReader::new(std::fs::File::open(&f).expect("open")).finish().expect("read parquet");
+        let df = ParquetReader::new(std::fs::File::open(&f).expect("open"))
+            .finish()
+            .expect("read parquet");
         out = Some(match out {
             None => df,
             Some(mut acc) => {
@@ -68,12 +87,19 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Values of a string column (nulls as "").
 pub fn strings(df: &DataFrame, col: &str) -> Vec<String> {
-    df.column(col).expect("column").str().expect("string column").iter().map(|v| v.unwrap_or("").to_string()).collect()
+    df.column(col)
+        .expect("column")
+        .str()
+        .expect("string column")
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect()
 }
 
 /// The manifest of a dataset.
 pub fn manifest(dataset: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dataset.join("manifest.json")).expect("manifest")).expect("json")
+    serde_json::from_str(&std::fs::read_to_string(dataset.join("manifest.json")).expect("manifest"))
+        .expect("json")
 }
 
 /// Ingests the shipped March 2025 Warwickshire police.uk month (no people, month-only dates)
@@ -83,9 +109,13 @@ pub fn ingest_police_uk_march(ds: &Path) {
         "--quiet",
         "ingest",
         "--police-uk",
-        data("data/police-uk/warwickshire-2025/2025-03-warwickshire-street.csv.gz").to_str().expect("utf-8 path"),
+        data("data/police-uk/warwickshire-2025/2025-03-warwickshire-street.csv.gz")
+            .to_str()
+            .expect("utf-8 path"),
         "--boundaries",
-        data("data/boundaries/coventry-warwickshire-wards-2025.geojson").to_str().expect("utf-8 path"),
+        data("data/boundaries/coventry-warwickshire-wards-2025.geojson")
+            .to_str()
+            .expect("utf-8 path"),
         "--out",
         ds.to_str().expect("utf-8 path"),
     ]);

@@ -79,7 +79,8 @@ pub const ANALYSIS_COLUMNS: &[Col] = &[
 impl Needs {
     /// Everything: for the full assessment build.
     pub fn everything() -> Needs {
-        let mut n = Needs { victims: true, offenders: true, relationship: true, ..Needs::default() };
+        let mut n =
+            Needs { victims: true, offenders: true, relationship: true, ..Needs::default() };
         n.add(ANALYSIS_COLUMNS.iter().copied());
         n
     }
@@ -97,7 +98,12 @@ impl Needs {
 
 impl Assessment {
     /// Opens `dataset` for `config`; `period` overrides the configured period.
-    pub fn open(dataset: &Path, config: Config, period: Option<Period>, needs: &Needs) -> Result<Assessment> {
+    pub fn open(
+        dataset: &Path,
+        config: Config,
+        period: Option<Period>,
+        needs: &Needs,
+    ) -> Result<Assessment> {
         let info = DatasetInfo::open(dataset)?;
         let current = match period.or(config.period) {
             Some(p) => p,
@@ -115,9 +121,15 @@ impl Assessment {
             _ => current.previous(),
         };
         let periods = Periods { current, comparison };
-        let load = Period { from: comparison.from.min(current.from.plus(-12)), to: current.to.max(comparison.to) };
+        let load = Period {
+            from: comparison.from.min(current.from.plus(-12)),
+            to: current.to.max(comparison.to),
+        };
         let data = Data::load(&info, load, needs)?;
-        let population = Population::load(config.ward_population.as_deref(), config.group_population.as_deref())?;
+        let population = Population::load(
+            config.ward_population.as_deref(),
+            config.group_population.as_deref(),
+        )?;
         let chi = match &config.chi_weights {
             None => None,
             Some(p) => Some(crate::harm::load_chi(p)?),
@@ -127,7 +139,9 @@ impl Assessment {
             let _ = pseudonym_key.set(k.clone());
         }
         let area = match &config.boundaries {
-            Some(path) => area_of_boundaries(path, &config.ward_code_property, &config.ward_name_property)?,
+            Some(path) => {
+                area_of_boundaries(path, &config.ward_code_property, &config.ward_name_property)?
+            }
             None => area_of_data(&data),
         };
         Ok(Assessment { config, population, data, periods, chi, pseudonym_key, area })
@@ -147,7 +161,11 @@ impl Assessment {
         match &self.area.boundaries {
             None => Selector::new(&p.filter, &self.data.crimes),
             Some(_) => {
-                let f = Filter { ward_code: self.area.wards.iter().map(|w| w.0.clone()).collect(), any: vec![p.filter.clone()], ..Filter::default() };
+                let f = Filter {
+                    ward_code: self.area.wards.iter().map(|w| w.0.clone()).collect(),
+                    any: vec![p.filter.clone()],
+                    ..Filter::default()
+                };
                 Selector::new(&f, &self.data.crimes)
             }
         }
@@ -173,19 +191,28 @@ impl Assessment {
 }
 
 fn area_of_boundaries(path: &Path, code: &str, name: &str) -> Result<Area> {
-    let text = std::fs::read_to_string(path).map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
     let b = csa_geo::Boundaries::from_geojson(&text, code, name)
         .map_err(|e| AnalysisError::Dataset { path: path.to_path_buf(), detail: e.to_string() })?;
     if b.is_empty() {
-        return Err(AnalysisError::Dataset { path: path.to_path_buf(), detail: "the boundaries file has no wards".into() });
+        return Err(AnalysisError::Dataset {
+            path: path.to_path_buf(),
+            detail: "the boundaries file has no wards".into(),
+        });
     }
-    Ok(Area { wards: b.areas.into_iter().map(|a| (a.code, a.name)).collect(), boundaries: Some(path.to_path_buf()) })
+    Ok(Area {
+        wards: b.areas.into_iter().map(|a| (a.code, a.name)).collect(),
+        boundaries: Some(path.to_path_buf()),
+    })
 }
 
 /// The wards with at least one record loaded, by code.
 fn area_of_data(data: &Data) -> Area {
     let mut wards = Vec::new();
-    if let (Some(codes), Some(names)) = (data.crimes.text.get(&Col::WardCode), data.crimes.text.get(&Col::WardName)) {
+    if let (Some(codes), Some(names)) =
+        (data.crimes.text.get(&Col::WardCode), data.crimes.text.get(&Col::WardName))
+    {
         let mut name_of: Vec<Option<&str>> = vec![None; codes.cardinality() + 1];
         for (row, c) in codes.codes.iter().enumerate() {
             if *c != 0 && name_of[*c as usize].is_none() {

@@ -59,7 +59,8 @@ pub fn change_pct(a: f64, b: f64) -> Option<f64> {
 
 /// The side (crime, victim or offender) a list of dimensions counts.
 pub fn side_of(dims: &[Dim]) -> Result<Side> {
-    let sides: FxHashSet<Side> = dims.iter().map(|d| d.side()).filter(|s| *s != Side::Crime).collect();
+    let sides: FxHashSet<Side> =
+        dims.iter().map(|d| d.side()).filter(|s| *s != Side::Crime).collect();
     match sides.len() {
         0 => Ok(Side::Crime),
         1 => Ok(*sides.iter().next().expect("one")),
@@ -223,10 +224,17 @@ pub fn breakdown(a: &Assessment, p: &Priority, dims: &[Dim]) -> Result<Breakdown
     let side = side_of(dims)?;
     let people = people_of(a, side)?;
     let crimes = &a.data.crimes;
-    let keyers: Vec<Keyer> = dims.iter().map(|d| Keyer::new(*d, crimes, people, &a.config.age_bands)).collect::<Result<_>>()?;
+    let keyers: Vec<Keyer> = dims
+        .iter()
+        .map(|d| Keyer::new(*d, crimes, people, &a.config.age_bands))
+        .collect::<Result<_>>()?;
     let s = select(a, p)?;
     let mut notes = s.notes.clone();
-    let dim_cols: Vec<Col> = dims.iter().flat_map(|d| d.columns()).filter(|c| *c != Col::WardName && *c != Col::LsoaName).collect();
+    let dim_cols: Vec<Col> = dims
+        .iter()
+        .flat_map(|d| d.columns())
+        .filter(|c| *c != Col::WardName && *c != Col::LsoaName)
+        .collect();
     notes.extend(unrecorded(crimes, &dim_cols, "this breakdown"));
     let mut t = tally(a, &keyers, people, &s);
     // a ward table lists every ward of the area; wards absent from the loaded data entirely
@@ -244,7 +252,8 @@ pub fn breakdown(a: &Assessment, p: &Priority, dims: &[Dim]) -> Result<Breakdown
         }
     }
     let total: u64 = t.counts.values().map(|c| c.0).sum();
-    let comparison_total = s.comparison_covered.then(|| t.counts.values().map(|c| c.1).sum::<u64>());
+    let comparison_total =
+        s.comparison_covered.then(|| t.counts.values().map(|c| c.1).sum::<u64>());
 
     // order: ordinal dimensions by key, the others by their marginal volume (descending);
     // "not recorded" (key 0) last
@@ -262,7 +271,8 @@ pub fn breakdown(a: &Assessment, p: &Priority, dims: &[Dim]) -> Result<Breakdown
         for (i, d) in dims.iter().enumerate() {
             let rank = |k: &Key| {
                 let unknown = k[i] == 0;
-                let order = if d.ordinal() { i64::from(k[i]) } else { -(marginals[i][&k[i]] as i64) };
+                let order =
+                    if d.ordinal() { i64::from(k[i]) } else { -(marginals[i][&k[i]] as i64) };
                 (unknown, order, k[i])
             };
             let o = rank(x).cmp(&rank(y));
@@ -276,41 +286,85 @@ pub fn breakdown(a: &Assessment, p: &Priority, dims: &[Dim]) -> Result<Breakdown
     let mut columns: Vec<Column> = Vec::new();
     for (i, kr) in keyers.iter().enumerate() {
         let mut labels: Vec<Vec<Label>> = keys.iter().map(|k| kr.labels(k[i])).collect();
-        labels.extend(extra.iter().map(|(code, name)| vec![Label::Text(Some(code.clone())), Label::Text(Some(name.clone()))]));
+        labels.extend(extra.iter().map(|(code, name)| {
+            vec![Label::Text(Some(code.clone())), Label::Text(Some(name.clone()))]
+        }));
         for (j, name) in kr.dim.output_columns().iter().enumerate() {
             columns.push(label_column(name, labels.iter().map(|l| l[j].clone())));
         }
     }
     let height = keys.len() + extra.len();
     let cur: Vec<u64> = keys.iter().map(|k| t.counts[k].0).chain(extra.iter().map(|_| 0)).collect();
-    let cmp: Vec<Option<u64>> =
-        keys.iter().map(|k| t.counts[k].1).chain(extra.iter().map(|_| 0)).map(|c| s.comparison_covered.then_some(c)).collect();
+    let cmp: Vec<Option<u64>> = keys
+        .iter()
+        .map(|k| t.counts[k].1)
+        .chain(extra.iter().map(|_| 0))
+        .map(|c| s.comparison_covered.then_some(c))
+        .collect();
     columns.push(int_col(names::COUNT, cur.iter().map(|c| Some(*c as i64))));
     columns.push(int_col(names::COMPARISON, cmp.iter().map(|c| c.map(|c| c as i64))));
-    columns.push(int_col(names::CHANGE, cur.iter().zip(&cmp).map(|(a, b)| b.map(|b| *a as i64 - b as i64))));
-    columns.push(float_col(names::CHANGE_PCT, cur.iter().zip(&cmp).map(|(a, b)| b.and_then(|b| change_pct(*a as f64, b as f64)))));
-    columns.push(float_col(names::SHARE_PCT, cur.iter().map(|c| (total > 0).then(|| round2(100.0 * *c as f64 / total as f64)))));
+    columns.push(int_col(
+        names::CHANGE,
+        cur.iter().zip(&cmp).map(|(a, b)| b.map(|b| *a as i64 - b as i64)),
+    ));
+    columns.push(float_col(
+        names::CHANGE_PCT,
+        cur.iter().zip(&cmp).map(|(a, b)| b.and_then(|b| change_pct(*a as f64, b as f64))),
+    ));
+    columns.push(float_col(
+        names::SHARE_PCT,
+        cur.iter().map(|c| (total > 0).then(|| round2(100.0 * *c as f64 / total as f64))),
+    ));
     if side != Side::Crime {
-        columns.push(int_col(names::PEOPLE, keys.iter().map(|k| Some(t.people.get(k).map_or(0, |s| s.len()) as i64))));
+        columns.push(int_col(
+            names::PEOPLE,
+            keys.iter().map(|k| Some(t.people.get(k).map_or(0, |s| s.len()) as i64)),
+        ));
     }
     if dims == [Dim::Ward] {
         let wards = crimes.text(Col::WardCode)?;
         let households = p.denominator == Denominator::Households;
-        let codes = keys.iter().map(|k| (k[0] != 0).then(|| wards.values[k[0] as usize - 1].as_str())).chain(extra.iter().map(|e| Some(e.0.as_str())));
+        let codes = keys
+            .iter()
+            .map(|k| (k[0] != 0).then(|| wards.values[k[0] as usize - 1].as_str()))
+            .chain(extra.iter().map(|e| Some(e.0.as_str())));
         let pop: Vec<Option<f64>> = codes
-            .map(|code| code.and_then(|c| a.population.wards.get(c)).and_then(|w| if households { w.households } else { w.residents }))
+            .map(|code| {
+                code.and_then(|c| a.population.wards.get(c)).and_then(|w| {
+                    if households {
+                        w.households
+                    } else {
+                        w.residents
+                    }
+                })
+            })
             .collect();
         let rate = |n: Option<u64>, pop: Option<f64>| match (n, pop) {
             (Some(n), Some(p)) if p > 0.0 => Some(round2(1000.0 * n as f64 / p)),
             _ => None,
         };
         columns.push(float_col(names::POPULATION, pop.iter().copied()));
-        columns.push(float_col(names::RATE_PER_1000, cur.iter().zip(&pop).map(|(n, p)| rate(Some(*n), *p))));
-        columns.push(float_col(names::COMPARISON_RATE_PER_1000, cmp.iter().zip(&pop).map(|(n, p)| rate(*n, *p))));
+        columns.push(float_col(
+            names::RATE_PER_1000,
+            cur.iter().zip(&pop).map(|(n, p)| rate(Some(*n), *p)),
+        ));
+        columns.push(float_col(
+            names::COMPARISON_RATE_PER_1000,
+            cmp.iter().zip(&pop).map(|(n, p)| rate(*n, *p)),
+        ));
         notes.push(format!("rates per 1,000 {} ({})", p.denominator.name(), a.population.source));
     }
     let table = DataFrame::new(height, columns).map_err(internal)?;
-    Ok(Breakdown { priority: p.name.clone(), dims: dims.to_vec(), side, periods: a.periods, total, comparison_total, notes, table })
+    Ok(Breakdown {
+        priority: p.name.clone(),
+        dims: dims.to_vec(),
+        side,
+        periods: a.periods,
+        total,
+        comparison_total,
+        notes,
+        table,
+    })
 }
 
 pub fn label_column(name: &str, labels: impl Iterator<Item = Label>) -> Column {
@@ -318,10 +372,13 @@ pub fn label_column(name: &str, labels: impl Iterator<Item = Label>) -> Column {
     if labels.iter().all(|l| matches!(l, Label::Int(_))) && !labels.is_empty() {
         int_col(name, labels.into_iter().map(|l| if let Label::Int(v) = l { v } else { None }))
     } else {
-        text_col(name, labels.into_iter().map(|l| match l {
-            Label::Text(t) => t,
-            Label::Int(v) => v.map(|v| v.to_string()),
-        }))
+        text_col(
+            name,
+            labels.into_iter().map(|l| match l {
+                Label::Text(t) => t,
+                Label::Int(v) => v.map(|v| v.to_string()),
+            }),
+        )
     }
 }
 

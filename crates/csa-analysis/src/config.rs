@@ -128,7 +128,10 @@ impl SubGroup {
         match f.as_str() {
             "harp" => Some(SubGroup::HarmAndAbuseReduction),
             "harm and abuse reduction partnership" => Some(SubGroup::HarmAndAbuseReduction),
-            _ => SubGroup::ALL.iter().copied().find(|g| fold(g.name()).replace("re offending", "reoffending") == f),
+            _ => SubGroup::ALL
+                .iter()
+                .copied()
+                .find(|g| fold(g.name()).replace("re offending", "reoffending") == f),
         }
     }
 }
@@ -203,16 +206,31 @@ pub struct Filter {
 impl std::fmt::Display for Filter {
     fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut parts: Vec<String> = Vec::new();
-        let list = |name: &str, v: Vec<String>| (!v.is_empty()).then(|| format!("{name} in [{}]", v.join(", ")));
+        let list = |name: &str, v: Vec<String>| {
+            (!v.is_empty()).then(|| format!("{name} in [{}]", v.join(", ")))
+        };
         let names = |v: &[u8]| v.iter().map(|d| weekday_name(*d).to_string()).collect();
         parts.extend(self.record_kind.map(|k| format!("record_kind = {}", k.name())));
-        parts.extend(list("crime_type", self.crime_type.iter().map(|t| t.name().to_string()).collect()));
+        parts.extend(list(
+            "crime_type",
+            self.crime_type.iter().map(|t| t.name().to_string()).collect(),
+        ));
         parts.extend(list("offence_code", self.offence_code.clone()));
         parts.extend(list("offence_subgroup", self.offence_subgroup.clone()));
         parts.extend(list("offence_group", self.offence_group.clone()));
-        parts.extend(list("location_type", self.location_type.iter().map(|t| t.name().to_string()).collect()));
-        parts.extend(list("hate_strand", self.hate_strand.iter().map(|t| t.name().to_string()).collect()));
-        for (name, v) in [("domestic_abuse", self.domestic_abuse), ("hate_crime", self.hate_crime), ("alcohol_related", self.alcohol_related)] {
+        parts.extend(list(
+            "location_type",
+            self.location_type.iter().map(|t| t.name().to_string()).collect(),
+        ));
+        parts.extend(list(
+            "hate_strand",
+            self.hate_strand.iter().map(|t| t.name().to_string()).collect(),
+        ));
+        for (name, v) in [
+            ("domestic_abuse", self.domestic_abuse),
+            ("hate_crime", self.hate_crime),
+            ("alcohol_related", self.alcohol_related),
+        ] {
             parts.extend(v.map(|v| format!("{name} = {v}")));
         }
         parts.extend(list("hour", self.hour.iter().map(|h| h.to_string()).collect()));
@@ -220,13 +238,21 @@ impl std::fmt::Display for Filter {
         parts.extend(list("night_of", names(&self.night_of)));
         parts.extend(list("ward_code", self.ward_code.clone()));
         if !self.any.is_empty() {
-            parts.push(format!("any of ({})", self.any.iter().map(|s| format!("{{{s}}}")).collect::<Vec<_>>().join(" or ")));
+            parts.push(format!(
+                "any of ({})",
+                self.any.iter().map(|s| format!("{{{s}}}")).collect::<Vec<_>>().join(" or ")
+            ));
         }
-        if parts.is_empty() { out.write_str("everything") } else { out.write_str(&parts.join(" and ")) }
+        if parts.is_empty() {
+            out.write_str("everything")
+        } else {
+            out.write_str(&parts.join(" and "))
+        }
     }
 }
 
-const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const WEEKDAYS: [&str; 7] =
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
 /// ISO weekday number of a day name (`Fri`, `friday`), 1 = Monday.
 pub fn weekday(s: &str) -> Option<u8> {
@@ -238,7 +264,10 @@ pub fn weekday(s: &str) -> Option<u8> {
 }
 
 pub fn weekday_name(d: u8) -> &'static str {
-    ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"].get(d as usize - 1).copied().unwrap_or("?")
+    ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+        .get(d as usize - 1)
+        .copied()
+        .unwrap_or("?")
 }
 
 /// Priority names match ignoring case, with spaces, hyphens and underscores alike.
@@ -264,12 +293,14 @@ impl Config {
     /// The compiled-in default.
     pub fn default_config() -> Config {
         // The shipped file is checked by a unit test, so this cannot fail at run time.
-        Config::parse(DEFAULT_CONFIG, Path::new("<default>")).unwrap_or_else(|e| panic!("shipped default config: {e}"))
+        Config::parse(DEFAULT_CONFIG, Path::new("<default>"))
+            .unwrap_or_else(|e| panic!("shipped default config: {e}"))
     }
 
     /// Reads a configuration file; relative paths inside it are taken from its folder.
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
         Config::parse(&text, path)
     }
 
@@ -289,7 +320,9 @@ impl Config {
         let period = |p: &Option<RawPeriod>| -> Result<Option<Period>> {
             let Some(p) = p else { return Ok(None) };
             let month = |s: &Spanned<String>| {
-                Month::parse(s.get_ref()).ok_or_else(|| at(Some(s.span()), format!("{:?} is not a month; write YYYY-MM", s.get_ref())))
+                Month::parse(s.get_ref()).ok_or_else(|| {
+                    at(Some(s.span()), format!("{:?} is not a month; write YYYY-MM", s.get_ref()))
+                })
             };
             let (from, to) = (month(&p.from)?, month(&p.to)?);
             Period::new(from, to).map(Some).map_err(|e| at(Some(p.from.span()), e.to_string()))
@@ -312,7 +345,10 @@ impl Config {
                 return Err(at(Some(p.name.span()), "a priority needs a name".into()));
             }
             if same_name(&name, ALL) {
-                return Err(at(Some(p.name.span()), format!("{ALL:?} is built in (all crime and ASB); choose another name")));
+                return Err(at(
+                    Some(p.name.span()),
+                    format!("{ALL:?} is built in (all crime and ASB); choose another name"),
+                ));
             }
             if priorities.iter().any(|q| same_name(&q.name, &name)) {
                 return Err(at(Some(p.name.span()), format!("priority {name:?} is defined twice")));
@@ -321,7 +357,14 @@ impl Config {
             for s in &p.subgroups {
                 let g = SubGroup::parse(s.get_ref()).ok_or_else(|| {
                     let valid: Vec<&str> = SubGroup::ALL.iter().map(|g| g.name()).collect();
-                    at(Some(s.span()), format!("unknown sub-group {:?}; the sub-groups are: {}", s.get_ref(), valid.join(", ")))
+                    at(
+                        Some(s.span()),
+                        format!(
+                            "unknown sub-group {:?}; the sub-groups are: {}",
+                            s.get_ref(),
+                            valid.join(", ")
+                        ),
+                    )
                 })?;
                 subgroups.push(g);
             }
@@ -333,7 +376,15 @@ impl Config {
                 Some(d) => match fold(d.get_ref()).as_str() {
                     "residents" => Denominator::Residents,
                     "households" => Denominator::Households,
-                    _ => return Err(at(Some(d.span()), format!("denominator {:?}: use \"residents\" or \"households\"", d.get_ref()))),
+                    _ => {
+                        return Err(at(
+                            Some(d.span()),
+                            format!(
+                                "denominator {:?}: use \"residents\" or \"households\"",
+                                d.get_ref()
+                            ),
+                        ))
+                    }
                 },
             };
             let filter = compile_filter(&p.filter, offences, &at)?;
@@ -342,10 +393,28 @@ impl Config {
                 let opt = csa_model::survey::PRIORITY_OPTIONS
                     .iter()
                     .find(|x| fold(x) == fold(o.get_ref()) && **x != "Other")
-                    .ok_or_else(|| at(Some(o.span()), format!("survey option {:?} is not one of: {}", o.get_ref(), csa_model::survey::PRIORITY_OPTIONS[..csa_model::survey::PRIORITY_OPTIONS.len() - 1].join(", "))))?;
+                    .ok_or_else(|| {
+                        at(
+                            Some(o.span()),
+                            format!(
+                                "survey option {:?} is not one of: {}",
+                                o.get_ref(),
+                                csa_model::survey::PRIORITY_OPTIONS
+                                    [..csa_model::survey::PRIORITY_OPTIONS.len() - 1]
+                                    .join(", ")
+                            ),
+                        )
+                    })?;
                 survey.push(opt.to_string());
             }
-            priorities.push(Priority { name, subgroups, description: p.description.clone(), denominator, filter, survey });
+            priorities.push(Priority {
+                name,
+                subgroups,
+                description: p.description.clone(),
+                denominator,
+                filter,
+                survey,
+            });
         }
         if raw.priority.is_empty() {
             priorities = Config::default_config().priorities;
@@ -354,27 +423,47 @@ impl Config {
         if let Some(w) = raw.ranking.and_then(|r| r.weights) {
             for (factor, v) in w.get_ref() {
                 let slot = ranking.get_mut(factor).ok_or_else(|| {
-                    at(Some(w.span()), format!("unknown ranking factor {factor:?}; the factors are: {}", crate::ranking::FACTORS.join(", ")))
+                    at(
+                        Some(w.span()),
+                        format!(
+                            "unknown ranking factor {factor:?}; the factors are: {}",
+                            crate::ranking::FACTORS.join(", ")
+                        ),
+                    )
                 })?;
                 if !(v.is_finite() && *v >= 0.0) {
-                    return Err(at(Some(w.span()), format!("ranking weight {factor} = {v} must be 0 or more")));
+                    return Err(at(
+                        Some(w.span()),
+                        format!("ranking weight {factor} = {v} must be 0 or more"),
+                    ));
                 }
                 *slot = *v;
             }
             if ranking.total() <= 0.0 {
-                return Err(at(Some(w.span()), "at least one ranking weight must be above 0".into()));
+                return Err(at(
+                    Some(w.span()),
+                    "at least one ranking weight must be above 0".into(),
+                ));
             }
         }
         let pop = raw.population.unwrap_or_default();
         let inputs = match &raw.inputs {
             None => Inputs::default(),
-            Some(i) => Inputs { police_uk: i.police_uk.iter().map(rel).collect(), extract: i.extract.iter().map(rel).collect(), mapping: i.mapping.as_ref().map(rel) },
+            Some(i) => Inputs {
+                police_uk: i.police_uk.iter().map(rel).collect(),
+                extract: i.extract.iter().map(rel).collect(),
+                mapping: i.mapping.as_ref().map(rel),
+            },
         };
         let mut hotspots = HotspotSettings::default();
         if let Some(h) = &raw.hotspots {
             let positive = |v: &Spanned<f64>, what: &str| -> Result<f64> {
                 let x = *v.get_ref();
-                if x.is_finite() && x > 0.0 { Ok(x) } else { Err(at(Some(v.span()), format!("{what} must be above 0 metres"))) }
+                if x.is_finite() && x > 0.0 {
+                    Ok(x)
+                } else {
+                    Err(at(Some(v.span()), format!("{what} must be above 0 metres")))
+                }
             };
             if let Some(c) = &h.cell_m {
                 hotspots.cell_m = positive(c, "cell_m")?;
@@ -383,7 +472,10 @@ impl Config {
                 hotspots.band_m = positive(b, "band_m")?;
             }
             if hotspots.band_m < hotspots.cell_m {
-                return Err(at(h.band_m.as_ref().or(h.cell_m.as_ref()).map(|s| s.span()), "band_m must be at least cell_m (a cell's own neighbours)".into()));
+                return Err(at(
+                    h.band_m.as_ref().or(h.cell_m.as_ref()).map(|s| s.span()),
+                    "band_m must be at least cell_m (a cell's own neighbours)".into(),
+                ));
             }
             hotspots.permutations = h.permutations.unwrap_or(hotspots.permutations);
             hotspots.seed = h.seed.unwrap_or(hotspots.seed);
@@ -419,9 +511,11 @@ impl Config {
 
     /// Finds a priority by name (see [`same_name`]).
     pub fn priority(&self, name: &str) -> Result<Priority> {
-        self.all_priorities().into_iter().find(|p| same_name(&p.name, name)).ok_or_else(|| AnalysisError::UnknownPriority {
-            name: name.to_string(),
-            valid: self.all_priorities().iter().map(|p| p.name.clone()).collect(),
+        self.all_priorities().into_iter().find(|p| same_name(&p.name, name)).ok_or_else(|| {
+            AnalysisError::UnknownPriority {
+                name: name.to_string(),
+                valid: self.all_priorities().iter().map(|p| p.name.clone()).collect(),
+            }
         })
     }
 }
@@ -449,7 +543,11 @@ fn compile_filter(
             .iter()
             .map(|v| {
                 parse(v.get_ref()).ok_or_else(|| {
-                    let hint = if valid.len() <= 40 { format!("; valid: {}", valid.join(", ")) } else { String::new() };
+                    let hint = if valid.len() <= 40 {
+                        format!("; valid: {}", valid.join(", "))
+                    } else {
+                        String::new()
+                    };
                     at(Some(v.span()), format!("unknown {what} {:?}{hint}", v.get_ref()))
                 })
             })
@@ -466,24 +564,67 @@ fn compile_filter(
         let set = set.to_vec();
         move |s: &str| set.iter().find(|x| fold(x) == fold(s)).cloned()
     };
-    let weekdays = names(&["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]);
+    let weekdays =
+        names(&["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]);
     let record_kind = match &raw.record_kind {
         None => None,
-        Some(k) => Some(list(std::slice::from_ref(k), "record kind", RecordKind::parse, &names(&["crime", "asb"]), at)?[0]),
+        Some(k) => Some(
+            list(
+                std::slice::from_ref(k),
+                "record kind",
+                RecordKind::parse,
+                &names(&["crime", "asb"]),
+                at,
+            )?[0],
+        ),
     };
-    let hour = raw
-        .hour
-        .iter()
-        .map(|h| u8::try_from(*h.get_ref()).ok().filter(|h| *h < 24).ok_or_else(|| at(Some(h.span()), format!("hour {} is not 0 to 23", h.get_ref()))))
-        .collect::<Result<Vec<u8>>>()?;
+    let hour =
+        raw.hour
+            .iter()
+            .map(|h| {
+                u8::try_from(*h.get_ref()).ok().filter(|h| *h < 24).ok_or_else(|| {
+                    at(Some(h.span()), format!("hour {} is not 0 to 23", h.get_ref()))
+                })
+            })
+            .collect::<Result<Vec<u8>>>()?;
     Ok(Filter {
         record_kind,
-        crime_type: list(&raw.crime_type, "crime type", CrimeType::parse, &CrimeType::ALL.iter().map(|t| t.name().to_string()).collect::<Vec<_>>(), at)?,
-        offence_code: list(&raw.offence_code, "offence code", |s| offences.get(s).map(|o| o.code.clone()), &[], at)?,
-        offence_subgroup: list(&raw.offence_subgroup, "offence subgroup", find_in(&subgroups), &subgroups, at)?,
+        crime_type: list(
+            &raw.crime_type,
+            "crime type",
+            CrimeType::parse,
+            &CrimeType::ALL.iter().map(|t| t.name().to_string()).collect::<Vec<_>>(),
+            at,
+        )?,
+        offence_code: list(
+            &raw.offence_code,
+            "offence code",
+            |s| offences.get(s).map(|o| o.code.clone()),
+            &[],
+            at,
+        )?,
+        offence_subgroup: list(
+            &raw.offence_subgroup,
+            "offence subgroup",
+            find_in(&subgroups),
+            &subgroups,
+            at,
+        )?,
         offence_group: list(&raw.offence_group, "offence group", find_in(&groups), &groups, at)?,
-        location_type: list(&raw.location_type, "location type", LocationType::parse, &LocationType::ALL.iter().map(|t| t.name().to_string()).collect::<Vec<_>>(), at)?,
-        hate_strand: list(&raw.hate_strand, "hate strand", HateStrand::parse, &HateStrand::ALL.iter().map(|t| t.name().to_string()).collect::<Vec<_>>(), at)?,
+        location_type: list(
+            &raw.location_type,
+            "location type",
+            LocationType::parse,
+            &LocationType::ALL.iter().map(|t| t.name().to_string()).collect::<Vec<_>>(),
+            at,
+        )?,
+        hate_strand: list(
+            &raw.hate_strand,
+            "hate strand",
+            HateStrand::parse,
+            &HateStrand::ALL.iter().map(|t| t.name().to_string()).collect::<Vec<_>>(),
+            at,
+        )?,
         domestic_abuse: raw.domestic_abuse,
         hate_crime: raw.hate_crime,
         alcohol_related: raw.alcohol_related,
@@ -653,7 +794,10 @@ mod tests {
         }
         assert_eq!(c.priority("domestic-ABUSE").unwrap().name, "Domestic abuse");
         assert_eq!(c.priority("ALL").unwrap().filter, Filter::default());
-        assert_eq!(c.priority("residential burglary").unwrap().denominator, Denominator::Households);
+        assert_eq!(
+            c.priority("residential burglary").unwrap().denominator,
+            Denominator::Households
+        );
         let nte = c.priority("night time economy violence").unwrap().filter;
         assert_eq!(nte.offence_group, vec!["Violence against the person".to_string()]);
         assert_eq!(nte.any[1].night_of, vec![5, 6]);
@@ -668,29 +812,64 @@ mod tests {
         assert!(e.starts_with("my.toml:4:"), "{e}");
         assert!(e.contains("unknown crime type \"Burgalry\"") && e.contains("Burglary"), "{e}");
 
-        let e = Config::parse("[[priority]]\nname = \"X\"\nsubgroup = [\"City Tasking\"]\n", Path::new("c.toml")).unwrap_err().to_string();
+        let e = Config::parse(
+            "[[priority]]\nname = \"X\"\nsubgroup = [\"City Tasking\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("c.toml:3:") && e.contains("subgroup"), "{e}");
 
-        let e = Config::parse("[[priority]]\nname = \"X\"\nsubgroups = [\"Tasking\"]\n", Path::new("c.toml")).unwrap_err().to_string();
+        let e = Config::parse(
+            "[[priority]]\nname = \"X\"\nsubgroups = [\"Tasking\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("c.toml:3:") && e.contains("City Tasking"), "{e}");
 
-        let e = Config::parse("[assessment]\nperiod = { from = \"2025-1\", to = \"2025-12\" }\n", Path::new("c.toml")).unwrap_err().to_string();
+        let e = Config::parse(
+            "[assessment]\nperiod = { from = \"2025-1\", to = \"2025-12\" }\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("c.toml:2:") && e.contains("YYYY-MM"), "{e}");
 
-        let e = Config::parse("[[priority]]\nname = \"A\"\n[[priority]]\nname = \"a\"\n", Path::new("c.toml")).unwrap_err().to_string();
+        let e = Config::parse(
+            "[[priority]]\nname = \"A\"\n[[priority]]\nname = \"a\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("c.toml:4:") && e.contains("twice"), "{e}");
 
-        let e = Config::parse("[[priority]]\nname = \"Late\"\nfilter = { hour = [24] }\n", Path::new("c.toml")).unwrap_err().to_string();
+        let e = Config::parse(
+            "[[priority]]\nname = \"Late\"\nfilter = { hour = [24] }\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("c.toml:3:") && e.contains("hour 24"), "{e}");
 
-        let e = Config::parse("[[priority]]\nname = \"B\"\nsurvey = [\"Burglaries\"]\n", Path::new("c.toml")).unwrap_err().to_string();
+        let e = Config::parse(
+            "[[priority]]\nname = \"B\"\nsurvey = [\"Burglaries\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("c.toml:3:11") && e.contains("survey option \"Burglaries\""), "{e}");
-        let e = Config::parse("[ranking]\nweights = { harm = 2, fear = 1 }\n", Path::new("c.toml")).unwrap_err().to_string();
+        let e = Config::parse("[ranking]\nweights = { harm = 2, fear = 1 }\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("c.toml:2:") && e.contains("unknown ranking factor \"fear\""), "{e}");
         let c = Config::parse("[ranking]\nweights = { harm = 2 }\n[[priority]]\nname = \"B\"\nsurvey = [\"burglary\"]\n", Path::new("c.toml")).unwrap();
         assert_eq!((c.ranking.harm, c.ranking.volume), (2.0, 1.0));
         assert_eq!(c.priorities[0].survey, vec!["Burglary".to_string()]);
-        assert_eq!(Config::default_config().priority("serious acquisitive crime").unwrap().survey.len(), 3);
+        assert_eq!(
+            Config::default_config().priority("serious acquisitive crime").unwrap().survey.len(),
+            3
+        );
     }
 
     #[test]

@@ -61,7 +61,8 @@ impl Interner {
     }
     /// Appends a chunk interned against its own dictionary.
     fn append(&mut self, chunk: Text) {
-        let remap: Vec<u32> = std::iter::once(0).chain(chunk.values.iter().map(|v| self.code(v))).collect();
+        let remap: Vec<u32> =
+            std::iter::once(0).chain(chunk.values.iter().map(|v| self.code(v))).collect();
         self.text.codes.extend(chunk.codes.iter().map(|c| remap[*c as usize]));
     }
 }
@@ -155,14 +156,26 @@ enum Kind {
 fn kind(c: Col) -> Result<Kind> {
     use Col::*;
     Ok(match c {
-        CrimeRef | RecordKind | Force | DatePrecision | OffenceCode | OffenceDescription | CrimeType | OffenceSubgroup
-        | OffenceGroup | LocationType | LocationDesc | LsoaCode | LsoaName | WardCode | WardName | GeoMethod | Outcome => Kind::Text,
+        CrimeRef | RecordKind | Force | DatePrecision | OffenceCode | OffenceDescription
+        | CrimeType | OffenceSubgroup | OffenceGroup | LocationType | LocationDesc | LsoaCode
+        | LsoaName | WardCode | WardName | GeoMethod | Outcome => Kind::Text,
         DayOfWeek | Hour => Kind::Int,
-        InArea | DomesticAbuse | HateCrime | HateRace | HateReligion | HateSexualOrientation | HateDisability | HateTransgender
+        InArea
+        | DomesticAbuse
+        | HateCrime
+        | HateRace
+        | HateReligion
+        | HateSexualOrientation
+        | HateDisability
+        | HateTransgender
         | AlcoholRelated => Kind::Flag,
         Easting | Northing | Longitude | Latitude => Kind::Float,
         CommittedFrom => Kind::Day,
-        other => return Err(AnalysisError::Internal(format!("column {other} is not loadable for analysis"))),
+        other => {
+            return Err(AnalysisError::Internal(format!(
+                "column {other} is not loadable for analysis"
+            )))
+        }
     })
 }
 
@@ -250,24 +263,47 @@ impl DatasetInfo {
         let manifest_path = dir.join("manifest.json");
         let bytes = std::fs::read(&manifest_path).map_err(|e| AnalysisError::Dataset {
             path: dir.to_path_buf(),
-            detail: format!("not a csa dataset (manifest.json: {e}); build one with `csa ingest ... --out {}`", dir.display()),
+            detail: format!(
+                "not a csa dataset (manifest.json: {e}); build one with `csa ingest ... --out {}`",
+                dir.display()
+            ),
         })?;
-        let manifest: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| AnalysisError::Dataset { path: manifest_path.clone(), detail: format!("unreadable manifest: {e}") })?;
-        let count = |k: &str| manifest.pointer(&format!("/counts/{k}")).and_then(|v| v.as_u64()).unwrap_or(0);
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| AnalysisError::Dataset {
+                path: manifest_path.clone(),
+                detail: format!("unreadable manifest: {e}"),
+            })?;
+        let count = |k: &str| {
+            manifest.pointer(&format!("/counts/{k}")).and_then(|v| v.as_u64()).unwrap_or(0)
+        };
         let mut months = partitions(&dir.join("crimes"))?.into_keys().collect::<Vec<_>>();
         months.sort();
         use sha2::Digest;
         let manifest_sha256 = format!("{:x}", sha2::Sha256::digest(&bytes));
         // the description reads "126 areas, code property WD25CD, name property WD25NM"
-        let description = manifest.pointer("/boundaries/description").and_then(|v| v.as_str()).unwrap_or("");
-        let property = |key: &str| description.split(key).nth(1).and_then(|r| r.split(',').next()).map(|v| v.trim().to_string());
-        let boundaries = manifest.pointer("/boundaries/path").and_then(|v| v.as_str()).map(|p| BoundariesRef {
-            path: PathBuf::from(p),
-            code_property: property("code property ").unwrap_or_else(|| "WD25CD".into()),
-            name_property: property("name property ").unwrap_or_else(|| "WD25NM".into()),
-        });
-        Ok(DatasetInfo { dir: dir.to_path_buf(), months, victims: count("victims"), offenders: count("offenders"), manifest_sha256, boundaries })
+        let description =
+            manifest.pointer("/boundaries/description").and_then(|v| v.as_str()).unwrap_or("");
+        let property = |key: &str| {
+            description
+                .split(key)
+                .nth(1)
+                .and_then(|r| r.split(',').next())
+                .map(|v| v.trim().to_string())
+        };
+        let boundaries =
+            manifest.pointer("/boundaries/path").and_then(|v| v.as_str()).map(|p| BoundariesRef {
+                path: PathBuf::from(p),
+                code_property: property("code property ").unwrap_or_else(|| "WD25CD".into()),
+                name_property: property("name property ").unwrap_or_else(|| "WD25NM".into()),
+            });
+        Ok(DatasetInfo {
+            dir: dir.to_path_buf(),
+            months,
+            victims: count("victims"),
+            offenders: count("offenders"),
+            manifest_sha256,
+            boundaries,
+        })
     }
 
     /// The default key of the person-id pseudonyms: SHA-256 over the bytes of the dataset's
@@ -287,7 +323,8 @@ impl DatasetInfo {
         let mut h = sha2::Sha256::new();
         h.update(b"csa pseudonym key\0");
         for f in &files {
-            let bytes = std::fs::read(f).map_err(|source| AnalysisError::Read { path: f.clone(), source })?;
+            let bytes = std::fs::read(f)
+                .map_err(|source| AnalysisError::Read { path: f.clone(), source })?;
             h.update(bytes);
         }
         Ok(format!("{:x}", h.finalize()))
@@ -306,13 +343,20 @@ impl DatasetInfo {
         let Some(last) = self.latest() else { return Ok(true) };
         let path = partition_path(&self.dir, "crimes", last);
         let df = read_partition(&path, &[Col::RecordedDate.name(), Col::DatePrecision.name()])?;
-        let precision = df.column(Col::DatePrecision.name()).and_then(|c| c.str().cloned()).map_err(|e| dataset_err(&path, e))?;
+        let precision = df
+            .column(Col::DatePrecision.name())
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| dataset_err(&path, e))?;
         if precision.iter().any(|p| p == Some("month")) {
             return Ok(true);
         }
-        let dates = df.column(Col::RecordedDate.name()).and_then(|c| c.date().cloned()).map_err(|e| dataset_err(&path, e))?;
+        let dates = df
+            .column(Col::RecordedDate.name())
+            .and_then(|c| c.date().cloned())
+            .map_err(|e| dataset_err(&path, e))?;
         let max = dates.physical().iter().flatten().max();
-        let last_day = (last.last_day() - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32;
+        let last_day = (last.last_day() - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch"))
+            .num_days() as i32;
         Ok(max == Some(last_day))
     }
 }
@@ -323,25 +367,42 @@ fn dataset_err(path: &Path, e: impl std::fmt::Display) -> AnalysisError {
 
 /// `table/year=Y/month=M/part-0.parquet`
 fn partition_path(dir: &Path, table: &str, m: Month) -> PathBuf {
-    dir.join(table).join(format!("year={}", m.year())).join(format!("month={}", m.month())).join("part-0.parquet")
+    dir.join(table)
+        .join(format!("year={}", m.year()))
+        .join(format!("month={}", m.month()))
+        .join("part-0.parquet")
 }
 
 /// Month partitions of one table folder (the null partition is skipped: crimes always have a
 /// recorded date).
 fn partitions(table_dir: &Path) -> Result<FxHashMap<Month, PathBuf>> {
     let mut out = FxHashMap::default();
-    let rd = |p: &Path| std::fs::read_dir(p).map_err(|source| AnalysisError::Read { path: p.to_path_buf(), source });
+    let rd = |p: &Path| {
+        std::fs::read_dir(p).map_err(|source| AnalysisError::Read { path: p.to_path_buf(), source })
+    };
     if !table_dir.exists() {
         return Ok(out);
     }
     for y in rd(table_dir)? {
-        let y = y.map_err(|source| AnalysisError::Read { path: table_dir.to_path_buf(), source })?.path();
-        let Some(year) = y.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix("year=")).and_then(|n| n.parse::<i32>().ok()) else {
+        let y = y
+            .map_err(|source| AnalysisError::Read { path: table_dir.to_path_buf(), source })?
+            .path();
+        let Some(year) = y
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("year="))
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
             continue;
         };
         for m in rd(&y)? {
             let m = m.map_err(|source| AnalysisError::Read { path: y.clone(), source })?.path();
-            let Some(month) = m.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix("month=")).and_then(|n| n.parse::<u32>().ok()) else {
+            let Some(month) = m
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("month="))
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
                 continue;
             };
             let file = m.join("part-0.parquet");
@@ -354,7 +415,8 @@ fn partitions(table_dir: &Path) -> Result<FxHashMap<Month, PathBuf>> {
 }
 
 fn read_partition(path: &Path, columns: &[&str]) -> Result<DataFrame> {
-    let file = std::fs::File::open(path).map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
+    let file = std::fs::File::open(path)
+        .map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
     ParquetReader::new(file)
         .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
         .finish()
@@ -467,8 +529,25 @@ fn load_chunk(path: &Path, month: Month, cols: &[Col], people: &PeopleFiles) -> 
     let df = read_partition(path, &names)?;
     let e = |e: PolarsError| dataset_err(path, e);
     let column = |c: Col| df.column(c.name()).map_err(e);
-    let date: Vec<i32> = column(Col::RecordedDate)?.date().map_err(e)?.physical().iter().map(|d| d.unwrap_or(0)).collect();
-    let mut chunk = Chunk { len: df.height(), month, date, text: vec![], int: vec![], flag: vec![], float: vec![], day: vec![], victims: None, offenders: None };
+    let date: Vec<i32> = column(Col::RecordedDate)?
+        .date()
+        .map_err(e)?
+        .physical()
+        .iter()
+        .map(|d| d.unwrap_or(0))
+        .collect();
+    let mut chunk = Chunk {
+        len: df.height(),
+        month,
+        date,
+        text: vec![],
+        int: vec![],
+        flag: vec![],
+        float: vec![],
+        day: vec![],
+        victims: None,
+        offenders: None,
+    };
     for &c in cols {
         let s = column(c)?;
         // a ward or LSOA name follows from its code (ingest writes both from one boundary
@@ -479,16 +558,24 @@ fn load_chunk(path: &Path, month: Month, cols: &[Col], people: &PeopleFiles) -> 
             Col::LsoaName => Some(Col::LsoaCode),
             _ => None,
         };
-        if let Some(t) = parent.and_then(|p| chunk.text.iter().find(|(pc, _)| *pc == p)).map(|(_, t)| t) {
+        if let Some(t) =
+            parent.and_then(|p| chunk.text.iter().find(|(pc, _)| *pc == p)).map(|(_, t)| t)
+        {
             let names = dependent(t, s.str().map_err(e)?);
             chunk.text.push((c, names));
             continue;
         }
         match kind(c)? {
             Kind::Text => chunk.text.push((c, intern_chunk(s.str().map_err(e)?))),
-            Kind::Int => chunk.int.push((c, s.i8().map_err(e)?.iter().map(|v| v.unwrap_or(-1)).collect())),
-            Kind::Flag => chunk.flag.push((c, s.bool().map_err(e)?.iter().map(|v| v.map_or(2, u8::from)).collect())),
-            Kind::Float => chunk.float.push((c, s.f64().map_err(e)?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())),
+            Kind::Int => {
+                chunk.int.push((c, s.i8().map_err(e)?.iter().map(|v| v.unwrap_or(-1)).collect()))
+            }
+            Kind::Flag => chunk
+                .flag
+                .push((c, s.bool().map_err(e)?.iter().map(|v| v.map_or(2, u8::from)).collect())),
+            Kind::Float => chunk
+                .float
+                .push((c, s.f64().map_err(e)?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())),
             Kind::Day => {
                 let dt = s.datetime().map_err(e)?;
                 let per_day: i64 = match dt.time_unit() {
@@ -496,7 +583,13 @@ fn load_chunk(path: &Path, month: Month, cols: &[Col], people: &PeopleFiles) -> 
                     TimeUnit::Microseconds => 86_400_000_000,
                     TimeUnit::Nanoseconds => 86_400_000_000_000,
                 };
-                chunk.day.push((c, dt.physical().iter().map(|v| v.map_or(i32::MIN, |v| v.div_euclid(per_day) as i32)).collect()));
+                chunk.day.push((
+                    c,
+                    dt.physical()
+                        .iter()
+                        .map(|v| v.map_or(i32::MIN, |v| v.div_euclid(per_day) as i32))
+                        .collect(),
+                ));
             }
         }
     }
@@ -506,7 +599,8 @@ fn load_chunk(path: &Path, month: Month, cols: &[Col], people: &PeopleFiles) -> 
             None => None,
         };
         let refs = column(Col::CrimeRef)?.str().map_err(e)?;
-        let mut row_of: FxHashMap<&str, u32> = FxHashMap::with_capacity_and_hasher(refs.len(), Default::default());
+        let mut row_of: FxHashMap<&str, u32> =
+            FxHashMap::with_capacity_and_hasher(refs.len(), Default::default());
         for (row, r) in refs.iter().enumerate() {
             if let Some(r) = r {
                 if keep.as_ref().is_none_or(|k| k[row]) {
@@ -515,7 +609,11 @@ fn load_chunk(path: &Path, month: Month, cols: &[Col], people: &PeopleFiles) -> 
             }
         }
         let load = |files: &Option<FxHashMap<Month, PathBuf>>, relationship: bool| {
-            files.as_ref().and_then(|f| f.get(&month)).map(|p| load_people_chunk(p, &row_of, relationship)).transpose()
+            files
+                .as_ref()
+                .and_then(|f| f.get(&month))
+                .map(|p| load_people_chunk(p, &row_of, relationship))
+                .transpose()
         };
         chunk.victims = load(&people.victims, false)?;
         chunk.offenders = load(&people.offenders, people.relationship)?;
@@ -534,15 +632,26 @@ fn chunk_matches(chunk: &mut Chunk, f: &crate::config::Filter) -> Result<Vec<boo
         flag: chunk.flag.drain(..).collect(),
         ..Crimes::default()
     };
-    let keep = crate::select::Selector::new(f, &view).map(|sel| (0..view.len).map(|r| sel.matches(r)).collect());
+    let keep = crate::select::Selector::new(f, &view)
+        .map(|sel| (0..view.len).map(|r| sel.matches(r)).collect());
     chunk.text = order.iter().filter_map(|c| view.text.remove(c).map(|t| (*c, t))).collect();
     chunk.int = view.int.drain().collect();
     chunk.flag = view.flag.drain().collect();
     keep
 }
 
-fn load_people_chunk(path: &Path, row_of: &FxHashMap<&str, u32>, relationship: bool) -> Result<PeopleChunk> {
-    let mut names = vec![Col::CrimeRef.name(), Col::PersonId.name(), Col::Age.name(), Col::Sex.name(), Col::Ethnicity.name()];
+fn load_people_chunk(
+    path: &Path,
+    row_of: &FxHashMap<&str, u32>,
+    relationship: bool,
+) -> Result<PeopleChunk> {
+    let mut names = vec![
+        Col::CrimeRef.name(),
+        Col::PersonId.name(),
+        Col::Age.name(),
+        Col::Sex.name(),
+        Col::Ethnicity.name(),
+    ];
     if relationship {
         names.push(Col::RelationshipToVictim.name());
     }
@@ -552,8 +661,14 @@ fn load_people_chunk(path: &Path, row_of: &FxHashMap<&str, u32>, relationship: b
     // (people are written to their crime's month); such rows are left out, and so are the
     // people of crimes not asked for (`Needs::people_filter`): rows are dropped before any
     // id is interned
-    let links: Vec<Option<u32>> =
-        df.column(Col::CrimeRef.name()).map_err(e)?.str().map_err(e)?.iter().map(|r| r.and_then(|r| row_of.get(r).copied())).collect();
+    let links: Vec<Option<u32>> = df
+        .column(Col::CrimeRef.name())
+        .map_err(e)?
+        .str()
+        .map_err(e)?
+        .iter()
+        .map(|r| r.and_then(|r| row_of.get(r).copied()))
+        .collect();
     let df = if links.iter().all(Option::is_some) {
         df
     } else {
@@ -607,13 +722,15 @@ fn merge_ids(parts: Vec<PersonIds>) -> PersonIds {
     let shard_of = |h: u64| (h >> (64 - SHARD_BITS)) as usize;
     // remaps[part][code in part] = shard << LOCAL_BITS | code in shard; each slot belongs to
     // one shard, so the shards fill them side by side
-    let remaps: Vec<Vec<AtomicU32>> = parts.iter().map(|p| (0..=p.distinct()).map(|_| AtomicU32::new(0)).collect()).collect();
+    let remaps: Vec<Vec<AtomicU32>> =
+        parts.iter().map(|p| (0..=p.distinct()).map(|_| AtomicU32::new(0)).collect()).collect();
     let per_shard = parts.iter().map(PersonIds::distinct).sum::<usize>() / shards + 64;
     // per shard: the (part, code in part) of the first occurrence of each shard code
     let firsts: Vec<Vec<(u32, u32)>> = (0..shards)
         .into_par_iter()
         .map(|s| {
-            let mut by_hash: FxHashMap<u64, u32> = FxHashMap::with_capacity_and_hasher(per_shard, Default::default());
+            let mut by_hash: FxHashMap<u64, u32> =
+                FxHashMap::with_capacity_and_hasher(per_shard, Default::default());
             let mut collided: FxHashMap<&str, u32> = FxHashMap::default();
             let mut firsts: Vec<(u32, u32)> = Vec::with_capacity(per_shard);
             let id_of = |k: u32, c: u32| parts[k as usize].id(c).unwrap_or_default();
@@ -634,7 +751,14 @@ fn merge_ids(parts: Vec<PersonIds>) -> PersonIds {
                             by_hash.insert(*h, n);
                             n
                         }
-                        Some(&n) if { let (fk, fc) = firsts[n as usize]; id_of(fk, fc) == id_of(k, c) } => n,
+                        Some(&n)
+                            if {
+                                let (fk, fc) = firsts[n as usize];
+                                id_of(fk, fc) == id_of(k, c)
+                            } =>
+                        {
+                            n
+                        }
                         Some(_) => match collided.get(id_of(k, c)) {
                             Some(&n) => n,
                             None => {
@@ -689,25 +813,47 @@ impl Data {
         cols.sort_by_key(|c| c.name());
         cols.dedup();
         let files = partitions(&info.dir.join("crimes"))?;
-        let people_files = |table: &str, wanted: bool, n: u64| -> Result<Option<FxHashMap<Month, PathBuf>>> {
-            if wanted && n > 0 { Ok(Some(partitions(&info.dir.join(table))?)) } else { Ok(None) }
-        };
+        let people_files =
+            |table: &str, wanted: bool, n: u64| -> Result<Option<FxHashMap<Month, PathBuf>>> {
+                if wanted && n > 0 {
+                    Ok(Some(partitions(&info.dir.join(table))?))
+                } else {
+                    Ok(None)
+                }
+            };
         let people = PeopleFiles {
             victims: people_files("victims", needs.victims, info.victims)?,
             offenders: people_files("offenders", needs.offenders, info.offenders)?,
             relationship: needs.relationship,
-            filter: needs.people_filter.as_ref().filter(|f| **f != crate::config::Filter::default()),
+            filter: needs
+                .people_filter
+                .as_ref()
+                .filter(|f| **f != crate::config::Filter::default()),
         };
-        let wanted: Vec<(Month, &PathBuf)> = months.iter().filter_map(|m| files.get(&m).map(|p| (m, p))).collect();
+        let wanted: Vec<(Month, &PathBuf)> =
+            months.iter().filter_map(|m| files.get(&m).map(|p| (m, p))).collect();
         // in polars' own pool: the Parquet reader installs into it, and from a worker of
         // another pool that is a cross-pool call that parks the caller (measured: one core idle)
-        let chunks: Vec<Chunk> = polars_core::runtime::THREAD_POOL
-            .install(|| wanted.par_iter().map(|(m, p)| load_chunk(p, *m, &cols, &people)).collect::<Result<_>>())?;
+        let chunks: Vec<Chunk> = polars_core::runtime::THREAD_POOL.install(|| {
+            wanted.par_iter().map(|(m, p)| load_chunk(p, *m, &cols, &people)).collect::<Result<_>>()
+        })?;
         let mut crimes = Crimes::default();
-        let mut interners: Vec<Interner> = cols.iter().filter(|c| kind(**c).ok() == Some(Kind::Text)).map(|_| Interner::default()).collect();
-        let sizes = |f: fn(&Chunk) -> Option<&PeopleChunk>| chunks.iter().filter_map(f).map(|p| p.crime.len()).sum();
-        let mut victims = people.victims.as_ref().map(|_| PeopleBuilder::with_capacity(sizes(|c| c.victims.as_ref())));
-        let mut offenders = people.offenders.as_ref().map(|_| PeopleBuilder::with_capacity(sizes(|c| c.offenders.as_ref())));
+        let mut interners: Vec<Interner> = cols
+            .iter()
+            .filter(|c| kind(**c).ok() == Some(Kind::Text))
+            .map(|_| Interner::default())
+            .collect();
+        let sizes = |f: fn(&Chunk) -> Option<&PeopleChunk>| {
+            chunks.iter().filter_map(f).map(|p| p.crime.len()).sum()
+        };
+        let mut victims = people
+            .victims
+            .as_ref()
+            .map(|_| PeopleBuilder::with_capacity(sizes(|c| c.victims.as_ref())));
+        let mut offenders = people
+            .offenders
+            .as_ref()
+            .map(|_| PeopleBuilder::with_capacity(sizes(|c| c.offenders.as_ref())));
         for chunk in chunks {
             let offset = crimes.len as u32;
             crimes.len += chunk.len;
@@ -728,13 +874,16 @@ impl Data {
             for (c, v) in chunk.day {
                 crimes.day.entry(c).or_default().extend(v);
             }
-            for (builder, part) in [(&mut victims, chunk.victims), (&mut offenders, chunk.offenders)] {
+            for (builder, part) in
+                [(&mut victims, chunk.victims), (&mut offenders, chunk.offenders)]
+            {
                 if let (Some(b), Some(p)) = (builder.as_mut(), part) {
                     b.append(p, offset);
                 }
             }
         }
-        let text_cols: Vec<Col> = cols.iter().copied().filter(|c| kind(*c).ok() == Some(Kind::Text)).collect();
+        let text_cols: Vec<Col> =
+            cols.iter().copied().filter(|c| kind(*c).ok() == Some(Kind::Text)).collect();
         for (c, interner) in text_cols.into_iter().zip(interners) {
             crimes.text.insert(c, interner.text);
         }
@@ -750,7 +899,10 @@ impl Data {
         }
         // the person dictionaries are merged in polars' pool too: its threads are the warm ones
         let (victims, offenders) = polars_core::runtime::THREAD_POOL.install(|| {
-            rayon::join(|| victims.map(|b| b.finish(false)).transpose(), || offenders.map(|b| b.finish(needs.relationship)).transpose())
+            rayon::join(
+                || victims.map(|b| b.finish(false)).transpose(),
+                || offenders.map(|b| b.finish(needs.relationship)).transpose(),
+            )
         });
         let (victims, offenders) = (victims?, offenders?);
         Ok(Data { info: info.clone(), months, crimes, victims, offenders })
@@ -826,7 +978,10 @@ mod tests {
             ids(vec![1], &[(hash_id("A"), "C")]),
         ]);
         let rows: Vec<Option<&str>> = t.codes.iter().map(|c| t.id(*c)).collect();
-        assert_eq!(rows, vec![Some("A"), Some("B"), Some("A"), Some("B"), None, Some("C"), Some("C")]);
+        assert_eq!(
+            rows,
+            vec![Some("A"), Some("B"), Some("A"), Some("B"), None, Some("C"), Some("C")]
+        );
         assert_eq!(t.distinct(), 3);
         assert_ne!(hash_id("A"), hash_id("B"));
         assert_eq!(hash_id("A"), hash_id("A"));

@@ -104,9 +104,11 @@ impl Dim {
         if f == "dow" || f == "weekday" {
             return Ok(Dim::DayOfWeek);
         }
-        Dim::ALL.iter().copied().find(|d| fold(d.name()) == f).ok_or_else(|| AnalysisError::UnknownDimension {
-            name: s.trim().to_string(),
-            valid: Dim::ALL.iter().map(|d| d.name().to_string()).collect(),
+        Dim::ALL.iter().copied().find(|d| fold(d.name()) == f).ok_or_else(|| {
+            AnalysisError::UnknownDimension {
+                name: s.trim().to_string(),
+                valid: Dim::ALL.iter().map(|d| d.name().to_string()).collect(),
+            }
         })
     }
 
@@ -118,7 +120,10 @@ impl Dim {
     pub fn side(self) -> Side {
         match self {
             Dim::VictimAgeBand | Dim::VictimSex | Dim::VictimEthnicity => Side::Victim,
-            Dim::OffenderAgeBand | Dim::OffenderSex | Dim::OffenderEthnicity | Dim::OffenderRelationship => Side::Offender,
+            Dim::OffenderAgeBand
+            | Dim::OffenderSex
+            | Dim::OffenderEthnicity
+            | Dim::OffenderRelationship => Side::Offender,
             _ => Side::Crime,
         }
     }
@@ -153,7 +158,15 @@ impl Dim {
 
     /// Ordered dimensions sort by key (time order, age order); the others by volume.
     pub fn ordinal(self) -> bool {
-        matches!(self, Dim::Month | Dim::Quarter | Dim::DayOfWeek | Dim::Hour | Dim::VictimAgeBand | Dim::OffenderAgeBand)
+        matches!(
+            self,
+            Dim::Month
+                | Dim::Quarter
+                | Dim::DayOfWeek
+                | Dim::Hour
+                | Dim::VictimAgeBand
+                | Dim::OffenderAgeBand
+        )
     }
 }
 
@@ -205,14 +218,28 @@ enum Source<'a> {
 pub const NOT_RECORDED: &str = "(not recorded)";
 
 impl<'a> Keyer<'a> {
-    pub fn new(dim: Dim, crimes: &'a Crimes, people: Option<&'a People>, bands: &'a [u8]) -> Result<Keyer<'a>> {
+    pub fn new(
+        dim: Dim,
+        crimes: &'a Crimes,
+        people: Option<&'a People>,
+        bands: &'a [u8],
+    ) -> Result<Keyer<'a>> {
         let person = || {
-            people.ok_or_else(|| AnalysisError::Internal(format!("{} needs people, which were not loaded", dim.name())))
+            people.ok_or_else(|| {
+                AnalysisError::Internal(format!(
+                    "{} needs people, which were not loaded",
+                    dim.name()
+                ))
+            })
         };
         let mut names = FxHashMap::default();
         let source = match dim {
             Dim::Ward | Dim::Lsoa => {
-                let (code, name) = if dim == Dim::Ward { (Col::WardCode, Col::WardName) } else { (Col::LsoaCode, Col::LsoaName) };
+                let (code, name) = if dim == Dim::Ward {
+                    (Col::WardCode, Col::WardName)
+                } else {
+                    (Col::LsoaCode, Col::LsoaName)
+                };
                 let codes = crimes.text(code)?;
                 let n = crimes.text(name)?;
                 for (row, c) in codes.codes.iter().enumerate() {
@@ -234,9 +261,14 @@ impl<'a> Keyer<'a> {
             Dim::OffenceGroup => Source::CrimeText(crimes.text(Col::OffenceGroup)?),
             Dim::VictimAgeBand | Dim::OffenderAgeBand => Source::Age(person()?),
             Dim::VictimSex | Dim::OffenderSex => Source::PersonText(&person()?.sex),
-            Dim::VictimEthnicity | Dim::OffenderEthnicity => Source::PersonText(&person()?.ethnicity),
+            Dim::VictimEthnicity | Dim::OffenderEthnicity => {
+                Source::PersonText(&person()?.ethnicity)
+            }
             Dim::OffenderRelationship => Source::PersonText(
-                person()?.relationship.as_ref().ok_or_else(|| AnalysisError::Internal("relationship was not loaded".into()))?,
+                person()?
+                    .relationship
+                    .as_ref()
+                    .ok_or_else(|| AnalysisError::Internal("relationship was not loaded".into()))?,
             ),
         };
         Ok(Keyer { dim, source, names, bands })
@@ -271,11 +303,18 @@ impl<'a> Keyer<'a> {
                 match self.dim {
                     Dim::Ward | Dim::Lsoa => {
                         let name = if key == 0 {
-                            Some(if self.dim == Dim::Ward { "(outside the wards)" } else { NOT_RECORDED })
+                            Some(if self.dim == Dim::Ward {
+                                "(outside the wards)"
+                            } else {
+                                NOT_RECORDED
+                            })
                         } else {
                             self.names.get(&key).map(String::as_str)
                         };
-                        vec![Label::Text(v.map(str::to_string)), Label::Text(name.map(str::to_string))]
+                        vec![
+                            Label::Text(v.map(str::to_string)),
+                            Label::Text(name.map(str::to_string)),
+                        ]
                     }
                     _ => vec![text(v)],
                 }
@@ -305,7 +344,10 @@ mod tests {
     #[test]
     fn bands() {
         let b = crate::config::DEFAULT_AGE_BANDS;
-        assert_eq!(age_band_labels(b), vec!["0-9", "10-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"]);
+        assert_eq!(
+            age_band_labels(b),
+            vec!["0-9", "10-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
+        );
         assert_eq!(age_band(-1, b), 0);
         assert_eq!(age_band(0, b), 1);
         assert_eq!(age_band(17, b), 2);

@@ -84,7 +84,10 @@ pub fn protect(cells: &[Vec<u64>]) -> Protected {
             values[rows * w + cols] += v;
         }
     }
-    let mut shown: Vec<Shown> = values.iter().map(|&v| if (1..THRESHOLD).contains(&v) { Shown::Primary } else { Shown::Value }).collect();
+    let mut shown: Vec<Shown> = values
+        .iter()
+        .map(|&v| if (1..THRESHOLD).contains(&v) { Shown::Primary } else { Shown::Value })
+        .collect();
     // each round closes a cycle through one bridge with the cheapest rectangle
     loop {
         let hidden: Vec<usize> = (0..values.len()).filter(|&k| shown[k].is_hidden()).collect();
@@ -97,7 +100,9 @@ pub fn protect(cells: &[Vec<u64>]) -> Protected {
                 return 0;
             }
             let total = k % w == cols || k / w == rows;
-            values[k] + if total { 1_000_000 } else { 0 } + if values[k] == 0 { 1_000_000_000 } else { 0 }
+            values[k]
+                + if total { 1_000_000 } else { 0 }
+                + if values[k] == 0 { 1_000_000_000 } else { 0 }
         };
         let mut best: Option<(u64, [usize; 3])> = None;
         for k in (0..=cols).filter(|&k| k != j) {
@@ -254,7 +259,11 @@ mod tests {
         assert!(recoverable(&p).is_empty());
         // the attacker's check bites: with the primary cell alone hidden, 3 = 33 - 10 - 20
         let mut naive = p.clone();
-        naive.shown = naive.shown.iter().map(|s| if *s == Shown::Secondary { Shown::Value } else { *s }).collect();
+        naive.shown = naive
+            .shown
+            .iter()
+            .map(|s| if *s == Shown::Secondary { Shown::Value } else { *s })
+            .collect();
         assert_eq!(recoverable(&naive), vec![1]);
         // nothing small: nothing hidden
         let p = protect(&[vec![10, 30], vec![12, 15]]);
@@ -270,7 +279,19 @@ mod tests {
         let mut rng = csa_model::rng::Rng::new(9, 0);
         for case in 0..300 {
             let (r, c) = (1 + rng.below(6), 1 + rng.below(6));
-            let cells: Vec<Vec<u64>> = (0..r).map(|_| (0..c).map(|_| if rng.chance(0.3) { rng.below(5) as u64 } else { rng.below(40) as u64 }).collect()).collect();
+            let cells: Vec<Vec<u64>> = (0..r)
+                .map(|_| {
+                    (0..c)
+                        .map(|_| {
+                            if rng.chance(0.3) {
+                                rng.below(5) as u64
+                            } else {
+                                rng.below(40) as u64
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
             let p = protect(&cells);
             let rec = recoverable(&p);
             // totals of 1-4 are primary themselves; every hidden entry is safe

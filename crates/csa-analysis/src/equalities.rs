@@ -43,7 +43,8 @@ fn unknown(dimension: &str, label: &str) -> bool {
 }
 
 pub fn equalities(a: &Assessment, p: &Priority, side: Side) -> Result<DataFrame> {
-    let people = people_of(a, side)?.ok_or_else(|| AnalysisError::Internal("people were not loaded".into()))?;
+    let people = people_of(a, side)?
+        .ok_or_else(|| AnalysisError::Internal("people were not loaded".into()))?;
     let crimes = &a.data.crimes;
     let sel = a.selector(p)?;
     let mut in_period = vec![false; crimes.len];
@@ -89,7 +90,9 @@ pub fn equalities(a: &Assessment, p: &Priority, side: Side) -> Result<DataFrame>
             }
         }
         if dimension == "age_band" {
-            groups.sort_by_key(|(l, _)| band_labels.iter().position(|b| b == l).unwrap_or(usize::MAX));
+            groups.sort_by_key(|(l, _)| {
+                band_labels.iter().position(|b| b == l).unwrap_or(usize::MAX)
+            });
         } else {
             groups.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
         }
@@ -99,8 +102,10 @@ pub fn equalities(a: &Assessment, p: &Priority, side: Side) -> Result<DataFrame>
         .iter()
         .map(|d| (*d, rows.iter().filter(|r| r.0 == *d).map(|r| r.2).sum()))
         .collect();
-    let pops: FxHashMap<&str, FxHashMap<&str, f64>> = ["age_band", "sex", "ethnicity"].iter().map(|d| (*d, a.population.groups_of(d))).collect();
-    let pop_total = |d: &str| pops[d].iter().filter(|(g, _)| !unknown(d, g)).map(|(_, n)| *n).sum::<f64>();
+    let pops: FxHashMap<&str, FxHashMap<&str, f64>> =
+        ["age_band", "sex", "ethnicity"].iter().map(|d| (*d, a.population.groups_of(d))).collect();
+    let pop_total =
+        |d: &str| pops[d].iter().filter(|(g, _)| !unknown(d, g)).map(|(_, n)| *n).sum::<f64>();
     // (group share %, population share %, ratio with its interval)
     type Stat = (Option<f64>, Option<f64>, Option<(f64, Option<(f64, f64)>)>);
     let stats: Vec<Stat> = rows
@@ -124,10 +129,19 @@ pub fn equalities(a: &Assessment, p: &Priority, side: Side) -> Result<DataFrame>
             float_col(names::GROUP_SHARE_PCT, stats.iter().map(|s| s.0)),
             float_col(names::POPULATION_SHARE_PCT, stats.iter().map(|s| s.1)),
             float_col(names::RATIO, stats.iter().map(|s| s.2.map(|r| r3(r.0)))),
-            float_col(names::RATIO_LOW, stats.iter().map(|s| s.2.and_then(|r| r.1).map(|c| r3(c.0)))),
-            float_col(names::RATIO_HIGH, stats.iter().map(|s| s.2.and_then(|r| r.1).map(|c| r3(c.1)))),
+            float_col(
+                names::RATIO_LOW,
+                stats.iter().map(|s| s.2.and_then(|r| r.1).map(|c| r3(c.0))),
+            ),
+            float_col(
+                names::RATIO_HIGH,
+                stats.iter().map(|s| s.2.and_then(|r| r.1).map(|c| r3(c.1))),
+            ),
             int_col(names::KNOWN, rows.iter().map(|r| Some(known[r.0.as_str()] as i64))),
-            int_col(names::UNKNOWN, rows.iter().map(|r| Some(*unknowns.get(r.0.as_str()).unwrap_or(&0) as i64))),
+            int_col(
+                names::UNKNOWN,
+                rows.iter().map(|r| Some(*unknowns.get(r.0.as_str()).unwrap_or(&0) as i64)),
+            ),
         ],
     )
     .map_err(internal)

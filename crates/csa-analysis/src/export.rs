@@ -38,7 +38,11 @@ pub fn fmt_float(f: f64) -> String {
     }
     let s = format!("{f:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }
 
 fn number(col: &Column, row: usize) -> Option<f64> {
@@ -51,11 +55,18 @@ fn number(col: &Column, row: usize) -> Option<f64> {
 /// An aligned text table; numbers right-aligned, nulls as "-".
 pub fn text_table(df: &DataFrame) -> String {
     let cols = df.columns();
-    let cells: Vec<Vec<(String, bool)>> = cols.iter().map(|c| (0..df.height()).map(|r| cell(c, r)).collect()).collect();
+    let cells: Vec<Vec<(String, bool)>> =
+        cols.iter().map(|c| (0..df.height()).map(|r| cell(c, r)).collect()).collect();
     let widths: Vec<usize> = cols
         .iter()
         .zip(&cells)
-        .map(|(c, v)| v.iter().map(|x| x.0.chars().count().max(1)).chain([c.name().chars().count()]).max().unwrap_or(1))
+        .map(|(c, v)| {
+            v.iter()
+                .map(|x| x.0.chars().count().max(1))
+                .chain([c.name().chars().count()])
+                .max()
+                .unwrap_or(1)
+        })
         .collect();
     let numeric: Vec<bool> = cells.iter().map(|v| v.iter().any(|x| x.1)).collect();
     let mut out = String::new();
@@ -65,7 +76,16 @@ pub fn text_table(df: &DataFrame) -> String {
     };
     line(
         &mut out,
-        cols.iter().enumerate().map(|(i, c)| if numeric[i] { format!("{:>w$}", c.name(), w = widths[i]) } else { format!("{:<w$}", c.name(), w = widths[i]) }).collect(),
+        cols.iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if numeric[i] {
+                    format!("{:>w$}", c.name(), w = widths[i])
+                } else {
+                    format!("{:<w$}", c.name(), w = widths[i])
+                }
+            })
+            .collect(),
     );
     line(&mut out, widths.iter().map(|w| "-".repeat(*w)).collect());
     #[allow(clippy::needless_range_loop)] // cells are column-major; rows are read across them
@@ -74,8 +94,16 @@ pub fn text_table(df: &DataFrame) -> String {
             &mut out,
             (0..cols.len())
                 .map(|i| {
-                    let v = if cells[i][r].0.is_empty() { "-".to_string() } else { cells[i][r].0.clone() };
-                    if numeric[i] { format!("{v:>w$}", w = widths[i]) } else { format!("{v:<w$}", w = widths[i]) }
+                    let v = if cells[i][r].0.is_empty() {
+                        "-".to_string()
+                    } else {
+                        cells[i][r].0.clone()
+                    };
+                    if numeric[i] {
+                        format!("{v:>w$}", w = widths[i])
+                    } else {
+                        format!("{v:<w$}", w = widths[i])
+                    }
                 })
                 .collect(),
         );
@@ -90,7 +118,9 @@ pub fn write_csv(df: &DataFrame, out: impl Write) -> Result<()> {
     w.write_record(cols.iter().map(|c| c.name().as_str())).map_err(internal)?;
     for r in 0..df.height() {
         w.write_record(cols.iter().map(|c| match number(c, r) {
-            Some(f) if !matches!(c.dtype(), DataType::Float64 | DataType::Float32) => format!("{}", f as i64),
+            Some(f) if !matches!(c.dtype(), DataType::Float64 | DataType::Float32) => {
+                format!("{}", f as i64)
+            }
             Some(f) => format!("{f}"),
             None => cell(c, r).0,
         }))
@@ -127,8 +157,14 @@ pub fn about_table<S: AsRef<str>>(items: &[(S, String)]) -> Result<DataFrame> {
     DataFrame::new(
         items.len(),
         vec![
-            crate::breakdown::text_col(crate::names::ITEM, items.iter().map(|r| Some(r.0.as_ref().to_string()))),
-            crate::breakdown::text_col(crate::names::VALUE, items.iter().map(|r| Some(r.1.clone()))),
+            crate::breakdown::text_col(
+                crate::names::ITEM,
+                items.iter().map(|r| Some(r.0.as_ref().to_string())),
+            ),
+            crate::breakdown::text_col(
+                crate::names::VALUE,
+                items.iter().map(|r| Some(r.1.clone())),
+            ),
         ],
     )
     .map_err(internal)
@@ -156,9 +192,16 @@ pub fn sheet_name(s: &str) -> String {
 /// An Excel workbook with one sheet per table (bold frozen header, sized columns). `created`
 /// (year, month, day) fixes the document's creation date, so the same tables give the same
 /// bytes; `None` stamps the current time, as Excel does.
-pub fn write_xlsx(path: &Path, sheets: &[(String, &DataFrame)], created: Option<(u16, u8, u8)>) -> Result<()> {
+pub fn write_xlsx(
+    path: &Path,
+    sheets: &[(String, &DataFrame)],
+    created: Option<(u16, u8, u8)>,
+) -> Result<()> {
     use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| AnalysisError::Write { path: path.to_path_buf(), detail: e.to_string() };
+    let err = |e: rust_xlsxwriter::XlsxError| AnalysisError::Write {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    };
     let mut wb = Workbook::new();
     if let Some((y, m, d)) = created {
         let date = ExcelDateTime::from_ymd(y, m, d).map_err(err)?;
@@ -218,11 +261,20 @@ mod tests {
         assert_eq!(t, "ward       count  change_pct\n---------  -----  ----------\nFoleshill     12       33.33\n-              3           -\n");
         let mut buf = Vec::new();
         write_csv(&df(), &mut buf).unwrap();
-        assert_eq!(String::from_utf8(buf).unwrap(), "ward,count,change_pct\nFoleshill,12,33.333\n,3,\n");
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "ward,count,change_pct\nFoleshill,12,33.333\n,3,\n"
+        );
         let j = json_records(&df());
         assert_eq!(j[0]["count"], 12);
         assert_eq!(j[1]["ward"], serde_json::Value::Null);
-        assert_eq!((fmt_float(0.001), fmt_float(0.000_123_4), fmt_float(1e-12), fmt_float(0.5)), ("0.001".into(), "0.000123".into(), "1.00e-12".into(), "0.5".into()));
-        assert_eq!(sheet_name("a/b:c [x] and a very long name indeed"), "a_b_c _x_ and a very long name ");
+        assert_eq!(
+            (fmt_float(0.001), fmt_float(0.000_123_4), fmt_float(1e-12), fmt_float(0.5)),
+            ("0.001".into(), "0.000123".into(), "1.00e-12".into(), "0.5".into())
+        );
+        assert_eq!(
+            sheet_name("a/b:c [x] and a very long name indeed"),
+            "a_b_c _x_ and a very long name "
+        );
     }
 }

@@ -31,35 +31,68 @@ use crate::error::{AnalysisError, Result};
 
 /// Offence code -> CHI weight.
 pub fn load_chi(path: &Path) -> Result<FxHashMap<String, f64>> {
-    let text = std::fs::read_to_string(path).map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
     parse_chi(&text, path, OffenceTable::shipped())
 }
 
-pub fn parse_chi(text: &str, path: &Path, offences: &OffenceTable) -> Result<FxHashMap<String, f64>> {
-    let err = |line: u64, detail: String| AnalysisError::Population { path: path.to_path_buf(), line, detail };
-    let mut rdr = csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header: Vec<String> = rdr.headers().map_err(|e| err(1, e.to_string()))?.iter().map(|h| h.trim().to_string()).collect();
+pub fn parse_chi(
+    text: &str,
+    path: &Path,
+    offences: &OffenceTable,
+) -> Result<FxHashMap<String, f64>> {
+    let err = |line: u64, detail: String| AnalysisError::Population {
+        path: path.to_path_buf(),
+        line,
+        detail,
+    };
+    let mut rdr =
+        csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| err(1, e.to_string()))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
     let by_subgroup = match header.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["offence_code", "weight"] => false,
         ["offence_subgroup", "weight"] => true,
-        _ => return Err(err(1, "the header must be offence_code,weight or offence_subgroup,weight".into())),
+        _ => {
+            return Err(err(
+                1,
+                "the header must be offence_code,weight or offence_subgroup,weight".into(),
+            ))
+        }
     };
     let mut out = FxHashMap::default();
     for (i, rec) in rdr.records().enumerate() {
         let line = i as u64 + 2;
         let rec = rec.map_err(|e| err(line, e.to_string()))?;
         let key = rec.get(0).unwrap_or("").trim();
-        let w: f64 = rec.get(1).unwrap_or("").trim().parse().map_err(|_| err(line, "weight is not a number".into()))?;
+        let w: f64 = rec
+            .get(1)
+            .unwrap_or("")
+            .trim()
+            .parse()
+            .map_err(|_| err(line, "weight is not a number".into()))?;
         if by_subgroup {
-            let codes: Vec<String> = offences.iter().filter(|o| o.subgroup.eq_ignore_ascii_case(key)).map(|o| o.code.clone()).collect();
+            let codes: Vec<String> = offences
+                .iter()
+                .filter(|o| o.subgroup.eq_ignore_ascii_case(key))
+                .map(|o| o.code.clone())
+                .collect();
             if codes.is_empty() {
-                return Err(err(line, format!("offence subgroup {key:?} is not in the offence reference table")));
+                return Err(err(
+                    line,
+                    format!("offence subgroup {key:?} is not in the offence reference table"),
+                ));
             }
             for c in codes {
                 out.insert(c, w);
             }
         } else {
-            let code = offences.get(key).map(|o| o.code.clone()).unwrap_or_else(|| normalise_code(key));
+            let code =
+                offences.get(key).map(|o| o.code.clone()).unwrap_or_else(|| normalise_code(key));
             out.insert(code, w);
         }
     }
@@ -80,7 +113,9 @@ fn type_averages(mix: &str, offences: &OffenceTable) -> FxHashMap<CrimeType, f64
     // the shipped mix is checked by a unit test; a malformed line would only be skipped
     for line in mix.lines().skip(1) {
         let Some((code, n)) = line.split_once(',') else { continue };
-        let (Some(o), Ok(n)) = (offences.get(code.trim()), n.trim().parse::<f64>()) else { continue };
+        let (Some(o), Ok(n)) = (offences.get(code.trim()), n.trim().parse::<f64>()) else {
+            continue;
+        };
         if let Some(w) = o.css_weight {
             let e = sums.entry(o.crime_type).or_default();
             e.0 += n * w;
@@ -103,7 +138,13 @@ mod tests {
         assert_eq!(t["1"], 5475.0); // murder
         assert_eq!(t["46"], 1.0); // shoplifting
         assert!(!t.contains_key("92E")); // drugs: no weight given
-        let e = parse_chi("offence_subgroup,weight\nBurgalry,1\n", Path::new("c.csv"), OffenceTable::shipped()).unwrap_err().to_string();
+        let e = parse_chi(
+            "offence_subgroup,weight\nBurgalry,1\n",
+            Path::new("c.csv"),
+            OffenceTable::shipped(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("c.csv: line 2"), "{e}");
     }
 

@@ -33,7 +33,14 @@ use crate::names;
 use crate::period::{Month, Period};
 
 /// The crime columns hotspot and near-repeat analysis reads (besides the priority's filter).
-pub const SPATIAL_COLUMNS: &[Col] = &[Col::Easting, Col::Northing, Col::CommittedFrom, Col::DatePrecision, Col::WardCode, Col::WardName];
+pub const SPATIAL_COLUMNS: &[Col] = &[
+    Col::Easting,
+    Col::Northing,
+    Col::CommittedFrom,
+    Col::DatePrecision,
+    Col::WardCode,
+    Col::WardName,
+];
 
 /// A priority's crimes with a position.
 #[derive(Debug, Clone, Default)]
@@ -91,12 +98,19 @@ pub struct Area {
 pub fn study_area(a: &Assessment, file: Option<&Path>) -> Result<Option<Area>> {
     let c = &a.config;
     let (path, code, name) = match (file, &c.boundaries, &a.data.info.boundaries) {
-        (Some(f), _, _) => (f.to_path_buf(), c.ward_code_property.clone(), c.ward_name_property.clone()),
-        (None, Some(f), _) => (f.clone(), c.ward_code_property.clone(), c.ward_name_property.clone()),
-        (None, None, Some(b)) if b.path.exists() => (b.path.clone(), b.code_property.clone(), b.name_property.clone()),
+        (Some(f), _, _) => {
+            (f.to_path_buf(), c.ward_code_property.clone(), c.ward_name_property.clone())
+        }
+        (None, Some(f), _) => {
+            (f.clone(), c.ward_code_property.clone(), c.ward_name_property.clone())
+        }
+        (None, None, Some(b)) if b.path.exists() => {
+            (b.path.clone(), b.code_property.clone(), b.name_property.clone())
+        }
         _ => return Ok(None),
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| AnalysisError::Read { path: path.clone(), source })?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|source| AnalysisError::Read { path: path.clone(), source })?;
     let mut wards = csa_geo::Boundaries::from_geojson(&text, &code, &name)
         .map_err(|e| AnalysisError::Dataset { path: path.clone(), detail: e.to_string() })?;
     let keep: rustc_hash::FxHashSet<&str> = a.area.wards.iter().map(|w| w.0.as_str()).collect();
@@ -109,7 +123,8 @@ pub fn study_area(a: &Assessment, file: Option<&Path>) -> Result<Option<Area>> {
             detail: format!("none of its areas (property {code}) is a ward of the assessment area; is it the right boundaries file?"),
         });
     }
-    let study = StudyArea::new(wards.areas.iter().map(|w| csa_geo::multipolygon_to_bng(&w.geometry)));
+    let study =
+        StudyArea::new(wards.areas.iter().map(|w| csa_geo::multipolygon_to_bng(&w.geometry)));
     Ok(Some(Area { source: path, wards, study }))
 }
 
@@ -222,18 +237,29 @@ fn param_err(e: csa_hotspots::HotspotError) -> AnalysisError {
 }
 
 /// Runs `o.method` for priority `p` over the current period.
-pub fn hotspots(a: &Assessment, p: &Priority, area: Option<&Area>, o: &HotspotOptions) -> Result<HotspotRun> {
+pub fn hotspots(
+    a: &Assessment,
+    p: &Priority,
+    area: Option<&Area>,
+    o: &HotspotOptions,
+) -> Result<HotspotRun> {
     let period = a.periods.current;
     let pts = points(a, p, period)?;
     let mut notes = Vec::new();
     if pts.without_position > 0 {
-        notes.push(format!("{} of {} records have no position and are left out", pts.without_position, pts.selected));
+        notes.push(format!(
+            "{} of {} records have no position and are left out",
+            pts.without_position, pts.selected
+        ));
     }
     let mut params = Map::new();
     params.insert("method".into(), json!(o.method.name()));
     params.insert("priority".into(), json!(p.name));
     params.insert("period".into(), json!(period.to_string()));
-    params.insert("crs".into(), json!("EPSG:27700 (British National Grid) for computation; EPSG:4326 in GeoJSON"));
+    params.insert(
+        "crs".into(),
+        json!("EPSG:27700 (British National Grid) for computation; EPSG:4326 in GeoJSON"),
+    );
     params.insert("points".into(), json!(pts.xy.len()));
     params.insert("points_without_position".into(), json!(pts.without_position));
     params.insert("study_area".into(), json!(area.map(|s| s.source.display().to_string())));
@@ -253,7 +279,10 @@ pub fn hotspots(a: &Assessment, p: &Priority, area: Option<&Area>, o: &HotspotOp
         notes: Vec::new(),
     };
     if pts.xy.is_empty() {
-        return Err(AnalysisError::Usage(format!("the priority {:?} has no records with a position in {period}", p.name)));
+        return Err(AnalysisError::Usage(format!(
+            "the priority {:?} has no records with a position in {period}",
+            p.name
+        )));
     }
     match o.method {
         Method::Gi | Method::Kde | Method::Emerging => {
@@ -261,9 +290,13 @@ pub fn hotspots(a: &Assessment, p: &Priority, area: Option<&Area>, o: &HotspotOp
             let (cell, rule) = match o.cell {
                 Some(0.0) => {
                     let area_m2 = study_m2.unwrap_or_else(|| {
-                        csa_hotspots::grid::bbox_of(&pts.xy).map_or(0.0, |b| (b[2] - b[0]) * (b[3] - b[1]))
+                        csa_hotspots::grid::bbox_of(&pts.xy)
+                            .map_or(0.0, |b| (b[2] - b[0]) * (b[3] - b[1]))
                     });
-                    (auto_cell_size(pts.xy.len(), area_m2), "automatic: sqrt(10 A / N) rounded up to 25 m, 50..2000 m")
+                    (
+                        auto_cell_size(pts.xy.len(), area_m2),
+                        "automatic: sqrt(10 A / N) rounded up to 25 m, 50..2000 m",
+                    )
                 }
                 Some(c) => (c, "given"),
                 None => (250.0, "default"),
@@ -281,7 +314,10 @@ pub fn hotspots(a: &Assessment, p: &Priority, area: Option<&Area>, o: &HotspotOp
             params.insert("grid_origin".into(), json!("cells aligned to the BNG origin (0, 0)"));
             params.insert("points_outside_grid".into(), json!(counts.outside));
             if counts.outside > 0 {
-                notes.push(format!("{} points fall outside the study area's cells and are not counted", counts.outside));
+                notes.push(format!(
+                    "{} points fall outside the study area's cells and are not counted",
+                    counts.outside
+                ));
             }
             let mut cols = vec![
                 float_col(names::CELL_X, (0..grid.len()).map(|i| Some(grid.centre(i)[0]))),
@@ -290,7 +326,8 @@ pub fn hotspots(a: &Assessment, p: &Priority, area: Option<&Area>, o: &HotspotOp
             ];
             match o.method {
                 Method::Gi => {
-                    let band = o.band.unwrap_or(if o.cell == Some(0.0) { 2.0 * cell } else { 500.0 });
+                    let band =
+                        o.band.unwrap_or(if o.cell == Some(0.0) { 2.0 * cell } else { 500.0 });
                     check_band(band, cell)?;
                     let w = Neighbours::distance_band(&grid.centres(), band);
                     let x: Vec<f64> = counts.counts.iter().map(|&c| f64::from(c)).collect();
@@ -299,18 +336,36 @@ pub fn hotspots(a: &Assessment, p: &Priority, area: Option<&Area>, o: &HotspotOp
                     params.insert("permutations".into(), json!(o.permutations));
                     if o.permutations > 0 {
                         params.insert("seed".into(), json!(o.seed));
-                        params.insert("permutation_scheme".into(), json!("conditional (site fixed), pseudo p = (M+1)/(R+1), one-sided"));
+                        params.insert(
+                            "permutation_scheme".into(),
+                            json!("conditional (site fixed), pseudo p = (M+1)/(R+1), one-sided"),
+                        );
                     }
-                    params.insert("fdr".into(), json!("Benjamini-Hochberg at q = 0.10, 0.05, 0.01 -> bins 1, 2, 3"));
-                    params.insert("hot_cells_95".into(), json!(g.bin.iter().filter(|b| **b >= 2).count()));
-                    params.insert("cold_cells_95".into(), json!(g.bin.iter().filter(|b| **b <= -2).count()));
+                    params.insert(
+                        "fdr".into(),
+                        json!("Benjamini-Hochberg at q = 0.10, 0.05, 0.01 -> bins 1, 2, 3"),
+                    );
+                    params.insert(
+                        "hot_cells_95".into(),
+                        json!(g.bin.iter().filter(|b| **b >= 2).count()),
+                    );
+                    params.insert(
+                        "cold_cells_95".into(),
+                        json!(g.bin.iter().filter(|b| **b <= -2).count()),
+                    );
                     cols.push(float_col(names::GI_Z, g.z.iter().map(|v| Some(*v))));
                     cols.push(float_col(names::GI_P, g.p.iter().map(|v| Some(*v))));
                     cols.push(int_col(names::GI_BIN, g.bin.iter().map(|v| Some(i64::from(*v)))));
-                    cols.push(int_col(names::N_NEIGHBOURS, g.n_neighbours.iter().map(|v| Some(i64::from(*v)))));
+                    cols.push(int_col(
+                        names::N_NEIGHBOURS,
+                        g.n_neighbours.iter().map(|v| Some(i64::from(*v))),
+                    ));
                     if let (Some(pp), Some(pb)) = (&g.perm_p, &g.perm_bin) {
                         cols.push(float_col(names::GI_PERM_P, pp.iter().map(|v| Some(*v))));
-                        cols.push(int_col(names::GI_PERM_BIN, pb.iter().map(|v| Some(i64::from(*v)))));
+                        cols.push(int_col(
+                            names::GI_PERM_BIN,
+                            pb.iter().map(|v| Some(i64::from(*v))),
+                        ));
                     }
                     // evaluation: the comparison period's hot cells against this period's crimes
                     if a.covers(a.periods.comparison) {
@@ -334,10 +389,17 @@ pub fn hotspots(a: &Assessment, p: &Priority, area: Option<&Area>, o: &HotspotOp
                 Method::Kde => {
                     let (h, rule) = match o.bandwidth {
                         Some(h) if h > 0.0 => (h, "given"),
-                        Some(h) => return Err(AnalysisError::Usage(format!("--bandwidth must be a positive number of metres, not {h}"))),
+                        Some(h) => {
+                            return Err(AnalysisError::Usage(format!(
+                                "--bandwidth must be a positive number of metres, not {h}"
+                            )))
+                        }
                         None => (
-                            kde::default_bandwidth(&pts.xy)
-                                .ok_or_else(|| AnalysisError::Usage("kernel density needs at least two distinct points".into()))?,
+                            kde::default_bandwidth(&pts.xy).ok_or_else(|| {
+                                AnalysisError::Usage(
+                                    "kernel density needs at least two distinct points".into(),
+                                )
+                            })?,
                             "ArcGIS default: 0.9 min(SD, sqrt(1/ln 2) Dm) n^-0.2",
                         ),
                     };
@@ -350,7 +412,8 @@ pub fn hotspots(a: &Assessment, p: &Priority, area: Option<&Area>, o: &HotspotOp
                     run.shading = Some(Shading::Continuous(d));
                 }
                 _ => {
-                    let band = o.band.unwrap_or(if o.cell == Some(0.0) { 2.0 * cell } else { 500.0 });
+                    let band =
+                        o.band.unwrap_or(if o.cell == Some(0.0) { 2.0 * cell } else { 500.0 });
                     check_band(band, cell)?;
                     let w = Neighbours::distance_band(&grid.centres(), band);
                     let steps: Vec<Period> = match o.step {
@@ -366,22 +429,46 @@ pub fn hotspots(a: &Assessment, p: &Priority, area: Option<&Area>, o: &HotspotOp
                     let series: Vec<Vec<f64>> = steps
                         .iter()
                         .map(|s| {
-                            let xy: Vec<[f64; 2]> = pts.xy.iter().zip(&pts.month).filter(|(_, m)| s.contains(**m)).map(|(p, _)| *p).collect();
+                            let xy: Vec<[f64; 2]> = pts
+                                .xy
+                                .iter()
+                                .zip(&pts.month)
+                                .filter(|(_, m)| s.contains(**m))
+                                .map(|(p, _)| *p)
+                                .collect();
                             grid.count(&xy).counts.iter().map(|&c| f64::from(c)).collect()
                         })
                         .collect();
                     let em = emerging(&series, &w);
                     describe_weights(&mut params, band, &em.steps[0].n_neighbours);
-                    params.insert("time_step".into(), json!(match o.step { Step::Month => "month", Step::Quarter => "quarter" }));
-                    params.insert("time_steps".into(), json!(steps.iter().map(ToString::to_string).collect::<Vec<_>>()));
+                    params.insert(
+                        "time_step".into(),
+                        json!(match o.step {
+                            Step::Month => "month",
+                            Step::Quarter => "quarter",
+                        }),
+                    );
+                    params.insert(
+                        "time_steps".into(),
+                        json!(steps.iter().map(ToString::to_string).collect::<Vec<_>>()),
+                    );
                     params.insert("significance".into(), json!("hot/cold per step: Gi* FDR bin +-2 or +-3 (95%); trend: Mann-Kendall on z, p < 0.05"));
-                    let hot_steps = |i: usize, sign: i8| em.steps.iter().filter(|g| g.bin[i] * sign >= 2).count() as i64;
-                    let labels: Vec<Option<String>> = em.category.iter().map(|c| c.map(|c| c.label())).collect();
+                    let hot_steps = |i: usize, sign: i8| {
+                        em.steps.iter().filter(|g| g.bin[i] * sign >= 2).count() as i64
+                    };
+                    let labels: Vec<Option<String>> =
+                        em.category.iter().map(|c| c.map(|c| c.label())).collect();
                     cols.push(text_col(names::CATEGORY, labels.iter().cloned()));
                     cols.push(float_col(names::TREND_Z, em.trend.iter().map(|t| Some(t.z))));
                     cols.push(float_col(names::TREND_P, em.trend.iter().map(|t| Some(t.p))));
-                    cols.push(int_col(names::HOT_STEPS, (0..grid.len()).map(|i| Some(hot_steps(i, 1)))));
-                    cols.push(int_col(names::COLD_STEPS, (0..grid.len()).map(|i| Some(hot_steps(i, -1)))));
+                    cols.push(int_col(
+                        names::HOT_STEPS,
+                        (0..grid.len()).map(|i| Some(hot_steps(i, 1))),
+                    ));
+                    cols.push(int_col(
+                        names::COLD_STEPS,
+                        (0..grid.len()).map(|i| Some(hot_steps(i, -1))),
+                    ));
                     let mut tally: std::collections::BTreeMap<String, usize> = Default::default();
                     for l in labels.iter().flatten() {
                         *tally.entry(l.clone()).or_default() += 1;
@@ -395,37 +482,63 @@ pub fn hotspots(a: &Assessment, p: &Priority, area: Option<&Area>, o: &HotspotOp
         }
         Method::Nnh | Method::Dbscan => {
             if o.min_points < 2 {
-                return Err(AnalysisError::Usage(format!("--min-points must be at least 2, not {}", o.min_points)));
+                return Err(AnalysisError::Usage(format!(
+                    "--min-points must be at least 2, not {}",
+                    o.min_points
+                )));
             }
             params.insert("min_points".into(), json!(o.min_points));
             let clusters: Vec<(usize, Cluster)> = if o.method == Method::Dbscan {
                 if o.eps.is_nan() || o.eps <= 0.0 {
-                    return Err(AnalysisError::Usage(format!("--eps must be a positive number of metres, not {}", o.eps)));
+                    return Err(AnalysisError::Usage(format!(
+                        "--eps must be a positive number of metres, not {}",
+                        o.eps
+                    )));
                 }
                 params.insert("eps_m".into(), json!(o.eps));
                 params.insert("min_points_counts_the_point_itself".into(), json!(true));
                 let d = dbscan::dbscan(&pts.xy, o.eps, o.min_points);
-                params.insert("noise_points".into(), json!(d.cluster_of.iter().filter(|c| **c == 0).count()));
+                params.insert(
+                    "noise_points".into(),
+                    json!(d.cluster_of.iter().filter(|c| **c == 0).count()),
+                );
                 d.clusters.into_iter().map(|c| (1, c)).collect()
             } else {
                 if !(o.nnh_p > 0.0 && o.nnh_p < 1.0) {
-                    return Err(AnalysisError::Usage(format!("--nnh-p must lie between 0 and 1, not {}", o.nnh_p)));
+                    return Err(AnalysisError::Usage(format!(
+                        "--nnh-p must lie between 0 and 1, not {}",
+                        o.nnh_p
+                    )));
                 }
                 let area_m2 = match area {
                     Some(s) => s.study.area_m2(),
-                    None => csa_hotspots::grid::bbox_of(&pts.xy).map_or(0.0, |b| (b[2] - b[0]) * (b[3] - b[1])),
+                    None => csa_hotspots::grid::bbox_of(&pts.xy)
+                        .map_or(0.0, |b| (b[2] - b[0]) * (b[3] - b[1])),
                 };
                 let orders = nnh::nnh(&pts.xy, area_m2, o.nnh_p, o.min_points, o.nnh_orders.max(1));
                 params.insert("area_m2".into(), json!(area_m2.round()));
-                params.insert("area_from".into(), json!(if area.is_some() { "study area polygons" } else { "bounding box of the points" }));
+                params.insert(
+                    "area_from".into(),
+                    json!(if area.is_some() {
+                        "study area polygons"
+                    } else {
+                        "bounding box of the points"
+                    }),
+                );
                 params.insert("threshold_probability".into(), json!(o.nnh_p));
                 params.insert(
                     "orders".into(),
                     json!(orders.iter().map(|o| json!({"order": o.order, "points": o.n, "threshold_m": o.threshold_m, "clusters": o.clusters.len()})).collect::<Vec<_>>()),
                 );
-                orders.into_iter().flat_map(|o| o.clusters.into_iter().map(move |c| (o.order, c))).collect()
+                orders
+                    .into_iter()
+                    .flat_map(|o| o.clusters.into_iter().map(move |c| (o.order, c)))
+                    .collect()
             };
-            let lonlat: Vec<Option<(f64, f64)>> = clusters.iter().map(|(_, c)| csa_geo::bng_to_lonlat(c.centre[0], c.centre[1])).collect();
+            let lonlat: Vec<Option<(f64, f64)>> = clusters
+                .iter()
+                .map(|(_, c)| csa_geo::bng_to_lonlat(c.centre[0], c.centre[1]))
+                .collect();
             use geo::Area as _;
             run.cluster_table = Some(
                 DataFrame::new(
@@ -434,11 +547,20 @@ pub fn hotspots(a: &Assessment, p: &Priority, area: Option<&Area>, o: &HotspotOp
                         int_col(names::ORDER, clusters.iter().map(|(o, _)| Some(*o as i64))),
                         int_col(names::CLUSTER, clusters.iter().map(|(_, c)| Some(c.id as i64))),
                         int_col(names::COUNT, clusters.iter().map(|(_, c)| Some(c.count as i64))),
-                        float_col(names::CENTRE_X, clusters.iter().map(|(_, c)| Some(c.centre[0].round()))),
-                        float_col(names::CENTRE_Y, clusters.iter().map(|(_, c)| Some(c.centre[1].round()))),
+                        float_col(
+                            names::CENTRE_X,
+                            clusters.iter().map(|(_, c)| Some(c.centre[0].round())),
+                        ),
+                        float_col(
+                            names::CENTRE_Y,
+                            clusters.iter().map(|(_, c)| Some(c.centre[1].round())),
+                        ),
                         float_col(names::CENTRE_LON, lonlat.iter().map(|l| l.map(|l| round6(l.0)))),
                         float_col(names::CENTRE_LAT, lonlat.iter().map(|l| l.map(|l| round6(l.1)))),
-                        float_col(names::HULL_AREA_M2, clusters.iter().map(|(_, c)| Some(c.hull.unsigned_area().round()))),
+                        float_col(
+                            names::HULL_AREA_M2,
+                            clusters.iter().map(|(_, c)| Some(c.hull.unsigned_area().round())),
+                        ),
                     ],
                 )
                 .map_err(internal)?,
@@ -475,11 +597,21 @@ fn check_band(band: f64, cell: f64) -> Result<()> {
 }
 
 fn describe_weights(params: &mut Map<String, Value>, band: f64, k: &[u32]) {
-    params.insert("weights".into(), json!("binary distance band between cell centres, the cell itself included (w_ii = 1)"));
+    params.insert(
+        "weights".into(),
+        json!("binary distance band between cell centres, the cell itself included (w_ii = 1)"),
+    );
     params.insert("band_m".into(), json!(band));
     let (min, max) = (k.iter().min().copied().unwrap_or(0), k.iter().max().copied().unwrap_or(0));
-    let mean = if k.is_empty() { 0.0 } else { k.iter().map(|&v| f64::from(v)).sum::<f64>() / k.len() as f64 };
-    params.insert("n_neighbours".into(), json!({"min": min, "mean": (mean * 100.0).round() / 100.0, "max": max}));
+    let mean = if k.is_empty() {
+        0.0
+    } else {
+        k.iter().map(|&v| f64::from(v)).sum::<f64>() / k.len() as f64
+    };
+    params.insert(
+        "n_neighbours".into(),
+        json!({"min": min, "mean": (mean * 100.0).round() / 100.0, "max": max}),
+    );
 }
 
 fn round6(x: f64) -> f64 {
@@ -513,7 +645,10 @@ pub fn near_repeat(a: &Assessment, p: &Priority, o: &KnoxOptions) -> Result<Near
     let pts = points(a, p, period)?;
     let mut notes = Vec::new();
     if pts.without_position > 0 {
-        notes.push(format!("{} of {} records have no position and are left out", pts.without_position, pts.selected));
+        notes.push(format!(
+            "{} of {} records have no position and are left out",
+            pts.without_position, pts.selected
+        ));
     }
     let keep: Vec<usize> = (0..pts.xy.len()).filter(|&i| pts.day_precise[i]).collect();
     let month_only = pts.xy.len() - keep.len();
@@ -540,8 +675,16 @@ pub fn near_repeat(a: &Assessment, p: &Priority, o: &KnoxOptions) -> Result<Near
             int_col(names::TIME_FROM_DAYS, c.iter().map(|c| Some(c.time_from))),
             int_col(names::TIME_TO_DAYS, c.iter().map(|c| c.time_to)),
             int_col(names::OBSERVED, c.iter().map(|c| Some(c.observed as i64))),
-            float_col(names::EXPECTED, c.iter().map(|c| Some((c.expected * 100.0).round() / 100.0))),
-            float_col(names::KNOX_RATIO, c.iter().map(|c| c.knox_ratio.is_finite().then(|| (c.knox_ratio * 1000.0).round() / 1000.0))),
+            float_col(
+                names::EXPECTED,
+                c.iter().map(|c| Some((c.expected * 100.0).round() / 100.0)),
+            ),
+            float_col(
+                names::KNOX_RATIO,
+                c.iter().map(|c| {
+                    c.knox_ratio.is_finite().then(|| (c.knox_ratio * 1000.0).round() / 1000.0)
+                }),
+            ),
             float_col(names::P_VALUE, c.iter().map(|c| Some(c.p))),
         ],
     )

@@ -43,7 +43,11 @@ pub fn top_locations(a: &Assessment, p: &Priority, n: usize) -> Result<DataFrame
     for &r in &s.current {
         let r = r as usize;
         let has_point = !e[r].is_nan() && !no[r].is_nan();
-        let point = if has_point { (e[r].round() as i64, no[r].round() as i64) } else { (i64::MIN, i64::MIN) };
+        let point = if has_point {
+            (e[r].round() as i64, no[r].round() as i64)
+        } else {
+            (i64::MIN, i64::MIN)
+        };
         let key = match desc.codes[r] {
             0 if !has_point => continue,
             0 => (0, 0, point.0, point.1),
@@ -60,9 +64,18 @@ pub fn top_locations(a: &Assessment, p: &Priority, n: usize) -> Result<DataFrame
     }
     let total = s.current.len() as f64;
     let mut ranked: Vec<((u32, u32, i64, i64), Place)> = groups.into_iter().collect();
-    let label = |code: u32| if code == 0 { "(no description)".to_string() } else { desc.values[code as usize - 1].clone() };
+    let label = |code: u32| {
+        if code == 0 {
+            "(no description)".to_string()
+        } else {
+            desc.values[code as usize - 1].clone()
+        }
+    };
     ranked.sort_by(|x, y| {
-        y.1.count.cmp(&x.1.count).then_with(|| label(x.0 .0).cmp(&label(y.0 .0))).then(x.0.cmp(&y.0))
+        y.1.count
+            .cmp(&x.1.count)
+            .then_with(|| label(x.0 .0).cmp(&label(y.0 .0)))
+            .then(x.0.cmp(&y.0))
     });
     ranked.truncate(n);
     let mean = |sum: f64, n: u64| (n > 0).then(|| (sum / n as f64).round() as i64);
@@ -70,9 +83,17 @@ pub fn top_locations(a: &Assessment, p: &Priority, n: usize) -> Result<DataFrame
         ranked.len(),
         vec![
             text_col(names::LOCATION, ranked.iter().map(|(k, _)| Some(label(k.0)))),
-            text_col(Col::WardName.name(), ranked.iter().map(|(_, g)| wards.get(g.row as usize).map(str::to_string))),
+            text_col(
+                Col::WardName.name(),
+                ranked.iter().map(|(_, g)| wards.get(g.row as usize).map(str::to_string)),
+            ),
             int_col(names::COUNT, ranked.iter().map(|(_, g)| Some(g.count as i64))),
-            float_col(names::SHARE_PCT, ranked.iter().map(|(_, g)| (total > 0.0).then(|| round2(100.0 * g.count as f64 / total)))),
+            float_col(
+                names::SHARE_PCT,
+                ranked
+                    .iter()
+                    .map(|(_, g)| (total > 0.0).then(|| round2(100.0 * g.count as f64 / total))),
+            ),
             int_col(names::POINTS, ranked.iter().map(|(_, g)| Some(g.points.len() as i64))),
             int_col(names::EASTING, ranked.iter().map(|(_, g)| mean(g.sum_e, g.located))),
             int_col(names::NORTHING, ranked.iter().map(|(_, g)| mean(g.sum_n, g.located))),
@@ -95,7 +116,13 @@ pub fn day_hour(a: &Assessment, p: &Priority) -> Result<DataFrame> {
     }
     let mut columns = vec![text_col(
         names::DAY_OF_WEEK,
-        (0..8).map(|d| Some(if d < 7 { weekday_name(d as u8 + 1).to_string() } else { "(no date committed)".into() })),
+        (0..8).map(|d| {
+            Some(if d < 7 {
+                weekday_name(d as u8 + 1).to_string()
+            } else {
+                "(no date committed)".into()
+            })
+        }),
     )];
     for h in 0..24 {
         columns.push(int_col(&format!("h{h:02}"), m.iter().map(|row| Some(row[h]))));

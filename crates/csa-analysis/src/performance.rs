@@ -132,7 +132,8 @@ pub fn performance(a: &Assessment, targets: &Targets, q: Quarter) -> Result<Perf
     let crimes = &a.data.crimes;
     // the span asked for (the assessment's current period), from the first month with data
     let asked = a.periods.current;
-    let first = a.data.info.months.iter().copied().find(|m| asked.contains(*m)).unwrap_or(asked.from);
+    let first =
+        a.data.info.months.iter().copied().find(|m| asked.contains(*m)).unwrap_or(asked.from);
     let loaded = Period { from: first.max(asked.from), to: asked.to };
     let mut rows = Vec::new();
     for ind in &targets.indicators {
@@ -151,12 +152,20 @@ pub fn performance(a: &Assessment, targets: &Targets, q: Quarter) -> Result<Perf
             Some(monthly.iter().filter(|(m, _)| p.contains(*m)).map(|(_, c)| c).sum())
         };
         let qp = q.period();
-        let quarter = Compared { count: count(qp, &mut notes), before: count(q.plus(-4).period(), &mut notes) };
-        let previous_quarter = Compared { count: quarter.count, before: count(q.plus(-1).period(), &mut notes) };
+        let quarter = Compared {
+            count: count(qp, &mut notes),
+            before: count(q.plus(-4).period(), &mut notes),
+        };
+        let previous_quarter =
+            Compared { count: quarter.count, before: count(q.plus(-1).period(), &mut notes) };
         let r12 = Period::ending(qp.to, 12);
-        let rolling_12 = Compared { count: count(r12, &mut notes), before: count(r12.previous(), &mut notes) };
+        let rolling_12 =
+            Compared { count: count(r12, &mut notes), before: count(r12.previous(), &mut notes) };
         let ytd = Period { from: q.financial_year_start(), to: qp.to };
-        let year_to_date = Compared { count: count(ytd, &mut notes), before: count(Period { from: ytd.from.plus(-12), to: ytd.to.plus(-12) }, &mut notes) };
+        let year_to_date = Compared {
+            count: count(ytd, &mut notes),
+            before: count(Period { from: ytd.from.plus(-12), to: ytd.to.plus(-12) }, &mut notes),
+        };
         notes.dedup();
         let test = match (quarter.count, quarter.before) {
             (Some(x1), Some(x0)) => Some(poisson_test(x1, x0, targets.alpha)),
@@ -167,7 +176,11 @@ pub fn performance(a: &Assessment, targets: &Targets, q: Quarter) -> Result<Perf
             _ => None,
         };
         let baseline_q = baseline_quarter(q, ind.baseline_year);
-        let baseline = if ind.target_pct.is_some() { count(baseline_q.period(), &mut Vec::new()) } else { None };
+        let baseline = if ind.target_pct.is_some() {
+            count(baseline_q.period(), &mut Vec::new())
+        } else {
+            None
+        };
         let target = match (ind.target_pct, baseline) {
             (Some(pct), Some(b)) => Some(match ind.aim {
                 Aim::Reduce => b as f64 * (1.0 - pct / 100.0),
@@ -250,21 +263,41 @@ fn rank_exceptions(rows: &mut [Row]) {
 
 /// "Residential burglary up 23% (+41) on the same quarter last year (219 against 178);
 /// significant (p = 0.01); off target (target 169)".
-fn sentence(name: &str, q: &Compared, test: Option<&PoissonTest>, target: Option<f64>, on_target: Option<bool>) -> String {
+fn sentence(
+    name: &str,
+    q: &Compared,
+    test: Option<&PoissonTest>,
+    target: Option<f64>,
+    on_target: Option<bool>,
+) -> String {
     let mut s = match (q.count, q.before) {
         (Some(c), Some(b)) => {
             let d = c as i64 - b as i64;
-            let dir = if d > 0 { "up" } else if d < 0 { "down" } else { "unchanged" };
+            let dir = if d > 0 {
+                "up"
+            } else if d < 0 {
+                "down"
+            } else {
+                "unchanged"
+            };
             match q.change_pct() {
                 Some(pct) if d != 0 => {
-                    let pct = if pct.abs() < 10.0 { format!("{:.1}", pct.abs()) } else { format!("{:.0}", pct.abs()) };
+                    let pct = if pct.abs() < 10.0 {
+                        format!("{:.1}", pct.abs())
+                    } else {
+                        format!("{:.0}", pct.abs())
+                    };
                     format!("{name} {dir} {pct}% ({d:+}) on the same quarter last year ({c} against {b})")
                 }
                 _ if d == 0 => format!("{name} unchanged on the same quarter last year ({c})"),
-                _ => format!("{name} {dir} ({d:+}) on the same quarter last year ({c} against {b})"),
+                _ => {
+                    format!("{name} {dir} ({d:+}) on the same quarter last year ({c} against {b})")
+                }
             }
         }
-        (Some(c), None) => format!("{name}: {c} this quarter (no data for the same quarter last year)"),
+        (Some(c), None) => {
+            format!("{name}: {c} this quarter (no data for the same quarter last year)")
+        }
         _ => format!("{name}: no data for this quarter"),
     };
     if let Some(t) = test {
@@ -276,7 +309,8 @@ fn sentence(name: &str, q: &Compared, test: Option<&PoissonTest>, target: Option
             s.push_str(&format!("; not significant (p = {:.2})", t.p));
         }
     }
-    let fmt = |t: f64| if (t - t.round()).abs() < 1e-9 { format!("{t:.0}") } else { format!("{t:.1}") };
+    let fmt =
+        |t: f64| if (t - t.round()).abs() < 1e-9 { format!("{t:.0}") } else { format!("{t:.1}") };
     match (on_target, target) {
         (Some(true), Some(t)) => s.push_str(&format!("; on target (target {})", fmt(t))),
         (Some(false), Some(t)) => s.push_str(&format!("; off target (target {})", fmt(t))),
@@ -289,7 +323,9 @@ impl Performance {
     /// One row per indicator, in the targets' order (exceptions carry their rank).
     pub fn table(&self) -> Result<DataFrame> {
         let r = &self.rows;
-        let u = |f: &dyn Fn(&Row) -> Option<u64>| r.iter().map(|x| f(x).map(|v| v as i64)).collect::<Vec<_>>().into_iter();
+        let u = |f: &dyn Fn(&Row) -> Option<u64>| {
+            r.iter().map(|x| f(x).map(|v| v as i64)).collect::<Vec<_>>().into_iter()
+        };
         let i = |f: &dyn Fn(&Row) -> Option<i64>| r.iter().map(f).collect::<Vec<_>>().into_iter();
         let fl = |f: &dyn Fn(&Row) -> Option<f64>| r.iter().map(f).collect::<Vec<_>>().into_iter();
         let cols = vec![
@@ -302,10 +338,16 @@ impl Performance {
             float_col(names::P_VALUE, fl(&|x| x.test.map(|t| t.p))),
             float_col(names::RATE_RATIO, fl(&|x| x.test.and_then(|t| t.rate_ratio).map(r3))),
             float_col(names::RATIO_LOW, fl(&|x| x.test.map(|t| r3(t.ci_low)))),
-            float_col(names::RATIO_HIGH, fl(&|x| x.test.map(|t| t.ci_high).filter(|v| v.is_finite()).map(r3))),
+            float_col(
+                names::RATIO_HIGH,
+                fl(&|x| x.test.map(|t| t.ci_high).filter(|v| v.is_finite()).map(r3)),
+            ),
             int_col(names::PREVIOUS_QUARTER, u(&|x| x.previous_quarter.before)),
             int_col(names::CHANGE_ON_PREVIOUS_QUARTER, i(&|x| x.previous_quarter.change())),
-            float_col(names::CHANGE_PCT_ON_PREVIOUS_QUARTER, fl(&|x| x.previous_quarter.change_pct())),
+            float_col(
+                names::CHANGE_PCT_ON_PREVIOUS_QUARTER,
+                fl(&|x| x.previous_quarter.change_pct()),
+            ),
             int_col(names::ROLLING_12, u(&|x| x.rolling_12.count)),
             int_col(names::ROLLING_12_BEFORE, u(&|x| x.rolling_12.before)),
             float_col(names::ROLLING_12_CHANGE_PCT, fl(&|x| x.rolling_12.change_pct())),
@@ -315,10 +357,19 @@ impl Performance {
             float_col(names::YEAR_TO_DATE_CHANGE_PCT, fl(&|x| x.year_to_date.change_pct())),
             int_col(names::BASELINE, u(&|x| x.baseline)),
             float_col(names::TARGET, fl(&|x| x.target)),
-            text_col(names::ON_TARGET, r.iter().map(|x| x.on_target.map(|b| if b { "yes" } else { "no" }.to_string()))),
+            text_col(
+                names::ON_TARGET,
+                r.iter().map(|x| x.on_target.map(|b| if b { "yes" } else { "no" }.to_string())),
+            ),
             text_col(names::RAG, r.iter().map(|x| Some(x.rag.name().to_string()))),
-            int_col(names::EXCEPTION_RANK, i(&|x| (x.exception_rank > 0).then_some(x.exception_rank as i64))),
-            text_col(names::NOTE, r.iter().map(|x| (!x.notes.is_empty()).then(|| x.notes.join("; ")))),
+            int_col(
+                names::EXCEPTION_RANK,
+                i(&|x| (x.exception_rank > 0).then_some(x.exception_rank as i64)),
+            ),
+            text_col(
+                names::NOTE,
+                r.iter().map(|x| (!x.notes.is_empty()).then(|| x.notes.join("; "))),
+            ),
         ];
         DataFrame::new(r.len(), cols).map_err(internal)
     }
@@ -335,17 +386,26 @@ impl Performance {
         let q = self.quarter;
         let mut s = format!("# Exceptions, {q} ({} to {})\n\n", q.period().from, q.period().to);
         let e = self.exceptions();
-        let grey: Vec<&str> = self.rows.iter().filter(|r| r.rag == Rag::Grey).map(|r| r.indicator.as_str()).collect();
+        let grey: Vec<&str> =
+            self.rows.iter().filter(|r| r.rag == Rag::Grey).map(|r| r.indicator.as_str()).collect();
         if e.is_empty() && grey.len() == self.rows.len() {
             s.push_str("No indicator could be rated: the data do not reach back to the same quarter last year and no target could be set.\n");
         } else if e.is_empty() {
             s.push_str("No exceptions: every rated indicator is on target (where one is set) with no significant adverse change.\n");
         }
         for r in e {
-            s.push_str(&format!("{}. **{}**: {}.\n", r.exception_rank, r.rag.name().to_uppercase(), r.sentence));
+            s.push_str(&format!(
+                "{}. **{}**: {}.\n",
+                r.exception_rank,
+                r.rag.name().to_uppercase(),
+                r.sentence
+            ));
         }
         if !grey.is_empty() && grey.len() < self.rows.len() {
-            s.push_str(&format!("\nNot rated (no data for the same quarter last year): {}.\n", grey.join(", ")));
+            s.push_str(&format!(
+                "\nNot rated (no data for the same quarter last year): {}.\n",
+                grey.join(", ")
+            ));
         }
         s.push_str(&format!(
             "\nSignificance: exact conditional Poisson test against the same quarter last year, alpha = {}. RAG rules: csa's data/README.md, \"Quarterly performance\".\n",

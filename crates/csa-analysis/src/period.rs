@@ -73,7 +73,9 @@ pub struct Period {
 impl Period {
     pub fn new(from: Month, to: Month) -> Result<Period> {
         if to < from {
-            return Err(AnalysisError::Usage(format!("the period {from} to {to} ends before it starts")));
+            return Err(AnalysisError::Usage(format!(
+                "the period {from} to {to} ends before it starts"
+            )));
         }
         Ok(Period { from, to })
     }
@@ -117,7 +119,10 @@ impl Periods {
     }
     /// Every month either period covers.
     pub fn span(&self) -> Period {
-        Period { from: self.current.from.min(self.comparison.from), to: self.current.to.max(self.comparison.to) }
+        Period {
+            from: self.current.from.min(self.comparison.from),
+            to: self.current.to.max(self.comparison.to),
+        }
     }
 }
 

@@ -33,7 +33,11 @@ impl Quarter {
     /// First month of the financial year holding this quarter.
     pub fn financial_year_start(self) -> Month {
         let m = self.from;
-        if m.month() >= 4 { Month::new(m.year(), 4) } else { Month::new(m.year() - 1, 4) }
+        if m.month() >= 4 {
+            Month::new(m.year(), 4)
+        } else {
+            Month::new(m.year() - 1, 4)
+        }
     }
 
     /// Calendar quarter containing month `m`.
@@ -44,8 +48,11 @@ impl Quarter {
     /// Parses `2025Q2`, `FY2025Q1` (case and spaces ignored); `latest` needs the data, see
     /// [`Quarter::latest`].
     pub fn parse(s: &str) -> Result<Quarter> {
-        let t: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
-        let bad = || AnalysisError::Usage(format!("{s:?} is not a quarter; write 2025Q2 (calendar), FY2025Q1 (April-June 2025) or latest"));
+        let t: String =
+            s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        let bad = || {
+            AnalysisError::Usage(format!("{s:?} is not a quarter; write 2025Q2 (calendar), FY2025Q1 (April-June 2025) or latest"))
+        };
         let (financial, rest) = match t.strip_prefix("FY") {
             Some(r) => (true, r),
             None => (false, t.as_str()),
@@ -56,7 +63,11 @@ impl Quarter {
         if !(1..=4).contains(&q) || !(1900..=2200).contains(&year) {
             return Err(bad());
         }
-        let from = if financial { Month::new(year, 4).plus(3 * (q as i32 - 1)) } else { Month::new(year, 3 * (q - 1) + 1) };
+        let from = if financial {
+            Month::new(year, 4).plus(3 * (q as i32 - 1))
+        } else {
+            Month::new(year, 3 * (q - 1) + 1)
+        };
         Ok(Quarter { from, financial })
     }
 
@@ -64,7 +75,11 @@ impl Quarter {
     pub fn latest(latest_month: Month, latest_complete: bool) -> Quarter {
         let last_full = if latest_complete { latest_month } else { latest_month.plus(-1) };
         let q = Quarter::containing(last_full);
-        if q.period().to == last_full { q } else { q.plus(-1) }
+        if q.period().to == last_full {
+            q
+        } else {
+            q.plus(-1)
+        }
     }
 }
 
@@ -95,7 +110,10 @@ mod tests {
         assert_eq!(f4.period(), Period { from: Month::new(2026, 1), to: Month::new(2026, 3) });
         assert_eq!(f4.financial_year_start(), Month::new(2025, 4));
         assert_eq!(f4.plus(-4).to_string(), "FY2024Q4");
-        assert_eq!(Quarter::parse("2025Q1").map(|q| q.financial_year_start()).ok(), Some(Month::new(2024, 4)));
+        assert_eq!(
+            Quarter::parse("2025Q1").map(|q| q.financial_year_start()).ok(),
+            Some(Month::new(2024, 4))
+        );
         for bad in ["2025Q5", "2025", "Q2", "FY25Q1x", "latest"] {
             assert!(Quarter::parse(bad).is_err(), "{bad}");
         }

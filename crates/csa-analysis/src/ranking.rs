@@ -35,7 +35,8 @@ pub struct Factors {
 
 impl Factors {
     fn get(&self, i: usize) -> Option<f64> {
-        [self.volume, self.trend, self.harm, self.concentration, self.concern][i].filter(|v| v.is_finite())
+        [self.volume, self.trend, self.harm, self.concentration, self.concern][i]
+            .filter(|v| v.is_finite())
     }
 }
 
@@ -99,7 +100,11 @@ pub fn rank(items: &[(String, Factors)], weights: &Weights) -> Vec<Ranked> {
     }
     let score = |i: usize, v: f64| {
         let (lo, hi) = ranges[i];
-        if hi > lo { 1.0 + 4.0 * (v - lo) / (hi - lo) } else { 3.0 }
+        if hi > lo {
+            1.0 + 4.0 * (v - lo) / (hi - lo)
+        } else {
+            3.0
+        }
     };
     let mut out: Vec<Ranked> = items
         .iter()
@@ -114,7 +119,10 @@ pub fn rank(items: &[(String, Factors)], weights: &Weights) -> Vec<Ranked> {
                 }
             }
             let total = if den > 0.0 { (num / den * 100.0).round() / 100.0 } else { 0.0 };
-            let mut lifts: Vec<(f64, usize)> = (0..5).filter_map(|i| scores[i].map(|s| (s * weights.get(i), i))).filter(|(v, _)| *v > 0.0).collect();
+            let mut lifts: Vec<(f64, usize)> = (0..5)
+                .filter_map(|i| scores[i].map(|s| (s * weights.get(i), i)))
+                .filter(|(v, _)| *v > 0.0)
+                .collect();
             lifts.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             let describe = |i: usize| {
                 let v = f.get(i).unwrap_or(0.0);
@@ -127,8 +135,14 @@ pub fn rank(items: &[(String, Factors)], weights: &Weights) -> Vec<Ranked> {
                     _ => format!("public concern {v:.1}% (score {s:.1})"),
                 }
             };
-            let mut reason = format!("highest factors: {}", lifts.iter().take(2).map(|(_, i)| describe(*i)).collect::<Vec<_>>().join("; "));
-            let missing: Vec<&str> = (0..5).filter(|&i| scores[i].is_none() && weights.get(i) > 0.0).map(|i| FACTORS[i]).collect();
+            let mut reason = format!(
+                "highest factors: {}",
+                lifts.iter().take(2).map(|(_, i)| describe(*i)).collect::<Vec<_>>().join("; ")
+            );
+            let missing: Vec<&str> = (0..5)
+                .filter(|&i| scores[i].is_none() && weights.get(i) > 0.0)
+                .map(|i| FACTORS[i])
+                .collect();
             if !missing.is_empty() {
                 reason.push_str(&format!("; not scored (no data): {}", missing.join(", ")));
             }
@@ -169,19 +183,36 @@ mod tests {
         // concern 10..30: burglary 5, robbery 1; ASB none
         // totals: burglary (2.1429 + 5 + 5 + 5) / 4 = 4.29; robbery (1 + 1 + 2.6 + 1) / 4 = 1.4;
         // ASB (5 + 3 + 1) / 3 = 3
-        let by: std::collections::BTreeMap<&str, &Ranked> = r.iter().map(|x| (x.priority.as_str(), x)).collect();
+        let by: std::collections::BTreeMap<&str, &Ranked> =
+            r.iter().map(|x| (x.priority.as_str(), x)).collect();
         assert_eq!(by["Burglary"].scores, [Some(2.14), Some(5.0), Some(5.0), None, Some(5.0)]);
         assert_eq!(by["Burglary"].total, 4.29);
         assert_eq!(by["Robbery"].total, 1.4);
         assert_eq!(by["ASB"].total, 3.0);
-        assert_eq!(r.iter().map(|x| x.priority.as_str()).collect::<Vec<_>>(), vec!["Burglary", "ASB", "Robbery"]);
+        assert_eq!(
+            r.iter().map(|x| x.priority.as_str()).collect::<Vec<_>>(),
+            vec!["Burglary", "ASB", "Robbery"]
+        );
         assert_eq!(r[0].rank, 1);
-        assert!(by["ASB"].reason.contains("not scored (no data): concentration, concern"), "{}", by["ASB"].reason);
-        assert!(by["Burglary"].reason.starts_with("highest factors: trend +20.0% (score 5.0); harm 4000 CSS (score 5.0)"), "{}", by["Burglary"].reason);
+        assert!(
+            by["ASB"].reason.contains("not scored (no data): concentration, concern"),
+            "{}",
+            by["ASB"].reason
+        );
+        assert!(
+            by["Burglary"].reason.starts_with(
+                "highest factors: trend +20.0% (score 5.0); harm 4000 CSS (score 5.0)"
+            ),
+            "{}",
+            by["Burglary"].reason
+        );
         // weights move the order: harm only -> burglary, robbery, ASB
         let w = Weights { volume: 0.0, trend: 0.0, harm: 1.0, concentration: 0.0, concern: 0.0 };
         let r = rank(&items, &w);
-        assert_eq!(r.iter().map(|x| x.priority.as_str()).collect::<Vec<_>>(), vec!["Burglary", "Robbery", "ASB"]);
+        assert_eq!(
+            r.iter().map(|x| x.priority.as_str()).collect::<Vec<_>>(),
+            vec!["Burglary", "Robbery", "ASB"]
+        );
         // one priority: every factor scores 3
         let one = rank(&items[..1], &Weights::default());
         assert_eq!(one[0].total, 3.0);

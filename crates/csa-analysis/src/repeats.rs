@@ -74,7 +74,8 @@ pub fn repeats(a: &Assessment, p: &Priority, side: Side) -> Result<RepeatSummary
             per_person.entry(people.person.codes[i]).or_default().insert(c);
         }
     }
-    let repeat: FxHashSet<u32> = per_person.iter().filter(|(_, c)| c.len() >= 2).map(|(p, _)| *p).collect();
+    let repeat: FxHashSet<u32> =
+        per_person.iter().filter(|(_, c)| c.len() >= 2).map(|(p, _)| *p).collect();
     let mut with_person = FxHashSet::default();
     let mut with_repeat = FxHashSet::default();
     for (person, cs) in &per_person {
@@ -181,14 +182,26 @@ pub fn repeats_table(s: &RepeatSummary, within: Option<&RepeatWithin>) -> Result
         (format!("most crimes for one of the {who}"), Some(s.max_crimes as f64)),
     ];
     if let Some(w) = within {
-        rows.push((format!("victim records again within {} days", w.days), Some(w.repeat_victim_records as f64)));
+        rows.push((
+            format!("victim records again within {} days", w.days),
+            Some(w.repeat_victim_records as f64),
+        ));
         rows.push((format!("victim records again within {} days, %", w.days), w.repeat_victim_pct));
-        rows.push((format!("same victim and offender again within {} days", w.days), Some(w.same_pair_records as f64)));
-        rows.push((format!("same victim and offender again within {} days, %", w.days), w.same_pair_pct));
+        rows.push((
+            format!("same victim and offender again within {} days", w.days),
+            Some(w.same_pair_records as f64),
+        ));
+        rows.push((
+            format!("same victim and offender again within {} days, %", w.days),
+            w.same_pair_pct,
+        ));
     }
     DataFrame::new(
         rows.len(),
-        vec![text_col(names::MEASURE, rows.iter().map(|r| Some(r.0.clone()))), float_col(names::VALUE, rows.iter().map(|r| r.1))],
+        vec![
+            text_col(names::MEASURE, rows.iter().map(|r| Some(r.0.clone()))),
+            float_col(names::VALUE, rows.iter().map(|r| r.1)),
+        ],
     )
     .map_err(internal)
 }
@@ -217,7 +230,9 @@ pub fn prolific_offenders(a: &Assessment, p: &Priority, n: usize) -> Result<Data
         cs.dedup();
     }
     let last = |cs: &[u32]| cs.iter().map(|c| crimes.date[*c as usize]).max().unwrap_or(0);
-    ranked.sort_by(|x, y| y.1.len().cmp(&x.1.len()).then(last(&y.1).cmp(&last(&x.1))).then(x.0.cmp(&y.0)));
+    ranked.sort_by(|x, y| {
+        y.1.len().cmp(&x.1.len()).then(last(&y.1).cmp(&last(&x.1))).then(x.0.cmp(&y.0))
+    });
     ranked.truncate(n);
     let main_group = |cs: &[u32]| -> Option<String> {
         let g = groups?;
@@ -225,7 +240,10 @@ pub fn prolific_offenders(a: &Assessment, p: &Priority, n: usize) -> Result<Data
         for c in cs {
             *counts.entry(g.codes[*c as usize]).or_default() += 1;
         }
-        let best = counts.into_iter().filter(|(k, _)| *k != 0).max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))?;
+        let best = counts
+            .into_iter()
+            .filter(|(k, _)| *k != 0)
+            .max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))?;
         Some(g.values[best.0 as usize - 1].clone())
     };
     let date = |d: i32| Some(crate::data::day_to_date(d).to_string());
@@ -233,10 +251,23 @@ pub fn prolific_offenders(a: &Assessment, p: &Priority, n: usize) -> Result<Data
     DataFrame::new(
         ranked.len(),
         vec![
-            text_col(names::PSEUDONYM, ranked.iter().map(|(p, _)| offenders.person.id(*p).map(|id| pseudonym("OFF-", key, id)))),
+            text_col(
+                names::PSEUDONYM,
+                ranked
+                    .iter()
+                    .map(|(p, _)| offenders.person.id(*p).map(|id| pseudonym("OFF-", key, id))),
+            ),
             int_col(names::CRIMES, ranked.iter().map(|(_, cs)| Some(cs.len() as i64))),
-            float_col(names::SHARE_PCT, ranked.iter().map(|(_, cs)| pct(cs.len() as u64, total as u64))),
-            text_col(names::FIRST_DATE, ranked.iter().map(|(_, cs)| cs.iter().map(|c| crimes.date[*c as usize]).min().and_then(date))),
+            float_col(
+                names::SHARE_PCT,
+                ranked.iter().map(|(_, cs)| pct(cs.len() as u64, total as u64)),
+            ),
+            text_col(
+                names::FIRST_DATE,
+                ranked.iter().map(|(_, cs)| {
+                    cs.iter().map(|c| crimes.date[*c as usize]).min().and_then(date)
+                }),
+            ),
             text_col(names::LAST_DATE, ranked.iter().map(|(_, cs)| date(last(cs)))),
             text_col(names::MAIN_OFFENCE_GROUP, ranked.iter().map(|(_, cs)| main_group(cs))),
         ],

@@ -74,14 +74,26 @@ fn allowed(t: &Text, values: impl Fn(&str) -> bool) -> (&[u32], Vec<bool>) {
 
 impl<'a> Selector<'a> {
     pub fn new(f: &Filter, c: &'a Crimes) -> Result<Selector<'a>> {
-        let mut s = Selector { text: vec![], flags: vec![], strands: vec![], hour: None, dow: None, night: None, any: vec![] };
+        let mut s = Selector {
+            text: vec![],
+            flags: vec![],
+            strands: vec![],
+            hour: None,
+            dow: None,
+            night: None,
+            any: vec![],
+        };
         if let Some(k) = f.record_kind {
             s.text.push(allowed(c.text(Col::RecordKind)?, |v| v == k.name()));
         }
         if !f.crime_type.is_empty() {
-            s.text.push(allowed(c.text(Col::CrimeType)?, |v| f.crime_type.iter().any(|t| t.name() == v)));
+            s.text.push(allowed(c.text(Col::CrimeType)?, |v| {
+                f.crime_type.iter().any(|t| t.name() == v)
+            }));
         }
-        let in_list = |list: &[String], col: Col| -> Result<(&'a [u32], Vec<bool>)> { Ok(allowed(c.text(col)?, |v| list.iter().any(|x| x == v))) };
+        let in_list = |list: &[String], col: Col| -> Result<(&'a [u32], Vec<bool>)> {
+            Ok(allowed(c.text(col)?, |v| list.iter().any(|x| x == v)))
+        };
         if !f.offence_code.is_empty() {
             s.text.push(in_list(&f.offence_code, Col::OffenceCode)?);
         }
@@ -95,9 +107,15 @@ impl<'a> Selector<'a> {
             s.text.push(in_list(&f.ward_code, Col::WardCode)?);
         }
         if !f.location_type.is_empty() {
-            s.text.push(allowed(c.text(Col::LocationType)?, |v| f.location_type.iter().any(|t| t.name() == v)));
+            s.text.push(allowed(c.text(Col::LocationType)?, |v| {
+                f.location_type.iter().any(|t| t.name() == v)
+            }));
         }
-        for (col, want) in [(Col::DomesticAbuse, f.domestic_abuse), (Col::HateCrime, f.hate_crime), (Col::AlcoholRelated, f.alcohol_related)] {
+        for (col, want) in [
+            (Col::DomesticAbuse, f.domestic_abuse),
+            (Col::HateCrime, f.hate_crime),
+            (Col::AlcoholRelated, f.alcohol_related),
+        ] {
             if let Some(w) = want {
                 s.flags.push((c.flag(col)?, u8::from(w)));
             }
@@ -144,14 +162,21 @@ impl<'a> Selector<'a> {
 
     /// Rows recorded in `period` that match, ascending.
     pub fn rows(&self, crimes: &Crimes, period: Period) -> Vec<u32> {
-        (0..crimes.len).filter(|&r| period.contains(crimes.month[r]) && self.matches(r)).map(|r| r as u32).collect()
+        (0..crimes.len)
+            .filter(|&r| period.contains(crimes.month[r]) && self.matches(r))
+            .map(|r| r as u32)
+            .collect()
     }
 }
 
 /// Weekday of the night a time belongs to (before 06:00 = the night before).
 pub fn night_of(dow: i8, hour: i8) -> i8 {
     if (0..6).contains(&hour) {
-        if dow == 1 { 7 } else { dow - 1 }
+        if dow == 1 {
+            7
+        } else {
+            dow - 1
+        }
     } else {
         dow
     }
@@ -186,10 +211,24 @@ mod tests {
     fn night_time_economy_filter() {
         // rows: Sat 01:00 in a street (Friday night), Mon 01:00 street (Sunday night),
         // Tue 14:00 at licensed premises, Sat 01:00 but a burglary, Sat with no time
-        let mut c = Crimes { len: 5, month: vec![Month::new(2025, 1); 5], date: vec![0; 5], ..Crimes::default() };
+        let mut c = Crimes {
+            len: 5,
+            month: vec![Month::new(2025, 1); 5],
+            date: vec![0; 5],
+            ..Crimes::default()
+        };
         let vap = Some("Violence against the person");
         c.text.insert(Col::OffenceGroup, text(&[vap, vap, vap, Some("Theft offences"), vap]));
-        c.text.insert(Col::LocationType, text(&[Some("street"), Some("street"), Some("licensed premises"), Some("street"), None]));
+        c.text.insert(
+            Col::LocationType,
+            text(&[
+                Some("street"),
+                Some("street"),
+                Some("licensed premises"),
+                Some("street"),
+                None,
+            ]),
+        );
         c.int.insert(Col::DayOfWeek, vec![6, 1, 2, 6, 6]);
         c.int.insert(Col::Hour, vec![1, 1, 14, 1, -1]);
         let nte = Config::default_config().priority("night-time economy violence").unwrap();

@@ -39,7 +39,12 @@ pub fn poisson_test(x1: u64, x0: u64, alpha: f64) -> PoissonTest {
     let pi_l = if x1 == 0 { 0.0 } else { beta_quantile(alpha / 2.0, k, nf - k + 1.0) };
     let pi_u = if x1 == n { 1.0 } else { beta_quantile(1.0 - alpha / 2.0, k + 1.0, nf - k) };
     let ratio = |pi: f64| if pi >= 1.0 { f64::INFINITY } else { pi / (1.0 - pi) };
-    PoissonTest { p, rate_ratio: (x0 > 0).then(|| k / x0 as f64), ci_low: ratio(pi_l), ci_high: ratio(pi_u) }
+    PoissonTest {
+        p,
+        rate_ratio: (x0 > 0).then(|| k / x0 as f64),
+        ci_low: ratio(pi_l),
+        ci_high: ratio(pi_u),
+    }
 }
 
 /// Regularized incomplete beta I_x(a, b).
@@ -50,10 +55,15 @@ pub fn beta_inc(a: f64, b: f64, x: f64) -> f64 {
     if x >= 1.0 {
         return 1.0;
     }
-    let ln_front = libm::lgamma(a + b) - libm::lgamma(a) - libm::lgamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    let ln_front =
+        libm::lgamma(a + b) - libm::lgamma(a) - libm::lgamma(b) + a * x.ln() + b * (1.0 - x).ln();
     let front = ln_front.exp();
     // the continued fraction converges fast for x < (a + 1) / (a + b + 2)
-    if x < (a + 1.0) / (a + b + 2.0) { front * beta_cf(a, b, x) / a } else { 1.0 - front * beta_cf(b, a, 1.0 - x) / b }
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_cf(a, b, x) / a
+    } else {
+        1.0 - front * beta_cf(b, a, 1.0 - x) / b
+    }
 }
 
 fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
@@ -96,7 +106,11 @@ fn beta_quantile(q: f64, a: f64, b: f64) -> f64 {
     let (mut lo, mut hi) = (0.0, 1.0);
     while hi - lo > 1e-12 {
         let mid = 0.5 * (lo + hi);
-        if beta_inc(a, b, mid) < q { lo = mid } else { hi = mid }
+        if beta_inc(a, b, mid) < q {
+            lo = mid
+        } else {
+            hi = mid
+        }
     }
     0.5 * (lo + hi)
 }

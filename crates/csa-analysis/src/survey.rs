@@ -90,21 +90,31 @@ fn yes_no(v: &str) -> std::result::Result<Option<bool>, ()> {
 
 impl Survey {
     pub fn load(path: &Path) -> Result<Survey> {
-        let bytes = std::fs::read(path).map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path)
+            .map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
         Survey::parse(&bytes, path)
     }
 
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Survey> {
         let bad = |detail: String| AnalysisError::Dataset { path: path.to_path_buf(), detail };
         let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-        let header: Vec<String> = r.headers().map_err(|e| bad(format!("unreadable header: {e}")))?.iter().map(|h| h.trim().to_string()).collect();
+        let header: Vec<String> = r
+            .headers()
+            .map_err(|e| bad(format!("unreadable header: {e}")))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
         if header.iter().all(|h| h.is_empty()) {
             return Err(bad("empty file: no header line".into()));
         }
         let pos = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
         let missing: Vec<&str> = COLUMNS.iter().copied().filter(|c| pos(c).is_none()).collect();
         if !missing.is_empty() {
-            return Err(bad(format!("missing column(s) {} (the survey needs {})", missing.join(", "), COLUMNS.join(", "))));
+            return Err(bad(format!(
+                "missing column(s) {} (the survey needs {})",
+                missing.join(", "),
+                COLUMNS.join(", ")
+            )));
         }
         let idx: Vec<usize> = COLUMNS.iter().map(|c| pos(c).unwrap_or(0)).collect();
         let mut s = Survey::default();
@@ -114,26 +124,52 @@ impl Survey {
                 Ok(rec) => rec,
                 Err(e) => {
                     let line = e.position().map_or(s.rows_read + 1, |p| p.line());
-                    s.rejected.push(Problem { line, field: String::new(), value: String::new(), reason: format!("unreadable row: {e}") });
+                    s.rejected.push(Problem {
+                        line,
+                        field: String::new(),
+                        value: String::new(),
+                        reason: format!("unreadable row: {e}"),
+                    });
                     continue;
                 }
             };
             let line = rec.position().map_or(s.rows_read + 1, |p| p.line());
             if rec.len() != header.len() {
-                s.rejected.push(Problem { line, field: String::new(), value: String::new(), reason: format!("{} fields, the header has {}", rec.len(), header.len()) });
+                s.rejected.push(Problem {
+                    line,
+                    field: String::new(),
+                    value: String::new(),
+                    reason: format!("{} fields, the header has {}", rec.len(), header.len()),
+                });
                 continue;
             }
-            let f = |name: &str| rec.get(idx[COLUMNS.iter().position(|c| *c == name).unwrap_or(0)]).unwrap_or("").trim();
+            let f = |name: &str| {
+                rec.get(idx[COLUMNS.iter().position(|c| *c == name).unwrap_or(0)])
+                    .unwrap_or("")
+                    .trim()
+            };
             let id = f("respondent_id");
             if id.is_empty() {
-                s.rejected.push(Problem { line, field: "respondent_id".into(), value: String::new(), reason: "no respondent id".into() });
+                s.rejected.push(Problem {
+                    line,
+                    field: "respondent_id".into(),
+                    value: String::new(),
+                    reason: "no respondent id".into(),
+                });
                 continue;
             }
             let mut resp = Response { id: id.to_string(), ..Response::default() };
-            for (field, slot) in [("victim_12m", 0), ("city_centre_day", 1), ("city_centre_night", 2)] {
+            for (field, slot) in
+                [("victim_12m", 0), ("city_centre_day", 1), ("city_centre_night", 2)]
+            {
                 let v = f(field);
                 let parsed = yes_no(v).unwrap_or_else(|()| {
-                    s.problems.push(Problem { line, field: field.into(), value: v.into(), reason: "not yes or no; treated as not answered".into() });
+                    s.problems.push(Problem {
+                        line,
+                        field: field.into(),
+                        value: v.into(),
+                        reason: "not yes or no; treated as not answered".into(),
+                    });
                     None
                 });
                 match slot {
@@ -142,25 +178,48 @@ impl Survey {
                     _ => resp.city_centre_night = parsed,
                 }
             }
-            let mut picks = |fields: &[&str], options: &[&str], question: &str, out: &mut Vec<usize>| {
-                for field in fields {
-                    let v = f(field);
-                    if v.is_empty() {
-                        continue;
+            let mut picks =
+                |fields: &[&str], options: &[&str], question: &str, out: &mut Vec<usize>| {
+                    for field in fields {
+                        let v = f(field);
+                        if v.is_empty() {
+                            continue;
+                        }
+                        let i = option_index(options, v);
+                        if i == options.len() - 1 && key(v) != "other" {
+                            *s.other_answers
+                                .entry((question.to_string(), v.to_string()))
+                                .or_default() += 1;
+                        }
+                        if !out.contains(&i) {
+                            out.push(i);
+                        }
                     }
-                    let i = option_index(options, v);
-                    if i == options.len() - 1 && key(v) != "other" {
-                        *s.other_answers.entry((question.to_string(), v.to_string())).or_default() += 1;
-                    }
-                    if !out.contains(&i) {
-                        out.push(i);
-                    }
-                }
-            };
-            picks(&["priority_1", "priority_2", "priority_3"], PRIORITY_OPTIONS, "priority", &mut resp.priorities);
-            picks(&["measure_1", "measure_2", "measure_3", "measure_4", "measure_5"], MEASURE_OPTIONS, "measure", &mut resp.measures);
-            resp.help = ["help_1", "help_2", "help_3"].iter().map(|h| f(h)).filter(|v| !v.is_empty()).map(str::to_string).collect();
-            resp.news = f("news_channels").split(';').map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).collect();
+                };
+            picks(
+                &["priority_1", "priority_2", "priority_3"],
+                PRIORITY_OPTIONS,
+                "priority",
+                &mut resp.priorities,
+            );
+            picks(
+                &["measure_1", "measure_2", "measure_3", "measure_4", "measure_5"],
+                MEASURE_OPTIONS,
+                "measure",
+                &mut resp.measures,
+            );
+            resp.help = ["help_1", "help_2", "help_3"]
+                .iter()
+                .map(|h| f(h))
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect();
+            resp.news = f("news_channels")
+                .split(';')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect();
             let opt = |v: &str| (!v.is_empty()).then(|| v.to_string());
             resp.area = opt(f("area"));
             resp.age_band = opt(f("age_band"));
@@ -178,7 +237,11 @@ impl Survey {
     /// Public concern about a priority: respondents choosing any of `options` (canonical
     /// option names), of those who chose any priority.
     pub fn concern(&self, options: &[String]) -> Share {
-        let wanted: Vec<usize> = options.iter().map(|o| option_index(PRIORITY_OPTIONS, o)).filter(|&i| i + 1 < PRIORITY_OPTIONS.len()).collect();
+        let wanted: Vec<usize> = options
+            .iter()
+            .map(|o| option_index(PRIORITY_OPTIONS, o))
+            .filter(|&i| i + 1 < PRIORITY_OPTIONS.len())
+            .collect();
         let answered = self.responses.iter().filter(|r| !r.priorities.is_empty());
         let (mut k, mut n) = (0, 0);
         for r in answered {
@@ -225,9 +288,18 @@ impl Survey {
             .map_err(internal)?,
         ));
         out.push(("survey_priorities".into(), share_table(&self.priority_shares())?));
-        out.push(("survey_measures".into(), share_table(&shares(self.responses.iter().map(|r| r.measures.as_slice()), MEASURE_OPTIONS))?));
+        out.push((
+            "survey_measures".into(),
+            share_table(&shares(
+                self.responses.iter().map(|r| r.measures.as_slice()),
+                MEASURE_OPTIONS,
+            ))?,
+        ));
         for (name, group) in [
-            ("survey_priorities_by_area", &(|r: &Response| r.area.clone()) as &dyn Fn(&Response) -> Option<String>),
+            (
+                "survey_priorities_by_area",
+                &(|r: &Response| r.area.clone()) as &dyn Fn(&Response) -> Option<String>,
+            ),
             ("survey_priorities_by_age", &|r: &Response| r.age_band.clone()),
             ("survey_priorities_by_sex", &|r: &Response| r.sex.clone()),
         ] {
@@ -243,12 +315,20 @@ impl Survey {
             v
         };
         let news = counts(&mut self.responses.iter().flat_map(|r| r.news.iter().cloned()));
-        let help = counts(&mut self.responses.iter().flat_map(|r| r.help.iter().map(|h| h.to_lowercase())));
+        let help = counts(
+            &mut self.responses.iter().flat_map(|r| r.help.iter().map(|h| h.to_lowercase())),
+        );
         for (name, v) in [("survey_news_channels", news), ("survey_ways_to_help", help)] {
             out.push((
                 name.into(),
-                DataFrame::new(v.len(), vec![text_col(names::ANSWER, v.iter().map(|r| Some(r.0.clone()))), int_col(names::RESPONDENTS, v.iter().map(|r| Some(r.1 as i64)))])
-                    .map_err(internal)?,
+                DataFrame::new(
+                    v.len(),
+                    vec![
+                        text_col(names::ANSWER, v.iter().map(|r| Some(r.0.clone()))),
+                        int_col(names::RESPONDENTS, v.iter().map(|r| Some(r.1 as i64))),
+                    ],
+                )
+                .map_err(internal)?,
             ));
         }
         let other: Vec<(&(String, String), &u64)> = self.other_answers.iter().collect();
@@ -271,7 +351,9 @@ impl Survey {
     fn cross_tab(&self, group: &dyn Fn(&Response) -> Option<String>) -> Result<DataFrame> {
         let mut by: BTreeMap<String, Vec<&[usize]>> = BTreeMap::new();
         for r in &self.responses {
-            by.entry(group(r).unwrap_or_else(|| "(not answered)".into())).or_default().push(&r.priorities);
+            by.entry(group(r).unwrap_or_else(|| "(not answered)".into()))
+                .or_default()
+                .push(&r.priorities);
         }
         let mut rows: Vec<(String, &str, Share)> = Vec::new();
         for (g, picks) in &by {
@@ -330,7 +412,10 @@ impl Share {
 }
 
 /// Per option: respondents choosing it, of those who chose anything.
-fn shares<'a>(picks: impl Iterator<Item = &'a [usize]>, options: &[&'static str]) -> Vec<(&'static str, Share)> {
+fn shares<'a>(
+    picks: impl Iterator<Item = &'a [usize]>,
+    options: &[&'static str],
+) -> Vec<(&'static str, Share)> {
     let mut counts = vec![0u64; options.len()];
     let mut base = 0;
     for p in picks {
@@ -376,12 +461,21 @@ mod tests {
              ,Y,Y,Y,Burglary,,,,,,,,,,,,,,\n\
              5,Y,N\n"
         );
-        let s = Survey::parse(text.as_bytes(), Path::new("s.csv")).unwrap_or_else(|e| panic!("{e}"));
+        let s =
+            Survey::parse(text.as_bytes(), Path::new("s.csv")).unwrap_or_else(|e| panic!("{e}"));
         // 5 rows read: 3 accepted, 2 rejected (no id on line 5, short row on line 6)
         assert_eq!((s.rows_read, s.responses.len(), s.rejected.len()), (5, 3, 2));
         assert_eq!((s.rejected[0].line, s.rejected[1].line), (5, 6));
         // "maybe" is a problem on line 4, treated as not answered
-        assert_eq!(s.problems, vec![Problem { line: 4, field: "victim_12m".into(), value: "maybe".into(), reason: "not yes or no; treated as not answered".into() }]);
+        assert_eq!(
+            s.problems,
+            vec![Problem {
+                line: 4,
+                field: "victim_12m".into(),
+                value: "maybe".into(),
+                reason: "not yes or no; treated as not answered".into()
+            }]
+        );
         // priorities: respondents 1 and 2 chose (base 2); Burglary twice (respondent 2 named it
         // twice: counted once), ASB once, "Litter" -> Other once
         let p: BTreeMap<&str, Share> = s.priority_shares().into_iter().collect();
@@ -390,7 +484,10 @@ mod tests {
         assert_eq!(p["Other"], Share::of(1, 2));
         assert_eq!(s.other_answers.get(&("priority".to_string(), "Litter".to_string())), Some(&1));
         // concern about burglary or ASB: both respondents who chose; about robbery: none
-        assert_eq!(s.concern(&["Burglary".into(), "Anti-social behaviour".into()]), Share::of(2, 2));
+        assert_eq!(
+            s.concern(&["Burglary".into(), "Anti-social behaviour".into()]),
+            Share::of(2, 2)
+        );
         assert_eq!(s.concern(&["Robbery".into()]), Share::of(0, 2));
         // Wilson 95% for 1 of 2: centre (0.5 + 0.960) / 2.921 = 0.5; half 0.4334... -> 9.45% to 90.55%
         let (lo, hi) = Share::of(1, 2).wilson().unwrap_or_default();
@@ -398,8 +495,13 @@ mod tests {
         let t = s.tables().unwrap_or_default();
         let yn = &t[0].1;
         // victim: 1 yes, 1 no, 1 not answered
-        let col = |df: &DataFrame, c: &str| df.column(c).map(|c| c.i64().map(|v| v.get(0)).ok().flatten()).ok().flatten();
-        assert_eq!((col(yn, "yes"), col(yn, "no"), col(yn, "not_answered")), (Some(1), Some(1), Some(1)));
+        let col = |df: &DataFrame, c: &str| {
+            df.column(c).map(|c| c.i64().map(|v| v.get(0)).ok().flatten()).ok().flatten()
+        };
+        assert_eq!(
+            (col(yn, "yes"), col(yn, "no"), col(yn, "not_answered")),
+            (Some(1), Some(1), Some(1))
+        );
         assert!(t.iter().any(|(n, df)| n == "survey_news_channels" && df.height() == 2));
         assert!(Survey::parse(b"respondent_id,area\n1,x\n", Path::new("s.csv")).is_err());
     }

@@ -93,7 +93,8 @@ struct RawTargets {
 
 impl Targets {
     pub fn load(path: &Path, config: &Config) -> Result<Targets> {
-        let text = std::fs::read_to_string(path).map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| AnalysisError::Read { path: path.to_path_buf(), source })?;
         Targets::parse(&text, path, config)
     }
 
@@ -102,17 +103,25 @@ impl Targets {
             let (line, column) = span.map_or((1, 1), |s| line_col(text, s.start));
             AnalysisError::Config { path: path.to_path_buf(), line, column, message }
         };
-        let raw: RawTargets = toml::from_str(text).map_err(|e| at(e.span(), e.message().to_string()))?;
+        let raw: RawTargets =
+            toml::from_str(text).map_err(|e| at(e.span(), e.message().to_string()))?;
         let d = raw.defaults.unwrap_or_default();
         let aim = |s: &Spanned<String>| match s.get_ref().to_ascii_lowercase().as_str() {
             "reduce" => Ok(Aim::Reduce),
             "increase" => Ok(Aim::Increase),
-            other => Err(at(Some(s.span()), format!("aim {other:?}: write \"reduce\" or \"increase\""))),
+            other => {
+                Err(at(Some(s.span()), format!("aim {other:?}: write \"reduce\" or \"increase\"")))
+            }
         };
         let default_aim = d.aim.as_ref().map(aim).transpose()?.unwrap_or(Aim::Reduce);
         let alpha = match &d.alpha {
             Some(a) if *a.get_ref() > 0.0 && *a.get_ref() < 0.5 => *a.get_ref(),
-            Some(a) => return Err(at(Some(a.span()), format!("alpha {} must lie between 0 and 0.5 (0.05 is usual)", a.get_ref()))),
+            Some(a) => {
+                return Err(at(
+                    Some(a.span()),
+                    format!("alpha {} must lie between 0 and 0.5 (0.05 is usual)", a.get_ref()),
+                ))
+            }
             None => 0.05,
         };
         if raw.indicator.is_empty() {
@@ -120,10 +129,15 @@ impl Targets {
         }
         let mut indicators = Vec::new();
         for r in &raw.indicator {
-            let priority = config.priority(r.priority.get_ref()).map_err(|e| at(Some(r.priority.span()), e.to_string()))?;
+            let priority = config
+                .priority(r.priority.get_ref())
+                .map_err(|e| at(Some(r.priority.span()), e.to_string()))?;
             let target_pct = match &r.target_pct {
                 Some(t) if !(0.0..100.0).contains(t.get_ref()) => {
-                    return Err(at(Some(t.span()), format!("target_pct {} must be at least 0 and below 100", t.get_ref())))
+                    return Err(at(
+                        Some(t.span()),
+                        format!("target_pct {} must be at least 0 and below 100", t.get_ref()),
+                    ))
                 }
                 Some(t) => Some(*t.get_ref()),
                 None => d.target_pct,
@@ -154,14 +168,34 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(t.indicators.len(), 2);
         assert_eq!(t.indicators[0].priority.name, "Residential burglary");
-        assert_eq!((t.indicators[0].target_pct, t.indicators[0].baseline_year), (Some(5.0), Some(2024)));
+        assert_eq!(
+            (t.indicators[0].target_pct, t.indicators[0].baseline_year),
+            (Some(5.0), Some(2024))
+        );
         assert_eq!(t.indicators[1].aim, Aim::Increase);
         assert_eq!(t.alpha, 0.05);
-        let e = Targets::parse("[[indicator]]\npriority = \"burglery\"\n", Path::new("t.toml"), &c).err().map(|e| e.to_string()).unwrap_or_default();
+        let e = Targets::parse("[[indicator]]\npriority = \"burglery\"\n", Path::new("t.toml"), &c)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.starts_with("t.toml:2:12: unknown priority"), "{e}");
-        let e = Targets::parse("[[indicator]]\npriority = \"robbery\"\naim = \"down\"\n", Path::new("t.toml"), &c).err().map(|e| e.to_string()).unwrap_or_default();
+        let e = Targets::parse(
+            "[[indicator]]\npriority = \"robbery\"\naim = \"down\"\n",
+            Path::new("t.toml"),
+            &c,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
         assert!(e.starts_with("t.toml:3:7: aim \"down\""), "{e}");
-        let e = Targets::parse("[[indicator]]\npriority = \"robbery\"\ntarget = 5\n", Path::new("t.toml"), &c).err().map(|e| e.to_string()).unwrap_or_default();
+        let e = Targets::parse(
+            "[[indicator]]\npriority = \"robbery\"\ntarget = 5\n",
+            Path::new("t.toml"),
+            &c,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
         assert!(e.contains("t.toml:3:1") && e.contains("unknown field"), "{e}");
     }
 }

@@ -45,14 +45,21 @@ pub fn harm(a: &Assessment, rows: &[u32]) -> Result<Harm> {
     let types = crimes.text(Col::CrimeType)?;
     let offences = OffenceTable::shipped();
     // weight per dictionary code, looked up once
-    let css: Vec<Option<f64>> = std::iter::once(None).chain(codes.values.iter().map(|c| offences.get(c).and_then(|o| o.css_weight))).collect();
+    let css: Vec<Option<f64>> = std::iter::once(None)
+        .chain(codes.values.iter().map(|c| offences.get(c).and_then(|o| o.css_weight)))
+        .collect();
     let by_type = css_by_crime_type();
-    let type_css: Vec<Option<f64>> =
-        std::iter::once(None).chain(types.values.iter().map(|t| CrimeType::parse(t).and_then(|t| by_type.get(&t).copied()))).collect();
-    let chi: Option<Vec<Option<f64>>> =
-        a.chi.as_ref().map(|t| std::iter::once(None).chain(codes.values.iter().map(|c| t.get(c).copied())).collect());
+    let type_css: Vec<Option<f64>> = std::iter::once(None)
+        .chain(
+            types.values.iter().map(|t| CrimeType::parse(t).and_then(|t| by_type.get(&t).copied())),
+        )
+        .collect();
+    let chi: Option<Vec<Option<f64>>> = a.chi.as_ref().map(|t| {
+        std::iter::once(None).chain(codes.values.iter().map(|c| t.get(c).copied())).collect()
+    });
     let asb = kinds.code_of("asb").unwrap_or(u32::MAX);
-    let mut h = Harm { css: 0.0, chi: chi.as_ref().map(|_| 0.0), crimes: 0, weighted: 0, estimated: 0 };
+    let mut h =
+        Harm { css: 0.0, chi: chi.as_ref().map(|_| 0.0), crimes: 0, weighted: 0, estimated: 0 };
     for &r in rows {
         let r = r as usize;
         if kinds.codes[r] == asb {
@@ -86,7 +93,14 @@ pub fn volume(a: &Assessment, priorities: &[Priority]) -> Result<DataFrame> {
             let s = select(a, p)?;
             let h = harm(a, &s.current)?;
             let pop = if p.denominator == Denominator::Households { households } else { residents };
-            Ok((p, s.current.len() as u64, s.comparison_covered.then_some(s.comparison.len() as u64), pop, h, s.unrecorded))
+            Ok((
+                p,
+                s.current.len() as u64,
+                s.comparison_covered.then_some(s.comparison.len() as u64),
+                pop,
+                h,
+                s.unrecorded,
+            ))
         })
         .collect::<Result<_>>()?;
     let rate = |n: Option<u64>, pop: Option<f64>| match (n, pop) {
@@ -95,18 +109,33 @@ pub fn volume(a: &Assessment, priorities: &[Priority]) -> Result<DataFrame> {
     };
     let mut columns = vec![
         text_col(names::PRIORITY, rows.iter().map(|r| Some(r.0.name.clone()))),
-        text_col(names::SUBGROUPS, rows.iter().map(|r| Some(r.0.subgroups.iter().map(|g| g.name()).collect::<Vec<_>>().join("; ")))),
+        text_col(
+            names::SUBGROUPS,
+            rows.iter().map(|r| {
+                Some(r.0.subgroups.iter().map(|g| g.name()).collect::<Vec<_>>().join("; "))
+            }),
+        ),
         int_col(names::COUNT, rows.iter().map(|r| Some(r.1 as i64))),
         int_col(names::COMPARISON, rows.iter().map(|r| r.2.map(|c| c as i64))),
         int_col(names::CHANGE, rows.iter().map(|r| r.2.map(|c| r.1 as i64 - c as i64))),
-        float_col(names::CHANGE_PCT, rows.iter().map(|r| r.2.and_then(|c| change_pct(r.1 as f64, c as f64)))),
+        float_col(
+            names::CHANGE_PCT,
+            rows.iter().map(|r| r.2.and_then(|c| change_pct(r.1 as f64, c as f64))),
+        ),
         text_col(names::DENOMINATOR, rows.iter().map(|r| Some(r.0.denominator.name().to_string()))),
         float_col(names::POPULATION, rows.iter().map(|r| r.3)),
         float_col(names::RATE_PER_1000, rows.iter().map(|r| rate(Some(r.1), r.3))),
         float_col(names::COMPARISON_RATE_PER_1000, rows.iter().map(|r| rate(r.2, r.3))),
         float_col(names::HARM_CSS, rows.iter().map(|r| Some(round2(r.4.css)))),
-        float_col(names::HARM_CSS_PER_1000, rows.iter().map(|r| residents.filter(|p| *p > 0.0).map(|p| round2(1000.0 * r.4.css / p)))),
-        float_col(names::HARM_COVERAGE_PCT, rows.iter().map(|r| share(r.4.weighted + r.4.estimated, r.4.crimes))),
+        float_col(
+            names::HARM_CSS_PER_1000,
+            rows.iter()
+                .map(|r| residents.filter(|p| *p > 0.0).map(|p| round2(1000.0 * r.4.css / p))),
+        ),
+        float_col(
+            names::HARM_COVERAGE_PCT,
+            rows.iter().map(|r| share(r.4.weighted + r.4.estimated, r.4.crimes)),
+        ),
         float_col(names::HARM_ESTIMATED_PCT, rows.iter().map(|r| share(r.4.estimated, r.4.crimes))),
     ];
     if a.chi.is_some() {
@@ -116,7 +145,12 @@ pub fn volume(a: &Assessment, priorities: &[Priority]) -> Result<DataFrame> {
     columns.push(text_col(
         names::NOTE,
         rows.iter().map(|r| {
-            (!r.5.is_empty()).then(|| format!("not recorded in the data: {}", r.5.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")))
+            (!r.5.is_empty()).then(|| {
+                format!(
+                    "not recorded in the data: {}",
+                    r.5.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+                )
+            })
         }),
     ));
     DataFrame::new(rows.len(), columns).map_err(internal)

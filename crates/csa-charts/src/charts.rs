@@ -22,7 +22,8 @@ use crate::FONT_FAMILY;
 
 fn caption<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str) -> Result<(), String> {
     root.fill(&WHITE).map_err(err)?;
-    root.draw(&Text::new(title.to_string(), (20, 12), (FONT_FAMILY, 22).into_font().color(&INK))).map_err(err)
+    root.draw(&Text::new(title.to_string(), (20, 12), (FONT_FAMILY, 22).into_font().color(&INK)))
+        .map_err(err)
 }
 
 /// Monthly counts, this period against the year before.
@@ -42,9 +43,17 @@ impl Chart for Trend {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         caption(root, &self.title)?;
         let n = self.months.len();
-        let max = self.months.iter().map(|m| m.1.unwrap_or(0).max(m.2.unwrap_or(0))).max().unwrap_or(1) as f64 * 1.15 + 1.0;
+        let max =
+            self.months.iter().map(|m| m.1.unwrap_or(0).max(m.2.unwrap_or(0))).max().unwrap_or(1)
+                as f64
+                * 1.15
+                + 1.0;
         let area = root.margin(45, 10, 10, 10);
-        let mut ch = ChartBuilder::on(&area).x_label_area_size(40).y_label_area_size(60).build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..max).map_err(err)?;
+        let mut ch = ChartBuilder::on(&area)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..max)
+            .map_err(err)?;
         let labels: Vec<String> = self.months.iter().map(|m| m.0.clone()).collect();
         ch.configure_mesh()
             .disable_x_mesh()
@@ -59,14 +68,21 @@ impl Chart for Trend {
             ch.draw_series(prev.into_iter().map(|s| PathElement::new(s, MUTED.stroke_width(2))))
                 .map_err(err)?
                 .label(self.previous_label.clone())
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], MUTED.stroke_width(2)));
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], MUTED.stroke_width(2))
+                });
         }
         let cur = segments(self.months.iter().map(|m| m.1));
-        ch.draw_series(cur.iter().map(|s| PathElement::new(s.clone(), CATEGORICAL[4].stroke_width(3))))
-            .map_err(err)?
-            .label(self.current_label.clone())
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], CATEGORICAL[4].stroke_width(3)));
-        ch.draw_series(cur.iter().flatten().map(|&p| Circle::new(p, 3, CATEGORICAL[4].filled()))).map_err(err)?;
+        ch.draw_series(
+            cur.iter().map(|s| PathElement::new(s.clone(), CATEGORICAL[4].stroke_width(3))),
+        )
+        .map_err(err)?
+        .label(self.current_label.clone())
+        .legend(|(x, y)| {
+            PathElement::new(vec![(x, y), (x + 20, y)], CATEGORICAL[4].stroke_width(3))
+        });
+        ch.draw_series(cur.iter().flatten().map(|&p| Circle::new(p, 3, CATEGORICAL[4].filled())))
+            .map_err(err)?;
         ch.configure_series_labels()
             .border_style(OUTLINE)
             .background_style(WHITE.mix(0.9))
@@ -115,27 +131,49 @@ impl Chart for Bars {
         let scale = (f64::from(w) - f64::from(name_w) - 200.0) / max;
         for (i, (name, v, label)) in self.rows.iter().enumerate() {
             let y = 55 + 30 * i as i32;
-            root.draw(&Text::new(name.clone(), (20, y + 4), (FONT_FAMILY, 15).into_font().color(&INK))).map_err(err)?;
+            root.draw(&Text::new(
+                name.clone(),
+                (20, y + 4),
+                (FONT_FAMILY, 15).into_font().color(&INK),
+            ))
+            .map_err(err)?;
             let x1 = match v {
                 Some(v) => {
                     let x1 = name_w + (v.max(0.0) * scale).round() as i32;
-                    root.draw(&Rectangle::new([(name_w, y), (x1.max(name_w + 1), y + 22)], CATEGORICAL[4].filled())).map_err(err)?;
+                    root.draw(&Rectangle::new(
+                        [(name_w, y), (x1.max(name_w + 1), y + 22)],
+                        CATEGORICAL[4].filled(),
+                    ))
+                    .map_err(err)?;
                     x1
                 }
                 None => suppressed_box(root, (name_w, y), (name_w + 24, y + 22))?,
             };
-            root.draw(&Text::new(label.clone(), (x1 + 8, y + 4), (FONT_FAMILY, 14).into_font().color(&INK))).map_err(err)?;
+            root.draw(&Text::new(
+                label.clone(),
+                (x1 + 8, y + 4),
+                (FONT_FAMILY, 14).into_font().color(&INK),
+            ))
+            .map_err(err)?;
         }
         Ok(())
     }
 }
 
 /// A hatched grey box: where a suppressed count would be drawn. Returns its right edge.
-fn suppressed_box<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: (i32, i32), b: (i32, i32)) -> Result<i32, String> {
+fn suppressed_box<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    a: (i32, i32),
+    b: (i32, i32),
+) -> Result<i32, String> {
     root.draw(&Rectangle::new([a, b], SUPPRESSED.filled())).map_err(err)?;
     let mut x = a.0;
     while x < b.0 {
-        root.draw(&PathElement::new(vec![(x, b.1), ((x + (b.1 - a.1)).min(b.0), a.1)], WHITE.stroke_width(1))).map_err(err)?;
+        root.draw(&PathElement::new(
+            vec![(x, b.1), ((x + (b.1 - a.1)).min(b.0), a.1)],
+            WHITE.stroke_width(1),
+        ))
+        .map_err(err)?;
         x += 6;
     }
     Ok(b.0)
@@ -190,11 +228,17 @@ impl Chart for HeatMap {
                 };
                 let k = ((c as f64 / max) * (SEQUENTIAL.len() - 1) as f64).round() as usize;
                 let colour = if c == 0 { WHITE } else { SEQUENTIAL[k.min(SEQUENTIAL.len() - 1)] };
-                root.draw(&Rectangle::new([(x, y), (x + cw - 2, y + chh - 2)], colour.filled())).map_err(err)?;
+                root.draw(&Rectangle::new([(x, y), (x + cw - 2, y + chh - 2)], colour.filled()))
+                    .map_err(err)?;
             }
         }
         for h in (0..24).step_by(2) {
-            root.draw(&Text::new(format!("{h:02}"), (x0 + h * cw + 8, y0 + 7 * chh + 6), font.clone())).map_err(err)?;
+            root.draw(&Text::new(
+                format!("{h:02}"),
+                (x0 + h * cw + 8, y0 + 7 * chh + 6),
+                font.clone(),
+            ))
+            .map_err(err)?;
         }
         // key
         let ky = y0 + 7 * chh + 30;
@@ -203,7 +247,12 @@ impl Chart for HeatMap {
             let x = x0 + 50 + i as i32 * 30;
             root.draw(&Rectangle::new([(x, ky), (x + 28, ky + 16)], c.filled())).map_err(err)?;
         }
-        root.draw(&Text::new(format!("more (most: {} in one hour slot)", fmt_count(max)), (x0 + 60 + 30 * SEQUENTIAL.len() as i32, ky + 2), font.clone())).map_err(err)?;
+        root.draw(&Text::new(
+            format!("more (most: {} in one hour slot)", fmt_count(max)),
+            (x0 + 60 + 30 * SEQUENTIAL.len() as i32, ky + 2),
+            font.clone(),
+        ))
+        .map_err(err)?;
         if any_hidden {
             let kx = x0 + 430 + 30 * SEQUENTIAL.len() as i32;
             suppressed_box(root, (kx, ky), (kx + 28, ky + 16))?;
@@ -233,18 +282,30 @@ impl Chart for Pyramid {
         caption(root, &self.title)?;
         let (w, h) = root.dim_in_pixel();
         let mid = (w / 2) as i32;
-        let max = self.bands.iter().map(|b| b.1 .0.unwrap_or(0).max(b.2 .0.unwrap_or(0))).max().unwrap_or(0).max(1) as f64;
+        let max = self
+            .bands
+            .iter()
+            .map(|b| b.1 .0.unwrap_or(0).max(b.2 .0.unwrap_or(0)))
+            .max()
+            .unwrap_or(0)
+            .max(1) as f64;
         let half = f64::from(w) / 2.0 - 140.0;
         let font = (FONT_FAMILY, 13).into_font().color(&INK);
-        root.draw(&Text::new("Male", (mid - 120, 45), (FONT_FAMILY, 15).into_font().color(&INK))).map_err(err)?;
-        root.draw(&Text::new("Female", (mid + 70, 45), (FONT_FAMILY, 15).into_font().color(&INK))).map_err(err)?;
+        root.draw(&Text::new("Male", (mid - 120, 45), (FONT_FAMILY, 15).into_font().color(&INK)))
+            .map_err(err)?;
+        root.draw(&Text::new("Female", (mid + 70, 45), (FONT_FAMILY, 15).into_font().color(&INK)))
+            .map_err(err)?;
         let bottom = h as i32 - 30;
         for (i, (band, m, f)) in self.bands.iter().enumerate() {
             let y = bottom - 30 * (i as i32 + 1);
             let lm = match m.0 {
                 Some(v) => {
                     let l = (v as f64 / max * half).round() as i32;
-                    root.draw(&Rectangle::new([(mid - 40 - l, y), (mid - 40, y + 24)], CATEGORICAL[4].filled())).map_err(err)?;
+                    root.draw(&Rectangle::new(
+                        [(mid - 40 - l, y), (mid - 40, y + 24)],
+                        CATEGORICAL[4].filled(),
+                    ))
+                    .map_err(err)?;
                     l
                 }
                 None => mid - 40 - suppressed_box(root, (mid - 64, y), (mid - 40, y + 24))? + 24,
@@ -252,14 +313,20 @@ impl Chart for Pyramid {
             let lf = match f.0 {
                 Some(v) => {
                     let l = (v as f64 / max * half).round() as i32;
-                    root.draw(&Rectangle::new([(mid + 40, y), (mid + 40 + l, y + 24)], CATEGORICAL[5].filled())).map_err(err)?;
+                    root.draw(&Rectangle::new(
+                        [(mid + 40, y), (mid + 40 + l, y + 24)],
+                        CATEGORICAL[5].filled(),
+                    ))
+                    .map_err(err)?;
                     l
                 }
                 None => suppressed_box(root, (mid + 40, y), (mid + 64, y + 24))? - mid - 40,
             };
             root.draw(&Text::new(band.clone(), (mid - 25, y + 5), font.clone())).map_err(err)?;
-            root.draw(&Text::new(m.1.clone(), (mid - 40 - lm - 50, y + 5), font.clone())).map_err(err)?;
-            root.draw(&Text::new(f.1.clone(), (mid + 45 + lf, y + 5), font.clone())).map_err(err)?;
+            root.draw(&Text::new(m.1.clone(), (mid - 40 - lm - 50, y + 5), font.clone()))
+                .map_err(err)?;
+            root.draw(&Text::new(f.1.clone(), (mid + 45 + lf, y + 5), font.clone()))
+                .map_err(err)?;
         }
         Ok(())
     }
@@ -273,11 +340,21 @@ mod tests {
     #[test]
     fn every_chart_writes_png_and_svg() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let months: Vec<(String, Option<u64>, Option<u64>)> = (1..=12).map(|m| (format!("2025-{m:02}"), (m != 6).then_some(100 + m * 3), Some(110 + m))).collect();
-        let trend = Trend { title: "All crime".into(), months, current_label: "2025".into(), previous_label: "2024".into() };
+        let months: Vec<(String, Option<u64>, Option<u64>)> = (1..=12)
+            .map(|m| (format!("2025-{m:02}"), (m != 6).then_some(100 + m * 3), Some(110 + m)))
+            .collect();
+        let trend = Trend {
+            title: "All crime".into(),
+            months,
+            current_label: "2025".into(),
+            previous_label: "2024".into(),
+        };
         let bars = Bars {
             title: "Priorities".into(),
-            rows: vec![("ASB".into(), Some(15_978.0), format!("{} +3%", fmt_count(15_978.0))), ("Robbery".into(), None, "<5".into())],
+            rows: vec![
+                ("ASB".into(), Some(15_978.0), format!("{} +3%", fmt_count(15_978.0))),
+                ("Robbery".into(), None, "<5".into()),
+            ],
         };
         let mut counts = [[Some(0u64); 24]; 7];
         counts[5][23] = Some(40);
@@ -285,13 +362,32 @@ mod tests {
         let heat = HeatMap { title: "Day and hour".into(), counts };
         let pyr = Pyramid {
             title: "Victims".into(),
-            bands: vec![("0-9".into(), (Some(10), "10".into()), (None, "<5".into())), ("10-17".into(), (Some(40), "40".into()), (Some(35), "35".into()))],
+            bands: vec![
+                ("0-9".into(), (Some(10), "10".into()), (None, "<5".into())),
+                ("10-17".into(), (Some(40), "40".into()), (Some(35), "35".into())),
+            ],
         };
         for (name, svg_text) in [
-            ("trend", write_both(&dir.path().join("trend"), &trend).map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default())),
-            ("bars", write_both(&dir.path().join("bars"), &bars).map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default())),
-            ("heat", write_both(&dir.path().join("heat"), &heat).map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default())),
-            ("pyramid", write_both(&dir.path().join("pyramid"), &pyr).map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default())),
+            (
+                "trend",
+                write_both(&dir.path().join("trend"), &trend)
+                    .map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default()),
+            ),
+            (
+                "bars",
+                write_both(&dir.path().join("bars"), &bars)
+                    .map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default()),
+            ),
+            (
+                "heat",
+                write_both(&dir.path().join("heat"), &heat)
+                    .map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default()),
+            ),
+            (
+                "pyramid",
+                write_both(&dir.path().join("pyramid"), &pyr)
+                    .map(|p| std::fs::read_to_string(&p[1]).unwrap_or_default()),
+            ),
         ] {
             let svg = svg_text.unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(svg.starts_with("<svg"), "{name}");

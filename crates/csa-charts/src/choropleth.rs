@@ -19,24 +19,45 @@ pub fn quintile_breaks(values: &[f64]) -> Vec<f64> {
     if v.is_empty() {
         return Vec::new();
     }
-    let mut breaks: Vec<f64> = (1..=5).map(|k| v[((k * v.len()).div_ceil(5)).saturating_sub(1).min(v.len() - 1)]).collect();
+    let mut breaks: Vec<f64> = (1..=5)
+        .map(|k| v[((k * v.len()).div_ceil(5)).saturating_sub(1).min(v.len() - 1)])
+        .collect();
     breaks.dedup();
     breaks
 }
 
 /// The map of `values` (ward code -> value) over `wards`; wards without a value are grey,
 /// labelled `missing` in the legend (e.g. "no population figure").
-pub fn choropleth(title: &str, subtitle: &str, legend_title: &str, wards: &csa_geo::Boundaries, values: &HashMap<String, f64>, missing: &str) -> MapSpec {
-    let present: Vec<f64> = wards.areas.iter().filter_map(|w| values.get(&w.code).copied()).collect();
+pub fn choropleth(
+    title: &str,
+    subtitle: &str,
+    legend_title: &str,
+    wards: &csa_geo::Boundaries,
+    values: &HashMap<String, f64>,
+    missing: &str,
+) -> MapSpec {
+    let present: Vec<f64> =
+        wards.areas.iter().filter_map(|w| values.get(&w.code).copied()).collect();
     let breaks = quintile_breaks(&present);
-    let class = |x: f64| breaks.iter().position(|b| x <= *b).unwrap_or(breaks.len().saturating_sub(1));
+    let class =
+        |x: f64| breaks.iter().position(|b| x <= *b).unwrap_or(breaks.len().saturating_sub(1));
     let colour = |k: usize| SEQUENTIAL[(k + 1).min(SEQUENTIAL.len() - 1)];
-    let outlines: Vec<geo::MultiPolygon<f64>> = wards.areas.iter().map(|w| csa_geo::multipolygon_to_bng(&w.geometry)).collect();
+    let outlines: Vec<geo::MultiPolygon<f64>> =
+        wards.areas.iter().map(|w| csa_geo::multipolygon_to_bng(&w.geometry)).collect();
     let areas = wards
         .areas
         .iter()
         .zip(&outlines)
-        .map(|(w, o)| (o.clone(), values.get(&w.code).copied().filter(|x| x.is_finite()).map_or(MUTED, |x| colour(class(x)))))
+        .map(|(w, o)| {
+            (
+                o.clone(),
+                values
+                    .get(&w.code)
+                    .copied()
+                    .filter(|x| x.is_finite())
+                    .map_or(MUTED, |x| colour(class(x))),
+            )
+        })
         .collect();
     let mut legend: Vec<(String, plotters::style::RGBColor)> = Vec::new();
     let mut lower = present.iter().copied().fold(f64::INFINITY, f64::min);
@@ -70,9 +91,19 @@ mod tests {
         assert_eq!(quintile_breaks(&v), vec![2.0, 4.0, 6.0, 8.0, 10.0]);
         assert_eq!(quintile_breaks(&[5.0, 5.0, 5.0]), vec![5.0]);
         assert!(quintile_breaks(&[]).is_empty());
-        let wards = csa_geo::Boundaries::from_geojson(include_str!("../../../data/boundaries/coventry-wards-2025.geojson"), "WD25CD", "WD25NM")
-            .unwrap_or_else(|e| panic!("{e}"));
-        let values: HashMap<String, f64> = wards.areas.iter().enumerate().skip(1).map(|(i, w)| (w.code.clone(), i as f64)).collect();
+        let wards = csa_geo::Boundaries::from_geojson(
+            include_str!("../../../data/boundaries/coventry-wards-2025.geojson"),
+            "WD25CD",
+            "WD25NM",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let values: HashMap<String, f64> = wards
+            .areas
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, w)| (w.code.clone(), i as f64))
+            .collect();
         let spec = choropleth("Rate", "2025", "per 1,000", &wards, &values, "no figure");
         assert_eq!(spec.areas.len(), 18);
         assert_eq!(spec.areas[0].1, MUTED, "the ward without a figure is grey");

@@ -47,7 +47,8 @@ impl Chart for ControlChart {
             return Err(format!("{}: no months", chart.title));
         }
         let base: Vec<u64> = chart.months[chart.baseline.clone()].iter().map(|m| m.1).collect();
-        let (c, lw, uw, lc, uc) = limits(&base).ok_or_else(|| format!("{}: no baseline months", chart.title))?;
+        let (c, lw, uw, lc, uc) =
+            limits(&base).ok_or_else(|| format!("{}: no baseline months", chart.title))?;
         let max = chart.months.iter().map(|m| m.1 as f64).fold(uc, f64::max) * 1.1 + 1.0;
         root.fill(&WHITE).map_err(err)?;
         let mut ch = ChartBuilder::on(root)
@@ -70,10 +71,15 @@ impl Chart for ControlChart {
             .map_err(err)?;
         let h = &chart.highlight;
         if !h.is_empty() {
-            ch.draw_series(std::iter::once(Rectangle::new([(h.start as f64 - 0.5, 0.0), (h.end as f64 - 0.5, max)], MUTED.mix(0.25).filled())))
-                .map_err(err)?;
+            ch.draw_series(std::iter::once(Rectangle::new(
+                [(h.start as f64 - 0.5, 0.0), (h.end as f64 - 0.5, max)],
+                MUTED.mix(0.25).filled(),
+            )))
+            .map_err(err)?;
         }
-        let hline = |y: f64, style: ShapeStyle| PathElement::new(vec![(-0.5, y), (n as f64 - 0.5, y)], style);
+        let hline = |y: f64, style: ShapeStyle| {
+            PathElement::new(vec![(-0.5, y), (n as f64 - 0.5, y)], style)
+        };
         ch.draw_series([
             hline(c, INK.stroke_width(2)),
             hline(uw, OUTLINE.stroke_width(1)),
@@ -82,15 +88,24 @@ impl Chart for ControlChart {
             hline(lc, DIVERGING[0].stroke_width(2)),
         ])
         .map_err(err)?;
-        let pts: Vec<(f64, f64)> = chart.months.iter().enumerate().map(|(i, m)| (i as f64, m.1 as f64)).collect();
-        ch.draw_series(std::iter::once(PathElement::new(pts.clone(), INK.stroke_width(2)))).map_err(err)?;
+        let pts: Vec<(f64, f64)> =
+            chart.months.iter().enumerate().map(|(i, m)| (i as f64, m.1 as f64)).collect();
+        ch.draw_series(std::iter::once(PathElement::new(pts.clone(), INK.stroke_width(2))))
+            .map_err(err)?;
         ch.draw_series(pts.iter().map(|&(x, y)| {
-            let colour = if y > uc { DIVERGING[6] } else if y < lc { DIVERGING[0] } else { INK };
+            let colour = if y > uc {
+                DIVERGING[6]
+            } else if y < lc {
+                DIVERGING[0]
+            } else {
+                INK
+            };
             Circle::new((x, y), 4, colour.filled())
         }))
         .map_err(err)?;
         let legend = format!("centre {c:.1} (mean of {} baseline months); warning {lw:.1}-{uw:.1}; control {lc:.1}-{uc:.1}", base.len());
-        root.draw(&Text::new(legend, (80, 470), (FONT_FAMILY, 13).into_font().color(&INK))).map_err(err)?;
+        root.draw(&Text::new(legend, (80, 470), (FONT_FAMILY, 13).into_font().color(&INK)))
+            .map_err(err)?;
         Ok(())
     }
 }
@@ -109,7 +124,9 @@ mod tests {
         let p = dir.path().join("c.png");
         let chart = ControlChart {
             title: "Test".into(),
-            months: (0..24).map(|i| (format!("2025-{:02}", i % 12 + 1), 10 + (i % 5) as u64 * 3)).collect(),
+            months: (0..24)
+                .map(|i| (format!("2025-{:02}", i % 12 + 1), 10 + (i % 5) as u64 * 3))
+                .collect(),
             baseline: 9..21,
             highlight: 21..24,
         };

@@ -51,20 +51,29 @@ pub fn hotspot_map(run: &HotspotRun, area: Option<&Area>) -> MapSpec {
     let mut spec = MapSpec {
         title: format!("{}: {}", run.priority, method_title(run.method)),
         subtitle: subtitle(run),
-        outlines: area.map(|a| a.wards.areas.iter().map(|w| csa_geo::multipolygon_to_bng(&w.geometry)).collect()).unwrap_or_default(),
+        outlines: area
+            .map(|a| {
+                a.wards.areas.iter().map(|w| csa_geo::multipolygon_to_bng(&w.geometry)).collect()
+            })
+            .unwrap_or_default(),
         footer: format!("csa. {BOUNDARY_SOURCE}"),
         ..MapSpec::default()
     };
     let cells = |spec: &mut MapSpec, colour_of: &dyn Fn(usize) -> Option<RGBColor>| {
         if let Some(g) = &run.grid {
-            spec.cells = (0..g.len()).filter_map(|i| colour_of(i).map(|c| (g.rect(i), c))).collect();
+            spec.cells =
+                (0..g.len()).filter_map(|i| colour_of(i).map(|c| (g.rect(i), c))).collect();
         }
     };
     match &run.shading {
         Some(Shading::Bins(bins)) => {
             spec.legend_title = "Getis-Ord Gi* (FDR)".into();
             cells(&mut spec, &|i| (bins[i] != 0).then(|| DIVERGING[(bins[i] + 3) as usize]));
-            spec.legend = (0..7).rev().filter(|&k| k != 3).map(|k| (BIN_LABELS[k].to_string(), DIVERGING[k])).collect();
+            spec.legend = (0..7)
+                .rev()
+                .filter(|&k| k != 3)
+                .map(|k| (BIN_LABELS[k].to_string(), DIVERGING[k]))
+                .collect();
         }
         Some(Shading::Continuous(v)) => {
             let mean = if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
@@ -76,11 +85,12 @@ pub fn hotspot_map(run: &HotspotRun, area: Option<&Area>) -> MapSpec {
             };
             spec.legend_title = format!("Density (mean {:.0} per km2)", mean);
             cells(&mut spec, &|i| class(v[i]).map(|k| SEQUENTIAL[k + 1]));
-            spec.legend = ["1-2x mean", "2-4x mean", "4-8x mean", "8-16x mean", "16x mean and over"]
-                .iter()
-                .enumerate()
-                .map(|(k, l)| (l.to_string(), SEQUENTIAL[k + 1]))
-                .collect();
+            spec.legend =
+                ["1-2x mean", "2-4x mean", "4-8x mean", "8-16x mean", "16x mean and over"]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, l)| (l.to_string(), SEQUENTIAL[k + 1]))
+                    .collect();
         }
         Some(Shading::Categories(labels)) => {
             spec.legend_title = "Emerging hot spots".into();
@@ -101,10 +111,15 @@ pub fn hotspot_map(run: &HotspotRun, area: Option<&Area>) -> MapSpec {
             let first: Vec<_> = run.clusters.iter().filter(|(o, _)| *o == 1).collect();
             spec.hulls = first
                 .iter()
-                .map(|(_, c)| (c.hull.clone(), DIVERGING[6], (c.id <= 10).then(|| c.id.to_string())))
+                .map(|(_, c)| {
+                    (c.hull.clone(), DIVERGING[6], (c.id <= 10).then(|| c.id.to_string()))
+                })
                 .collect();
             spec.legend_title = format!("{} clusters", first.len());
-            spec.legend = vec![("Cluster hull (largest 10 numbered)".into(), DIVERGING[6]), ("Crime".into(), crate::palette::MUTED)];
+            spec.legend = vec![
+                ("Cluster hull (largest 10 numbered)".into(), DIVERGING[6]),
+                ("Crime".into(), crate::palette::MUTED),
+            ];
         }
     }
     spec
@@ -122,7 +137,12 @@ fn method_title(m: Method) -> &'static str {
 
 fn subtitle(run: &HotspotRun) -> String {
     let p = &run.parameters;
-    let get = |k: &str| p.get(k).map(|v| v.as_f64().map_or_else(|| v.to_string().trim_matches('"').to_string(), |f| format!("{f}")));
+    let get = |k: &str| {
+        p.get(k).map(|v| {
+            v.as_f64()
+                .map_or_else(|| v.to_string().trim_matches('"').to_string(), |f| format!("{f}"))
+        })
+    };
     let mut parts = vec![run.period.to_string(), format!("{} crimes", run.points.xy.len())];
     if let Some(c) = get("cell_m") {
         parts.push(format!("{c} m cells"));

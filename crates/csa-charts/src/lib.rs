@@ -32,6 +32,13 @@ pub enum ChartError {
 /// Registers the bundled font with plotters (once per process).
 pub fn register_font() -> Result<(), ChartError> {
     static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let ok = *ONCE.get_or_init(|| plotters::style::register_font(FONT_FAMILY, plotters::style::FontStyle::Normal, FONT).is_ok());
-    if ok { Ok(()) } else { Err(ChartError::Font) }
+    let ok = *ONCE.get_or_init(|| {
+        plotters::style::register_font(FONT_FAMILY, plotters::style::FontStyle::Normal, FONT)
+            .is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ChartError::Font)
+    }
 }

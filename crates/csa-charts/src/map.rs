@@ -58,7 +58,10 @@ struct View {
 
 impl View {
     fn px(&self, x: f64, y: f64) -> (i32, i32) {
-        ((self.left + (x - self.min_x) * self.scale).round() as i32, (self.top + (self.max_y - y) * self.scale).round() as i32)
+        (
+            (self.left + (x - self.min_x) * self.scale).round() as i32,
+            (self.top + (self.max_y - y) * self.scale).round() as i32,
+        )
     }
 }
 
@@ -113,7 +116,12 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, spec: &MapSpec) -> Re
     };
     for (m, c) in &spec.areas {
         for p in &m.0 {
-            let pts: Vec<(i32, i32)> = p.exterior().coords().filter(|c| c.x.is_finite()).map(|c| view.px(c.x, c.y)).collect();
+            let pts: Vec<(i32, i32)> = p
+                .exterior()
+                .coords()
+                .filter(|c| c.x.is_finite())
+                .map(|c| view.px(c.x, c.y))
+                .collect();
             root.draw(&plotters::element::Polygon::new(pts, c.filled())).map_err(e)?;
         }
     }
@@ -128,27 +136,40 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, spec: &MapSpec) -> Re
     for m in &spec.outlines {
         for p in &m.0 {
             for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
-                let pts: Vec<(i32, i32)> = ring.coords().filter(|c| c.x.is_finite()).map(|c| view.px(c.x, c.y)).collect();
+                let pts: Vec<(i32, i32)> =
+                    ring.coords().filter(|c| c.x.is_finite()).map(|c| view.px(c.x, c.y)).collect();
                 root.draw(&PathElement::new(pts, OUTLINE.stroke_width(1))).map_err(e)?;
             }
         }
     }
     for (p, c, label) in &spec.hulls {
         let pts: Vec<(i32, i32)> = p.exterior().coords().map(|c| view.px(c.x, c.y)).collect();
-        root.draw(&plotters::element::Polygon::new(pts.clone(), c.mix(0.35).filled())).map_err(e)?;
+        root.draw(&plotters::element::Polygon::new(pts.clone(), c.mix(0.35).filled()))
+            .map_err(e)?;
         root.draw(&PathElement::new(pts.clone(), c.stroke_width(2))).map_err(e)?;
         if let (Some(l), Some(first)) = (label, pts.iter().min_by_key(|p| p.1)) {
-            root.draw(&Text::new(l.clone(), (first.0 + 3, first.1 - 16), ("sans-serif", 14).into_font().color(&INK))).map_err(e)?;
+            root.draw(&Text::new(
+                l.clone(),
+                (first.0 + 3, first.1 - 16),
+                ("sans-serif", 14).into_font().color(&INK),
+            ))
+            .map_err(e)?;
         }
     }
     // legend
     let lx = (w - 270.0) as i32;
     let mut ly = 90;
-    root.draw(&Text::new(spec.legend_title.clone(), (lx, ly), (FONT_FAMILY, 17).into_font().color(&INK))).map_err(e)?;
+    root.draw(&Text::new(
+        spec.legend_title.clone(),
+        (lx, ly),
+        (FONT_FAMILY, 17).into_font().color(&INK),
+    ))
+    .map_err(e)?;
     ly += 30;
     for (label, c) in &spec.legend {
         root.draw(&Rectangle::new([(lx, ly), (lx + 22, ly + 16)], c.filled())).map_err(e)?;
-        root.draw(&Rectangle::new([(lx, ly), (lx + 22, ly + 16)], OUTLINE.stroke_width(1))).map_err(e)?;
+        root.draw(&Rectangle::new([(lx, ly), (lx + 22, ly + 16)], OUTLINE.stroke_width(1)))
+            .map_err(e)?;
         root.draw(&Text::new(label.clone(), (lx + 30, ly), small.clone())).map_err(e)?;
         ly += 24;
     }
@@ -166,9 +187,18 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, spec: &MapSpec) -> Re
     root.draw(&Text::new(label, (sx + sw + 8, sy - 6), small.clone())).map_err(e)?;
     // north arrow
     let (nx, ny) = ((right - 20.0) as i32, (top + 10.0) as i32);
-    root.draw(&plotters::element::Polygon::new(vec![(nx, ny), (nx - 8, ny + 22), (nx + 8, ny + 22)], INK.filled())).map_err(e)?;
+    root.draw(&plotters::element::Polygon::new(
+        vec![(nx, ny), (nx - 8, ny + 22), (nx + 8, ny + 22)],
+        INK.filled(),
+    ))
+    .map_err(e)?;
     root.draw(&Text::new("N", (nx - 5, ny + 25), small.clone())).map_err(e)?;
-    root.draw(&Text::new(spec.footer.clone(), (20, (h - 28.0) as i32), (FONT_FAMILY, 12).into_font().color(&INK))).map_err(e)?;
+    root.draw(&Text::new(
+        spec.footer.clone(),
+        (20, (h - 28.0) as i32),
+        (FONT_FAMILY, 12).into_font().color(&INK),
+    ))
+    .map_err(e)?;
     Ok(())
 }
 
@@ -186,14 +216,18 @@ mod tests {
             subtitle: "a square".into(),
             outlines: vec![MultiPolygon(vec![square.clone()])],
             areas: vec![(MultiPolygon(vec![square.clone()]), BLUE)],
-            cells: vec![(Rect::new(geo::coord! {x: 0.0, y: 0.0}, geo::coord! {x: 250.0, y: 250.0}), RED)],
+            cells: vec![(
+                Rect::new(geo::coord! {x: 0.0, y: 0.0}, geo::coord! {x: 250.0, y: 250.0}),
+                RED,
+            )],
             hulls: vec![(square, BLUE, Some("1".into()))],
             points: vec![[500.0, 500.0]],
             legend_title: "Legend".into(),
             legend: vec![("hot".into(), RED)],
             footer: "source".into(),
         };
-        let [png, svg] = crate::render::write_both(&dir.path().join("m"), &spec).unwrap_or_else(|e| panic!("{e}"));
+        let [png, svg] = crate::render::write_both(&dir.path().join("m"), &spec)
+            .unwrap_or_else(|e| panic!("{e}"));
         let bytes = std::fs::read(&png).unwrap_or_default();
         assert_eq!(&bytes[..4], b"\x89PNG");
         let text = std::fs::read_to_string(&svg).unwrap_or_default();

@@ -15,7 +15,11 @@ pub trait Chart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
 }
 
-fn finish<DB: DrawingBackend>(path: &Path, root: DrawingArea<DB, Shift>, chart: &impl Chart) -> Result<(), ChartError> {
+fn finish<DB: DrawingBackend>(
+    path: &Path,
+    root: DrawingArea<DB, Shift>,
+    chart: &impl Chart,
+) -> Result<(), ChartError> {
     chart.draw(&root).map_err(|detail| ChartError::Draw { path: path.to_path_buf(), detail })?;
     root.present().map_err(|e| ChartError::Draw { path: path.to_path_buf(), detail: e.to_string() })
 }
@@ -48,7 +52,11 @@ pub fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> St
 /// position, nothing between.
 pub fn category_label(labels: &[String], x: f64) -> String {
     let i = x.round();
-    if (x - i).abs() < 1e-6 && i >= 0.0 { labels.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        labels.get(i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
 }
 
 /// The SVG of `chart` as text (for inlining in a report); identical to what [`write_svg`]

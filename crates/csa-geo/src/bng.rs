@@ -27,7 +27,8 @@ pub fn in_great_britain_lonlat(lon: f64, lat: f64) -> bool {
 
 /// Whether an easting/northing lies on the national grid.
 pub fn in_great_britain_bng(easting: f64, northing: f64) -> bool {
-    (GB_EASTING.0..=GB_EASTING.1).contains(&easting) && (GB_NORTHING.0..=GB_NORTHING.1).contains(&northing)
+    (GB_EASTING.0..=GB_EASTING.1).contains(&easting)
+        && (GB_NORTHING.0..=GB_NORTHING.1).contains(&northing)
 }
 
 /// lon/lat in degrees -> (easting, northing) in metres; `None` outside the OSTN15 grid.

@@ -44,9 +44,16 @@ pub enum BoundaryError {
 
 impl Boundaries {
     /// Parses GeoJSON text.
-    pub fn from_geojson(text: &str, code_property: &str, name_property: &str) -> Result<Boundaries, BoundaryError> {
+    pub fn from_geojson(
+        text: &str,
+        code_property: &str,
+        name_property: &str,
+    ) -> Result<Boundaries, BoundaryError> {
         let root: Value = serde_json::from_str(text)?;
-        let features = root.get("features").and_then(Value::as_array).ok_or(BoundaryError::NotFeatureCollection)?;
+        let features = root
+            .get("features")
+            .and_then(Value::as_array)
+            .ok_or(BoundaryError::NotFeatureCollection)?;
         if features.is_empty() {
             return Err(BoundaryError::Empty);
         }
@@ -67,18 +74,25 @@ impl Boundaries {
                 v.ok_or_else(|| BoundaryError::MissingProperty {
                     feature: i,
                     property: p.to_string(),
-                    present: props.map_or_else(String::new, |m| m.keys().cloned().collect::<Vec<_>>().join(", ")),
+                    present: props.map_or_else(String::new, |m| {
+                        m.keys().cloned().collect::<Vec<_>>().join(", ")
+                    }),
                 })
             };
             let code = prop(code_property)?;
             let name = prop(name_property)?;
-            let geometry = parse_geometry(f.get("geometry"), is_bng).map_err(|message| BoundaryError::BadGeometry { feature: i, message })?;
+            let geometry = parse_geometry(f.get("geometry"), is_bng)
+                .map_err(|message| BoundaryError::BadGeometry { feature: i, message })?;
             if let Some(first) = seen.insert(code.clone(), i) {
                 return Err(BoundaryError::DuplicateCode { code, first, second: i });
             }
             areas.push(Area { code, name, geometry });
         }
-        Ok(Boundaries { areas, code_property: code_property.to_string(), name_property: name_property.to_string() })
+        Ok(Boundaries {
+            areas,
+            code_property: code_property.to_string(),
+            name_property: name_property.to_string(),
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -126,7 +140,8 @@ fn parse_ring(v: &Value, is_bng: bool) -> Result<LineString<f64>, String> {
         let x = xy[0].as_f64().ok_or("position x is not a number")?;
         let y = xy[1].as_f64().ok_or("position y is not a number")?;
         let (x, y) = if is_bng {
-            crate::bng::bng_to_lonlat(x, y).ok_or_else(|| format!("position ({x}, {y}) is off the national grid"))?
+            crate::bng::bng_to_lonlat(x, y)
+                .ok_or_else(|| format!("position ({x}, {y}) is off the national grid"))?
         } else {
             (x, y)
         };
@@ -154,7 +169,9 @@ mod tests {
 
     #[test]
     fn missing_property_lists_what_is_there() {
-        let e = Boundaries::from_geojson(SQUARE, "WD25CD", "NM").expect_err("must be refused").to_string();
+        let e = Boundaries::from_geojson(SQUARE, "WD25CD", "NM")
+            .expect_err("must be refused")
+            .to_string();
         assert!(e.contains("WD25CD") && e.contains("CD, NM"), "{e}");
     }
 }

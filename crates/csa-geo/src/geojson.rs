@@ -33,15 +33,21 @@ pub fn geometry(g: &Geometry<f64>) -> Value {
         Geometry::Point(p) => json!({"type": "Point", "coordinates": position(p.x(), p.y())}),
         Geometry::LineString(l) => json!({"type": "LineString", "coordinates": ring(l)}),
         Geometry::Polygon(p) => json!({"type": "Polygon", "coordinates": polygon(p)}),
-        Geometry::MultiPolygon(m) => json!({"type": "MultiPolygon", "coordinates": m.0.iter().map(polygon).collect::<Vec<_>>()}),
+        Geometry::MultiPolygon(m) => {
+            json!({"type": "MultiPolygon", "coordinates": m.0.iter().map(polygon).collect::<Vec<_>>()})
+        }
         Geometry::Rect(r) => geometry(&Geometry::Polygon(r.to_polygon())),
-        Geometry::MultiPoint(m) => json!({"type": "MultiPoint", "coordinates": m.0.iter().map(|p| position(p.x(), p.y())).collect::<Vec<_>>()}),
+        Geometry::MultiPoint(m) => {
+            json!({"type": "MultiPoint", "coordinates": m.0.iter().map(|p| position(p.x(), p.y())).collect::<Vec<_>>()})
+        }
         _ => Value::Null,
     }
 }
 
 /// A FeatureCollection of BNG geometries with their properties.
-pub fn feature_collection(features: impl IntoIterator<Item = (Geometry<f64>, Map<String, Value>)>) -> Value {
+pub fn feature_collection(
+    features: impl IntoIterator<Item = (Geometry<f64>, Map<String, Value>)>,
+) -> Value {
     let features: Vec<Value> = features
         .into_iter()
         .map(|(g, props)| json!({"type": "Feature", "geometry": geometry(&g), "properties": Value::Object(props)}))
@@ -56,7 +62,10 @@ mod tests {
     #[test]
     fn square_in_lonlat() {
         // a 250 m cell near Coventry city centre
-        let r = geo::Rect::new(geo::coord! {x: 433_250.0, y: 279_000.0}, geo::coord! {x: 433_500.0, y: 279_250.0});
+        let r = geo::Rect::new(
+            geo::coord! {x: 433_250.0, y: 279_000.0},
+            geo::coord! {x: 433_500.0, y: 279_250.0},
+        );
         let mut props = Map::new();
         props.insert("count".into(), json!(3));
         let fc = feature_collection([(Geometry::Rect(r), props)]);

@@ -7,6 +7,9 @@ pub mod boundaries;
 pub mod geojson;
 pub mod locate;
 
-pub use bng::{bng_to_lonlat, in_great_britain_bng, in_great_britain_lonlat, lonlat_to_bng, multipolygon_to_bng};
-pub use boundaries::{Area, BoundaryError, Boundaries};
+pub use bng::{
+    bng_to_lonlat, in_great_britain_bng, in_great_britain_lonlat, lonlat_to_bng,
+    multipolygon_to_bng,
+};
+pub use boundaries::{Area, Boundaries, BoundaryError};
 pub use locate::AreaIndex;

@@ -29,7 +29,8 @@ impl AreaIndex {
         for (i, area) in boundaries.areas.iter().enumerate() {
             for (k, poly) in area.geometry.0.iter().enumerate() {
                 if let Some(r) = poly.bounding_rect() {
-                    let rect = Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+                    let rect =
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
                     entries.push(GeomWithData::new(rect, (i, k)));
                 }
             }

@@ -78,8 +78,17 @@ pub fn summarise(points: &[[f64; 2]], labels: &[Option<u32>]) -> (Vec<Cluster>, 
             for &i in &members {
                 id_of[i as usize] = k as u32 + 1;
             }
-            let mp: MultiPoint<f64> = members.iter().map(|&i| Point::new(points[i as usize][0], points[i as usize][1])).collect();
-            Cluster { id: k + 1, count: members.len(), centre: [cx, cy], hull: mp.convex_hull(), members }
+            let mp: MultiPoint<f64> = members
+                .iter()
+                .map(|&i| Point::new(points[i as usize][0], points[i as usize][1]))
+                .collect();
+            Cluster {
+                id: k + 1,
+                count: members.len(),
+                centre: [cx, cy],
+                hull: mp.convex_hull(),
+                members,
+            }
         })
         .collect();
     (clusters, id_of)
@@ -121,7 +130,8 @@ mod tests {
         uf.union(1, 4);
         assert_eq!(uf.find(0), uf.find(3));
         assert_ne!(uf.find(2), uf.find(0));
-        let pts = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [100.0, 100.0], [100.0, 100.0], [50.0, 50.0]];
+        let pts =
+            [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [100.0, 100.0], [100.0, 100.0], [50.0, 50.0]];
         let (c, ids) = summarise(&pts, &[Some(7), Some(7), Some(7), Some(2), Some(2), None]);
         assert_eq!(c.len(), 2);
         assert_eq!((c[0].id, c[0].count, c[1].count), (1, 3, 2));

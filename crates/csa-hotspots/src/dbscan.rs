@@ -26,9 +26,14 @@ pub struct Dbscan {
 }
 
 pub fn dbscan(points: &[[f64; 2]], eps: f64, min_points: usize) -> Dbscan {
-    let tree = RTree::bulk_load(points.iter().enumerate().map(|(i, p)| GeomWithData::new(*p, i as u32)).collect());
+    let tree = RTree::bulk_load(
+        points.iter().enumerate().map(|(i, p)| GeomWithData::new(*p, i as u32)).collect(),
+    );
     let e2 = eps * eps;
-    let core: Vec<bool> = points.par_iter().map(|p| tree.locate_within_distance(*p, e2).take(min_points).count() >= min_points).collect();
+    let core: Vec<bool> = points
+        .par_iter()
+        .map(|p| tree.locate_within_distance(*p, e2).take(min_points).count() >= min_points)
+        .collect();
     let mut uf = UnionFind::new(points.len());
     const BLOCK: usize = 65_536;
     for start in (0..points.len()).step_by(BLOCK) {

@@ -79,7 +79,10 @@ pub struct Emerging {
 pub fn classify(state: &[i8], trend: MannKendall) -> Option<Category> {
     pattern(state, trend.p < 0.05, trend.z, 1)
         .map(|pattern| Category { hot: true, pattern })
-        .or_else(|| pattern(state, trend.p < 0.05, trend.z, -1).map(|pattern| Category { hot: false, pattern }))
+        .or_else(|| {
+            pattern(state, trend.p < 0.05, trend.z, -1)
+                .map(|pattern| Category { hot: false, pattern })
+        })
 }
 
 /// The pattern of `sign` spots (1 hot, -1 cold); the trend runs towards `sign` when its z
@@ -127,7 +130,8 @@ pub fn emerging(counts: &[Vec<f64>], w: &Neighbours) -> Emerging {
     let mut category = Vec::with_capacity(cells);
     for i in 0..cells {
         let z: Vec<f64> = steps.iter().map(|g| g.z[i]).collect();
-        let state: Vec<i8> = steps.iter().map(|g| (g.bin[i] >= 2) as i8 - (g.bin[i] <= -2) as i8).collect();
+        let state: Vec<i8> =
+            steps.iter().map(|g| (g.bin[i] >= 2) as i8 - (g.bin[i] <= -2) as i8).collect();
         let t = mann_kendall(&z);
         trend.push(t);
         category.push(classify(&state, t));
@@ -154,7 +158,10 @@ mod tests {
         assert_eq!(c(&all, down).as_deref(), Some("diminishing hot spot"));
         assert_eq!(c(&all, none).as_deref(), Some("persistent hot spot"));
         // 9 of 10 hot (90%), final not hot
-        assert_eq!(c(&[1, 1, 1, 1, 1, 1, 1, 1, 1, 0], none).as_deref(), Some("historical hot spot"));
+        assert_eq!(
+            c(&[1, 1, 1, 1, 1, 1, 1, 1, 1, 0], none).as_deref(),
+            Some("historical hot spot")
+        );
         assert_eq!(c(&[0, 0, 0, 0, 1], none).as_deref(), Some("new hot spot"));
         assert_eq!(c(&[0, 0, 0, 1, 1], none).as_deref(), Some("consecutive hot spot"));
         assert_eq!(c(&[0, 1, 0, 1, 1], none).as_deref(), Some("sporadic hot spot"));

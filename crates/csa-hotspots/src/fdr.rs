@@ -29,8 +29,15 @@ pub fn fdr_bins(z: &[f64], p: &[f64]) -> Vec<i8> {
     z.iter()
         .zip(p)
         .map(|(z, p)| {
-            let level = thresholds.iter().find(|(_, t)| *p <= *t && *t > 0.0).map_or(0, |(b, _)| *b);
-            if *z > 0.0 { level } else if *z < 0.0 { -level } else { 0 }
+            let level =
+                thresholds.iter().find(|(_, t)| *p <= *t && *t > 0.0).map_or(0, |(b, _)| *b);
+            if *z > 0.0 {
+                level
+            } else if *z < 0.0 {
+                -level
+            } else {
+                0
+            }
         })
         .collect()
 }

@@ -54,7 +54,11 @@ pub fn z_scores(x: &[f64], w: &Neighbours) -> (Vec<f64>, Vec<f64>) {
             let k = nb.len() as f64;
             let lag: f64 = nb.iter().map(|&j| x[j as usize]).sum();
             let var = (n * k - k * k) / (n - 1.0);
-            if s > 0.0 && var > 0.0 { (lag - mean * k) / (s * var.sqrt()) } else { 0.0 }
+            if s > 0.0 && var > 0.0 {
+                (lag - mean * k) / (s * var.sqrt())
+            } else {
+                0.0
+            }
         })
         .collect();
     let p = z.iter().map(|&z| two_sided_p(z)).collect();

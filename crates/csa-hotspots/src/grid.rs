@@ -44,7 +44,12 @@ impl StudyArea {
         let boxes = polygons
             .iter()
             .enumerate()
-            .filter_map(|(index, p)| p.bounding_rect().map(|r| Boxed { index, bbox: AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]) }))
+            .filter_map(|(index, p)| {
+                p.bounding_rect().map(|r| Boxed {
+                    index,
+                    bbox: AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                })
+            })
             .collect();
         StudyArea { polygons, tree: RTree::bulk_load(boxes) }
     }
@@ -64,7 +69,10 @@ impl StudyArea {
     /// Whether the square overlaps the area (touching only its boundary does not count: the
     /// square is shrunk by a millimetre first).
     pub fn intersects(&self, rect: &Rect<f64>) -> bool {
-        let rect = &Rect::new(geo::coord! { x: rect.min().x + 1e-3, y: rect.min().y + 1e-3 }, geo::coord! { x: rect.max().x - 1e-3, y: rect.max().y - 1e-3 });
+        let rect = &Rect::new(
+            geo::coord! { x: rect.min().x + 1e-3, y: rect.min().y + 1e-3 },
+            geo::coord! { x: rect.max().x - 1e-3, y: rect.max().y - 1e-3 },
+        );
         let env = AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
         self.tree.locate_in_envelope_intersecting(&env).any(|b| {
             let p = &self.polygons[b.index];
@@ -76,7 +84,9 @@ impl StudyArea {
     pub fn contains(&self, x: f64, y: f64) -> bool {
         let pt = geo::Point::new(x, y);
         let at = AABB::from_point([x, y]);
-        self.tree.locate_in_envelope_intersecting(&at).any(|b| self.polygons[b.index].intersects(&pt))
+        self.tree
+            .locate_in_envelope_intersecting(&at)
+            .any(|b| self.polygons[b.index].intersects(&pt))
     }
 }
 
@@ -107,9 +117,16 @@ pub struct CellCounts {
 
 impl Grid {
     /// Every cell of the bounding box [min x, min y, max x, max y], kept where `keep` says.
-    fn build(cell: f64, bbox: [f64; 4], clipped: bool, keep: impl Fn(&Rect<f64>) -> bool + Sync) -> Result<Grid, HotspotError> {
+    fn build(
+        cell: f64,
+        bbox: [f64; 4],
+        clipped: bool,
+        keep: impl Fn(&Rect<f64>) -> bool + Sync,
+    ) -> Result<Grid, HotspotError> {
         if !(cell.is_finite() && cell > 0.0) {
-            return Err(HotspotError::Parameter(format!("cell size must be a positive number of metres, not {cell}")));
+            return Err(HotspotError::Parameter(format!(
+                "cell size must be a positive number of metres, not {cell}"
+            )));
         }
         let col0 = (bbox[0] / cell).floor() as i64;
         let row0 = (bbox[1] / cell).floor() as i64;
@@ -140,13 +157,16 @@ impl Grid {
 
     /// The cells of the study area.
     pub fn over_area(cell: f64, area: &StudyArea) -> Result<Grid, HotspotError> {
-        let bbox = area.bbox().ok_or_else(|| HotspotError::Parameter("the study area has no polygons".into()))?;
+        let bbox = area
+            .bbox()
+            .ok_or_else(|| HotspotError::Parameter("the study area has no polygons".into()))?;
         Grid::build(cell, bbox, true, |r| area.intersects(r))
     }
 
     /// Every cell of the points' bounding box (no study area).
     pub fn over_points(cell: f64, points: &[[f64; 2]]) -> Result<Grid, HotspotError> {
-        let bbox = bbox_of(points).ok_or_else(|| HotspotError::Parameter("no points with a position".into()))?;
+        let bbox = bbox_of(points)
+            .ok_or_else(|| HotspotError::Parameter("no points with a position".into()))?;
         Grid::build(cell, bbox, false, |_| true)
     }
 
@@ -210,7 +230,10 @@ impl Grid {
 }
 
 fn cell_rect(cell: f64, c: i64, r: i64) -> Rect<f64> {
-    Rect::new(geo::coord! { x: c as f64 * cell, y: r as f64 * cell }, geo::coord! { x: (c + 1) as f64 * cell, y: (r + 1) as f64 * cell })
+    Rect::new(
+        geo::coord! { x: c as f64 * cell, y: r as f64 * cell },
+        geo::coord! { x: (c + 1) as f64 * cell, y: (r + 1) as f64 * cell },
+    )
 }
 
 /// [min x, min y, max x, max y] of the finite points.

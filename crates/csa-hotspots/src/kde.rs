@@ -22,13 +22,12 @@ use crate::grid::Grid;
 
 /// Density per square kilometre at each cell centre of `grid`.
 pub fn density(points: &[[f64; 2]], grid: &Grid, bandwidth: f64) -> Vec<f64> {
-    let tree = RTree::bulk_load(points.iter().copied().filter(|p| p[0].is_finite() && p[1].is_finite()).collect());
+    let tree = RTree::bulk_load(
+        points.iter().copied().filter(|p| p[0].is_finite() && p[1].is_finite()).collect(),
+    );
     let h2 = bandwidth * bandwidth;
     let norm = 3.0 / (std::f64::consts::PI * h2) * 1e6;
-    (0..grid.len())
-        .into_par_iter()
-        .map(|i| density_at(&tree, grid.centre(i), h2, norm))
-        .collect()
+    (0..grid.len()).into_par_iter().map(|i| density_at(&tree, grid.centre(i), h2, norm)).collect()
 }
 
 fn density_at(tree: &RTree<[f64; 2]>, c: [f64; 2], h2: f64, norm: f64) -> f64 {
@@ -45,14 +44,16 @@ fn density_at(tree: &RTree<[f64; 2]>, c: [f64; 2], h2: f64, norm: f64) -> f64 {
 
 /// The ArcGIS default bandwidth (module header); `None` for fewer than two distinct points.
 pub fn default_bandwidth(points: &[[f64; 2]]) -> Option<f64> {
-    let pts: Vec<[f64; 2]> = points.iter().copied().filter(|p| p[0].is_finite() && p[1].is_finite()).collect();
+    let pts: Vec<[f64; 2]> =
+        points.iter().copied().filter(|p| p[0].is_finite() && p[1].is_finite()).collect();
     let n = pts.len() as f64;
     if pts.len() < 2 {
         return None;
     }
     let mx = pts.iter().map(|p| p[0]).sum::<f64>() / n;
     let my = pts.iter().map(|p| p[1]).sum::<f64>() / n;
-    let mut d: Vec<f64> = pts.iter().map(|p| ((p[0] - mx).powi(2) + (p[1] - my).powi(2)).sqrt()).collect();
+    let mut d: Vec<f64> =
+        pts.iter().map(|p| ((p[0] - mx).powi(2) + (p[1] - my).powi(2)).sqrt()).collect();
     let sd = (d.iter().map(|v| v * v).sum::<f64>() / n).sqrt();
     d.sort_by(f64::total_cmp);
     let m = d.len();
@@ -91,7 +92,9 @@ mod tests {
 
     #[test]
     fn mass_is_conserved_on_a_fine_grid() {
-        let pts: Vec<[f64; 2]> = (0..50).map(|i| [5000.0 + (i * 37 % 400) as f64, 5000.0 + (i * 91 % 300) as f64]).collect();
+        let pts: Vec<[f64; 2]> = (0..50)
+            .map(|i| [5000.0 + (i * 37 % 400) as f64, 5000.0 + (i * 91 % 300) as f64])
+            .collect();
         let mut padded = pts.clone();
         padded.extend([[4000.0, 4000.0], [6500.0, 6500.0]]);
         let grid = Grid::over_points(10.0, &padded).unwrap_or_else(|e| panic!("{e}"));

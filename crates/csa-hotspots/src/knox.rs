@@ -67,7 +67,10 @@ pub struct Knox {
 }
 
 /// Checks edges: 1 to 64 of them, the first 0, strictly ascending.
-pub fn check_edges<T: PartialOrd + Copy + Default + std::fmt::Debug>(edges: &[T], what: &str) -> Result<(), String> {
+pub fn check_edges<T: PartialOrd + Copy + Default + std::fmt::Debug>(
+    edges: &[T],
+    what: &str,
+) -> Result<(), String> {
     if edges.is_empty() || edges[0] != T::default() {
         return Err(format!("{what} edges must start at 0, got {edges:?}"));
     }
@@ -92,7 +95,9 @@ pub fn knox(points: &[[f64; 2]], days: &[i64], o: &KnoxOptions) -> Result<Knox, 
     let nt = o.time_edges.len();
     let max_d = *o.space_edges.last().unwrap_or(&0.0);
     // close pairs (distance < last edge) with their spatial band
-    let tree = RTree::bulk_load(points.iter().enumerate().map(|(i, p)| GeomWithData::new(*p, i as u32)).collect());
+    let tree = RTree::bulk_load(
+        points.iter().enumerate().map(|(i, p)| GeomWithData::new(*p, i as u32)).collect(),
+    );
     // a Manhattan distance below D implies a Euclidean one below D
     let r2 = max_d * max_d;
     let pairs: Vec<(u32, u32, u8)> = points
@@ -120,7 +125,8 @@ pub fn knox(points: &[[f64; 2]], days: &[i64], o: &KnoxOptions) -> Result<Knox, 
         .collect();
     // day gap -> time band, up to the last edge; beyond it, the open band
     let max_t = *o.time_edges.last().unwrap_or(&0);
-    let band_of_gap: Vec<u8> = (0..max_t).map(|g| (o.time_edges.partition_point(|e| *e <= g) - 1) as u8).collect();
+    let band_of_gap: Vec<u8> =
+        (0..max_t).map(|g| (o.time_edges.partition_point(|e| *e <= g) - 1) as u8).collect();
     let open_t = (nt - 1) as u8;
     let tb = |gap: i64| if gap < max_t { band_of_gap[gap as usize] } else { open_t };
     let table = |d: &[i64]| {
@@ -150,27 +156,43 @@ pub fn knox(points: &[[f64; 2]], days: &[i64], o: &KnoxOptions) -> Result<Knox, 
     for (i, &d) in sorted.iter().enumerate() {
         let mut lo = i + 1;
         for (b, count) in all_t.iter_mut().enumerate() {
-            let hi = if b + 1 < nt { sorted.partition_point(|&x| x < d + o.time_edges[b + 1]) } else { n };
+            let hi = if b + 1 < nt {
+                sorted.partition_point(|&x| x < d + o.time_edges[b + 1])
+            } else {
+                n
+            };
             let hi = hi.max(lo);
             *count += (hi - lo) as u64;
             lo = hi;
         }
     }
-    let open_row = |t: &[u64]| -> Vec<u64> { (0..nt).map(|b| all_t[b] - (0..ns - 1).map(|s| t[s * nt + b]).sum::<u64>()).collect() };
+    let open_row = |t: &[u64]| -> Vec<u64> {
+        (0..nt).map(|b| all_t[b] - (0..ns - 1).map(|s| t[s * nt + b]).sum::<u64>()).collect()
+    };
     let fill = |t: &mut Vec<u64>| {
         let row = open_row(t);
         t[(ns - 1) * nt..].copy_from_slice(&row);
     };
     let mut observed = observed;
     fill(&mut observed);
-    let sims: Vec<Vec<u64>> = sims.into_iter().map(|mut s| { fill(&mut s); s }).collect();
+    let sims: Vec<Vec<u64>> = sims
+        .into_iter()
+        .map(|mut s| {
+            fill(&mut s);
+            s
+        })
+        .collect();
     let r = o.permutations as f64;
     let mut cells = Vec::with_capacity(ns * nt);
     for s in 0..ns {
         for t in 0..nt {
             let k = s * nt + t;
             let obs = observed[k];
-            let expected = if o.permutations > 0 { sims.iter().map(|v| v[k] as f64).sum::<f64>() / r } else { f64::NAN };
+            let expected = if o.permutations > 0 {
+                sims.iter().map(|v| v[k] as f64).sum::<f64>() / r
+            } else {
+                f64::NAN
+            };
             let ge = sims.iter().filter(|v| v[k] >= obs).count();
             cells.push(KnoxCell {
                 space_from: o.space_edges[s],
@@ -193,7 +215,13 @@ mod tests {
     use super::*;
 
     fn opts(metric: Metric) -> KnoxOptions {
-        KnoxOptions { space_edges: vec![0.0, 100.0, 200.0], time_edges: vec![0, 7, 14], metric, permutations: 99, seed: 3 }
+        KnoxOptions {
+            space_edges: vec![0.0, 100.0, 200.0],
+            time_edges: vec![0, 7, 14],
+            metric,
+            permutations: 99,
+            seed: 3,
+        }
     }
 
     #[test]
@@ -222,7 +250,15 @@ mod tests {
         let e: f64 = k.cells.iter().map(|c| c.expected).sum();
         assert!((e - 6.0).abs() < 1e-9);
         // deterministic
-        assert_eq!(knox(&pts, &days, &opts(Metric::Euclidean)).map(|k| k.cells).ok(), Some(k.cells.clone()));
-        assert!(knox(&pts, &days, &KnoxOptions { space_edges: vec![10.0], ..opts(Metric::Euclidean) }).is_err());
+        assert_eq!(
+            knox(&pts, &days, &opts(Metric::Euclidean)).map(|k| k.cells).ok(),
+            Some(k.cells.clone())
+        );
+        assert!(knox(
+            &pts,
+            &days,
+            &KnoxOptions { space_edges: vec![10.0], ..opts(Metric::Euclidean) }
+        )
+        .is_err());
     }
 }

@@ -43,7 +43,9 @@ pub fn threshold(n: usize, area_m2: f64, p: f64) -> f64 {
 
 /// Clusters of `points` (groups of linked points with at least `min_points`).
 fn link(points: &[[f64; 2]], d: f64, min_points: usize) -> Vec<Option<u32>> {
-    let tree = RTree::bulk_load(points.iter().enumerate().map(|(i, p)| GeomWithData::new(*p, i as u32)).collect());
+    let tree = RTree::bulk_load(
+        points.iter().enumerate().map(|(i, p)| GeomWithData::new(*p, i as u32)).collect(),
+    );
     let d2 = d * d;
     let links: Vec<(u32, u32)> = points
         .par_iter()
@@ -69,7 +71,13 @@ fn link(points: &[[f64; 2]], d: f64, min_points: usize) -> Vec<Option<u32>> {
 }
 
 /// NNH up to `max_orders` orders.
-pub fn nnh(points: &[[f64; 2]], area_m2: f64, p: f64, min_points: usize, max_orders: usize) -> Vec<NnhOrder> {
+pub fn nnh(
+    points: &[[f64; 2]],
+    area_m2: f64,
+    p: f64,
+    min_points: usize,
+    max_orders: usize,
+) -> Vec<NnhOrder> {
     let mut orders = Vec::new();
     // at each order: the points clustered, and the crimes behind each of them
     let mut sites: Vec<[f64; 2]> = points.to_vec();

@@ -28,7 +28,8 @@ pub struct Pai {
 pub fn pai(hot: &[bool], later: &[u32]) -> Pai {
     let hot_cells = hot.iter().filter(|h| **h).count();
     let crimes: u64 = later.iter().map(|&c| c as u64).sum();
-    let crimes_captured: u64 = hot.iter().zip(later).filter(|(h, _)| **h).map(|(_, &c)| c as u64).sum();
+    let crimes_captured: u64 =
+        hot.iter().zip(later).filter(|(h, _)| **h).map(|(_, &c)| c as u64).sum();
     let hit_rate = if crimes > 0 { crimes_captured as f64 / crimes as f64 } else { f64::NAN };
     let area_share = if hot.is_empty() { f64::NAN } else { hot_cells as f64 / hot.len() as f64 };
     let pai = if hot_cells > 0 && crimes > 0 { hit_rate / area_share } else { f64::NAN };
@@ -50,7 +51,12 @@ pub fn persistence(before: &[bool], now: &[bool]) -> Persistence {
     let hot_now = now.iter().filter(|h| **h).count();
     let hot_both = before.iter().zip(now).filter(|(a, b)| **a && **b).count();
     let either = hot_before + hot_now - hot_both;
-    Persistence { hot_before, hot_now, hot_both, jaccard: if either > 0 { hot_both as f64 / either as f64 } else { f64::NAN } }
+    Persistence {
+        hot_before,
+        hot_now,
+        hot_both,
+        jaccard: if either > 0 { hot_both as f64 / either as f64 } else { f64::NAN },
+    }
 }
 
 #[cfg(test)]

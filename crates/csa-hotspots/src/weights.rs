@@ -18,14 +18,17 @@ pub struct Neighbours {
 impl Neighbours {
     /// Sites within `band` metres of each site (itself included).
     pub fn distance_band(sites: &[[f64; 2]], band: f64) -> Neighbours {
-        let tree = RTree::bulk_load(sites.iter().enumerate().map(|(i, p)| GeomWithData::new(*p, i as u32)).collect());
+        let tree = RTree::bulk_load(
+            sites.iter().enumerate().map(|(i, p)| GeomWithData::new(*p, i as u32)).collect(),
+        );
         // a hair over the band, so that centres exactly one band apart on a grid are not lost
         // to rounding
         let r2 = band * band * (1.0 + 1e-12);
         let rows: Vec<Vec<u32>> = sites
             .par_iter()
             .map(|p| {
-                let mut row: Vec<u32> = tree.locate_within_distance(*p, r2).map(|g| g.data).collect();
+                let mut row: Vec<u32> =
+                    tree.locate_within_distance(*p, r2).map(|g| g.data).collect();
                 row.sort_unstable();
                 row
             })
@@ -61,7 +64,8 @@ mod tests {
     #[test]
     fn band_includes_self_and_the_band_edge() {
         // a 3 x 3 grid of 250 m cells; a 250 m band reaches the four edge neighbours only
-        let sites: Vec<[f64; 2]> = (0..9).map(|i| [(i % 3) as f64 * 250.0, (i / 3) as f64 * 250.0]).collect();
+        let sites: Vec<[f64; 2]> =
+            (0..9).map(|i| [(i % 3) as f64 * 250.0, (i / 3) as f64 * 250.0]).collect();
         let w = Neighbours::distance_band(&sites, 250.0);
         assert_eq!(w.of(4), &[1, 3, 4, 5, 7]);
         assert_eq!(w.of(0), &[0, 1, 3]);

@@ -34,13 +34,20 @@ fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join(MANIFEST_FILE);
     let bytes = std::fs::read(&path).map_err(|e| IngestError::NoInputs {
         path: dir.to_path_buf(),
-        detail: format!("no dataset to append to ({}: {e}); build it first with `csa ingest` without --append", path.display()),
+        detail: format!(
+            "no dataset to append to ({}: {e}); build it first with `csa ingest` without --append",
+            path.display()
+        ),
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| IngestError::NoInputs { path: path.clone(), detail: format!("unreadable manifest: {e}") })
+    serde_json::from_slice(&bytes).map_err(|e| IngestError::NoInputs {
+        path: path.clone(),
+        detail: format!("unreadable manifest: {e}"),
+    })
 }
 
 fn read_frame(path: &Path, columns: Option<&[&str]>) -> Result<DataFrame> {
-    let file = std::fs::File::open(path).map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?;
+    let file = std::fs::File::open(path)
+        .map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?;
     let mut r = ParquetReader::new(file);
     if let Some(c) = columns {
         r = r.with_columns(Some(c.iter().map(|s| s.to_string()).collect()));
@@ -49,23 +56,30 @@ fn read_frame(path: &Path, columns: Option<&[&str]>) -> Result<DataFrame> {
 }
 
 fn refs(df: &DataFrame, path: &Path) -> Result<Vec<Option<String>>> {
-    let c = df.column(Col::CrimeRef.name()).and_then(|c| c.str().cloned()).map_err(|e| IngestError::Parquet { path: path.to_path_buf(), detail: e.to_string() })?;
+    let c = df
+        .column(Col::CrimeRef.name())
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| IngestError::Parquet { path: path.to_path_buf(), detail: e.to_string() })?;
     Ok(c.iter().map(|v| v.map(str::to_string)).collect())
 }
 
 /// Keeps the rows whose crime_ref is not in `drop`.
 fn without(df: &DataFrame, drop: &FxHashSet<String>, path: &Path) -> Result<(DataFrame, usize)> {
     let r = refs(df, path)?;
-    let mask: BooleanChunked = r.iter().map(|v| Some(v.as_ref().is_none_or(|s| !drop.contains(s)))).collect();
+    let mask: BooleanChunked =
+        r.iter().map(|v| Some(v.as_ref().is_none_or(|s| !drop.contains(s)))).collect();
     let removed = r.len() - mask.sum().unwrap_or(0) as usize;
-    let kept = df.filter(&mask).map_err(|e| IngestError::Internal(format!("filtering {}: {e}", path.display())))?;
+    let kept = df
+        .filter(&mask)
+        .map_err(|e| IngestError::Internal(format!("filtering {}: {e}", path.display())))?;
     Ok((kept, removed))
 }
 
 /// Hard link (or copy) `src` to `dst`.
 fn link(src: &Path, dst: &Path) -> Result<()> {
     if let Some(p) = dst.parent() {
-        std::fs::create_dir_all(p).map_err(|source| IngestError::Write { path: p.to_path_buf(), source })?;
+        std::fs::create_dir_all(p)
+            .map_err(|source| IngestError::Write { path: p.to_path_buf(), source })?;
     }
     std::fs::hard_link(src, dst)
         .or_else(|_| std::fs::copy(src, dst).map(|_| ()))
@@ -80,13 +94,20 @@ fn key(p: &Partition) -> Key {
 
 /// Appends `req`'s inputs to the dataset at `req.out`; returns the new manifest and the record
 /// of this append.
-pub fn append(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Result<(Manifest, AppendRecord)> {
+pub fn append(
+    req: &IngestRequest,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(Manifest, AppendRecord)> {
     let out = &req.out;
     let old = read_manifest(out)?;
     if old.schema_version != csa_model::SCHEMA_VERSION {
         return Err(IngestError::NoInputs {
             path: out.clone(),
-            detail: format!("dataset layout version {} is not this csa's {}; rebuild it without --append", old.schema_version, csa_model::SCHEMA_VERSION),
+            detail: format!(
+                "dataset layout version {} is not this csa's {}; rebuild it without --append",
+                old.schema_version,
+                csa_model::SCHEMA_VERSION
+            ),
         });
     }
     let (bytes, meta) = crate::source::read_input(&req.boundaries)?;
@@ -110,19 +131,33 @@ pub fn append(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     result
 }
 
-fn merge(out: &Path, staging: &Path, old: &Manifest, new: Manifest) -> Result<(Manifest, AppendRecord)> {
-    let new_parts: FxHashMap<Key, &Partition> = new.partitions.iter().map(|p| (key(p), p)).collect();
+fn merge(
+    out: &Path,
+    staging: &Path,
+    old: &Manifest,
+    new: Manifest,
+) -> Result<(Manifest, AppendRecord)> {
+    let new_parts: FxHashMap<Key, &Partition> =
+        new.partitions.iter().map(|p| (key(p), p)).collect();
     // 2. the crime refs arriving now, and where earlier versions of them sit
     let mut incoming: FxHashSet<String> = FxHashSet::default();
     for p in new.partitions.iter().filter(|p| p.table == "crimes") {
         let path = staging.join(&p.path);
-        incoming.extend(refs(&read_frame(&path, Some(&[Col::CrimeRef.name()]))?, &path)?.into_iter().flatten());
+        incoming.extend(
+            refs(&read_frame(&path, Some(&[Col::CrimeRef.name()]))?, &path)?.into_iter().flatten(),
+        );
     }
     // month -> refs to drop there
-    let mut replaced: FxHashMap<(Option<i32>, Option<u32>), FxHashSet<String>> = FxHashMap::default();
+    let mut replaced: FxHashMap<(Option<i32>, Option<u32>), FxHashSet<String>> =
+        FxHashMap::default();
     for p in old.partitions.iter().filter(|p| p.table == "crimes") {
         let path = out.join(&p.path);
-        let hits: FxHashSet<String> = refs(&read_frame(&path, Some(&[Col::CrimeRef.name()]))?, &path)?.into_iter().flatten().filter(|r| incoming.contains(r)).collect();
+        let hits: FxHashSet<String> =
+            refs(&read_frame(&path, Some(&[Col::CrimeRef.name()]))?, &path)?
+                .into_iter()
+                .flatten()
+                .filter(|r| incoming.contains(r))
+                .collect();
         if !hits.is_empty() {
             replaced.insert((p.year, p.month), hits);
         }
@@ -130,7 +165,8 @@ fn merge(out: &Path, staging: &Path, old: &Manifest, new: Manifest) -> Result<(M
     // 3. assemble the new folder
     let tmp = dataset::sibling(out, "tmp");
     if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|source| IngestError::Write { path: tmp.clone(), source })?;
+        std::fs::remove_dir_all(&tmp)
+            .map_err(|source| IngestError::Write { path: tmp.clone(), source })?;
     }
     let built = assemble(out, staging, &tmp, old, &new, &new_parts, &replaced);
     let (partitions, removed) = match built {
@@ -163,14 +199,16 @@ fn merge(out: &Path, staging: &Path, old: &Manifest, new: Manifest) -> Result<(M
     }
     c.crimes_by_type.retain(|_, v| *v > 0);
     let month = |p: &Partition| p.year.zip(p.month).map(|(y, m)| format!("{y:04}-{m:02}"));
-    let months: Vec<String> = partitions.iter().filter(|p| p.table == "crimes" && p.rows > 0).filter_map(month).collect();
+    let months: Vec<String> =
+        partitions.iter().filter(|p| p.table == "crimes" && p.rows > 0).filter_map(month).collect();
     c.first_month = months.iter().min().cloned();
     c.last_month = months.iter().max().cloned();
     let r = &mut m.reconciliation;
     r.rows_read += new.reconciliation.rows_read;
     r.accepted += new.reconciliation.accepted;
     r.quarantined += new.reconciliation.quarantined;
-    r.balanced = r.balanced && new.reconciliation.balanced && r.rows_read == r.accepted + r.quarantined;
+    r.balanced =
+        r.balanced && new.reconciliation.balanced && r.rows_read == r.accepted + r.quarantined;
     m.partitions = partitions;
     let record = AppendRecord {
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -182,13 +220,15 @@ fn merge(out: &Path, staging: &Path, old: &Manifest, new: Manifest) -> Result<(M
         offenders_added: n.offenders,
         quarantined: n.quarantined,
         months: {
-            let mut v: Vec<String> = new.partitions.iter().filter(|p| p.table == "crimes").filter_map(month).collect();
+            let mut v: Vec<String> =
+                new.partitions.iter().filter(|p| p.table == "crimes").filter_map(month).collect();
             v.sort();
             v
         },
     };
     m.appends.push(record.clone());
-    let json = serde_json::to_string_pretty(&m).map_err(|e| IngestError::Internal(e.to_string()))?;
+    let json =
+        serde_json::to_string_pretty(&m).map_err(|e| IngestError::Internal(e.to_string()))?;
     let mpath = tmp.join(MANIFEST_FILE);
     std::fs::write(&mpath, json).map_err(|source| IngestError::Write { path: mpath, source })?;
     dataset::replace_dir(&tmp, out)?;
@@ -208,8 +248,14 @@ struct Removed {
     by_type: FxHashMap<String, u64>,
 }
 
-fn tally_removed(df: &DataFrame, drop: &FxHashSet<String>, path: &Path, r: &mut Removed) -> Result<()> {
-    let e = |e: PolarsError| IngestError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
+fn tally_removed(
+    df: &DataFrame,
+    drop: &FxHashSet<String>,
+    path: &Path,
+    r: &mut Removed,
+) -> Result<()> {
+    let e =
+        |e: PolarsError| IngestError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
     let refs = refs(df, path)?;
     let kind = df.column(Col::RecordKind.name()).and_then(|c| c.str().cloned()).map_err(e)?;
     let ctype = df.column(Col::CrimeType.name()).and_then(|c| c.str().cloned()).map_err(e)?;
@@ -219,8 +265,16 @@ fn tally_removed(df: &DataFrame, drop: &FxHashSet<String>, path: &Path, r: &mut 
         if !rf.as_ref().is_some_and(|s| drop.contains(s)) {
             continue;
         }
-        if kind.get(i) == Some(csa_model::RecordKind::Asb.name()) { r.asb += 1 } else { r.crimes += 1 }
-        if in_area.get(i) == Some(true) { r.in_area += 1 } else { r.outside_area += 1 }
+        if kind.get(i) == Some(csa_model::RecordKind::Asb.name()) {
+            r.asb += 1
+        } else {
+            r.crimes += 1
+        }
+        if in_area.get(i) == Some(true) {
+            r.in_area += 1
+        } else {
+            r.outside_area += 1
+        }
         if geo.get(i) == Some(crate::record::GeoMethod::LsoaLookup.name()) {
             r.by_lookup += 1;
         }
@@ -246,7 +300,11 @@ fn assemble(
     for p in &old.partitions {
         let k = key(p);
         // quarantined rows are kept as they were: they never entered the counts
-        let drop = if p.table == "quarantine" { &empty } else { replaced.get(&(p.year, p.month)).unwrap_or(&empty) };
+        let drop = if p.table == "quarantine" {
+            &empty
+        } else {
+            replaced.get(&(p.year, p.month)).unwrap_or(&empty)
+        };
         let src = out.join(&p.path);
         let dst = tmp.join(&p.path);
         let incoming = if p.table == "quarantine" { None } else { new_parts.get(&k) };
@@ -268,7 +326,8 @@ fn assemble(
         }
         if let Some(np) = incoming {
             let add = read_frame(&staging.join(&np.path), None)?;
-            df.vstack_mut(&add).map_err(|e| IngestError::Internal(format!("appending to {}: {e}", p.path)))?;
+            df.vstack_mut(&add)
+                .map_err(|e| IngestError::Internal(format!("appending to {}: {e}", p.path)))?;
         }
         dataset::write_parquet(&dst, &mut df)?;
         parts.push(Partition { rows: df.height() as u64, ..p.clone() });
@@ -284,7 +343,11 @@ fn assemble(
         }
         let existing = old.partitions.iter().any(|o| key(o) == k);
         if p.table == "quarantine" {
-            let rel = if existing { p.path.replace("part-0.parquet", &format!("part-{n_append}.parquet")) } else { p.path.clone() };
+            let rel = if existing {
+                p.path.replace("part-0.parquet", &format!("part-{n_append}.parquet"))
+            } else {
+                p.path.clone()
+            };
             link(&staging.join(&p.path), &tmp.join(&rel))?;
             parts.push(Partition { path: rel, ..p.clone() });
         } else if !existing && !done.contains(&k) {
@@ -299,6 +362,8 @@ fn assemble(
             link(&out.join(&e), &tmp.join(&e))?;
         }
     }
-    parts.sort_by(|a, b| (&a.table, a.year, a.month, &a.path).cmp(&(&b.table, b.year, b.month, &b.path)));
+    parts.sort_by(|a, b| {
+        (&a.table, a.year, a.month, &a.path).cmp(&(&b.table, b.year, b.month, &b.path))
+    });
     Ok((parts, removed))
 }

@@ -17,28 +17,53 @@ pub type CoordProblem = (Reason, &'static str, String, String);
 
 fn number(field: &'static str, s: &str) -> Result<f64, CoordProblem> {
     s.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-        (Reason::NonNumericCoordinates, field, s.to_string(), format!("{field} `{s}` is not a number"))
+        (
+            Reason::NonNumericCoordinates,
+            field,
+            s.to_string(),
+            format!("{field} `{s}` is not a number"),
+        )
     })
 }
 
 /// Parses lon/lat given as text. `Ok(None)` when both are empty.
-pub fn from_lonlat(lon: &str, lat: &str, lon_field: &'static str, lat_field: &'static str) -> Result<Option<Position>, CoordProblem> {
+pub fn from_lonlat(
+    lon: &str,
+    lat: &str,
+    lon_field: &'static str,
+    lat_field: &'static str,
+) -> Result<Option<Position>, CoordProblem> {
     let (lon_s, lat_s) = (lon.trim(), lat.trim());
     if lon_s.is_empty() && lat_s.is_empty() {
         return Ok(None);
     }
     if lon_s.is_empty() || lat_s.is_empty() {
-        let (field, other) = if lon_s.is_empty() { (lon_field, lat_field) } else { (lat_field, lon_field) };
-        return Err((Reason::MissingCoordinates, field, String::new(), format!("{field} is empty but {other} is not")));
+        let (field, other) =
+            if lon_s.is_empty() { (lon_field, lat_field) } else { (lat_field, lon_field) };
+        return Err((
+            Reason::MissingCoordinates,
+            field,
+            String::new(),
+            format!("{field} is empty but {other} is not"),
+        ));
     }
     let lon = number(lon_field, lon_s)?;
     let lat = number(lat_field, lat_s)?;
     if !csa_geo::in_great_britain_lonlat(lon, lat) {
-        return Err((Reason::OutsideGreatBritain, lon_field, format!("{lon_s} {lat_s}"),
-            format!("lon {lon_s}, lat {lat_s} is outside Great Britain (swapped columns?)")));
+        return Err((
+            Reason::OutsideGreatBritain,
+            lon_field,
+            format!("{lon_s} {lat_s}"),
+            format!("lon {lon_s}, lat {lat_s} is outside Great Britain (swapped columns?)"),
+        ));
     }
     let (easting, northing) = csa_geo::lonlat_to_bng(lon, lat).ok_or_else(|| {
-        (Reason::OutsideGreatBritain, lon_field, format!("{lon_s} {lat_s}"), format!("lon {lon_s}, lat {lat_s} is off the national grid"))
+        (
+            Reason::OutsideGreatBritain,
+            lon_field,
+            format!("{lon_s} {lat_s}"),
+            format!("lon {lon_s}, lat {lat_s} is off the national grid"),
+        )
     })?;
     Ok(Some(Position { lon, lat, easting, northing }))
 }
@@ -51,19 +76,38 @@ pub fn from_bng(e: &str, n: &str) -> Result<Option<Position>, CoordProblem> {
     }
     if e_s.is_empty() || n_s.is_empty() {
         let field = if e_s.is_empty() { "easting" } else { "northing" };
-        return Err((Reason::MissingCoordinates, field, String::new(), format!("{field} is empty but the other is not")));
+        return Err((
+            Reason::MissingCoordinates,
+            field,
+            String::new(),
+            format!("{field} is empty but the other is not"),
+        ));
     }
     let easting = number("easting", e_s)?;
     let northing = number("northing", n_s)?;
     if !csa_geo::in_great_britain_bng(easting, northing) {
-        return Err((Reason::OutsideGreatBritain, "easting", format!("{e_s} {n_s}"),
-            format!("easting {e_s}, northing {n_s} is off the British National Grid")));
+        return Err((
+            Reason::OutsideGreatBritain,
+            "easting",
+            format!("{e_s} {n_s}"),
+            format!("easting {e_s}, northing {n_s} is off the British National Grid"),
+        ));
     }
     let (lon, lat) = csa_geo::bng_to_lonlat(easting, northing).ok_or_else(|| {
-        (Reason::OutsideGreatBritain, "easting", format!("{e_s} {n_s}"), format!("easting {e_s}, northing {n_s} is outside the OSTN15 grid"))
+        (
+            Reason::OutsideGreatBritain,
+            "easting",
+            format!("{e_s} {n_s}"),
+            format!("easting {e_s}, northing {n_s} is outside the OSTN15 grid"),
+        )
     })?;
     if !csa_geo::in_great_britain_lonlat(lon, lat) {
-        return Err((Reason::OutsideGreatBritain, "easting", format!("{e_s} {n_s}"), format!("easting {e_s}, northing {n_s} is outside Great Britain")));
+        return Err((
+            Reason::OutsideGreatBritain,
+            "easting",
+            format!("{e_s} {n_s}"),
+            format!("easting {e_s}, northing {n_s} is outside Great Britain"),
+        ));
     }
     Ok(Some(Position { lon, lat, easting, northing }))
 }

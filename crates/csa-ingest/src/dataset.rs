@@ -38,9 +38,12 @@ fn frame(height: usize, columns: Vec<Column>, order: &[Col]) -> Result<DataFrame
     let names: Vec<&str> = columns.iter().map(|c| c.name().as_str()).collect();
     let expected: Vec<&str> = order.iter().map(|c| c.name()).collect();
     if names != expected {
-        return Err(IngestError::Internal(format!("columns {names:?} do not follow the schema {expected:?}")));
+        return Err(IngestError::Internal(format!(
+            "columns {names:?} do not follow the schema {expected:?}"
+        )));
     }
-    DataFrame::new(height, columns).map_err(|e| IngestError::Internal(format!("building a frame: {e}")))
+    DataFrame::new(height, columns)
+        .map_err(|e| IngestError::Internal(format!("building a frame: {e}")))
 }
 
 /// The crimes table, rows in the given order.
@@ -49,7 +52,11 @@ fn map<'a, T, U>(rows: &[&'a T], f: impl Fn(&'a T) -> U) -> Vec<U> {
     rows.iter().map(|r| f(r)).collect()
 }
 
-pub fn crimes_frame<'a>(rows: &[&'a CrimeRow], files: &'a [String], offences: &'a OffenceTable) -> Result<DataFrame> {
+pub fn crimes_frame<'a>(
+    rows: &[&'a CrimeRow],
+    files: &'a [String],
+    offences: &'a OffenceTable,
+) -> Result<DataFrame> {
     let n = rows.len();
     // one pass over the rows, each value pushed to its column: a row's memory is touched
     // once (37 passes, one per column, cost twice as much on a million rows)
@@ -84,11 +91,14 @@ pub fn crimes_frame<'a>(rows: &[&'a CrimeRow], files: &'a [String], offences: &'
         Col::HateTransgender,
         Col::AlcoholRelated,
     ];
-    let mut text: Vec<Vec<Option<&'a str>>> = (0..TEXT.len()).map(|_| Vec::with_capacity(n)).collect();
-    let mut float: Vec<Vec<Option<f64>>> = (0..FLOAT.len()).map(|_| Vec::with_capacity(n)).collect();
+    let mut text: Vec<Vec<Option<&'a str>>> =
+        (0..TEXT.len()).map(|_| Vec::with_capacity(n)).collect();
+    let mut float: Vec<Vec<Option<f64>>> =
+        (0..FLOAT.len()).map(|_| Vec::with_capacity(n)).collect();
     let mut flag: Vec<Vec<Option<bool>>> = (0..FLAG.len()).map(|_| Vec::with_capacity(n)).collect();
     let mut recorded: Vec<NaiveDate> = Vec::with_capacity(n);
-    let mut committed: [Vec<Option<NaiveDateTime>>; 2] = [Vec::with_capacity(n), Vec::with_capacity(n)];
+    let mut committed: [Vec<Option<NaiveDateTime>>; 2] =
+        [Vec::with_capacity(n), Vec::with_capacity(n)];
     let mut dow: Vec<Option<i8>> = Vec::with_capacity(n);
     let mut hour: Vec<Option<i8>> = Vec::with_capacity(n);
     let mut in_area: Vec<bool> = Vec::with_capacity(n);
@@ -122,7 +132,16 @@ pub fn crimes_frame<'a>(rows: &[&'a CrimeRow], files: &'a [String], offences: &'
             col.push(v);
         }
         let h = r.hate;
-        let f = [r.domestic_abuse, h.map(|h| h.iter().any(|x| *x)), h.map(|h| h[0]), h.map(|h| h[1]), h.map(|h| h[2]), h.map(|h| h[3]), h.map(|h| h[4]), r.alcohol_related];
+        let f = [
+            r.domestic_abuse,
+            h.map(|h| h.iter().any(|x| *x)),
+            h.map(|h| h[0]),
+            h.map(|h| h[1]),
+            h.map(|h| h[2]),
+            h.map(|h| h[3]),
+            h.map(|h| h[4]),
+            r.alcohol_related,
+        ];
         for (col, v) in flag.iter_mut().zip(f) {
             col.push(v);
         }
@@ -150,9 +169,16 @@ pub fn crimes_frame<'a>(rows: &[&'a CrimeRow], files: &'a [String], offences: &'
     // in the documented order
     let mut columns = Vec::with_capacity(CRIMES.len());
     for c in CRIMES {
-        let take = |v: &mut Vec<(Col, Column)>| v.iter().position(|(k, _)| k == c).map(|i| v.swap_remove(i).1);
-        let column = take(&mut text).or_else(|| take(&mut float)).or_else(|| take(&mut flag)).or_else(|| take(&mut other));
-        columns.push(column.ok_or_else(|| IngestError::Internal(format!("crimes_frame does not build column {c}")))?);
+        let take = |v: &mut Vec<(Col, Column)>| {
+            v.iter().position(|(k, _)| k == c).map(|i| v.swap_remove(i).1)
+        };
+        let column = take(&mut text)
+            .or_else(|| take(&mut float))
+            .or_else(|| take(&mut flag))
+            .or_else(|| take(&mut other));
+        columns.push(column.ok_or_else(|| {
+            IngestError::Internal(format!("crimes_frame does not build column {c}"))
+        })?);
     }
     let mut df = frame(n, columns, CRIMES)?;
     // committed_* as millisecond timestamps without zone (local time as recorded)
@@ -167,7 +193,11 @@ pub fn crimes_frame<'a>(rows: &[&'a CrimeRow], files: &'a [String], offences: &'
 }
 
 /// The victims or offenders table.
-pub fn people_frame<'a>(rows: &[&'a PersonRow], files: &'a [String], offenders: bool) -> Result<DataFrame> {
+pub fn people_frame<'a>(
+    rows: &[&'a PersonRow],
+    files: &'a [String],
+    offenders: bool,
+) -> Result<DataFrame> {
     let s = |f: &dyn Fn(&'a PersonRow) -> Option<&'a str>| map(rows, f);
     let mut columns = vec![
         col(Col::CrimeRef, s(&|r| Some(&r.crime_ref))),
@@ -180,7 +210,10 @@ pub fn people_frame<'a>(rows: &[&'a PersonRow], files: &'a [String], offenders: 
         columns.push(col(Col::RelationshipToVictim, s(&|r| r.relationship.as_deref())));
     }
     columns.push(col(Col::SourceFile, s(&|r| Some(files[r.source_file as usize].as_str()))));
-    columns.push(col(Col::SourceLine, rows.iter().map(|r| r.source_line as i64).collect::<Vec<i64>>()));
+    columns.push(col(
+        Col::SourceLine,
+        rows.iter().map(|r| r.source_line as i64).collect::<Vec<i64>>(),
+    ));
     frame(rows.len(), columns, if offenders { OFFENDERS } else { VICTIMS })
 }
 
@@ -211,7 +244,8 @@ pub fn write_partitioned<T: Sync>(
 ) -> Result<Vec<Partition>> {
     use rayon::prelude::*;
     let dir = root.join(table);
-    std::fs::create_dir_all(&dir).map_err(|source| IngestError::Write { path: dir.clone(), source })?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|source| IngestError::Write { path: dir.clone(), source })?;
     let mut ranges = Vec::new();
     let mut start = 0;
     while start < rows.len() {
@@ -231,10 +265,19 @@ pub fn write_partitioned<T: Sync>(
                 Some((y, m)) => (y.to_string(), m.to_string()),
                 None => (NULL_PARTITION.to_string(), NULL_PARTITION.to_string()),
             };
-            let rel: PathBuf = [table, &format!("year={y}"), &format!("month={m}"), "part-0.parquet"].iter().collect();
+            let rel: PathBuf =
+                [table, &format!("year={y}"), &format!("month={m}"), "part-0.parquet"]
+                    .iter()
+                    .collect();
             let mut df = build(&rows[start..end])?;
             write_parquet(&root.join(&rel), &mut df)?;
-            Ok(Partition { table: table.to_string(), year: k.map(|k| k.0), month: k.map(|k| k.1), rows: (end - start) as u64, path: rel.display().to_string() })
+            Ok(Partition {
+                table: table.to_string(),
+                year: k.map(|k| k.0),
+                month: k.map(|k| k.1),
+                rows: (end - start) as u64,
+                path: rel.display().to_string(),
+            })
         })
         .collect()
 }
@@ -242,15 +285,22 @@ pub fn write_partitioned<T: Sync>(
 /// Writes one frame as zstd Parquet, creating parent folders.
 pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| IngestError::Write { path: parent.to_path_buf(), source })?;
+        std::fs::create_dir_all(parent)
+            .map_err(|source| IngestError::Write { path: parent.to_path_buf(), source })?;
     }
-    let file = std::fs::File::create(path).map_err(|source| IngestError::Write { path: path.to_path_buf(), source })?;
+    let file = std::fs::File::create(path)
+        .map_err(|source| IngestError::Write { path: path.to_path_buf(), source })?;
     ParquetWriter::new(std::io::BufWriter::new(file))
         // zstd level 1: a tenth larger than the default level 3 here, and much faster to write
-        .with_compression(ParquetCompression::Zstd(polars_parquet::write::ZstdLevel::try_new(1).ok()))
+        .with_compression(ParquetCompression::Zstd(
+            polars_parquet::write::ZstdLevel::try_new(1).ok(),
+        ))
         .with_statistics(StatisticsOptions::default())
         .finish(df)
-        .map_err(|e| IngestError::WriteParquet { path: path.to_path_buf(), detail: e.to_string() })?;
+        .map_err(|e| IngestError::WriteParquet {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
     Ok(())
 }
 
@@ -274,7 +324,8 @@ pub fn replace_dir(tmp: &Path, out: &Path) -> Result<()> {
 
 /// `.<name>.<what>-<pid>` next to `path`.
 pub fn sibling(path: &Path, what: &str) -> PathBuf {
-    let name = path.file_name().map_or_else(|| "dataset".into(), |n| n.to_string_lossy().into_owned());
+    let name =
+        path.file_name().map_or_else(|| "dataset".into(), |n| n.to_string_lossy().into_owned());
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     parent.join(format!(".{name}.{what}-{}", std::process::id()))
 }

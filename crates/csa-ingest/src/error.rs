@@ -41,7 +41,10 @@ pub enum IngestError {
 impl IngestError {
     /// True when the user can fix the problem by changing an input or an option.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, IngestError::Write { .. } | IngestError::WriteParquet { .. } | IngestError::Internal(_))
+        !matches!(
+            self,
+            IngestError::Write { .. } | IngestError::WriteParquet { .. } | IngestError::Internal(_)
+        )
     }
 }
 

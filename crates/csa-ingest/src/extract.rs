@@ -25,8 +25,12 @@ use crate::{FileOutcome, ParseContext};
 pub const DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y"];
 /// Date-time formats tried when the mapping gives none.
 pub const DATETIME_FORMATS: &[&str] = &[
-    "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
-    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
 ];
 
 /// The table files found in an extract folder.
@@ -49,16 +53,26 @@ pub fn locate_files(dir: &Path, mapping: &Mapping) -> Result<ExtractFiles> {
             return if p.is_file() {
                 Ok(Some(p))
             } else {
-                Err(IngestError::NoInputs { path: p, detail: format!("file named in the mapping's [files] {stem} does not exist") })
+                Err(IngestError::NoInputs {
+                    path: p,
+                    detail: format!("file named in the mapping's [files] {stem} does not exist"),
+                })
             };
         }
-        Ok(["csv", "csv.gz", "parquet"].iter().map(|ext| dir.join(format!("{stem}.{ext}"))).find(|p| p.is_file()))
+        Ok(["csv", "csv.gz", "parquet"]
+            .iter()
+            .map(|ext| dir.join(format!("{stem}.{ext}")))
+            .find(|p| p.is_file()))
     };
     let crimes = find(&mapping.files.crimes, "crimes")?.ok_or_else(|| IngestError::NoInputs {
         path: dir.to_path_buf(),
         detail: "extract folder has no crimes.csv, crimes.csv.gz or crimes.parquet".into(),
     })?;
-    Ok(ExtractFiles { crimes, victims: find(&mapping.files.victims, "victims")?, offenders: find(&mapping.files.offenders, "offenders")? })
+    Ok(ExtractFiles {
+        crimes,
+        victims: find(&mapping.files.victims, "victims")?,
+        offenders: find(&mapping.files.offenders, "offenders")?,
+    })
 }
 
 /// A column's position in the row and its code list.
@@ -75,12 +89,20 @@ struct Columns<'m> {
 }
 
 impl<'m> Columns<'m> {
-    fn resolve(header: &[String], table: Table, tm: &'m TableMapping, path: &Path) -> Result<Columns<'m>> {
+    fn resolve(
+        header: &[String],
+        table: Table,
+        tm: &'m TableMapping,
+        path: &Path,
+    ) -> Result<Columns<'m>> {
         let mut idx = HashMap::new();
         for &col in input_columns(table) {
             let mapped = tm.columns.get(col.name());
             let want = mapped.map_or(col.name(), String::as_str);
-            let pos = header.iter().position(|h| h == want).or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(want)));
+            let pos = header
+                .iter()
+                .position(|h| h == want)
+                .or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(want)));
             match (pos, mapped) {
                 (Some(p), _) => {
                     idx.insert(col, p);
@@ -89,7 +111,11 @@ impl<'m> Columns<'m> {
                     return Err(IngestError::MissingColumn {
                         path: path.to_path_buf(),
                         column: m.clone(),
-                        hint: format!(" (the mapping maps `{}` to it; columns present: {})", col.name(), header.join(", ")),
+                        hint: format!(
+                            " (the mapping maps `{}` to it; columns present: {})",
+                            col.name(),
+                            header.join(", ")
+                        ),
                     })
                 }
                 (None, None) => {}
@@ -104,11 +130,18 @@ impl<'m> Columns<'m> {
                 return Err(IngestError::MissingColumn {
                     path: path.to_path_buf(),
                     column: col.name().to_string(),
-                    hint: format!(" (columns present: {}; map yours with [{}.columns] in a --mapping file)", header.join(", "), table.name()),
+                    hint: format!(
+                        " (columns present: {}; map yours with [{}.columns] in a --mapping file)",
+                        header.join(", "),
+                        table.name()
+                    ),
                 });
             }
         }
-        if table == Table::Crimes && !idx.contains_key(&Col::OffenceCode) && !idx.contains_key(&Col::CrimeType) {
+        if table == Table::Crimes
+            && !idx.contains_key(&Col::OffenceCode)
+            && !idx.contains_key(&Col::CrimeType)
+        {
             return Err(IngestError::MissingColumn {
                 path: path.to_path_buf(),
                 column: "offence_code or crime_type".into(),
@@ -165,34 +198,54 @@ impl RowSource<'_> {
 }
 
 /// Opens a table file: its header and its rows.
-fn open_rows<'a>(data: &'a [u8], path: &Path, table: Table, file: u32) -> Result<(Vec<String>, RowSource<'a>)> {
+fn open_rows<'a>(
+    data: &'a [u8],
+    path: &Path,
+    table: Table,
+    file: u32,
+) -> Result<(Vec<String>, RowSource<'a>)> {
     if data.starts_with(b"PAR1") {
         let (header, rows) = parquet_rows(data, path)?;
         return Ok((header, RowSource::Parquet(Some(rows))));
     }
-    let csv = CsvBatches::new(data, table, file).ok_or_else(|| IngestError::EmptyFile { path: path.to_path_buf() })?;
+    let csv = CsvBatches::new(data, table, file)
+        .ok_or_else(|| IngestError::EmptyFile { path: path.to_path_buf() })?;
     Ok((csv.header.clone(), RowSource::Csv(csv)))
 }
 
 fn parquet_rows(data: &[u8], path: &Path) -> Result<(Vec<String>, Vec<RowResult>)> {
     use polars::prelude::*;
-    let perr = |e: PolarsError| IngestError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
+    let perr =
+        |e: PolarsError| IngestError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
     let df = ParquetReader::new(std::io::Cursor::new(data)).finish().map_err(perr)?;
     let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let mut cols = Vec::with_capacity(header.len());
     for c in df.columns() {
         let s = c.cast(&DataType::String).map_err(perr)?;
-        let values: Vec<String> = s.str().map_err(perr)?.iter().map(|v| v.unwrap_or("").to_string()).collect();
+        let values: Vec<String> =
+            s.str().map_err(perr)?.iter().map(|v| v.unwrap_or("").to_string()).collect();
         cols.push(values);
     }
     let rows = (0..df.height())
-        .map(|r| Ok(Row { line: r as u64 + 1, fields: cols.iter().map(|c| c[r].as_str()).collect::<csv::StringRecord>() }))
+        .map(|r| {
+            Ok(Row {
+                line: r as u64 + 1,
+                fields: cols.iter().map(|c| c[r].as_str()).collect::<csv::StringRecord>(),
+            })
+        })
         .collect();
     Ok((header, rows))
 }
 
 /// Parses one extract table.
-pub fn parse_table(data: &[u8], path: &Path, table: Table, file: u32, mapping: &Mapping, ctx: &ParseContext) -> Result<FileOutcome> {
+pub fn parse_table(
+    data: &[u8],
+    path: &Path,
+    table: Table,
+    file: u32,
+    mapping: &Mapping,
+    ctx: &ParseContext,
+) -> Result<FileOutcome> {
     let (header, mut source) = open_rows(data, path, table, file)?;
     let cols = Columns::resolve(&header, table, mapping.table(table), path)?;
     enum Parsed {
@@ -225,27 +278,46 @@ pub fn parse_table(data: &[u8], path: &Path, table: Table, file: u32, mapping: &
                         Err(q) => return Parsed::Rejected(q),
                     };
                     let q = |field: Col, value: &str, reason: Reason, detail: String| {
-                        let src = cols.tm.columns.get(field.name()).cloned().unwrap_or_else(|| field.name().to_string());
-                        Quarantined::new(table, file, row.line, &src, value, reason, detail, join_fields(&row.fields))
+                        let src = cols
+                            .tm
+                            .columns
+                            .get(field.name())
+                            .cloned()
+                            .unwrap_or_else(|| field.name().to_string());
+                        Quarantined::new(
+                            table,
+                            file,
+                            row.line,
+                            &src,
+                            value,
+                            reason,
+                            detail,
+                            join_fields(&row.fields),
+                        )
                     };
                     match table {
                         Table::Crimes => match crime_row(&row, &cols, file, mapping, ctx, &q) {
                             Ok(c) => Parsed::Crime(c),
                             Err(mut e) => {
                                 if e.year_month.is_none() {
-                                    e.year_month = parse_date(&cols.get(&row.fields, Col::RecordedDate), cols.formats(Col::RecordedDate))
-                                        .map(|(d, _)| (d.year(), d.month()));
+                                    e.year_month = parse_date(
+                                        &cols.get(&row.fields, Col::RecordedDate),
+                                        cols.formats(Col::RecordedDate),
+                                    )
+                                    .map(|(d, _)| (d.year(), d.month()));
                                 }
                                 Parsed::Rejected(e)
                             }
                         },
-                        Table::Victims | Table::Offenders => match person_row(&row, &cols, table, file, &q) {
-                            Ok(p) => Parsed::Person(p),
-                            Err(mut e) => {
-                                e.crime_ref = non_empty(&cols.get(&row.fields, Col::CrimeRef));
-                                Parsed::Rejected(e)
+                        Table::Victims | Table::Offenders => {
+                            match person_row(&row, &cols, table, file, &q) {
+                                Ok(p) => Parsed::Person(p),
+                                Err(mut e) => {
+                                    e.crime_ref = non_empty(&cols.get(&row.fields, Col::CrimeRef));
+                                    Parsed::Rejected(e)
+                                }
                             }
-                        },
+                        }
                     }
                 })
                 .collect()
@@ -277,8 +349,14 @@ fn crime_row(
     let f = &row.fields;
     let crime_ref = required(cols, f, Col::CrimeRef, q)?;
     let rd = required(cols, f, Col::RecordedDate, q)?;
-    let (recorded, _) = parse_date(&rd, cols.formats(Col::RecordedDate))
-        .ok_or_else(|| q(Col::RecordedDate, &rd, Reason::UnparseableDate, date_detail(&rd, cols.formats(Col::RecordedDate))))?;
+    let (recorded, _) = parse_date(&rd, cols.formats(Col::RecordedDate)).ok_or_else(|| {
+        q(
+            Col::RecordedDate,
+            &rd,
+            Reason::UnparseableDate,
+            date_detail(&rd, cols.formats(Col::RecordedDate)),
+        )
+    })?;
     let recorded_date = recorded.date();
     let mut committed = [None, None];
     let mut time_known = false;
@@ -287,7 +365,9 @@ fn crime_row(
         if v.is_empty() {
             continue;
         }
-        let (dt, known) = parse_date(&v, cols.formats(col)).ok_or_else(|| q(col, &v, Reason::UnparseableDate, date_detail(&v, cols.formats(col))))?;
+        let (dt, known) = parse_date(&v, cols.formats(col)).ok_or_else(|| {
+            q(col, &v, Reason::UnparseableDate, date_detail(&v, cols.formats(col)))
+        })?;
         committed[i] = Some(dt);
         if i == 0 {
             time_known = known;
@@ -300,7 +380,12 @@ fn crime_row(
         None
     } else {
         Some(ctx.offences.index(&code_text).ok_or_else(|| {
-            q(Col::OffenceCode, &code_text, Reason::UnknownOffenceCode, format!("offence code `{code_text}` is not in the Home Office reference table"))
+            q(
+                Col::OffenceCode,
+                &code_text,
+                Reason::UnknownOffenceCode,
+                format!("offence code `{code_text}` is not in the Home Office reference table"),
+            )
         })?)
     };
     let offence = offence_index.and_then(|i| ctx.offences.at(i));
@@ -308,31 +393,74 @@ fn crime_row(
         None
     } else {
         Some(CrimeType::parse(&type_text).ok_or_else(|| {
-            q(Col::CrimeType, &type_text, Reason::UnknownCrimeType, format!("`{type_text}` is not one of the 14 police.uk crime types"))
+            q(
+                Col::CrimeType,
+                &type_text,
+                Reason::UnknownCrimeType,
+                format!("`{type_text}` is not one of the 14 police.uk crime types"),
+            )
         })?)
     };
     let crime_type = match (offence, given_type) {
         (Some(o), Some(t)) if o.crime_type != t => {
-            return Err(q(Col::CrimeType, &type_text, Reason::CrimeTypeMismatch,
-                format!("offence code {} is `{}`, not `{}`", o.code, o.crime_type, t)));
+            return Err(q(
+                Col::CrimeType,
+                &type_text,
+                Reason::CrimeTypeMismatch,
+                format!("offence code {} is `{}`, not `{}`", o.code, o.crime_type, t),
+            ));
         }
         (Some(o), _) => o.crime_type,
         (None, Some(t)) => t,
-        (None, None) => return Err(q(Col::CrimeType, "", Reason::MissingValue, "neither offence_code nor crime_type is given".into())),
+        (None, None) => {
+            return Err(q(
+                Col::CrimeType,
+                "",
+                Reason::MissingValue,
+                "neither offence_code nor crime_type is given".into(),
+            ))
+        }
     };
-    let position = match coords::from_lonlat(&cols.get(f, Col::Longitude), &cols.get(f, Col::Latitude), "longitude", "latitude") {
+    let position = match coords::from_lonlat(
+        &cols.get(f, Col::Longitude),
+        &cols.get(f, Col::Latitude),
+        "longitude",
+        "latitude",
+    ) {
         Ok(Some(p)) => Some(p),
         Ok(None) => coords::from_bng(&cols.get(f, Col::Easting), &cols.get(f, Col::Northing))
-            .map_err(|(r, field, v, d)| q(Col::from_name(field).unwrap_or(Col::Easting), &v, r, d))?,
-        Err((r, field, v, d)) => return Err(q(Col::from_name(field).unwrap_or(Col::Longitude), &v, r, d)),
+            .map_err(|(r, field, v, d)| {
+                q(Col::from_name(field).unwrap_or(Col::Easting), &v, r, d)
+            })?,
+        Err((r, field, v, d)) => {
+            return Err(q(Col::from_name(field).unwrap_or(Col::Longitude), &v, r, d))
+        }
     };
-    let location_type = optional(cols, f, Col::LocationType, LocationType::parse, Reason::UnknownCode, |v| {
-        let valid: Vec<_> = LocationType::ALL.iter().map(|l| l.name()).collect();
-        format!("location_type `{v}` is not one of: {} (map it with [crimes.codes.location_type])", valid.join(", "))
-    }, q)?;
+    let location_type = optional(
+        cols,
+        f,
+        Col::LocationType,
+        LocationType::parse,
+        Reason::UnknownCode,
+        |v| {
+            let valid: Vec<_> = LocationType::ALL.iter().map(|l| l.name()).collect();
+            format!(
+                "location_type `{v}` is not one of: {} (map it with [crimes.codes.location_type])",
+                valid.join(", ")
+            )
+        },
+        q,
+    )?;
     let flag = |col: Col| -> std::result::Result<bool, Quarantined> {
         let v = cols.get(f, col);
-        parse_flag(&v).ok_or_else(|| q(col, &v, Reason::UnknownCode, format!("{} `{v}` is not a yes/no value (true/false, y/n, 1/0)", col.name())))
+        parse_flag(&v).ok_or_else(|| {
+            q(
+                col,
+                &v,
+                Reason::UnknownCode,
+                format!("{} `{v}` is not a yes/no value (true/false, y/n, 1/0)", col.name()),
+            )
+        })
     };
     let domestic_abuse = flag(Col::DomesticAbuse)?;
     let mut hate = [false; 5];
@@ -340,7 +468,11 @@ fn crime_row(
         hate[i] = flag(col)?;
     }
     let alcohol_related = flag(Col::AlcoholRelated)?;
-    let kind = if crime_type == CrimeType::AntiSocialBehaviour { RecordKind::Asb } else { RecordKind::Crime };
+    let kind = if crime_type == CrimeType::AntiSocialBehaviour {
+        RecordKind::Asb
+    } else {
+        RecordKind::Crime
+    };
     let mut c = CrimeRow {
         crime_ref: crime_ref.into_owned(),
         kind,
@@ -371,29 +503,72 @@ fn crime_row(
         source_line: row.line,
     };
     if position.is_none() {
-        ctx.ward_from_lsoa(&mut c).map_err(|d| q(Col::Longitude, "", Reason::MissingCoordinates, d))?;
+        ctx.ward_from_lsoa(&mut c)
+            .map_err(|d| q(Col::Longitude, "", Reason::MissingCoordinates, d))?;
     }
     Ok(c)
 }
 
-fn person_row(row: &Row, cols: &Columns, table: Table, file: u32, q: &dyn Fn(Col, &str, Reason, String) -> Quarantined) -> std::result::Result<PersonRow, Quarantined> {
+fn person_row(
+    row: &Row,
+    cols: &Columns,
+    table: Table,
+    file: u32,
+    q: &dyn Fn(Col, &str, Reason, String) -> Quarantined,
+) -> std::result::Result<PersonRow, Quarantined> {
     let f = &row.fields;
     let crime_ref = required(cols, f, Col::CrimeRef, q)?;
     let person_id = required(cols, f, Col::PersonId, q)?;
-    let age = optional(cols, f, Col::Age, parse_age, Reason::ImpossibleAge, |v| format!("age `{v}` is not a whole number from 0 to 120"), q)?;
-    let sex = optional(cols, f, Col::Sex, Sex::parse, Reason::UnknownCode,
-        |v| format!("sex `{v}` is not male, female or unknown (map it with [{}.codes.sex])", table.name()), q)?;
-    let ethnicity = optional(cols, f, Col::Ethnicity, Ethnicity::parse, Reason::UnknownCode, |v| {
-        let valid: Vec<_> = Ethnicity::ALL.iter().map(|e| e.name()).collect();
-        format!("ethnicity `{v}` is not an ONS group ({}) (map it with [{}.codes.ethnicity])", valid.join(", "), table.name())
-    }, q)?;
+    let age = optional(
+        cols,
+        f,
+        Col::Age,
+        parse_age,
+        Reason::ImpossibleAge,
+        |v| format!("age `{v}` is not a whole number from 0 to 120"),
+        q,
+    )?;
+    let sex = optional(
+        cols,
+        f,
+        Col::Sex,
+        Sex::parse,
+        Reason::UnknownCode,
+        |v| {
+            format!(
+                "sex `{v}` is not male, female or unknown (map it with [{}.codes.sex])",
+                table.name()
+            )
+        },
+        q,
+    )?;
+    let ethnicity = optional(
+        cols,
+        f,
+        Col::Ethnicity,
+        Ethnicity::parse,
+        Reason::UnknownCode,
+        |v| {
+            let valid: Vec<_> = Ethnicity::ALL.iter().map(|e| e.name()).collect();
+            format!(
+                "ethnicity `{v}` is not an ONS group ({}) (map it with [{}.codes.ethnicity])",
+                valid.join(", "),
+                table.name()
+            )
+        },
+        q,
+    )?;
     Ok(PersonRow {
         crime_ref: crime_ref.into_owned(),
         person_id: person_id.into_owned(),
         age,
         sex,
         ethnicity,
-        relationship: if table == Table::Offenders { non_empty(&cols.get(f, Col::RelationshipToVictim)) } else { None },
+        relationship: if table == Table::Offenders {
+            non_empty(&cols.get(f, Col::RelationshipToVictim))
+        } else {
+            None
+        },
         source_file: file,
         source_line: row.line,
     })
@@ -402,7 +577,12 @@ fn person_row(row: &Row, cols: &Columns, table: Table, file: u32, q: &dyn Fn(Col
 type Quarantine<'q> = &'q dyn Fn(Col, &str, Reason, String) -> Quarantined;
 
 /// A value that must not be empty.
-fn required<'r>(cols: &Columns<'r>, f: &'r csv::StringRecord, col: Col, q: Quarantine) -> std::result::Result<Cow<'r, str>, Quarantined> {
+fn required<'r>(
+    cols: &Columns<'r>,
+    f: &'r csv::StringRecord,
+    col: Col,
+    q: Quarantine,
+) -> std::result::Result<Cow<'r, str>, Quarantined> {
     let v = cols.get(f, col);
     if v.is_empty() {
         return Err(q(col, "", Reason::MissingValue, format!("{} is empty", col.name())));
@@ -433,7 +613,8 @@ pub fn parse_date(s: &str, formats: Option<&[String]>) -> Option<(NaiveDateTime,
     let s = s.trim().trim_end_matches('Z');
     let parsed = match formats {
         Some(fs) => fs.iter().find_map(|f| parse_with(s, f)),
-        None => parse_iso(s).or_else(|| DATETIME_FORMATS.iter().chain(DATE_FORMATS).find_map(|f| parse_with(s, f))),
+        None => parse_iso(s)
+            .or_else(|| DATETIME_FORMATS.iter().chain(DATE_FORMATS).find_map(|f| parse_with(s, f))),
     }?;
     (1900..=2100).contains(&parsed.0.year()).then_some(parsed)
 }
@@ -458,7 +639,12 @@ fn parse_iso(s: &str) -> Option<(NaiveDateTime, bool)> {
     }
     let sec = match b.len() {
         16 => 0,
-        n if n >= 19 && b[16] == b':' && (n == 19 || (b[19] == b'.' && b[20..].iter().all(u8::is_ascii_digit))) => num(17..19)?,
+        n if n >= 19
+            && b[16] == b':'
+            && (n == 19 || (b[19] == b'.' && b[20..].iter().all(u8::is_ascii_digit))) =>
+        {
+            num(17..19)?
+        }
         _ => return None,
     };
     Some((date.and_hms_opt(num(11..13)?, num(14..16)?, sec)?, true))
@@ -506,8 +692,14 @@ mod tests {
         assert_eq!((d.date(), known), (NaiveDate::from_ymd_opt(2025, 3, 4).expect("date"), false));
         assert!(parse_date("2025-02-30", None).is_none());
         assert!(parse_date("2025-02-03 24:00", None).is_none());
-        assert_eq!(parse_date("2025-02-03 07:05:09.250", None).map(|d| d.0.to_string()), Some("2025-02-03 07:05:09".into()));
-        assert_eq!(parse_date("2025-02-03T07:05", None).map(|d| d.0.to_string()), Some("2025-02-03 07:05:00".into()));
+        assert_eq!(
+            parse_date("2025-02-03 07:05:09.250", None).map(|d| d.0.to_string()),
+            Some("2025-02-03 07:05:09".into())
+        );
+        assert_eq!(
+            parse_date("2025-02-03T07:05", None).map(|d| d.0.to_string()),
+            Some("2025-02-03 07:05:00".into())
+        );
         assert!(parse_date("2025-02-03T07", None).is_none());
         assert!(parse_date("0025-02-01", None).is_none());
         let custom = vec!["%d.%m.%Y %H%M".to_string()];

@@ -28,9 +28,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use chrono::Datelike;
 use csa_geo::{AreaIndex, Boundaries};
 use csa_model::{OffenceTable, Reason, RecordKind};
-use chrono::Datelike;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
@@ -152,7 +152,8 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         return Err(IngestError::NothingToIngest);
     }
     let offences = OffenceTable::shipped();
-    let (wards, ward_ref) = load_boundaries(&req.boundaries, &req.ward_code_prop, &req.ward_name_prop)?;
+    let (wards, ward_ref) =
+        load_boundaries(&req.boundaries, &req.ward_code_prop, &req.ward_name_prop)?;
     let lsoas = match &req.lsoa_boundaries {
         Some(p) => Some(load_boundaries(p, &req.lsoa_code_prop, &req.lsoa_name_prop)?),
         None => None,
@@ -163,8 +164,15 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     };
     let (mapping, mapping_ref) = match &req.mapping {
         Some(p) => {
-            let bytes = std::fs::read(p).map_err(|source| IngestError::Read { path: p.clone(), source })?;
-            (Mapping::load(p, &bytes)?, Some(manifest::ReferenceFile::new(&source::describe(p, &bytes), "column mapping".into())))
+            let bytes =
+                std::fs::read(p).map_err(|source| IngestError::Read { path: p.clone(), source })?;
+            (
+                Mapping::load(p, &bytes)?,
+                Some(manifest::ReferenceFile::new(
+                    &source::describe(p, &bytes),
+                    "column mapping".into(),
+                )),
+            )
         }
         None => (Mapping::default(), None),
     };
@@ -195,10 +203,19 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
             let (outcome, meta) = source::read_input_with(path, |data| {
                 Ok(match kind {
                     InputKind::PoliceUk => {
-                        let stem = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().trim_end_matches(".gz").trim_end_matches(".csv").to_string());
-                        police_uk::parse(data, i as u32, &stem, &ctx).map_err(|detail| IngestError::BadHeader { path: path.clone(), detail })?
+                        let stem = path.file_name().map_or_else(String::new, |n| {
+                            n.to_string_lossy()
+                                .trim_end_matches(".gz")
+                                .trim_end_matches(".csv")
+                                .to_string()
+                        });
+                        police_uk::parse(data, i as u32, &stem, &ctx).map_err(|detail| {
+                            IngestError::BadHeader { path: path.clone(), detail }
+                        })?
                     }
-                    InputKind::Extract(table) => extract::parse_table(data, path, *table, i as u32, &mapping, &ctx)?,
+                    InputKind::Extract(table) => {
+                        extract::parse_table(data, path, *table, i as u32, &mapping, &ctx)?
+                    }
                 })
             })?;
             progress(Progress::Advance(1));
@@ -237,7 +254,8 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         append(&mut offenders_in, o.offenders);
     }
     let duplicates: Vec<(usize, usize)> = {
-        let mut first: FxHashMap<&str, usize> = FxHashMap::with_capacity_and_hasher(crimes.len(), Default::default());
+        let mut first: FxHashMap<&str, usize> =
+            FxHashMap::with_capacity_and_hasher(crimes.len(), Default::default());
         crimes
             .iter()
             .enumerate()
@@ -254,9 +272,19 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         let mut drop_row = vec![false; crimes.len()];
         for &(d, f) in &duplicates {
             let (c, first) = (&crimes[d], &crimes[f]);
-            let mut q = Quarantined::new(Table::Crimes, c.source_file, c.source_line, "crime_ref", &c.crime_ref, Reason::DuplicateCrimeRef,
-                format!("crime_ref already accepted from {} line {}", names[first.source_file as usize], first.source_line),
-                format!("{} {} {}", c.crime_ref, c.recorded_date, c.crime_type));
+            let mut q = Quarantined::new(
+                Table::Crimes,
+                c.source_file,
+                c.source_line,
+                "crime_ref",
+                &c.crime_ref,
+                Reason::DuplicateCrimeRef,
+                format!(
+                    "crime_ref already accepted from {} line {}",
+                    names[first.source_file as usize], first.source_line
+                ),
+                format!("{} {} {}", c.crime_ref, c.recorded_date, c.crime_type),
+            );
             q.year_month = Some(c.year_month());
             quarantined.push(q);
             drop_row[d] = true;
@@ -279,9 +307,14 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     // 4. people must belong to an accepted crime, once per crime and role
     progress(Progress::Stage { name: "checking people", total: 1 });
     // only needed when there are people, or quarantined rows that name a crime
-    let needs_months = !victims_in.is_empty() || !offenders_in.is_empty() || quarantined.iter().any(|q| q.crime_ref.is_some());
-    let crime_month: FxHashMap<&str, (i32, u32)> =
-        if needs_months { crimes.iter().map(|c| (c.crime_ref.as_str(), c.year_month())).collect() } else { FxHashMap::default() };
+    let needs_months = !victims_in.is_empty()
+        || !offenders_in.is_empty()
+        || quarantined.iter().any(|q| q.crime_ref.is_some());
+    let crime_month: FxHashMap<&str, (i32, u32)> = if needs_months {
+        crimes.iter().map(|c| (c.crime_ref.as_str(), c.year_month())).collect()
+    } else {
+        FxHashMap::default()
+    };
     /// Accepted people with their crime's (year, month), and the rows quarantined.
     type Checked = (Vec<(PersonRow, (i32, u32))>, Vec<Quarantined>);
     let people = |rows: Vec<PersonRow>, table: Table| -> Checked {
@@ -300,7 +333,11 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
             .filter(|(i, _)| verdicts[*i].is_ok())
             .map(|(i, p)| {
                 use std::hash::BuildHasher;
-                (rustc_hash::FxBuildHasher.hash_one((p.crime_ref.as_str(), p.person_id.as_str())), i as u32)
+                (
+                    rustc_hash::FxBuildHasher
+                        .hash_one((p.crime_ref.as_str(), p.person_id.as_str())),
+                    i as u32,
+                )
             })
             .collect();
         keyed.par_sort_unstable();
@@ -309,7 +346,9 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
                 let p = &rows[later as usize];
                 if run[..k].iter().any(|&(_, earlier)| {
                     let e = &rows[earlier as usize];
-                    e.crime_ref == p.crime_ref && e.person_id == p.person_id && verdicts[earlier as usize].is_ok()
+                    e.crime_ref == p.crime_ref
+                        && e.person_id == p.person_id
+                        && verdicts[earlier as usize].is_ok()
                 }) {
                     verdicts[later as usize] = Err(Reason::DuplicatePerson);
                 }
@@ -327,8 +366,19 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
                     quarantined.push(q);
                 }
                 Err(reason) => {
-                    let mut q = Quarantined::new(table, p.source_file, p.source_line, "person_id", &p.person_id, reason,
-                        format!("person {} is already listed on crime {}", p.person_id, p.crime_ref), raw());
+                    let mut q = Quarantined::new(
+                        table,
+                        p.source_file,
+                        p.source_line,
+                        "person_id",
+                        &p.person_id,
+                        reason,
+                        format!(
+                            "person {} is already listed on crime {}",
+                            p.person_id, p.crime_ref
+                        ),
+                        raw(),
+                    );
                     q.crime_ref = Some(p.crime_ref);
                     quarantined.push(q);
                 }
@@ -337,17 +387,24 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         (out, quarantined)
     };
     // victims and offenders are independent: checked side by side, quarantine kept in order
-    let ((victims, qv), (offenders, qo)) = rayon::join(|| people(victims_in, Table::Victims), || people(offenders_in, Table::Offenders));
+    let ((victims, qv), (offenders, qo)) = rayon::join(
+        || people(victims_in, Table::Victims),
+        || people(offenders_in, Table::Offenders),
+    );
     quarantined.extend(qv);
     quarantined.extend(qo);
     progress(Progress::Advance(1));
     // partition quarantined rows by their crime's month, or the police.uk file's month
     for q in quarantined.iter_mut().filter(|q| q.year_month.is_none()) {
-        q.year_month = q.crime_ref.as_deref().and_then(|r| crime_month.get(r).copied()).or_else(|| {
-            let (path, kind) = &inputs[q.source_file as usize];
-            let name = path.file_name()?.to_str()?;
-            (*kind == InputKind::PoliceUk).then(|| police_uk::parse_month(name.get(..7)?)).flatten().map(|d| (d.year(), d.month()))
-        });
+        q.year_month =
+            q.crime_ref.as_deref().and_then(|r| crime_month.get(r).copied()).or_else(|| {
+                let (path, kind) = &inputs[q.source_file as usize];
+                let name = path.file_name()?.to_str()?;
+                (*kind == InputKind::PoliceUk)
+                    .then(|| police_uk::parse_month(name.get(..7)?))
+                    .flatten()
+                    .map(|d| (d.year(), d.month()))
+            });
     }
     drop(crime_month);
 
@@ -368,7 +425,8 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         let q: u64 = by_reason[i].values().sum();
         if rows_read[i] != accepted[i] + q {
             return Err(IngestError::Internal(format!(
-                "{}: {} rows read but {} accepted + {} quarantined", meta.path, rows_read[i], accepted[i], q
+                "{}: {} rows read but {} accepted + {} quarantined",
+                meta.path, rows_read[i], accepted[i], q
             )));
         }
         reports.push(manifest::InputReport {
@@ -395,9 +453,19 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     quarantined.sort_by_key(|q| (q.year_month.is_none(), q.year_month, q.source_file, q.line));
     let tmp = dataset::sibling(&req.out, "tmp");
     if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|source| IngestError::Write { path: tmp.clone(), source })?;
+        std::fs::remove_dir_all(&tmp)
+            .map_err(|source| IngestError::Write { path: tmp.clone(), source })?;
     }
-    let result = write_all(&tmp, &crime_refs, &victim_refs, &offender_refs, &quarantined, &names, offences, progress);
+    let result = write_all(
+        &tmp,
+        &crime_refs,
+        &victim_refs,
+        &offender_refs,
+        &quarantined,
+        &names,
+        offences,
+        progress,
+    );
     let partitions = match result {
         Ok(p) => p,
         Err(e) => {
@@ -414,7 +482,8 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         quarantined: quarantined.len() as u64,
         in_area: crimes.iter().filter(|c| c.in_area).count() as u64,
         outside_area: crimes.iter().filter(|c| !c.in_area).count() as u64,
-        ward_by_lsoa_lookup: crimes.iter().filter(|c| c.geo_method == GeoMethod::LsoaLookup).count() as u64,
+        ward_by_lsoa_lookup: crimes.iter().filter(|c| c.geo_method == GeoMethod::LsoaLookup).count()
+            as u64,
         first_month: crime_refs.first().map(|c| c.recorded_date.format("%Y-%m").to_string()),
         last_month: crime_refs.last().map(|c| c.recorded_date.format("%Y-%m").to_string()),
         ..Default::default()
@@ -431,9 +500,14 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         inputs: reports,
         boundaries: ward_ref,
         lsoa_boundaries: lsoa_index.map(|(_, r)| r),
-        lsoa_lookup: lookup.as_ref().and_then(|l| l.meta.as_ref().map(|m| manifest::ReferenceFile::new(m, format!("{} LSOAs", l.len())))),
+        lsoa_lookup: lookup.as_ref().and_then(|l| {
+            l.meta.as_ref().map(|m| manifest::ReferenceFile::new(m, format!("{} LSOAs", l.len())))
+        }),
         mapping: mapping_ref,
-        offence_reference: format!("data/reference/offence_codes.csv ({} codes, compiled in)", offences.len()),
+        offence_reference: format!(
+            "data/reference/offence_codes.csv ({} codes, compiled in)",
+            offences.len()
+        ),
         counts,
         reconciliation: manifest::Reconciliation {
             rows_read: total_read,
@@ -444,7 +518,8 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         partitions,
         appends: Vec::new(),
     };
-    let json = serde_json::to_string_pretty(&manifest).map_err(|e| IngestError::Internal(e.to_string()))?;
+    let json = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| IngestError::Internal(e.to_string()))?;
     let mpath = tmp.join(manifest::MANIFEST_FILE);
     std::fs::write(&mpath, json).map_err(|source| IngestError::Write { path: mpath, source })?;
     dataset::replace_dir(&tmp, &req.out)?;
@@ -462,7 +537,8 @@ fn write_all(
     offences: &OffenceTable,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Vec<dataset::Partition>> {
-    std::fs::create_dir_all(tmp).map_err(|source| IngestError::Write { path: tmp.to_path_buf(), source })?;
+    std::fs::create_dir_all(tmp)
+        .map_err(|source| IngestError::Write { path: tmp.to_path_buf(), source })?;
     if crimes.is_empty() {
         let mut df = dataset::crimes_frame(&[], names, offences)?;
         dataset::write_parquet(&tmp.join("crimes").join("empty.parquet"), &mut df)?;
@@ -472,28 +548,50 @@ fn write_all(
     // waiting on it would idle one of the cores (as with reading, see csa-analysis data.rs)
     let (crime_parts, other_parts) = polars_core::runtime::THREAD_POOL.join(
         || {
-            dataset::write_partitioned(tmp, "crimes", crimes, |c| Some(c.year_month()), |rows| dataset::crimes_frame(rows, names, offences))
+            dataset::write_partitioned(
+                tmp,
+                "crimes",
+                crimes,
+                |c| Some(c.year_month()),
+                |rows| dataset::crimes_frame(rows, names, offences),
+            )
         },
         || -> Result<Vec<dataset::Partition>> {
             let mut parts = Vec::new();
-            for (table, rows, is_off) in [("victims", victims, false), ("offenders", offenders, true)] {
+            for (table, rows, is_off) in
+                [("victims", victims, false), ("offenders", offenders, true)]
+            {
                 // an empty table still gets a folder with a schema-only file, so readers find it
                 if rows.is_empty() {
                     let mut df = dataset::people_frame(&[], names, is_off)?;
                     dataset::write_parquet(&tmp.join(table).join("empty.parquet"), &mut df)?;
                 }
-                parts.extend(dataset::write_partitioned(tmp, table, rows, |p| Some(p.1), |rows| {
-                    dataset::people_frame(&rows.iter().map(|(p, _)| p).collect::<Vec<_>>(), names, is_off)
-                })?);
+                parts.extend(dataset::write_partitioned(
+                    tmp,
+                    table,
+                    rows,
+                    |p| Some(p.1),
+                    |rows| {
+                        dataset::people_frame(
+                            &rows.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+                            names,
+                            is_off,
+                        )
+                    },
+                )?);
                 progress(Progress::Advance(1));
             }
             if quarantined.is_empty() {
                 let mut df = dataset::quarantine_frame(&[], names)?;
                 dataset::write_parquet(&tmp.join("quarantine").join("empty.parquet"), &mut df)?;
             }
-            parts.extend(dataset::write_partitioned(tmp, "quarantine", quarantined, |q| q.year_month, |rows| {
-                dataset::quarantine_frame(&rows.iter().collect::<Vec<_>>(), names)
-            })?);
+            parts.extend(dataset::write_partitioned(
+                tmp,
+                "quarantine",
+                quarantined,
+                |q| q.year_month,
+                |rows| dataset::quarantine_frame(&rows.iter().collect::<Vec<_>>(), names),
+            )?);
             Ok(parts)
         },
     );
@@ -504,10 +602,16 @@ fn write_all(
     Ok(parts)
 }
 
-fn load_boundaries(path: &Path, code: &str, name: &str) -> Result<(Boundaries, manifest::ReferenceFile)> {
+fn load_boundaries(
+    path: &Path,
+    code: &str,
+    name: &str,
+) -> Result<(Boundaries, manifest::ReferenceFile)> {
     let (bytes, meta) = source::read_input(path)?;
-    let text = String::from_utf8(bytes).map_err(|_| IngestError::NotUtf8 { path: path.to_path_buf() })?;
-    let b = Boundaries::from_geojson(&text, code, name).map_err(|source| IngestError::Boundaries { path: path.to_path_buf(), source })?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| IngestError::NotUtf8 { path: path.to_path_buf() })?;
+    let b = Boundaries::from_geojson(&text, code, name)
+        .map_err(|source| IngestError::Boundaries { path: path.to_path_buf(), source })?;
     let desc = format!("{} areas, code property {code}, name property {name}", b.len());
     Ok((b, manifest::ReferenceFile::new(&meta, desc)))
 }
@@ -516,13 +620,19 @@ fn load_boundaries(path: &Path, code: &str, name: &str) -> Result<(Boundaries, m
 pub fn enrich(crimes: &mut [CrimeRow], wards: &AreaIndex, lsoas: Option<&AreaIndex>) {
     // one shared string per area, cloned by reference count
     let shared = |idx: &AreaIndex| -> Vec<(Arc<str>, Arc<str>)> {
-        idx.areas().iter().map(|a| (Arc::from(a.code.as_str()), Arc::from(a.name.as_str()))).collect()
+        idx.areas()
+            .iter()
+            .map(|a| (Arc::from(a.code.as_str()), Arc::from(a.name.as_str())))
+            .collect()
     };
     let ward_names = shared(wards);
     let lsoa_names = lsoas.map(shared).unwrap_or_default();
     let ward_codes: HashSet<&str> = wards.areas().iter().map(|a| a.code.as_str()).collect();
     let locate = |lon: f64, lat: f64| {
-        (wards.locate(lon, lat).map(|i| i as u32), lsoas.and_then(|l| l.locate(lon, lat)).map(|i| i as u32))
+        (
+            wards.locate(lon, lat).map(|i| i as u32),
+            lsoas.and_then(|l| l.locate(lon, lat)).map(|i| i as u32),
+        )
     };
     let apply = |c: &mut CrimeRow, (w, l): (Option<u32>, Option<u32>)| {
         c.ward = w.map(|w| ward_names[w as usize].clone());
@@ -549,11 +659,19 @@ pub fn enrich(crimes: &mut [CrimeRow], wards: &AreaIndex, lsoas: Option<&AreaInd
     let mut distinct: Vec<(u64, u64)> = crimes.iter().filter_map(point).collect();
     distinct.par_sort_unstable();
     distinct.dedup();
-    let located: Vec<(Option<u32>, Option<u32>)> =
-        distinct.par_iter().with_min_len(256).map(|&(x, y)| locate(f64::from_bits(x), f64::from_bits(y))).collect();
-    let position: FxHashMap<(u64, u64), u32> = distinct.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
-    crimes.par_iter_mut().with_min_len(1024).for_each(|c| match point(c).and_then(|p| position.get(&p)) {
-        Some(&i) => apply(c, located[i as usize]),
-        None => c.in_area = c.ward.as_ref().is_some_and(|(code, _)| ward_codes.contains(&**code)),
+    let located: Vec<(Option<u32>, Option<u32>)> = distinct
+        .par_iter()
+        .with_min_len(256)
+        .map(|&(x, y)| locate(f64::from_bits(x), f64::from_bits(y)))
+        .collect();
+    let position: FxHashMap<(u64, u64), u32> =
+        distinct.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
+    crimes.par_iter_mut().with_min_len(1024).for_each(|c| {
+        match point(c).and_then(|p| position.get(&p)) {
+            Some(&i) => apply(c, located[i as usize]),
+            None => {
+                c.in_area = c.ward.as_ref().is_some_and(|(code, _)| ward_codes.contains(&**code))
+            }
+        }
     });
 }

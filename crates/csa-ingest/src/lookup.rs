@@ -18,7 +18,11 @@ pub struct LookupColumns {
 
 impl Default for LookupColumns {
     fn default() -> Self {
-        LookupColumns { lsoa: "LSOA21CD".into(), ward_code: "WD25CD".into(), ward_name: "WD25NM".into() }
+        LookupColumns {
+            lsoa: "LSOA21CD".into(),
+            ward_code: "WD25CD".into(),
+            ward_name: "WD25NM".into(),
+        }
     }
 }
 
@@ -60,7 +64,10 @@ impl LsoaLookup {
                 continue;
             }
             let key = (w.trim().to_string(), n.trim().to_string());
-            let ward = wards.entry(key).or_insert_with_key(|(w, n)| (Arc::from(w.as_str()), Arc::from(n.as_str()))).clone();
+            let ward = wards
+                .entry(key)
+                .or_insert_with_key(|(w, n)| (Arc::from(w.as_str()), Arc::from(n.as_str())))
+                .clone();
             map.insert(l.trim().to_string(), ward);
         }
         if map.is_empty() {

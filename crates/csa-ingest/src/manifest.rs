@@ -32,7 +32,12 @@ pub struct ReferenceFile {
 
 impl ReferenceFile {
     pub fn new(meta: &InputMeta, description: String) -> ReferenceFile {
-        ReferenceFile { path: meta.path.clone(), bytes: meta.bytes, sha256: meta.sha256.clone(), description }
+        ReferenceFile {
+            path: meta.path.clone(),
+            bytes: meta.bytes,
+            sha256: meta.sha256.clone(),
+            description,
+        }
     }
 }
 

@@ -62,14 +62,39 @@ pub struct Mapping {
 pub fn input_columns(table: Table) -> &'static [Col] {
     match table {
         Table::Crimes => &[
-            Col::CrimeRef, Col::RecordedDate, Col::CommittedFrom, Col::CommittedTo, Col::OffenceCode,
-            Col::CrimeType, Col::Longitude, Col::Latitude, Col::Easting, Col::Northing,
-            Col::LocationType, Col::LocationDesc, Col::LsoaCode, Col::LsoaName, Col::DomesticAbuse,
-            Col::HateRace, Col::HateReligion, Col::HateSexualOrientation, Col::HateDisability,
-            Col::HateTransgender, Col::AlcoholRelated, Col::Outcome, Col::Force,
+            Col::CrimeRef,
+            Col::RecordedDate,
+            Col::CommittedFrom,
+            Col::CommittedTo,
+            Col::OffenceCode,
+            Col::CrimeType,
+            Col::Longitude,
+            Col::Latitude,
+            Col::Easting,
+            Col::Northing,
+            Col::LocationType,
+            Col::LocationDesc,
+            Col::LsoaCode,
+            Col::LsoaName,
+            Col::DomesticAbuse,
+            Col::HateRace,
+            Col::HateReligion,
+            Col::HateSexualOrientation,
+            Col::HateDisability,
+            Col::HateTransgender,
+            Col::AlcoholRelated,
+            Col::Outcome,
+            Col::Force,
         ],
         Table::Victims => &[Col::CrimeRef, Col::PersonId, Col::Age, Col::Sex, Col::Ethnicity],
-        Table::Offenders => &[Col::CrimeRef, Col::PersonId, Col::Age, Col::Sex, Col::Ethnicity, Col::RelationshipToVictim],
+        Table::Offenders => &[
+            Col::CrimeRef,
+            Col::PersonId,
+            Col::Age,
+            Col::Sex,
+            Col::Ethnicity,
+            Col::RelationshipToVictim,
+        ],
     }
 }
 
@@ -79,8 +104,10 @@ pub const DATE_COLUMNS: [Col; 3] = [Col::RecordedDate, Col::CommittedFrom, Col::
 impl Mapping {
     /// Checks the bytes of a mapping file; every mistake names the file and the key.
     pub fn load(path: &Path, bytes: &[u8]) -> Result<Mapping> {
-        let text = std::str::from_utf8(bytes).map_err(|_| IngestError::NotUtf8 { path: path.to_path_buf() })?;
-        Mapping::parse(text).map_err(|detail| IngestError::BadMapping { path: path.to_path_buf(), detail })
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| IngestError::NotUtf8 { path: path.to_path_buf() })?;
+        Mapping::parse(text)
+            .map_err(|detail| IngestError::BadMapping { path: path.to_path_buf(), detail })
     }
 
     /// Parses and checks mapping text.
@@ -93,23 +120,37 @@ impl Mapping {
             let list = || allowed.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ");
             for k in tm.columns.keys() {
                 if !known(k) {
-                    return Err(format!("[{}.columns]: `{k}` is not a canonical {} column (valid: {})", table.name(), table.name(), list()));
+                    return Err(format!(
+                        "[{}.columns]: `{k}` is not a canonical {} column (valid: {})",
+                        table.name(),
+                        table.name(),
+                        list()
+                    ));
                 }
             }
             for (k, formats) in &tm.date_formats {
-                if !Col::from_name(k).is_some_and(|c| DATE_COLUMNS.contains(&c)) || table != Table::Crimes {
+                if !Col::from_name(k).is_some_and(|c| DATE_COLUMNS.contains(&c))
+                    || table != Table::Crimes
+                {
                     return Err(format!("[{}.date_formats]: `{k}` is not a date column (valid: recorded_date, committed_from, committed_to in [crimes.date_formats])", table.name()));
                 }
                 if formats.is_empty() {
                     return Err(format!("[{}.date_formats]: `{k}` lists no formats", table.name()));
                 }
                 for f in formats {
-                    check_format(f).map_err(|e| format!("[{}.date_formats]: `{k}` format `{f}`: {e}", table.name()))?;
+                    check_format(f).map_err(|e| {
+                        format!("[{}.date_formats]: `{k}` format `{f}`: {e}", table.name())
+                    })?;
                 }
             }
             for k in tm.codes.keys() {
                 if !known(k) {
-                    return Err(format!("[{}.codes]: `{k}` is not a canonical {} column (valid: {})", table.name(), table.name(), list()));
+                    return Err(format!(
+                        "[{}.codes]: `{k}` is not a canonical {} column (valid: {})",
+                        table.name(),
+                        table.name(),
+                        list()
+                    ));
                 }
             }
         }
@@ -142,7 +183,8 @@ mod tests {
 
     #[test]
     fn accepts_a_full_mapping() {
-        let m = Mapping::parse(r#"
+        let m = Mapping::parse(
+            r#"
 force = "Test"
 [files]
 crimes = "c.csv"
@@ -154,20 +196,25 @@ recorded_date = ["%d/%m/%Y"]
 RES = "dwelling"
 [victims.columns]
 person_id = "VICTIM_ID"
-"#).expect("valid");
+"#,
+        )
+        .expect("valid");
         assert_eq!(m.crimes.columns["crime_ref"], "CRIME_NO");
         assert_eq!(m.files.crimes.as_deref(), Some("c.csv"));
     }
 
     #[test]
     fn mistakes_are_named() {
-        let e = Mapping::parse("[crimes.columns]\ncrime_rf = \"X\"\n").expect_err("must be refused");
+        let e =
+            Mapping::parse("[crimes.columns]\ncrime_rf = \"X\"\n").expect_err("must be refused");
         assert!(e.contains("`crime_rf` is not a canonical crimes column"), "{e}");
-        let e = Mapping::parse("[crimes.date_formats]\nrecorded_date = [\"%d/%m\"]\n").expect_err("must be refused");
+        let e = Mapping::parse("[crimes.date_formats]\nrecorded_date = [\"%d/%m\"]\n")
+            .expect_err("must be refused");
         assert!(e.contains("has no year"), "{e}");
         let e = Mapping::parse("[crimez]\n").expect_err("must be refused");
         assert!(e.contains("crimez"), "{e}");
-        let e = Mapping::parse("[victims.columns]\nrelationship_to_victim = \"R\"\n").expect_err("must be refused");
+        let e = Mapping::parse("[victims.columns]\nrelationship_to_victim = \"R\"\n")
+            .expect_err("must be refused");
         assert!(e.contains("relationship_to_victim"), "{e}");
         let e = Mapping::parse("[crimes.columns\n").expect_err("must be refused");
         assert!(e.contains("line 1"), "{e}");

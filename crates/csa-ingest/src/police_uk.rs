@@ -18,11 +18,30 @@ use crate::{FileOutcome, ParseContext};
 
 /// The published header, in order.
 pub const HEADER: [&str; 12] = [
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
 ];
 
-const OLD_HEADER: [&str; 8] = ["Month", "Reported by", "Falls within", "Easting", "Northing", "Location", "Crime type", "Context"];
+const OLD_HEADER: [&str; 8] = [
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Easting",
+    "Northing",
+    "Location",
+    "Crime type",
+    "Context",
+];
 
 /// Checks the header, describing the first difference.
 pub fn check_header(found: &[String]) -> Result<(), String> {
@@ -35,15 +54,37 @@ pub fn check_header(found: &[String]) -> Result<(), String> {
     for (i, e) in HEADER.iter().enumerate() {
         match found.get(i) {
             Some(f) if f == e => continue,
-            Some(f) => return Err(format!("column {} is `{f}`, expected `{e}` (expected header: {})", i + 1, HEADER.join(","))),
-            None => return Err(format!("missing column `{e}` (header has {} columns, expected {})", found.len(), HEADER.len())),
+            Some(f) => {
+                return Err(format!(
+                    "column {} is `{f}`, expected `{e}` (expected header: {})",
+                    i + 1,
+                    HEADER.join(",")
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "missing column `{e}` (header has {} columns, expected {})",
+                    found.len(),
+                    HEADER.len()
+                ))
+            }
         }
     }
-    Err(format!("unexpected extra column `{}` (header has {} columns, expected {})", found[HEADER.len()], found.len(), HEADER.len()))
+    Err(format!(
+        "unexpected extra column `{}` (header has {} columns, expected {})",
+        found[HEADER.len()],
+        found.len(),
+        HEADER.len()
+    ))
 }
 
 /// Parses one police.uk file already read into memory.
-pub fn parse(data: &[u8], file: u32, stem: &str, ctx: &ParseContext) -> Result<FileOutcome, String> {
+pub fn parse(
+    data: &[u8],
+    file: u32,
+    stem: &str,
+    ctx: &ParseContext,
+) -> Result<FileOutcome, String> {
     let Some(mut csv) = CsvBatches::new(data, Table::Crimes, file) else {
         return Err("file has no header line".into());
     };
@@ -62,7 +103,15 @@ pub fn parse(data: &[u8], file: u32, stem: &str, ctx: &ParseContext) -> Result<F
         // rows are independent: parse them in parallel, keeping file order, while the next
         // batch is split off the file (serial work, overlapped)
         let parse = |batch: Vec<_>| -> Vec<Result<CrimeRow, Quarantined>> {
-            batch.into_par_iter().with_min_len(512).map(|row: Result<_, _>| row.and_then(|row: crate::rows::Row| parse_row(&row.fields, row.line, file, stem, ctx))).collect()
+            batch
+                .into_par_iter()
+                .with_min_len(512)
+                .map(|row: Result<_, _>| {
+                    row.and_then(|row: crate::rows::Row| {
+                        parse_row(&row.fields, row.line, file, stem, ctx)
+                    })
+                })
+                .collect()
         };
         let (parsed, following) = rayon::join(|| parse(batch), || csv.next_batch(BATCH));
         next = following;
@@ -76,29 +125,64 @@ pub fn parse(data: &[u8], file: u32, stem: &str, ctx: &ParseContext) -> Result<F
     Ok(out)
 }
 
-fn parse_row(f: &csv::StringRecord, line: u64, file: u32, stem: &str, ctx: &ParseContext) -> Result<CrimeRow, Quarantined> {
-    let quarantine = |field: &str, value: &str, reason: Reason, detail: String, ym: Option<(i32, u32)>| {
-        let mut q = Quarantined::new(Table::Crimes, file, line, field, value, reason, detail, join_fields(f));
-        q.year_month = ym;
-        q
-    };
+fn parse_row(
+    f: &csv::StringRecord,
+    line: u64,
+    file: u32,
+    stem: &str,
+    ctx: &ParseContext,
+) -> Result<CrimeRow, Quarantined> {
+    let quarantine =
+        |field: &str, value: &str, reason: Reason, detail: String, ym: Option<(i32, u32)>| {
+            let mut q = Quarantined::new(
+                Table::Crimes,
+                file,
+                line,
+                field,
+                value,
+                reason,
+                detail,
+                join_fields(f),
+            );
+            q.year_month = ym;
+            q
+        };
     let month = f[1].trim();
     let recorded_date = parse_month(month).ok_or_else(|| {
-        quarantine("Month", month, Reason::UnparseableMonth, format!("Month `{month}` is not YYYY-MM"), None)
+        quarantine(
+            "Month",
+            month,
+            Reason::UnparseableMonth,
+            format!("Month `{month}` is not YYYY-MM"),
+            None,
+        )
     })?;
-    let ym = Some((chrono::Datelike::year(&recorded_date), chrono::Datelike::month(&recorded_date)));
+    let ym =
+        Some((chrono::Datelike::year(&recorded_date), chrono::Datelike::month(&recorded_date)));
     let type_text = f[9].trim();
     let crime_type = CrimeType::parse(type_text).ok_or_else(|| {
-        quarantine("Crime type", type_text, Reason::UnknownCrimeType, format!("`{type_text}` is not one of the 14 police.uk crime types"), ym)
+        quarantine(
+            "Crime type",
+            type_text,
+            Reason::UnknownCrimeType,
+            format!("`{type_text}` is not one of the 14 police.uk crime types"),
+            ym,
+        )
     })?;
-    let kind = if crime_type == CrimeType::AntiSocialBehaviour { RecordKind::Asb } else { RecordKind::Crime };
+    let kind = if crime_type == CrimeType::AntiSocialBehaviour {
+        RecordKind::Asb
+    } else {
+        RecordKind::Crime
+    };
     let position = coords::from_lonlat(&f[4], &f[5], "Longitude", "Latitude")
         .map_err(|(reason, field, value, detail)| quarantine(field, &value, reason, detail, ym))?;
     let lsoa_code = non_empty(&f[7]);
     let mut row = CrimeRow {
         crime_ref: match non_empty(&f[0]) {
             Some(id) => id,
-            None => format!("{}:{stem}:{line}", if kind == RecordKind::Asb { "ASB" } else { "PUK" }),
+            None => {
+                format!("{}:{stem}:{line}", if kind == RecordKind::Asb { "ASB" } else { "PUK" })
+            }
         },
         kind,
         force: non_empty(&f[3]).or_else(|| non_empty(&f[2])),
@@ -128,7 +212,9 @@ fn parse_row(f: &csv::StringRecord, line: u64, file: u32, stem: &str, ctx: &Pars
         source_line: line,
     };
     if position.is_none() {
-        ctx.ward_from_lsoa(&mut row).map_err(|detail| quarantine("Longitude", "", Reason::MissingCoordinates, detail, ym))?;
+        ctx.ward_from_lsoa(&mut row).map_err(|detail| {
+            quarantine("Longitude", "", Reason::MissingCoordinates, detail, ym)
+        })?;
     }
     Ok(row)
 }
@@ -156,9 +242,13 @@ mod tests {
         let mut h: Vec<String> = HEADER.iter().map(|s| s.to_string()).collect();
         assert!(check_header(&h).is_ok());
         h[4] = "Lon".into();
-        assert!(check_header(&h).expect_err("must be refused").contains("column 5 is `Lon`, expected `Longitude`"));
+        assert!(check_header(&h)
+            .expect_err("must be refused")
+            .contains("column 5 is `Lon`, expected `Longitude`"));
         h.truncate(3);
-        assert!(check_header(&h).expect_err("must be refused").contains("missing column `Falls within`"));
+        assert!(check_header(&h)
+            .expect_err("must be refused")
+            .contains("missing column `Falls within`"));
         let old: Vec<String> = OLD_HEADER.iter().map(|s| s.to_string()).collect();
         assert!(check_header(&old).expect_err("must be refused").contains("2010-2013"));
     }

@@ -143,7 +143,27 @@ pub struct Quarantined {
 
 impl Quarantined {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(table: Table, source_file: u32, line: u64, field: &str, value: &str, reason: Reason, detail: String, raw: String) -> Quarantined {
-        Quarantined { table, source_file, line, field: field.to_string(), value: value.to_string(), reason, detail, raw, year_month: None, crime_ref: None }
+    pub fn new(
+        table: Table,
+        source_file: u32,
+        line: u64,
+        field: &str,
+        value: &str,
+        reason: Reason,
+        detail: String,
+        raw: String,
+    ) -> Quarantined {
+        Quarantined {
+            table,
+            source_file,
+            line,
+            field: field.to_string(),
+            value: value.to_string(),
+            reason,
+            detail,
+            raw,
+            year_month: None,
+            crime_ref: None,
+        }
     }
 }

@@ -35,7 +35,8 @@ impl<'a> CsvBatches<'a> {
             if !rdr.read_byte_record(&mut rec).ok()? {
                 return None;
             }
-            let mut h: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
+            let mut h: Vec<String> =
+                rec.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
             if let Some(first) = h.first_mut() {
                 if let Some(stripped) = first.strip_prefix('\u{feff}') {
                     *first = stripped.trim().to_string();
@@ -70,8 +71,20 @@ impl<'a> CsvBatches<'a> {
                 Ok(false) => self.done = true,
                 Err(e) => {
                     let line = e.position().map_or(0, |p| line_at(self.data, p.byte(), p.line()));
-                    rows.push(Err(Quarantined::new(table, file, line, "", "", Reason::WrongFieldCount, format!("unreadable CSV row: {e}"), String::new())));
-                    if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
+                    rows.push(Err(Quarantined::new(
+                        table,
+                        file,
+                        line,
+                        "",
+                        "",
+                        Reason::WrongFieldCount,
+                        format!("unreadable CSV row: {e}"),
+                        String::new(),
+                    )));
+                    if !matches!(
+                        e.kind(),
+                        csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
+                    ) {
                         self.done = true;
                     }
                 }
@@ -84,8 +97,14 @@ impl<'a> CsvBatches<'a> {
                     if rec.len() != width {
                         let raw = raw_line(&rec);
                         rows.push(Err(Quarantined::new(
-                            table, file, line, "", "", Reason::WrongFieldCount,
-                            format!("{} fields where the header has {width}", rec.len()), raw,
+                            table,
+                            file,
+                            line,
+                            "",
+                            "",
+                            Reason::WrongFieldCount,
+                            format!("{} fields where the header has {width}", rec.len()),
+                            raw,
                         )));
                         continue;
                     }
@@ -95,8 +114,14 @@ impl<'a> CsvBatches<'a> {
                             let i = e.utf8_error().field();
                             let rec = e.into_byte_record();
                             rows.push(Err(Quarantined::new(
-                                table, file, line, &self.header[i], &String::from_utf8_lossy(&rec[i]), Reason::InvalidUtf8,
-                                "field is not valid UTF-8 (re-save the file as UTF-8)".into(), raw_line(&rec),
+                                table,
+                                file,
+                                line,
+                                &self.header[i],
+                                &String::from_utf8_lossy(&rec[i]),
+                                Reason::InvalidUtf8,
+                                "field is not valid UTF-8 (re-save the file as UTF-8)".into(),
+                                raw_line(&rec),
                             )));
                         }
                     }
@@ -110,7 +135,11 @@ impl<'a> CsvBatches<'a> {
 /// The line of a record that csv says starts at `byte` on `line`. csv is right unless blank
 /// lines come first (it reports the position before them), so those are counted here.
 fn line_at(data: &[u8], byte: u64, line: u64) -> u64 {
-    let blank = data.get(byte as usize..).unwrap_or_default().iter().take_while(|&&c| c == b'\n' || c == b'\r');
+    let blank = data
+        .get(byte as usize..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|&&c| c == b'\n' || c == b'\r');
     line + blank.filter(|&&c| c == b'\n').count() as u64
 }
 
@@ -167,10 +196,13 @@ mod tests {
             }
             rows.extend(b);
         }
-        let lines: Vec<(u64, bool)> = rows.iter().map(|x| match x {
-            Ok(row) => (row.line, true),
-            Err(q) => (q.line, false),
-        }).collect();
+        let lines: Vec<(u64, bool)> = rows
+            .iter()
+            .map(|x| match x {
+                Ok(row) => (row.line, true),
+                Err(q) => (q.line, false),
+            })
+            .collect();
         assert_eq!(lines, vec![(2, true), (4, false), (5, false), (6, true), (7, true)]);
         let Err(q) = &rows[1] else { panic!() };
         assert_eq!(q.reason, Reason::WrongFieldCount);

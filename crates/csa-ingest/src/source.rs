@@ -24,13 +24,20 @@ pub fn read_input(path: &Path) -> Result<(Vec<u8>, InputMeta)> {
 /// Reads a whole file and runs `f` on its decompressed bytes while the SHA-256 of the bytes
 /// on disk is computed beside it (hashing a large file takes as long as a good part of its
 /// parse). Returns the bytes, as [`read_input`], with `f`'s result in `meta`'s place.
-pub fn read_input_with<T: Send>(path: &Path, f: impl FnOnce(&[u8]) -> Result<T> + Send) -> Result<(T, InputMeta)> {
-    let raw = std::fs::read(path).map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?;
+pub fn read_input_with<T: Send>(
+    path: &Path,
+    f: impl FnOnce(&[u8]) -> Result<T> + Send,
+) -> Result<(T, InputMeta)> {
+    let raw = std::fs::read(path)
+        .map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?;
     let bytes = raw.len() as u64;
-    let (sha256, out) = rayon::join(|| sha256_hex(&raw), || -> Result<T> {
-        let data = decompress(path, &raw)?;
-        f(&data)
-    });
+    let (sha256, out) = rayon::join(
+        || sha256_hex(&raw),
+        || -> Result<T> {
+            let data = decompress(path, &raw)?;
+            f(&data)
+        },
+    );
     Ok((out?, InputMeta { path: path.display().to_string(), bytes, sha256 }))
 }
 
@@ -67,7 +74,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// SHA-256 and size of a file, for files read elsewhere (boundaries, lookups).
 pub fn describe(path: &Path, bytes: &[u8]) -> InputMeta {
-    InputMeta { path: path.display().to_string(), bytes: bytes.len() as u64, sha256: sha256_hex(bytes) }
+    InputMeta {
+        path: path.display().to_string(),
+        bytes: bytes.len() as u64,
+        sha256: sha256_hex(bytes),
+    }
 }
 
 /// Expands police.uk arguments: a file is taken as is, a folder is searched recursively
@@ -76,7 +87,8 @@ pub fn describe(path: &Path, bytes: &[u8]) -> InputMeta {
 pub fn expand_police_uk(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|source| IngestError::Read { path: p.clone(), source })?;
+        let meta =
+            std::fs::metadata(p).map_err(|source| IngestError::Read { path: p.clone(), source })?;
         if meta.is_dir() {
             let before = out.len();
             walk(p, &mut out)?;
@@ -96,9 +108,11 @@ pub fn expand_police_uk(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let rd = std::fs::read_dir(dir).map_err(|source| IngestError::Read { path: dir.to_path_buf(), source })?;
+    let rd = std::fs::read_dir(dir)
+        .map_err(|source| IngestError::Read { path: dir.to_path_buf(), source })?;
     for entry in rd {
-        let entry = entry.map_err(|source| IngestError::Read { path: dir.to_path_buf(), source })?;
+        let entry =
+            entry.map_err(|source| IngestError::Read { path: dir.to_path_buf(), source })?;
         let path = entry.path();
         if path.is_dir() {
             walk(&path, out)?;

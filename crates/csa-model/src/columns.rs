@@ -136,42 +136,94 @@ impl std::fmt::Display for Col {
 
 /// Every column: the tables' columns plus the hive partition keys.
 fn all() -> impl Iterator<Item = Col> {
-    [CRIMES, VICTIMS, OFFENDERS, QUARANTINE, &[Col::Year, Col::Month]].into_iter().flatten().copied()
+    [CRIMES, VICTIMS, OFFENDERS, QUARANTINE, &[Col::Year, Col::Month]]
+        .into_iter()
+        .flatten()
+        .copied()
 }
 
 /// Columns of `crimes/` in file order.
 pub const CRIMES: &[Col] = &[
-    Col::CrimeRef, Col::RecordKind, Col::Force, Col::RecordedDate, Col::DatePrecision,
-    Col::CommittedFrom, Col::CommittedTo, Col::DayOfWeek, Col::Hour, Col::OffenceCode,
-    Col::OffenceDescription, Col::CrimeType, Col::OffenceSubgroup, Col::OffenceGroup,
-    Col::Longitude, Col::Latitude, Col::Easting, Col::Northing, Col::LocationType,
-    Col::LocationDesc, Col::LsoaCode, Col::LsoaName, Col::WardCode, Col::WardName,
-    Col::GeoMethod, Col::InArea, Col::DomesticAbuse, Col::HateCrime, Col::HateRace,
-    Col::HateReligion, Col::HateSexualOrientation, Col::HateDisability, Col::HateTransgender,
-    Col::AlcoholRelated, Col::Outcome, Col::SourceFile, Col::SourceLine,
+    Col::CrimeRef,
+    Col::RecordKind,
+    Col::Force,
+    Col::RecordedDate,
+    Col::DatePrecision,
+    Col::CommittedFrom,
+    Col::CommittedTo,
+    Col::DayOfWeek,
+    Col::Hour,
+    Col::OffenceCode,
+    Col::OffenceDescription,
+    Col::CrimeType,
+    Col::OffenceSubgroup,
+    Col::OffenceGroup,
+    Col::Longitude,
+    Col::Latitude,
+    Col::Easting,
+    Col::Northing,
+    Col::LocationType,
+    Col::LocationDesc,
+    Col::LsoaCode,
+    Col::LsoaName,
+    Col::WardCode,
+    Col::WardName,
+    Col::GeoMethod,
+    Col::InArea,
+    Col::DomesticAbuse,
+    Col::HateCrime,
+    Col::HateRace,
+    Col::HateReligion,
+    Col::HateSexualOrientation,
+    Col::HateDisability,
+    Col::HateTransgender,
+    Col::AlcoholRelated,
+    Col::Outcome,
+    Col::SourceFile,
+    Col::SourceLine,
 ];
 
 /// Columns of `victims/` in file order.
 pub const VICTIMS: &[Col] = &[
-    Col::CrimeRef, Col::PersonId, Col::Age, Col::Sex, Col::Ethnicity, Col::SourceFile,
+    Col::CrimeRef,
+    Col::PersonId,
+    Col::Age,
+    Col::Sex,
+    Col::Ethnicity,
+    Col::SourceFile,
     Col::SourceLine,
 ];
 
 /// Columns of `offenders/` in file order.
 pub const OFFENDERS: &[Col] = &[
-    Col::CrimeRef, Col::PersonId, Col::Age, Col::Sex, Col::Ethnicity,
-    Col::RelationshipToVictim, Col::SourceFile, Col::SourceLine,
+    Col::CrimeRef,
+    Col::PersonId,
+    Col::Age,
+    Col::Sex,
+    Col::Ethnicity,
+    Col::RelationshipToVictim,
+    Col::SourceFile,
+    Col::SourceLine,
 ];
 
 /// Columns of `quarantine/` in file order.
 pub const QUARANTINE: &[Col] = &[
-    Col::Table, Col::SourceFile, Col::SourceLine, Col::Field, Col::Value, Col::Reason,
-    Col::Detail, Col::Raw,
+    Col::Table,
+    Col::SourceFile,
+    Col::SourceLine,
+    Col::Field,
+    Col::Value,
+    Col::Reason,
+    Col::Detail,
+    Col::Raw,
 ];
 
 /// The hate-crime strand columns, in the order of [`crate::HateStrand::ALL`].
 pub const HATE_STRANDS: [Col; 5] = [
-    Col::HateRace, Col::HateReligion, Col::HateSexualOrientation, Col::HateDisability,
+    Col::HateRace,
+    Col::HateReligion,
+    Col::HateSexualOrientation,
+    Col::HateDisability,
     Col::HateTransgender,
 ];
 

@@ -82,7 +82,10 @@ impl OffenceTable {
                 .ok_or_else(|| err(format!("unknown police.uk type `{}`", &rec[c_type])))?;
             let css_weight = match rec[c_w].trim() {
                 "" => None,
-                w => Some(w.parse::<f64>().map_err(|_| err(format!("css_weight `{w}` is not a number")))?),
+                w => Some(
+                    w.parse::<f64>()
+                        .map_err(|_| err(format!("css_weight `{w}` is not a number")))?,
+                ),
             };
             let info = OffenceInfo {
                 code: rec[c_code].trim().to_string(),

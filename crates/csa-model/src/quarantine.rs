@@ -41,11 +41,22 @@ pub enum Reason {
 
 impl Reason {
     pub const ALL: &'static [Reason] = &[
-        Reason::UnparseableDate, Reason::UnparseableMonth, Reason::MissingCoordinates,
-        Reason::NonNumericCoordinates, Reason::OutsideGreatBritain, Reason::UnknownCrimeType,
-        Reason::UnknownOffenceCode, Reason::CrimeTypeMismatch, Reason::DuplicateCrimeRef,
-        Reason::UnknownCrime, Reason::ImpossibleAge, Reason::WrongFieldCount, Reason::InvalidUtf8,
-        Reason::MissingValue, Reason::UnknownCode, Reason::DuplicatePerson,
+        Reason::UnparseableDate,
+        Reason::UnparseableMonth,
+        Reason::MissingCoordinates,
+        Reason::NonNumericCoordinates,
+        Reason::OutsideGreatBritain,
+        Reason::UnknownCrimeType,
+        Reason::UnknownOffenceCode,
+        Reason::CrimeTypeMismatch,
+        Reason::DuplicateCrimeRef,
+        Reason::UnknownCrime,
+        Reason::ImpossibleAge,
+        Reason::WrongFieldCount,
+        Reason::InvalidUtf8,
+        Reason::MissingValue,
+        Reason::UnknownCode,
+        Reason::DuplicatePerson,
     ];
 
     /// Stable machine-readable code.

@@ -76,7 +76,13 @@ impl Rng {
 /// Running sums of weights, for [`Rng::weighted`].
 pub fn cumulative(weights: impl IntoIterator<Item = f64>) -> Vec<f64> {
     let mut acc = 0.0;
-    weights.into_iter().map(|w| { acc += w; acc }).collect()
+    weights
+        .into_iter()
+        .map(|w| {
+            acc += w;
+            acc
+        })
+        .collect()
 }
 
 #[cfg(test)]

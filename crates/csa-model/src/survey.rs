@@ -4,8 +4,25 @@
 
 /// The columns of a survey CSV, one row per respondent.
 pub const SURVEY_COLUMNS: &[&str] = &[
-    "respondent_id", "victim_12m", "city_centre_day", "city_centre_night", "priority_1", "priority_2", "priority_3", "measure_1", "measure_2",
-    "measure_3", "measure_4", "measure_5", "help_1", "help_2", "help_3", "news_channels", "area", "age_band", "sex",
+    "respondent_id",
+    "victim_12m",
+    "city_centre_day",
+    "city_centre_night",
+    "priority_1",
+    "priority_2",
+    "priority_3",
+    "measure_1",
+    "measure_2",
+    "measure_3",
+    "measure_4",
+    "measure_5",
+    "help_1",
+    "help_2",
+    "help_3",
+    "news_channels",
+    "area",
+    "age_band",
+    "sex",
 ];
 
 /// "Pick the 3 main priorities", "Other" last.

@@ -163,8 +163,14 @@ mod tests {
             assert_eq!(CrimeType::parse(t.name()), Some(*t));
             assert_eq!(CrimeType::parse(&t.name().to_uppercase()), Some(*t));
         }
-        assert_eq!(CrimeType::parse("Violence and Sexual Offences"), Some(CrimeType::ViolenceAndSexualOffences));
-        assert_eq!(CrimeType::parse("Criminal Damage & Arson"), Some(CrimeType::CriminalDamageArson));
+        assert_eq!(
+            CrimeType::parse("Violence and Sexual Offences"),
+            Some(CrimeType::ViolenceAndSexualOffences)
+        );
+        assert_eq!(
+            CrimeType::parse("Criminal Damage & Arson"),
+            Some(CrimeType::CriminalDamageArson)
+        );
         assert_eq!(CrimeType::parse("Violent crime"), None);
     }
 

@@ -79,7 +79,13 @@ fn one_way() -> Protect {
 }
 
 /// Age band x sex as a matrix with totals, from a two-dimension breakdown.
-fn age_sex_matrix(b: &Breakdown, name: &str, title: &str, age_col: &str, sex_col: &str) -> Result<Table> {
+fn age_sex_matrix(
+    b: &Breakdown,
+    name: &str,
+    title: &str,
+    age_col: &str,
+    sex_col: &str,
+) -> Result<Table> {
     let t = Table::from_df(name, title, &b.table, Protect::Primary)?;
     let mut ages: Vec<String> = Vec::new();
     let mut sexes: Vec<String> = Vec::new();
@@ -133,7 +139,12 @@ fn age_sex_matrix(b: &Breakdown, name: &str, title: &str, age_col: &str, sex_col
 /// The day x hour matrix with a total row.
 fn day_hour_table(a: &Assessment, p: &Priority, name: &str, title: &str) -> Result<Table> {
     let df = csa_analysis::location::day_hour(a, p)?;
-    let mut t = Table::from_df(name, &format!("{title}: day of week x hour committed"), &df, Protect::Matrix { total_row: true })?;
+    let mut t = Table::from_df(
+        name,
+        &format!("{title}: day of week x hour committed"),
+        &df,
+        Protect::Matrix { total_row: true },
+    )?;
     for j in 1..t.columns.len() {
         t.roles[j] = Role::Count;
     }
@@ -147,9 +158,13 @@ fn day_hour_table(a: &Assessment, p: &Priority, name: &str, title: &str) -> Resu
 
 /// Connected groups (8-neighbour) of the hot cells, largest (most crimes) first.
 fn hot_clusters(run: &HotspotRun) -> Vec<Vec<usize>> {
-    let (Some(grid), Some(csa_analysis::hotspots::Shading::Bins(bins))) = (&run.grid, &run.shading) else { return Vec::new() };
+    let (Some(grid), Some(csa_analysis::hotspots::Shading::Bins(bins))) = (&run.grid, &run.shading)
+    else {
+        return Vec::new();
+    };
     let counts = grid.count(&run.points.xy).counts;
-    let hot: FxHashMap<(i64, i64), usize> = (0..grid.len()).filter(|&i| bins[i] >= 2).map(|i| (grid.cells[i], i)).collect();
+    let hot: FxHashMap<(i64, i64), usize> =
+        (0..grid.len()).filter(|&i| bins[i] >= 2).map(|i| (grid.cells[i], i)).collect();
     let mut seen: FxHashMap<usize, bool> = FxHashMap::default();
     let mut order: Vec<usize> = hot.values().copied().collect();
     order.sort_unstable();
@@ -201,10 +216,19 @@ pub const REPEAT_COLUMNS: [(&str, Role); 12] = [
 
 /// The name of a priority in titles (`all` reads "All crime and ASB").
 pub fn title_of(p: &Priority) -> String {
-    if same_name(&p.name, csa_analysis::config::ALL) { "All crime and ASB".into() } else { p.name.clone() }
+    if same_name(&p.name, csa_analysis::config::ALL) {
+        "All crime and ASB".into()
+    } else {
+        p.name.clone()
+    }
 }
 
-fn priority_part(a: &Assessment, p: &Priority, area: Option<&hotspots::Area>, has_people: bool) -> Result<(PriorityPart, Vec<Table>)> {
+fn priority_part(
+    a: &Assessment,
+    p: &Priority,
+    area: Option<&hotspots::Area>,
+    has_people: bool,
+) -> Result<(PriorityPart, Vec<Table>)> {
     let slug = slug(&p.name);
     let name = title_of(p);
     let mut tables = Vec::new();
@@ -214,25 +238,50 @@ fn priority_part(a: &Assessment, p: &Priority, area: Option<&hotspots::Area>, ha
         let cols: Vec<&str> = sel.unrecorded.iter().map(|c| c.name()).collect();
         if sel.current.is_empty() && sel.comparison.is_empty() {
             notes.push(format!("{name} cannot be measured on this data: its definition needs {}, which the data does not record (police.uk data has no offence codes, flags or times). A force extract measures it.", cols.join(", ")));
-            let part = PriorityPart { priority: p.clone(), slug, tables: Vec::new(), notes, hotspots: None, hot_share_pct: None, repeat_victim_crimes_pct: None, measurable: false };
+            let part = PriorityPart {
+                priority: p.clone(),
+                slug,
+                tables: Vec::new(),
+                notes,
+                hotspots: None,
+                hot_share_pct: None,
+                repeat_victim_crimes_pct: None,
+                measurable: false,
+            };
             return Ok((part, tables));
         }
         notes.push(format!("{name} is only partly measured on this data: the part of its definition that needs {} matches nothing, because the data does not record it.", cols.join(", ")));
     }
     let months = breakdown(a, p, &[Dim::Month])?;
     notes.extend(months.notes.iter().cloned());
-    tables.push(bd_table(&months, &format!("{slug}_months"), &format!("{name}: month by month against the year before"), one_way())?);
+    tables.push(bd_table(
+        &months,
+        &format!("{slug}_months"),
+        &format!("{name}: month by month against the year before"),
+        one_way(),
+    )?);
     let wards = breakdown(a, p, &[Dim::Ward])?;
     tables.push(bd_table(&wards, &format!("{slug}_wards"), &format!("{name}: wards"), one_way())?);
-    let unrecorded_location = csa_analysis::breakdown::unrecorded_cols(&a.data.crimes, &[csa_model::Col::LocationType]);
+    let unrecorded_location =
+        csa_analysis::breakdown::unrecorded_cols(&a.data.crimes, &[csa_model::Col::LocationType]);
     if unrecorded_location.is_empty() {
         let lt = breakdown(a, p, &[Dim::LocationType])?;
-        tables.push(bd_table(&lt, &format!("{slug}_location_types"), &format!("{name}: location types"), one_way())?);
+        tables.push(bd_table(
+            &lt,
+            &format!("{slug}_location_types"),
+            &format!("{name}: location types"),
+            one_way(),
+        )?);
     } else {
         notes.push("location type is not recorded in this data (police.uk data has none), so there is no location-type table".into());
     }
     let top = csa_analysis::location::top_locations(a, p, a.config.top_n)?;
-    let mut top = Table::from_df(&format!("{slug}_top_locations"), &format!("{name}: top {} locations", a.config.top_n), &top, Protect::Primary)?;
+    let mut top = Table::from_df(
+        &format!("{slug}_top_locations"),
+        &format!("{name}: top {} locations", a.config.top_n),
+        &top,
+        Protect::Primary,
+    )?;
     top.restricted_columns = vec![names::EASTING.into(), names::NORTHING.into()];
     top.drop_small_rows = true;
     tables.push(top);
@@ -242,17 +291,38 @@ fn priority_part(a: &Assessment, p: &Priority, area: Option<&hotspots::Area>, ha
         let mut repeat_rows = Vec::new();
         for (side, who, age, sex, eth) in [
             (Side::Victim, "victims", Dim::VictimAgeBand, Dim::VictimSex, Dim::VictimEthnicity),
-            (Side::Offender, "offenders", Dim::OffenderAgeBand, Dim::OffenderSex, Dim::OffenderEthnicity),
+            (
+                Side::Offender,
+                "offenders",
+                Dim::OffenderAgeBand,
+                Dim::OffenderSex,
+                Dim::OffenderEthnicity,
+            ),
         ] {
             let b = breakdown(a, p, &[age, sex])?;
-            tables.push(age_sex_matrix(&b, &format!("{slug}_{who}_age_sex"), &format!("{name}: {who} by age band and sex (records, one per person per crime)"), age.name(), sex.name())?);
+            tables.push(age_sex_matrix(
+                &b,
+                &format!("{slug}_{who}_age_sex"),
+                &format!("{name}: {who} by age band and sex (records, one per person per crime)"),
+                age.name(),
+                sex.name(),
+            )?);
             let e = breakdown(a, p, &[eth])?;
-            tables.push(bd_table(&e, &format!("{slug}_{who}_ethnicity"), &format!("{name}: {who} by ethnicity"), one_way())?);
+            tables.push(bd_table(
+                &e,
+                &format!("{slug}_{who}_ethnicity"),
+                &format!("{name}: {who} by ethnicity"),
+                one_way(),
+            )?);
             let r = repeats(a, p, side)?;
             if side == Side::Victim {
                 repeat_victim_crimes_pct = r.crimes_share_pct;
             }
-            let within = if side == Side::Victim && p.filter.domestic_abuse == Some(true) { Some(repeat_within(a, p, 365)?) } else { None };
+            let within = if side == Side::Victim && p.filter.domestic_abuse == Some(true) {
+                Some(repeat_within(a, p, 365)?)
+            } else {
+                None
+            };
             let count = |v: u64| Cell::Int(v as i64);
             let pct = |v: Option<f64>| v.map_or(Cell::Null, Cell::Float);
             repeat_rows.push(vec![
@@ -286,10 +356,20 @@ fn priority_part(a: &Assessment, p: &Priority, area: Option<&hotspots::Area>, ha
         tables.push(t);
         if p.filter.domestic_abuse == Some(true) {
             let rel = breakdown(a, p, &[Dim::OffenderRelationship])?;
-            tables.push(bd_table(&rel, &format!("{slug}_relationship"), &format!("{name}: offender's relationship to the victim"), one_way())?);
+            tables.push(bd_table(
+                &rel,
+                &format!("{slug}_relationship"),
+                &format!("{name}: offender's relationship to the victim"),
+                one_way(),
+            )?);
         }
         let pro = prolific_offenders(a, p, a.config.top_n)?;
-        let mut pro = Table::from_df(&format!("{slug}_prolific_offenders"), &format!("{name}: the {} most prolific offenders (pseudonymised)", a.config.top_n), &pro, Protect::Primary)?;
+        let mut pro = Table::from_df(
+            &format!("{slug}_prolific_offenders"),
+            &format!("{name}: the {} most prolific offenders (pseudonymised)", a.config.top_n),
+            &pro,
+            Protect::Primary,
+        )?;
         pro.public = false;
         tables.push(pro);
     }
@@ -299,21 +379,50 @@ fn priority_part(a: &Assessment, p: &Priority, area: Option<&hotspots::Area>, ha
     let pts = hotspots::points(a, p, a.periods.current)?;
     let s = &a.config.hotspots;
     if pts.xy.len() >= s.min_crimes {
-        let base = HotspotOptions { method: Method::Gi, cell: Some(s.cell_m), band: Some(s.band_m), permutations: s.permutations, seed: s.seed, ..HotspotOptions::default() };
+        let base = HotspotOptions {
+            method: Method::Gi,
+            cell: Some(s.cell_m),
+            band: Some(s.band_m),
+            permutations: s.permutations,
+            seed: s.seed,
+            ..HotspotOptions::default()
+        };
         let gi = hotspots::hotspots(a, p, area, &base)?;
-        let kde = hotspots::hotspots(a, p, area, &HotspotOptions { method: Method::Kde, ..base.clone() })?;
+        let kde = hotspots::hotspots(
+            a,
+            p,
+            area,
+            &HotspotOptions { method: Method::Kde, ..base.clone() },
+        )?;
         let clusters = hot_clusters(&gi);
         if let (Some(grid), Some(cells)) = (&gi.grid, &gi.cells) {
             let counts = grid.count(&gi.points.xy).counts;
             let located: u64 = counts.iter().map(|&c| u64::from(c)).sum();
             let in_hot: u64 = clusters.iter().flatten().map(|&i| u64::from(counts[i])).sum();
-            hot_share_pct = (located > 0).then(|| csa_analysis::breakdown::round2(100.0 * in_hot as f64 / located as f64));
+            hot_share_pct = (located > 0)
+                .then(|| csa_analysis::breakdown::round2(100.0 * in_hot as f64 / located as f64));
             let all = Table::from_df("cells", "", cells, Protect::Primary)?;
             let mut t = Table::new(
                 &format!("{slug}_hotspot_cells"),
                 &format!("{name}: Gi* hot cells (95% or more, FDR), {} m cells", s.cell_m),
-                &[names::CLUSTER, names::CELL_X, names::CELL_Y, names::COUNT, names::GI_Z, names::GI_P, names::GI_BIN],
-                &[Role::Key, Role::Key, Role::Key, Role::Count, Role::Other, Role::Other, Role::Other],
+                &[
+                    names::CLUSTER,
+                    names::CELL_X,
+                    names::CELL_Y,
+                    names::COUNT,
+                    names::GI_Z,
+                    names::GI_P,
+                    names::GI_BIN,
+                ],
+                &[
+                    Role::Key,
+                    Role::Key,
+                    Role::Key,
+                    Role::Count,
+                    Role::Other,
+                    Role::Other,
+                    Role::Other,
+                ],
                 Protect::Primary,
             );
             for (k, members) in clusters.iter().enumerate() {
@@ -334,7 +443,11 @@ fn priority_part(a: &Assessment, p: &Priority, area: Option<&hotspots::Area>, ha
         notes.extend(gi.notes.iter().cloned());
         hot = Some(Hotspots { gi, kde, clusters });
     } else {
-        notes.push(format!("{} crimes with a position in the period (fewer than {}), so no hotspot analysis", pts.xy.len(), s.min_crimes));
+        notes.push(format!(
+            "{} crimes with a position in the period (fewer than {}), so no hotspot analysis",
+            pts.xy.len(),
+            s.min_crimes
+        ));
     }
     notes.sort();
     notes.dedup();
@@ -365,11 +478,19 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     let priorities = a.config.all_priorities();
     let mut tables = Vec::new();
     let volume = csa_analysis::volume::volume(&a, &priorities)?;
-    tables.push(Table::from_df("priority_volumes", "Priorities: volume, change, rate and harm", &volume, Protect::Primary)?);
+    tables.push(Table::from_df(
+        "priority_volumes",
+        "Priorities: volume, change, rate and harm",
+        &volume,
+        Protect::Primary,
+    )?);
     let all = Priority::all();
     let ct = breakdown(&a, &all, &[Dim::CrimeType])?;
     tables.push(bd_table(&ct, "crime_types", "All crime and ASB by type", one_way())?);
-    let parts: Vec<(PriorityPart, Vec<Table>)> = priorities.par_iter().map(|p| priority_part(&a, p, area.as_ref(), has_people)).collect::<Result<_>>()?;
+    let parts: Vec<(PriorityPart, Vec<Table>)> = priorities
+        .par_iter()
+        .map(|p| priority_part(&a, p, area.as_ref(), has_people))
+        .collect::<Result<_>>()?;
     // equalities of every priority in one table per side
     if has_people {
         for (side, who) in [(Side::Victim, "victims"), (Side::Offender, "offenders")] {
@@ -414,18 +535,46 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     let mut profiles = Table::new(
         "ward_profiles",
         "Ward profiles: every priority in every ward",
-        &[names::PRIORITY, "ward_code", "ward_name", names::COUNT, names::COMPARISON, names::CHANGE_PCT, names::RATE_PER_1000, "area_rate_per_1000", "ratio_to_area"],
-        &[Role::Key, Role::Key, Role::Key, Role::Count, Role::Count, Role::Derived, Role::Derived, Role::Other, Role::Derived],
+        &[
+            names::PRIORITY,
+            "ward_code",
+            "ward_name",
+            names::COUNT,
+            names::COMPARISON,
+            names::CHANGE_PCT,
+            names::RATE_PER_1000,
+            "area_rate_per_1000",
+            "ratio_to_area",
+        ],
+        &[
+            Role::Key,
+            Role::Key,
+            Role::Key,
+            Role::Count,
+            Role::Count,
+            Role::Derived,
+            Role::Derived,
+            Role::Other,
+            Role::Derived,
+        ],
         Protect::Columns { group: vec![names::PRIORITY.into()] },
     );
     let vol = find(&tables, "priority_volumes").cloned();
     for part in &out_parts {
         let Some(w) = find(&tables, &format!("{}_wards", part.slug)) else { continue };
-        let area_rate = vol.as_ref().and_then(|v| v.find(names::PRIORITY, &part.priority.name).map(|i| v.get(i, names::RATE_PER_1000).clone())).unwrap_or(Cell::Null);
+        let area_rate = vol
+            .as_ref()
+            .and_then(|v| {
+                v.find(names::PRIORITY, &part.priority.name)
+                    .map(|i| v.get(i, names::RATE_PER_1000).clone())
+            })
+            .unwrap_or(Cell::Null);
         for i in 0..w.rows.len() {
             let rate = w.get(i, names::RATE_PER_1000).clone();
             let ratio = match (rate.as_f64(), area_rate.as_f64()) {
-                (Some(r), Some(ar)) if ar > 0.0 => Cell::Float(csa_analysis::breakdown::round2(r / ar)),
+                (Some(r), Some(ar)) if ar > 0.0 => {
+                    Cell::Float(csa_analysis::breakdown::round2(r / ar))
+                }
                 _ => Cell::Null,
             };
             profiles.rows.push(vec![
@@ -450,19 +599,24 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         }
         s.concern(&p.survey).pct()
     };
-    let vol_t = vol.ok_or_else(|| csa_analysis::AnalysisError::Internal("no volume table".into()))?;
+    let vol_t =
+        vol.ok_or_else(|| csa_analysis::AnalysisError::Internal("no volume table".into()))?;
     let items: Vec<(String, Factors)> = out_parts
         .iter()
-        .filter(|part| part.measurable && !same_name(&part.priority.name, csa_analysis::config::ALL))
+        .filter(|part| {
+            part.measurable && !same_name(&part.priority.name, csa_analysis::config::ALL)
+        })
         .map(|part| {
             let i = vol_t.find(names::PRIORITY, &part.priority.name);
             let g = |c: &str| i.and_then(|i| vol_t.get(i, c).as_f64());
-            let conc: Vec<f64> = [part.repeat_victim_crimes_pct, part.hot_share_pct].into_iter().flatten().collect();
+            let conc: Vec<f64> =
+                [part.repeat_victim_crimes_pct, part.hot_share_pct].into_iter().flatten().collect();
             let f = Factors {
                 volume: g(names::RATE_PER_1000).or_else(|| g(names::COUNT)),
                 trend: g(names::CHANGE_PCT),
                 harm: g(names::HARM_CSS),
-                concentration: (!conc.is_empty()).then(|| conc.iter().sum::<f64>() / conc.len() as f64),
+                concentration: (!conc.is_empty())
+                    .then(|| conc.iter().sum::<f64>() / conc.len() as f64),
                 concern: concern(&part.priority),
             };
             (part.priority.name.clone(), f)
@@ -470,11 +624,15 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         .collect();
     let mut ranking = rank(&items, &a.config.ranking);
     for r in &mut ranking {
-        if out_parts.iter().any(|p| p.priority.name == r.priority && p.notes.iter().any(|n| n.contains("only partly measured"))) {
+        if out_parts.iter().any(|p| {
+            p.priority.name == r.priority
+                && p.notes.iter().any(|n| n.contains("only partly measured"))
+        }) {
             r.reason.push_str("; only partly measured on this data");
         }
     }
-    let unranked: Vec<&str> = out_parts.iter().filter(|p| !p.measurable).map(|p| p.priority.name.as_str()).collect();
+    let unranked: Vec<&str> =
+        out_parts.iter().filter(|p| !p.measurable).map(|p| p.priority.name.as_str()).collect();
     if !unranked.is_empty() {
         notes.push(format!("Not measurable on this data, so not ranked: {}.", unranked.join(", ")));
     }
@@ -520,14 +678,20 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         ],
         Protect::Primary,
     );
-    let num = |v: Option<f64>| v.map_or(Cell::Null, |x| Cell::Float(csa_analysis::breakdown::round2(x)));
+    let num =
+        |v: Option<f64>| v.map_or(Cell::Null, |x| Cell::Float(csa_analysis::breakdown::round2(x)));
     for r in &ranking {
         let part = out_parts.iter().find(|p| p.priority.name == r.priority);
         let i = vol_t.find(names::PRIORITY, &r.priority);
         let mut row = vec![
             Cell::Int(r.rank as i64),
             Cell::Text(r.priority.clone()),
-            Cell::Text(part.map(|p| p.priority.subgroups.iter().map(|g| g.name()).collect::<Vec<_>>().join("; ")).unwrap_or_default()),
+            Cell::Text(
+                part.map(|p| {
+                    p.priority.subgroups.iter().map(|g| g.name()).collect::<Vec<_>>().join("; ")
+                })
+                .unwrap_or_default(),
+            ),
             i.map_or(Cell::Null, |i| vol_t.get(i, names::COUNT).clone()),
             num(r.factors.volume),
             num(r.factors.trend),
@@ -577,14 +741,30 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     for i in manifest.get("inputs").and_then(|v| v.as_array()).into_iter().flatten() {
         let n = |k: &str| Cell::Int(i.get(k).and_then(|v| v.as_i64()).unwrap_or(0));
         let path = i.get("path").and_then(|v| v.as_str()).unwrap_or("");
-        let file = std::path::Path::new(path).file_name().map_or(path.to_string(), |f| f.to_string_lossy().into_owned());
-        inputs.rows.push(vec![Cell::Text(file), Cell::Text(i.get("sha256").and_then(|v| v.as_str()).unwrap_or("").into()), n("accepted"), n("quarantined"), n("rows_read")]);
-        for (k, v) in i.get("quarantined_by_reason").and_then(|v| v.as_object()).into_iter().flatten() {
+        let file = std::path::Path::new(path)
+            .file_name()
+            .map_or(path.to_string(), |f| f.to_string_lossy().into_owned());
+        inputs.rows.push(vec![
+            Cell::Text(file),
+            Cell::Text(i.get("sha256").and_then(|v| v.as_str()).unwrap_or("").into()),
+            n("accepted"),
+            n("quarantined"),
+            n("rows_read"),
+        ]);
+        for (k, v) in
+            i.get("quarantined_by_reason").and_then(|v| v.as_object()).into_iter().flatten()
+        {
             *reasons.entry(k.clone()).or_default() += v.as_i64().unwrap_or(0);
         }
     }
     tables.push(inputs);
-    let mut qt = Table::new("data_quality_quarantine", "Data quality: quarantined rows by reason", &["reason", "rows"], &[Role::Key, Role::Count], one_way());
+    let mut qt = Table::new(
+        "data_quality_quarantine",
+        "Data quality: quarantined rows by reason",
+        &["reason", "rows"],
+        &[Role::Key, Role::Count],
+        one_way(),
+    );
     for (k, v) in reasons {
         qt.rows.push(vec![Cell::Text(k), Cell::Int(v)]);
     }

@@ -71,17 +71,36 @@ pub fn count_label(c: &Cell, change_pct: &Cell) -> String {
 fn trend(t: &Table, title: &str, current: &str, previous: &str) -> Trend {
     let months = (0..t.rows.len())
         .filter(|&i| !t.get(i, names::MONTH).text().starts_with('('))
-        .map(|i| (t.get(i, names::MONTH).text(), count(t.get(i, names::COUNT)), count(t.get(i, names::COMPARISON))))
+        .map(|i| {
+            (
+                t.get(i, names::MONTH).text(),
+                count(t.get(i, names::COUNT)),
+                count(t.get(i, names::COMPARISON)),
+            )
+        })
         .collect();
-    Trend { title: title.into(), months, current_label: current.into(), previous_label: previous.into() }
+    Trend {
+        title: title.into(),
+        months,
+        current_label: current.into(),
+        previous_label: previous.into(),
+    }
 }
 
 fn bars(t: &Table, key: &str, title: &str, skip: &[&str]) -> Bars {
     // rows that count nothing because the data lacks what they need are left out
-    let unmeasured = |i: usize| t.get(i, names::COUNT).as_i64() == Some(0) && !matches!(t.get(i, names::NOTE), Cell::Null);
+    let unmeasured = |i: usize| {
+        t.get(i, names::COUNT).as_i64() == Some(0) && !matches!(t.get(i, names::NOTE), Cell::Null)
+    };
     let mut rows: Vec<(String, Option<f64>, String)> = (0..t.rows.len())
         .filter(|&i| !skip.contains(&t.get(i, key).text().as_str()) && !unmeasured(i))
-        .map(|i| (t.get(i, key).text(), t.get(i, names::COUNT).as_f64(), count_label(t.get(i, names::COUNT), t.get(i, names::CHANGE_PCT))))
+        .map(|i| {
+            (
+                t.get(i, key).text(),
+                t.get(i, names::COUNT).as_f64(),
+                count_label(t.get(i, names::COUNT), t.get(i, names::CHANGE_PCT)),
+            )
+        })
         .collect();
     rows.sort_by(|a, b| b.1.unwrap_or(-1.0).total_cmp(&a.1.unwrap_or(-1.0)).then(a.0.cmp(&b.0)));
     Bars { title: title.into(), rows }
@@ -115,21 +134,43 @@ pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> Result<Vec<Figure>, C
     let mut jobs: Vec<(String, String, AnyChart)> = Vec::new();
     if let Some(t) = find(tables, "all_months") {
         let title = format!("All crime and ASB per month, {cur} against {prev}");
-        jobs.push(("all_trend".into(), title.clone(), AnyChart::Trend(trend(t, &title, &cur, &prev))));
+        jobs.push((
+            "all_trend".into(),
+            title.clone(),
+            AnyChart::Trend(trend(t, &title, &cur, &prev)),
+        ));
     }
     if let Some(t) = find(tables, "priority_volumes") {
         let title = format!("Priorities: records in {cur} (change on {prev})");
-        jobs.push(("priority_volumes".into(), title.clone(), AnyChart::Bars(bars(t, names::PRIORITY, &title, &[csa_analysis::config::ALL]))));
+        jobs.push((
+            "priority_volumes".into(),
+            title.clone(),
+            AnyChart::Bars(bars(t, names::PRIORITY, &title, &[csa_analysis::config::ALL])),
+        ));
     }
     if let Some(t) = find(tables, "crime_types") {
         let title = format!("All crime and ASB by type, {cur} (change on {prev})");
-        jobs.push(("crime_types".into(), title.clone(), AnyChart::Bars(bars(t, "crime_type", &title, &[]))));
+        jobs.push((
+            "crime_types".into(),
+            title.clone(),
+            AnyChart::Bars(bars(t, "crime_type", &title, &[])),
+        ));
     }
     if let (Some(t), Some(area)) = (find(tables, "all_wards"), &b.area) {
-        let values: std::collections::HashMap<String, f64> =
-            (0..t.rows.len()).filter_map(|i| Some((t.get(i, "ward_code").text(), t.get(i, names::RATE_PER_1000).as_f64()?))).collect();
+        let values: std::collections::HashMap<String, f64> = (0..t.rows.len())
+            .filter_map(|i| {
+                Some((t.get(i, "ward_code").text(), t.get(i, names::RATE_PER_1000).as_f64()?))
+            })
+            .collect();
         let title = "All crime and ASB per 1,000 residents by ward".to_string();
-        let spec = csa_charts::choropleth::choropleth(&title, &cur, "Per 1,000 residents (quintiles)", &area.wards, &values, "no figure (no population, or suppressed)");
+        let spec = csa_charts::choropleth::choropleth(
+            &title,
+            &cur,
+            "Per 1,000 residents (quintiles)",
+            &area.wards,
+            &values,
+            "no figure (no population, or suppressed)",
+        );
         jobs.push(("ward_rates".into(), title, AnyChart::Map(spec)));
     }
     for part in &b.parts {
@@ -137,14 +178,24 @@ pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> Result<Vec<Figure>, C
         let name = &crate::build::title_of(&part.priority);
         if let Some(t) = find(tables, &format!("{s}_months")) {
             let title = format!("{name} per month, {cur} against {prev}");
-            jobs.push((format!("{s}_trend"), title.clone(), AnyChart::Trend(trend(t, &title, &cur, &prev))));
+            jobs.push((
+                format!("{s}_trend"),
+                title.clone(),
+                AnyChart::Trend(trend(t, &title, &cur, &prev)),
+            ));
         }
         if let Some(t) = find(tables, &format!("{s}_day_hour")) {
             let title = format!("{name}: day of week and hour committed");
-            jobs.push((format!("{s}_day_hour"), title.clone(), AnyChart::Heat(Box::new(heat(t, &title)))));
+            jobs.push((
+                format!("{s}_day_hour"),
+                title.clone(),
+                AnyChart::Heat(Box::new(heat(t, &title))),
+            ));
         }
         for who in ["victims", "offenders"] {
-            if let Some(py) = find(tables, &format!("{s}_{who}_age_sex")).and_then(|t| pyramid(t, &format!("{name}: {who} by age band and sex"))) {
+            if let Some(py) = find(tables, &format!("{s}_{who}_age_sex"))
+                .and_then(|t| pyramid(t, &format!("{name}: {who} by age band and sex")))
+            {
                 jobs.push((format!("{s}_{who}_pyramid"), py.title.clone(), AnyChart::Pyramid(py)));
             }
         }
@@ -159,7 +210,8 @@ pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> Result<Vec<Figure>, C
         .map(|(name, title, chart)| {
             let svg = svg_string(&chart)?;
             let svg_path = dir.join(format!("{name}.svg"));
-            std::fs::write(&svg_path, &svg).map_err(|e| ChartError::Draw { path: svg_path.clone(), detail: e.to_string() })?;
+            std::fs::write(&svg_path, &svg)
+                .map_err(|e| ChartError::Draw { path: svg_path.clone(), detail: e.to_string() })?;
             write_png(&dir.join(format!("{name}.png")), &chart)?;
             Ok(Figure { name, title, svg })
         })

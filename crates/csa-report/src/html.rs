@@ -71,8 +71,14 @@ fn heading(s: &str) -> String {
 
 /// A table as HTML, at most `max_rows` rows (the rest said to be in the CSV).
 fn table_html(h: &mut String, t: &Table, max_rows: usize, skip: &[&str]) {
-    let cols: Vec<usize> = (0..t.columns.len()).filter(|&j| !skip.contains(&t.columns[j].as_str())).collect();
-    let _ = write!(h, "<table id=\"t-{}\"><caption>{}</caption><thead><tr>", esc(&t.name), esc(&t.title));
+    let cols: Vec<usize> =
+        (0..t.columns.len()).filter(|&j| !skip.contains(&t.columns[j].as_str())).collect();
+    let _ = write!(
+        h,
+        "<table id=\"t-{}\"><caption>{}</caption><thead><tr>",
+        esc(&t.name),
+        esc(&t.title)
+    );
     for &j in &cols {
         let _ = write!(h, "<th>{}</th>", esc(&heading(&t.columns[j])));
     }
@@ -95,13 +101,24 @@ fn table_html(h: &mut String, t: &Table, max_rows: usize, skip: &[&str]) {
     }
     h.push_str("</tbody></table>");
     if t.rows.len() > max_rows {
-        let _ = write!(h, "<p class=\"more\">First {max_rows} of {} rows; all in tables/{}.csv.</p>", t.rows.len(), esc(&t.name));
+        let _ = write!(
+            h,
+            "<p class=\"more\">First {max_rows} of {} rows; all in tables/{}.csv.</p>",
+            t.rows.len(),
+            esc(&t.name)
+        );
     }
 }
 
 fn figure_html(h: &mut String, figures: &[Figure], name: &str) {
     if let Some(f) = figures.iter().find(|f| f.name == name) {
-        let _ = write!(h, "<figure>{}<figcaption>{} (charts/{}.png, .svg)</figcaption></figure>", f.svg, esc(&f.title), esc(&f.name));
+        let _ = write!(
+            h,
+            "<figure>{}<figcaption>{} (charts/{}.png, .svg)</figcaption></figure>",
+            f.svg,
+            esc(&f.title),
+            esc(&f.name)
+        );
     }
 }
 
@@ -110,7 +127,12 @@ fn note(h: &mut String, text: &str) {
 }
 
 fn card(h: &mut String, value: &str, label: &str) {
-    let _ = write!(h, "<div class=\"figure-card\"><div class=\"v\">{}</div><div class=\"l\">{}</div></div>", esc(value), esc(label));
+    let _ = write!(
+        h,
+        "<div class=\"figure-card\"><div class=\"v\">{}</div><div class=\"l\">{}</div></div>",
+        esc(value),
+        esc(label)
+    );
 }
 
 fn pct(c: &Cell) -> String {
@@ -123,9 +145,19 @@ fn pct(c: &Cell) -> String {
     }
 }
 
-pub fn report(b: &Built, o: &PackOptions, tables: &[Table], figures: &[Figure], summary: &Value) -> String {
+pub fn report(
+    b: &Built,
+    o: &PackOptions,
+    tables: &[Table],
+    figures: &[Figure],
+    summary: &Value,
+) -> String {
     let a = &b.assessment;
-    let title = a.config.name.clone().unwrap_or_else(|| "Community Safety Partnership strategic assessment".into());
+    let title = a
+        .config
+        .name
+        .clone()
+        .unwrap_or_else(|| "Community Safety Partnership strategic assessment".into());
     let p = &a.periods;
     let mut h = String::with_capacity(1 << 20);
     let _ = write!(
@@ -134,8 +166,12 @@ pub fn report(b: &Built, o: &PackOptions, tables: &[Table], figures: &[Figure], 
         esc(&title)
     );
     let badge = match o.edition {
-        Edition::Restricted => "<span class=\"badge restricted\">RESTRICTED: for partners, not for publication</span>",
-        Edition::Public => "<span class=\"badge public\">PUBLIC edition: small numbers suppressed</span>",
+        Edition::Restricted => {
+            "<span class=\"badge restricted\">RESTRICTED: for partners, not for publication</span>"
+        }
+        Edition::Public => {
+            "<span class=\"badge public\">PUBLIC edition: small numbers suppressed</span>"
+        }
     };
     let _ = write!(
         h,
@@ -181,7 +217,17 @@ pub fn report(b: &Built, o: &PackOptions, tables: &[Table], figures: &[Figure], 
     }
     figure_html(&mut h, figures, "priority_volumes");
     if let Some(t) = find(tables, "priority_volumes") {
-        table_html(&mut h, t, 100, &[names::SUBGROUPS, names::DENOMINATOR, names::HARM_COVERAGE_PCT, names::HARM_ESTIMATED_PCT]);
+        table_html(
+            &mut h,
+            t,
+            100,
+            &[
+                names::SUBGROUPS,
+                names::DENOMINATOR,
+                names::HARM_COVERAGE_PCT,
+                names::HARM_ESTIMATED_PCT,
+            ],
+        );
     }
     figure_html(&mut h, figures, "ward_rates");
     if let Some(t) = find(tables, "all_wards") {
@@ -261,13 +307,27 @@ pub fn report(b: &Built, o: &PackOptions, tables: &[Table], figures: &[Figure], 
     h
 }
 
-fn executive_summary(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], summary: &Value) {
+fn executive_summary(
+    h: &mut String,
+    b: &Built,
+    o: &PackOptions,
+    tables: &[Table],
+    summary: &Value,
+) {
     let a = &b.assessment;
     h.push_str("<section id=\"summary\"><h2>Executive summary</h2><div class=\"figures\">");
     if let Some(v) = find(tables, "priority_volumes") {
         if let Some(i) = v.find(names::PRIORITY, csa_analysis::config::ALL) {
-            card(h, &v.get(i, names::COUNT).display(), &format!("crimes and ASB incidents, {}", a.periods.current));
-            card(h, &pct(v.get(i, names::CHANGE_PCT)), &format!("change on {}", a.periods.comparison));
+            card(
+                h,
+                &v.get(i, names::COUNT).display(),
+                &format!("crimes and ASB incidents, {}", a.periods.current),
+            );
+            card(
+                h,
+                &pct(v.get(i, names::CHANGE_PCT)),
+                &format!("change on {}", a.periods.comparison),
+            );
             if let Some(r) = v.get(i, names::RATE_PER_1000).as_f64() {
                 card(h, &format!("{r:.1}"), "per 1,000 residents");
             }
@@ -296,16 +356,34 @@ fn executive_summary(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table
     if let Some(v) = find(tables, "priority_volumes") {
         let mut up: Vec<(String, f64, String)> = (0..v.rows.len())
             .filter(|&i| v.get(i, names::PRIORITY).text() != csa_analysis::config::ALL)
-            .filter_map(|i| Some((v.get(i, names::PRIORITY).text(), v.get(i, names::CHANGE_PCT).as_f64()?, v.get(i, names::COUNT).display())))
+            .filter_map(|i| {
+                Some((
+                    v.get(i, names::PRIORITY).text(),
+                    v.get(i, names::CHANGE_PCT).as_f64()?,
+                    v.get(i, names::COUNT).display(),
+                ))
+            })
             .collect();
         up.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-        let rising: Vec<String> = up.iter().filter(|x| x.1 >= 10.0).take(5).map(|x| format!("{} ({:+.1}%, {} records)", x.0, x.1, x.2)).collect();
-        let falling: Vec<String> = up.iter().rev().filter(|x| x.1 <= -10.0).take(5).map(|x| format!("{} ({:+.1}%, {} records)", x.0, x.1, x.2)).collect();
+        let rising: Vec<String> = up
+            .iter()
+            .filter(|x| x.1 >= 10.0)
+            .take(5)
+            .map(|x| format!("{} ({:+.1}%, {} records)", x.0, x.1, x.2))
+            .collect();
+        let falling: Vec<String> = up
+            .iter()
+            .rev()
+            .filter(|x| x.1 <= -10.0)
+            .take(5)
+            .map(|x| format!("{} ({:+.1}%, {} records)", x.0, x.1, x.2))
+            .collect();
         if !rising.is_empty() {
             let _ = write!(h, "<p><b>Rising by 10% or more:</b> {}.</p>", esc(&rising.join("; ")));
         }
         if !falling.is_empty() {
-            let _ = write!(h, "<p><b>Falling by 10% or more:</b> {}.</p>", esc(&falling.join("; ")));
+            let _ =
+                write!(h, "<p><b>Falling by 10% or more:</b> {}.</p>", esc(&falling.join("; ")));
         }
     }
     if let Some(all) = b.parts.iter().find(|p| p.slug == "all") {
@@ -331,18 +409,42 @@ fn executive_summary(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table
     h.push_str("</section>");
 }
 
-fn priority_section(h: &mut String, b: &Built, part: &PriorityPart, tables: &[Table], figures: &[Figure], edition: Edition) {
+fn priority_section(
+    h: &mut String,
+    b: &Built,
+    part: &PriorityPart,
+    tables: &[Table],
+    figures: &[Figure],
+    edition: Edition,
+) {
     let s = &part.slug;
     let p = &part.priority;
     let _ = write!(h, "<section class=\"priority\" id=\"p-{}\"><h2>{}</h2>", esc(s), esc(&p.name));
     let owners: Vec<&str> = p.subgroups.iter().map(|g| g.name()).collect();
-    let _ = write!(h, "<p class=\"meta\">Owned by: {}.{}</p>", esc(&owners.join(", ")), p.description.as_deref().map(|d| format!(" {}", esc(d))).unwrap_or_default());
+    let _ = write!(
+        h,
+        "<p class=\"meta\">Owned by: {}.{}</p>",
+        esc(&owners.join(", ")),
+        p.description.as_deref().map(|d| format!(" {}", esc(d))).unwrap_or_default()
+    );
     if let Some(v) = find(tables, "priority_volumes") {
         if let Some(i) = v.find(names::PRIORITY, &p.name) {
             h.push_str("<div class=\"figures\">");
-            card(h, &v.get(i, names::COUNT).display(), &format!("records, {}", b.assessment.periods.current));
-            card(h, &pct(v.get(i, names::CHANGE_PCT)), &format!("change on {}", b.assessment.periods.comparison));
-            card(h, &v.get(i, names::RATE_PER_1000).display(), &format!("per 1,000 {}", v.get(i, names::DENOMINATOR).text()));
+            card(
+                h,
+                &v.get(i, names::COUNT).display(),
+                &format!("records, {}", b.assessment.periods.current),
+            );
+            card(
+                h,
+                &pct(v.get(i, names::CHANGE_PCT)),
+                &format!("change on {}", b.assessment.periods.comparison),
+            );
+            card(
+                h,
+                &v.get(i, names::RATE_PER_1000).display(),
+                &format!("per 1,000 {}", v.get(i, names::DENOMINATOR).text()),
+            );
             card(h, &v.get(i, names::HARM_CSS).display(), "harm (CSS total)");
             if let Some(r) = b.ranking.iter().find(|r| r.priority == p.name) {
                 card(h, &format!("{} of {}", r.rank, b.ranking.len()), "rank");
@@ -411,7 +513,9 @@ fn priority_section(h: &mut String, b: &Built, part: &PriorityPart, tables: &[Ta
                 table_html(h, t, 10, &[]);
             }
         }
-        None => note(h, "No hotspot analysis: too few crimes with a position (see the note above)."),
+        None => {
+            note(h, "No hotspot analysis: too few crimes with a position (see the note above).")
+        }
     }
     h.push_str("</section>");
 }
@@ -450,12 +554,34 @@ fn methodology(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], sum
         let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
     };
     row("Assessment period", a.periods.current.to_string());
-    row("Comparison period", format!("{}{}", a.periods.comparison, if a.covers(a.periods.comparison) { "" } else { " (not fully covered by the data)" }));
-    row("Area", format!("{} wards{}", a.area.wards.len(), c.boundaries.as_deref().and_then(|p| p.file_name()).map(|f| format!(" ({})", f.to_string_lossy())).unwrap_or_default()));
+    row(
+        "Comparison period",
+        format!(
+            "{}{}",
+            a.periods.comparison,
+            if a.covers(a.periods.comparison) { "" } else { " (not fully covered by the data)" }
+        ),
+    );
+    row(
+        "Area",
+        format!(
+            "{} wards{}",
+            a.area.wards.len(),
+            c.boundaries
+                .as_deref()
+                .and_then(|p| p.file_name())
+                .map(|f| format!(" ({})", f.to_string_lossy()))
+                .unwrap_or_default()
+        ),
+    );
     row("Population", a.population.source.clone());
     row("Age bands (lower bounds)", format!("{:?}", c.age_bands));
     row("Harm", "ONS Crime Severity Score weights per Home Office offence code; records without a code take their crime type's mean weight (share shown as harm_estimated_pct)".into());
-    row("Rates", "per 1,000 residents (Census 2021), per 1,000 households for priorities so configured".into());
+    row(
+        "Rates",
+        "per 1,000 residents (Census 2021), per 1,000 households for priorities so configured"
+            .into(),
+    );
     let hs = &c.hotspots;
     row(
         "Hotspots",
@@ -464,7 +590,17 @@ fn methodology(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], sum
             hs.cell_m, hs.band_m, hs.permutations, hs.seed, hs.min_crimes
         ),
     );
-    row("Ranking weights", format!("volume {}, trend {}, harm {}, concentration {}, concern {}", c.ranking.volume, c.ranking.trend, c.ranking.harm, c.ranking.concentration, c.ranking.concern));
+    row(
+        "Ranking weights",
+        format!(
+            "volume {}, trend {}, harm {}, concentration {}, concern {}",
+            c.ranking.volume,
+            c.ranking.trend,
+            c.ranking.harm,
+            c.ranking.concentration,
+            c.ranking.concern
+        ),
+    );
     row("Pseudonyms", "offender ids as keyed SHA-256 pseudonyms (OFF- + 10 hex digits)".into());
     row("Top N", c.top_n.to_string());
     row("Edition", o.edition.name().into());
@@ -480,15 +616,28 @@ fn methodology(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], sum
             "<h3>Disclosure control</h3><p>This public edition follows the usual rule for small numbers: every count of 1 to 4 is shown as \"&lt;5\" ({} cells). So that none of them can be worked out by subtraction from a row or column total, further cells are hidden as \"*\" ({} cells, with the changes, shares and rates computed from hidden counts); each table's suppressed cells are listed in summary.json. Crime references, person identifiers, offender lists and point locations are not in this edition: locations are aggregated to wards and {} m grid cells.</p>",
             s["primary"], s["secondary"], hs.cell_m
         );
-        let per: Vec<String> = tables.iter().filter(|t| t.suppressed != (0, 0)).map(|t| format!("{} ({} <5, {} *)", t.name, t.suppressed.0, t.suppressed.1)).collect();
+        let per: Vec<String> = tables
+            .iter()
+            .filter(|t| t.suppressed != (0, 0))
+            .map(|t| format!("{} ({} <5, {} *)", t.name, t.suppressed.0, t.suppressed.1))
+            .collect();
         if !per.is_empty() {
-            let _ = write!(h, "<p class=\"more\">Tables with suppressed cells: {}.</p>", esc(&per.join("; ")));
+            let _ = write!(
+                h,
+                "<p class=\"more\">Tables with suppressed cells: {}.</p>",
+                esc(&per.join("; "))
+            );
         }
     }
     h.push_str("<h3>Files of this pack</h3><p>tables.xlsx (every table, a sheet each); tables/*.csv and tables/*.parquet; charts/*.png and *.svg; maps/wards.geojson, maps/hotspot_cells.geojson, maps/hotspot_clusters.geojson (EPSG:4326); summary.json (key figures, ranking, parameters, input hashes).</p>");
     h.push_str("<h3>Inputs</h3><p>Rows read, accepted and quarantined per file are in the data quality section.</p><table><thead><tr><th>File</th><th>SHA-256</th></tr></thead><tbody>");
     for i in summary["inputs"]["files"].as_array().into_iter().flatten() {
-        let _ = write!(h, "<tr><td>{}</td><td><code>{}</code></td></tr>", esc(i["file"].as_str().unwrap_or("")), esc(i["sha256"].as_str().unwrap_or("")));
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td><code>{}</code></td></tr>",
+            esc(i["file"].as_str().unwrap_or("")),
+            esc(i["sha256"].as_str().unwrap_or(""))
+        );
     }
     h.push_str("</tbody></table></section>");
 }

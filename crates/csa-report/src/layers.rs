@@ -40,7 +40,14 @@ pub fn layers(b: &Built, tables: &[Table], public: bool) -> Vec<(String, Value)>
             props.insert("ward_name".into(), json!(w.name));
             if let Some(t) = all {
                 if let Some(i) = t.find("ward_code", &w.code) {
-                    for c in [csa_analysis::names::POPULATION, "count", "comparison", "change", "change_pct", "rate_per_1000"] {
+                    for c in [
+                        csa_analysis::names::POPULATION,
+                        "count",
+                        "comparison",
+                        "change",
+                        "change_pct",
+                        "rate_per_1000",
+                    ] {
                         props.insert(c.into(), json_cell(t.get(i, c)));
                     }
                 }
@@ -55,7 +62,8 @@ pub fn layers(b: &Built, tables: &[Table], public: bool) -> Vec<(String, Value)>
                         continue;
                     }
                     props.insert(format!("{s}_count"), json_cell(t.get(i, "count")));
-                    props.insert(format!("{s}_rate_per_1000"), json_cell(t.get(i, "rate_per_1000")));
+                    props
+                        .insert(format!("{s}_rate_per_1000"), json_cell(t.get(i, "rate_per_1000")));
                     props.insert(format!("{s}_change_pct"), json_cell(t.get(i, "change_pct")));
                 }
             }
@@ -66,14 +74,24 @@ pub fn layers(b: &Built, tables: &[Table], public: bool) -> Vec<(String, Value)>
     let mut cells = Vec::new();
     let mut clusters = Vec::new();
     for part in &b.parts {
-        let (Some(h), Some(t)) = (&part.hotspots, find(tables, &format!("{}_hotspot_cells", part.slug))) else { continue };
+        let (Some(h), Some(t)) =
+            (&part.hotspots, find(tables, &format!("{}_hotspot_cells", part.slug)))
+        else {
+            continue;
+        };
         let Some(grid) = &h.gi.grid else { continue };
         let half = grid.cell / 2.0;
         let located = h.gi.points.xy.len().max(1) as f64;
         let mut by_cluster: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
         for i in 0..t.rows.len() {
-            let (Some(x), Some(y)) = (t.get(i, "cell_x").as_f64(), t.get(i, "cell_y").as_f64()) else { continue };
-            let rect = geo::Rect::new(Coord { x: x - half, y: y - half }, Coord { x: x + half, y: y + half });
+            let (Some(x), Some(y)) = (t.get(i, "cell_x").as_f64(), t.get(i, "cell_y").as_f64())
+            else {
+                continue;
+            };
+            let rect = geo::Rect::new(
+                Coord { x: x - half, y: y - half },
+                Coord { x: x + half, y: y + half },
+            );
             let mut props = Map::new();
             props.insert("priority".into(), json!(part.priority.name));
             for (j, c) in t.columns.iter().enumerate() {
@@ -86,7 +104,10 @@ pub fn layers(b: &Built, tables: &[Table], public: bool) -> Vec<(String, Value)>
             let corners: Vec<Point<f64>> = rows
                 .iter()
                 .filter_map(|&i| Some((t.get(i, "cell_x").as_f64()?, t.get(i, "cell_y").as_f64()?)))
-                .flat_map(|(x, y)| [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)].map(|(dx, dy)| Point::new(x + dx * half, y + dy * half)))
+                .flat_map(|(x, y)| {
+                    [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)]
+                        .map(|(dx, dy)| Point::new(x + dx * half, y + dy * half))
+                })
                 .collect();
             let hull = MultiPoint::from(corners).convex_hull();
             let any_hidden = rows.iter().any(|&i| t.get(i, "count").is_hidden());
@@ -101,12 +122,18 @@ pub fn layers(b: &Built, tables: &[Table], public: bool) -> Vec<(String, Value)>
                 props.insert("share_pct".into(), json!("*"));
             } else {
                 props.insert("crimes".into(), json!(crimes));
-                props.insert("share_pct".into(), json!(csa_analysis::breakdown::round2(100.0 * crimes as f64 / located)));
+                props.insert(
+                    "share_pct".into(),
+                    json!(csa_analysis::breakdown::round2(100.0 * crimes as f64 / located)),
+                );
             }
             clusters.push((Geometry::Polygon(hull), props));
         }
     }
     out.push(("hotspot_cells.geojson".to_string(), csa_geo::geojson::feature_collection(cells)));
-    out.push(("hotspot_clusters.geojson".to_string(), csa_geo::geojson::feature_collection(clusters)));
+    out.push((
+        "hotspot_clusters.geojson".to_string(),
+        csa_geo::geojson::feature_collection(clusters),
+    ));
     out
 }

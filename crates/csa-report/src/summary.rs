@@ -24,7 +24,15 @@ pub fn records(t: &Table) -> Value {
     Value::Array(
         t.rows
             .iter()
-            .map(|r| Value::Object(t.columns.iter().zip(r).map(|(c, v)| (c.clone(), json_cell(v))).collect::<Map<String, Value>>()))
+            .map(|r| {
+                Value::Object(
+                    t.columns.iter().zip(r).map(|(c, v)| (c.clone(), json_cell(v))).collect::<Map<
+                        String,
+                        Value,
+                    >>(
+                    ),
+                )
+            })
             .collect(),
     )
 }
@@ -35,13 +43,27 @@ fn file_name(p: &Path) -> String {
     p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-pub fn summary(b: &Built, o: &PackOptions, tables: &[Table], figures: &[Figure], layers: &[String], suppressed: (usize, usize)) -> Result<Value> {
+pub fn summary(
+    b: &Built,
+    o: &PackOptions,
+    tables: &[Table],
+    figures: &[Figure],
+    layers: &[String],
+    suppressed: (usize, usize),
+) -> Result<Value> {
     let a = &b.assessment;
     let mut key = Map::new();
     if let Some(v) = find(tables, "priority_volumes") {
         for i in 0..v.rows.len() {
             let mut m = Map::new();
-            for c in [names::COUNT, names::COMPARISON, names::CHANGE, names::CHANGE_PCT, names::RATE_PER_1000, names::HARM_CSS] {
+            for c in [
+                names::COUNT,
+                names::COMPARISON,
+                names::CHANGE,
+                names::CHANGE_PCT,
+                names::RATE_PER_1000,
+                names::HARM_CSS,
+            ] {
                 m.insert(c.into(), json_cell(v.get(i, c)));
             }
             key.insert(v.get(i, names::PRIORITY).text(), Value::Object(m));
@@ -50,7 +72,11 @@ pub fn summary(b: &Built, o: &PackOptions, tables: &[Table], figures: &[Figure],
     let hotspot_params: Map<String, Value> = b
         .parts
         .iter()
-        .filter_map(|p| p.hotspots.as_ref().map(|h| (p.priority.name.clone(), Value::Object(without_paths(&h.gi.parameters)))))
+        .filter_map(|p| {
+            p.hotspots
+                .as_ref()
+                .map(|h| (p.priority.name.clone(), Value::Object(without_paths(&h.gi.parameters))))
+        })
         .collect();
     let inputs: Vec<Value> = b
         .manifest
@@ -69,7 +95,8 @@ pub fn summary(b: &Built, o: &PackOptions, tables: &[Table], figures: &[Figure],
     let survey = b.survey.as_ref().map(|(s, path)| {
         json!({"file": file_name(path), "sha256": sha256_file(path), "rows_read": s.rows_read, "respondents": s.responses.len(), "rejected": s.rejected.len()})
     });
-    let config = o.config_file.as_ref().map(|p| json!({"file": file_name(p), "sha256": sha256_file(p)}));
+    let config =
+        o.config_file.as_ref().map(|p| json!({"file": file_name(p), "sha256": sha256_file(p)}));
     let c = &a.config;
     Ok(json!({
         "tool": format!("csa {}", env!("CARGO_PKG_VERSION")),

@@ -138,7 +138,9 @@ pub fn role_of(name: &str) -> Role {
     use csa_analysis::names as n;
     match name {
         n::COUNT | n::COMPARISON | n::YES | n::NO | n::NOT_ANSWERED => Role::Count,
-        n::PEOPLE | n::POINTS | n::RESPONDENTS | n::BASE | n::KNOWN | n::UNKNOWN | n::CRIMES => Role::Small,
+        n::PEOPLE | n::POINTS | n::RESPONDENTS | n::BASE | n::KNOWN | n::UNKNOWN | n::CRIMES => {
+            Role::Small
+        }
         n::CHANGE
         | n::CHANGE_PCT
         | n::SHARE_PCT
@@ -153,14 +155,25 @@ pub fn role_of(name: &str) -> Role {
         | n::RATIO_HIGH
         | n::CI_LOW_PCT
         | n::CI_HIGH_PCT => Role::Derived,
-        n::POPULATION | n::DENOMINATOR | n::HARM_COVERAGE_PCT | n::HARM_ESTIMATED_PCT | n::POPULATION_SHARE_PCT | n::NOTE => Role::Other,
+        n::POPULATION
+        | n::DENOMINATOR
+        | n::HARM_COVERAGE_PCT
+        | n::HARM_ESTIMATED_PCT
+        | n::POPULATION_SHARE_PCT
+        | n::NOTE => Role::Other,
         _ if name.ends_with("_pct") => Role::Derived,
         _ => Role::Key,
     }
 }
 
 impl Table {
-    pub fn new(name: &str, title: &str, columns: &[&str], roles: &[Role], protect: Protect) -> Table {
+    pub fn new(
+        name: &str,
+        title: &str,
+        columns: &[&str],
+        roles: &[Role],
+        protect: Protect,
+    ) -> Table {
         Table {
             name: name.into(),
             title: title.into(),
@@ -182,18 +195,35 @@ impl Table {
         let mut rows = vec![Vec::with_capacity(columns.len()); df.height()];
         for c in df.columns() {
             let cells: Vec<Cell> = match c.dtype() {
-                DataType::Int64 | DataType::Int32 | DataType::UInt32 | DataType::UInt64 | DataType::Int8 | DataType::UInt8 => {
+                DataType::Int64
+                | DataType::Int32
+                | DataType::UInt32
+                | DataType::UInt64
+                | DataType::Int8
+                | DataType::UInt8 => {
                     let ca = c.cast(&DataType::Int64).map_err(internal)?;
-                    ca.i64().map_err(internal)?.iter().map(|v| v.map_or(Cell::Null, Cell::Int)).collect()
+                    ca.i64()
+                        .map_err(internal)?
+                        .iter()
+                        .map(|v| v.map_or(Cell::Null, Cell::Int))
+                        .collect()
                 }
                 DataType::Float64 | DataType::Float32 => {
                     let ca = c.cast(&DataType::Float64).map_err(internal)?;
-                    ca.f64().map_err(internal)?.iter().map(|v| v.filter(|x| x.is_finite()).map_or(Cell::Null, Cell::Float)).collect()
+                    ca.f64()
+                        .map_err(internal)?
+                        .iter()
+                        .map(|v| v.filter(|x| x.is_finite()).map_or(Cell::Null, Cell::Float))
+                        .collect()
                 }
                 _ => (0..df.height())
                     .map(|r| {
                         let (s, null) = csa_analysis::export::cell(c, r);
-                        if null { Cell::Null } else { Cell::Text(s) }
+                        if null {
+                            Cell::Null
+                        } else {
+                            Cell::Text(s)
+                        }
                     })
                     .collect(),
             };
@@ -201,7 +231,16 @@ impl Table {
                 rows[r].push(cell);
             }
         }
-        Ok(Table { rows, ..Table::new(name, title, &columns.iter().map(String::as_str).collect::<Vec<_>>(), &roles, protect) })
+        Ok(Table {
+            rows,
+            ..Table::new(
+                name,
+                title,
+                &columns.iter().map(String::as_str).collect::<Vec<_>>(),
+                &roles,
+                protect,
+            )
+        })
     }
 
     pub fn col(&self, name: &str) -> Option<usize> {
@@ -239,7 +278,12 @@ impl Table {
 
     /// The columns with the count roles (what the public edition protects).
     pub fn count_columns(&self) -> Vec<&str> {
-        self.columns.iter().zip(&self.roles).filter(|(_, r)| matches!(r, Role::Count | Role::Small)).map(|(c, _)| c.as_str()).collect()
+        self.columns
+            .iter()
+            .zip(&self.roles)
+            .filter(|(_, r)| matches!(r, Role::Count | Role::Small))
+            .map(|(c, _)| c.as_str())
+            .collect()
     }
 
     /// Applies disclosure control (see the module header). Restricted columns are dropped.
@@ -248,24 +292,31 @@ impl Table {
             self.drop_column(&c);
         }
         if self.drop_small_rows {
-            let j = self.col(csa_analysis::names::COUNT).or_else(|| self.col(csa_analysis::names::RESPONDENTS));
+            let j = self
+                .col(csa_analysis::names::COUNT)
+                .or_else(|| self.col(csa_analysis::names::RESPONDENTS));
             if let Some(j) = j {
-                self.rows.retain(|r| !matches!(r[j].as_i64(), Some(v) if (1..THRESHOLD as i64).contains(&v)));
+                self.rows.retain(
+                    |r| !matches!(r[j].as_i64(), Some(v) if (1..THRESHOLD as i64).contains(&v)),
+                );
             }
         }
-        let counts: Vec<usize> = (0..self.columns.len()).filter(|&j| self.roles[j] == Role::Count).collect();
-        let smalls: Vec<usize> = (0..self.columns.len()).filter(|&j| self.roles[j] == Role::Small).collect();
+        let counts: Vec<usize> =
+            (0..self.columns.len()).filter(|&j| self.roles[j] == Role::Count).collect();
+        let smalls: Vec<usize> =
+            (0..self.columns.len()).filter(|&j| self.roles[j] == Role::Small).collect();
         let value = |c: &Cell| c.as_i64().unwrap_or(0).max(0) as u64;
         let mut hide: Vec<(usize, usize, Shown)> = Vec::new();
-        let primary_only = |rows: &[Vec<Cell>], cols: &[usize], hide: &mut Vec<(usize, usize, Shown)>| {
-            for (i, r) in rows.iter().enumerate() {
-                for &j in cols {
-                    if matches!(r[j].as_i64(), Some(v) if (1..THRESHOLD as i64).contains(&v)) {
-                        hide.push((i, j, Shown::Primary));
+        let primary_only =
+            |rows: &[Vec<Cell>], cols: &[usize], hide: &mut Vec<(usize, usize, Shown)>| {
+                for (i, r) in rows.iter().enumerate() {
+                    for &j in cols {
+                        if matches!(r[j].as_i64(), Some(v) if (1..THRESHOLD as i64).contains(&v)) {
+                            hide.push((i, j, Shown::Primary));
+                        }
                     }
                 }
-            }
-        };
+            };
         match &self.protect {
             Protect::Primary => primary_only(&self.rows, &counts, &mut hide),
             Protect::Columns { group } => {
@@ -280,7 +331,8 @@ impl Table {
                 }
                 for &j in &counts {
                     for (_, members) in &groups {
-                        let cells: Vec<Vec<u64>> = members.iter().map(|&i| vec![value(&self.rows[i][j])]).collect();
+                        let cells: Vec<Vec<u64>> =
+                            members.iter().map(|&i| vec![value(&self.rows[i][j])]).collect();
                         let p = protect(&cells);
                         for (k, &i) in members.iter().enumerate() {
                             let (_, s) = p.at(k, 0);
@@ -293,8 +345,14 @@ impl Table {
             }
             Protect::Matrix { total_row } => {
                 if let Some((&total_col, inner)) = counts.split_last() {
-                    let body = if *total_row { self.rows.len().saturating_sub(1) } else { self.rows.len() };
-                    let cells: Vec<Vec<u64>> = (0..body).map(|i| inner.iter().map(|&j| value(&self.rows[i][j])).collect()).collect();
+                    let body = if *total_row {
+                        self.rows.len().saturating_sub(1)
+                    } else {
+                        self.rows.len()
+                    };
+                    let cells: Vec<Vec<u64>> = (0..body)
+                        .map(|i| inner.iter().map(|&j| value(&self.rows[i][j])).collect())
+                        .collect();
                     let p = protect(&cells);
                     for i in 0..=body {
                         if i == body && !*total_row {
@@ -314,7 +372,11 @@ impl Table {
         let (mut primary, mut secondary) = (0, 0);
         for (i, j, s) in hide {
             if !self.rows[i][j].is_hidden() {
-                if s == Shown::Primary { primary += 1 } else { secondary += 1 }
+                if s == Shown::Primary {
+                    primary += 1
+                } else {
+                    secondary += 1
+                }
                 self.rows[i][j] = Cell::Hidden(s);
             }
         }
@@ -334,9 +396,17 @@ impl Table {
                 }
                 use csa_analysis::names as n;
                 let hide = match self.columns[j].as_str() {
-                    n::CHANGE | n::CHANGE_PCT if count_col.is_some() && comparison_col.is_some() => count_hidden || comparison_hidden,
+                    n::CHANGE | n::CHANGE_PCT
+                        if count_col.is_some() && comparison_col.is_some() =>
+                    {
+                        count_hidden || comparison_hidden
+                    }
                     n::COMPARISON_RATE_PER_1000 if comparison_col.is_some() => comparison_hidden,
-                    n::RATE_PER_1000 | n::SHARE_PCT | n::HARM_CSS | n::HARM_CSS_PER_1000 if count_col.is_some() => count_hidden,
+                    n::RATE_PER_1000 | n::SHARE_PCT | n::HARM_CSS | n::HARM_CSS_PER_1000
+                        if count_col.is_some() =>
+                    {
+                        count_hidden
+                    }
                     _ => true,
                 };
                 if hide {
@@ -354,13 +424,24 @@ impl Table {
         let mut cols = Vec::with_capacity(self.columns.len());
         for (j, name) in self.columns.iter().enumerate() {
             let cells = self.rows.iter().map(|r| &r[j]);
-            let all = |f: &dyn Fn(&Cell) -> bool| self.rows.iter().all(|r| matches!(r[j], Cell::Null) || f(&r[j]));
-            let col = if all(&|c| matches!(c, Cell::Int(_))) && self.rows.iter().any(|r| matches!(r[j], Cell::Int(_))) {
+            let all = |f: &dyn Fn(&Cell) -> bool| {
+                self.rows.iter().all(|r| matches!(r[j], Cell::Null) || f(&r[j]))
+            };
+            let col = if all(&|c| matches!(c, Cell::Int(_)))
+                && self.rows.iter().any(|r| matches!(r[j], Cell::Int(_)))
+            {
                 Column::new(name.into(), cells.map(Cell::as_i64).collect::<Vec<_>>())
-            } else if all(&|c| matches!(c, Cell::Int(_) | Cell::Float(_))) && self.rows.iter().any(|r| !matches!(r[j], Cell::Null)) {
+            } else if all(&|c| matches!(c, Cell::Int(_) | Cell::Float(_)))
+                && self.rows.iter().any(|r| !matches!(r[j], Cell::Null))
+            {
                 Column::new(name.into(), cells.map(Cell::as_f64).collect::<Vec<_>>())
             } else {
-                Column::new(name.into(), cells.map(|c| if matches!(c, Cell::Null) { None } else { Some(c.text()) }).collect::<Vec<_>>())
+                Column::new(
+                    name.into(),
+                    cells
+                        .map(|c| if matches!(c, Cell::Null) { None } else { Some(c.text()) })
+                        .collect::<Vec<_>>(),
+                )
             };
             cols.push(col);
         }
@@ -382,7 +463,14 @@ mod tests {
             Protect::Columns { group: vec![] },
         );
         for (w, c, p) in [("A", 3i64, 10i64), ("B", 40, 38), ("C", 25, 2), ("D", 12, 12)] {
-            t.rows.push(vec![Cell::Text(w.into()), Cell::Int(c), Cell::Int(p), Cell::Int(c - p), Cell::Float(c as f64 / 2.0), Cell::Float(2000.0)]);
+            t.rows.push(vec![
+                Cell::Text(w.into()),
+                Cell::Int(c),
+                Cell::Int(p),
+                Cell::Int(c - p),
+                Cell::Float(c as f64 / 2.0),
+                Cell::Float(2000.0),
+            ]);
         }
         t
     }
@@ -414,19 +502,34 @@ mod tests {
 
     #[test]
     fn small_rows_can_be_left_out_instead() {
-        let mut t = Table::new("top", "Top", &["location", "count"], &[Role::Key, Role::Count], Protect::Primary);
+        let mut t = Table::new(
+            "top",
+            "Top",
+            &["location", "count"],
+            &[Role::Key, Role::Count],
+            Protect::Primary,
+        );
         t.drop_small_rows = true;
         for (l, c) in [("High Street", 12i64), ("Mill Lane", 3), ("Park", 5)] {
             t.rows.push(vec![Cell::Text(l.into()), Cell::Int(c)]);
         }
         t.publish();
-        assert_eq!(t.rows.iter().map(|r| r[0].text()).collect::<Vec<_>>(), vec!["High Street", "Park"]);
+        assert_eq!(
+            t.rows.iter().map(|r| r[0].text()).collect::<Vec<_>>(),
+            vec!["High Street", "Park"]
+        );
         assert_eq!(t.suppressed, (0, 0));
     }
 
     #[test]
     fn matrix_with_totals() {
-        let mut t = Table::new("m", "M", &["age", "female", "male", "total"], &[Role::Key, Role::Count, Role::Count, Role::Count], Protect::Matrix { total_row: true });
+        let mut t = Table::new(
+            "m",
+            "M",
+            &["age", "female", "male", "total"],
+            &[Role::Key, Role::Count, Role::Count, Role::Count],
+            Protect::Matrix { total_row: true },
+        );
         for (a, f, m) in [("0-17", 2i64, 20i64), ("18-64", 30, 35), ("65+", 9, 11)] {
             t.rows.push(vec![Cell::Text(a.into()), Cell::Int(f), Cell::Int(m), Cell::Int(f + m)]);
         }

@@ -72,7 +72,8 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> AnalysisError {
 
 /// The tables of an edition: all, or the published ones.
 pub fn edition_tables(b: &Built, edition: Edition) -> Vec<Table> {
-    let mut tables: Vec<Table> = b.tables.iter().filter(|t| edition == Edition::Restricted || t.public).cloned().collect();
+    let mut tables: Vec<Table> =
+        b.tables.iter().filter(|t| edition == Edition::Restricted || t.public).cloned().collect();
     if edition == Edition::Public {
         use rayon::prelude::*;
         tables.par_iter_mut().for_each(Table::publish);
@@ -129,7 +130,9 @@ fn remove_stale_staging(out: &Path) {
     let prefix = format!(".{name}.assess-");
     for e in std::fs::read_dir(parent).into_iter().flatten().flatten() {
         let file = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = file.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let Some(pid) = file.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
         if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
             let _ = std::fs::remove_dir_all(e.path());
         }
@@ -144,7 +147,8 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
     let tables = edition_tables(b, o.edition);
     // tables: CSV and Parquet each, all in one workbook
     use rayon::prelude::*;
-    let frames: Vec<polars::prelude::DataFrame> = tables.par_iter().map(|t| t.to_df()).collect::<Result<_>>()?;
+    let frames: Vec<polars::prelude::DataFrame> =
+        tables.par_iter().map(|t| t.to_df()).collect::<Result<_>>()?;
     tables.par_iter().zip(&frames).try_for_each(|(t, df)| -> Result<()> {
         let csv = dir.join("tables").join(format!("{}.csv", t.name));
         let mut buf = Vec::new();
@@ -154,23 +158,40 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
     // Parquet one by one: polars' writer runs on polars' own thread pool, and a rayon worker
     // of ours waiting on it would take on more of our jobs and nest them until the stack runs out
     for (t, df) in tables.iter().zip(&frames) {
-        csa_analysis::export::write_parquet(df, &dir.join("tables").join(format!("{}.parquet", t.name)))?;
+        csa_analysis::export::write_parquet(
+            df,
+            &dir.join("tables").join(format!("{}.parquet", t.name)),
+        )?;
     }
-    let sheets: Vec<(String, &polars::prelude::DataFrame)> = sheet_names(&tables).into_iter().zip(&frames).collect();
+    let sheets: Vec<(String, &polars::prelude::DataFrame)> =
+        sheet_names(&tables).into_iter().zip(&frames).collect();
     let end = b.assessment.periods.current.to.last_day();
     // the workbook's creation date is the period's last day, so the bytes do not change
     use chrono::Datelike;
-    csa_analysis::export::write_xlsx(&dir.join("tables.xlsx"), &sheets, Some((end.year() as u16, end.month() as u8, end.day() as u8)))?;
+    csa_analysis::export::write_xlsx(
+        &dir.join("tables.xlsx"),
+        &sheets,
+        Some((end.year() as u16, end.month() as u8, end.day() as u8)),
+    )?;
     // figures and layers
-    let figures = crate::figures::figures(b, &tables, &dir.join("charts")).map_err(|e| write_err(&dir.join("charts"), e))?;
+    let figures = crate::figures::figures(b, &tables, &dir.join("charts"))
+        .map_err(|e| write_err(&dir.join("charts"), e))?;
     let layers = crate::layers::layers(b, &tables, o.edition == Edition::Public);
     for (name, v) in &layers {
         let path = dir.join("maps").join(name);
         let text = serde_json::to_vec(v).map_err(|e| write_err(&path, e))?;
         std::fs::write(&path, text).map_err(|e| write_err(&path, e))?;
     }
-    let (primary, secondary) = tables.iter().fold((0, 0), |s, t| (s.0 + t.suppressed.0, s.1 + t.suppressed.1));
-    let summary = crate::summary::summary(b, o, &tables, &figures, &layers.iter().map(|l| l.0.clone()).collect::<Vec<_>>(), (primary, secondary))?;
+    let (primary, secondary) =
+        tables.iter().fold((0, 0), |s, t| (s.0 + t.suppressed.0, s.1 + t.suppressed.1));
+    let summary = crate::summary::summary(
+        b,
+        o,
+        &tables,
+        &figures,
+        &layers.iter().map(|l| l.0.clone()).collect::<Vec<_>>(),
+        (primary, secondary),
+    )?;
     let summary_path = dir.join("summary.json");
     let mut text = serde_json::to_vec_pretty(&summary).map_err(|e| write_err(&summary_path, e))?;
     text.push(b'\n');

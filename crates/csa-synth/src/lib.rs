@@ -129,7 +129,8 @@ pub struct GroundTruth {
 
 /// The names of Coventry's wards (the areas of synthetic survey respondents).
 pub fn ward_names() -> Result<Vec<String>, SynthError> {
-    let wards = Boundaries::from_geojson(WARDS, "WD25CD", "WD25NM").map_err(|e| SynthError::Shipped(e.to_string()))?;
+    let wards = Boundaries::from_geojson(WARDS, "WD25CD", "WD25NM")
+        .map_err(|e| SynthError::Shipped(e.to_string()))?;
     Ok(wards.areas.into_iter().map(|a| a.name).collect())
 }
 
@@ -159,25 +160,39 @@ pub fn generate(opts: &SynthOptions) -> Result<Synthetic, SynthError> {
     if opts.crimes == 0 {
         return Err(SynthError::NoCrimes);
     }
-    let wards = Boundaries::from_geojson(WARDS, "WD25CD", "WD25NM").map_err(|e| SynthError::Shipped(e.to_string()))?;
-    let lsoas = Boundaries::from_geojson(LSOAS, "LSOA21CD", "LSOA21NM").map_err(|e| SynthError::Shipped(e.to_string()))?;
+    let wards = Boundaries::from_geojson(WARDS, "WD25CD", "WD25NM")
+        .map_err(|e| SynthError::Shipped(e.to_string()))?;
+    let lsoas = Boundaries::from_geojson(LSOAS, "LSOA21CD", "LSOA21NM")
+        .map_err(|e| SynthError::Shipped(e.to_string()))?;
     let offences = OffenceTable::shipped();
     let mut mix = Vec::new();
     let mut weights = Vec::new();
     for line in MIX.lines().skip(1) {
-        let (code, n) = line.split_once(',').ok_or_else(|| SynthError::Shipped(format!("offence mix line `{line}`")))?;
-        let n: f64 = n.trim().parse().map_err(|_| SynthError::Shipped(format!("offence mix line `{line}`")))?;
-        let info = offences.get(code).ok_or_else(|| SynthError::Shipped(format!("offence mix code {code} not in reference")))?;
+        let (code, n) = line
+            .split_once(',')
+            .ok_or_else(|| SynthError::Shipped(format!("offence mix line `{line}`")))?;
+        let n: f64 = n
+            .trim()
+            .parse()
+            .map_err(|_| SynthError::Shipped(format!("offence mix line `{line}`")))?;
+        let info = offences.get(code).ok_or_else(|| {
+            SynthError::Shipped(format!("offence mix code {code} not in reference"))
+        })?;
         mix.push((info.code.clone(), info.crime_type, info.subgroup.clone()));
         weights.push(n);
     }
     let ward_boxes: Vec<_> = wards
         .areas
         .iter()
-        .map(|a| a.geometry.bounding_rect().map_or((0.0, 0.0, 0.0, 0.0), |r| (r.min().x, r.min().y, r.max().x, r.max().y)))
+        .map(|a| {
+            a.geometry
+                .bounding_rect()
+                .map_or((0.0, 0.0, 0.0, 0.0), |r| (r.min().x, r.min().y, r.max().x, r.max().y))
+        })
         .collect();
     // residents are spread fairly evenly over Coventry's wards; the centre draws more crime
-    let ward_cum = cumulative(wards.areas.iter().map(|a| if a.name == "St Michael's" { 2.0 } else { 1.0 }));
+    let ward_cum =
+        cumulative(wards.areas.iter().map(|a| if a.name == "St Michael's" { 2.0 } else { 1.0 }));
     let mut setup = Rng::new(opts.seed, u64::MAX);
     let n_total = opts.crimes + opts.asb;
     let mut w = World {
@@ -187,15 +202,21 @@ pub fn generate(opts: &SynthOptions) -> Result<Synthetic, SynthError> {
         mix_cum: cumulative(weights),
         mix,
         hotspots: Vec::new(),
-        pubs: (0..8).map(|_| offset(CITY_CENTRE, 350.0 * setup.f64().sqrt(), setup.f64())).collect(),
+        pubs: (0..8)
+            .map(|_| offset(CITY_CENTRE, 350.0 * setup.f64().sqrt(), setup.f64()))
+            .collect(),
         year: opts.year,
         seed: opts.seed,
         n_total,
     };
     // two hotspots per major type, each taking ~3% of that type
     let planted = [
-        (CrimeType::Burglary, 0.035), (CrimeType::VehicleCrime, 0.035), (CrimeType::ViolenceAndSexualOffences, 0.02),
-        (CrimeType::Robbery, 0.04), (CrimeType::CriminalDamageArson, 0.03), (CrimeType::AntiSocialBehaviour, 0.03),
+        (CrimeType::Burglary, 0.035),
+        (CrimeType::VehicleCrime, 0.035),
+        (CrimeType::ViolenceAndSexualOffences, 0.02),
+        (CrimeType::Robbery, 0.04),
+        (CrimeType::CriminalDamageArson, 0.03),
+        (CrimeType::AntiSocialBehaviour, 0.03),
         (CrimeType::Shoplifting, 0.03),
     ];
     for (t, share) in planted {
@@ -204,7 +225,15 @@ pub fn generate(opts: &SynthOptions) -> Result<Synthetic, SynthError> {
             let (lon, lat) = w.point_in_ward(ward, &mut setup);
             let (easting, northing) = csa_geo::lonlat_to_bng(lon, lat).unwrap_or((0.0, 0.0));
             let radius = 150.0 + 100.0 * setup.f64();
-            let h = Hotspot { crime_type: t.name().into(), lon, lat, easting, northing, radius_m: radius.round(), extra_count: 0 };
+            let h = Hotspot {
+                crime_type: t.name().into(),
+                lon,
+                lat,
+                easting,
+                northing,
+                radius_m: radius.round(),
+                extra_count: 0,
+            };
             w.hotspots.push((h, t, share));
         }
     }
@@ -218,7 +247,9 @@ pub fn generate(opts: &SynthOptions) -> Result<Synthetic, SynthError> {
         })
         .collect();
     // crime references increase with the recorded date, as a force's would
-    records.par_sort_by(|a, b| (a.recorded_date, a.committed_from).cmp(&(b.recorded_date, b.committed_from)));
+    records.par_sort_by(|a, b| {
+        (a.recorded_date, a.committed_from).cmp(&(b.recorded_date, b.committed_from))
+    });
     let yy = opts.year.rem_euclid(100);
     for (i, r) in records.iter_mut().enumerate() {
         r.crime_ref = format!("CV{yy:02}/{:07}", i + 1);
@@ -257,17 +288,50 @@ fn offset(from: (f64, f64), metres: f64, turn: f64) -> (f64, f64) {
 }
 
 const STREETS: &[&str] = &[
-    "High Street", "Station Road", "Church Lane", "Park Avenue", "Mill Lane", "Queens Road", "London Road",
-    "Holyhead Road", "Foleshill Road", "Walsgrave Road", "Binley Road", "Stoney Stanton Road", "Earlsdon Avenue",
-    "Radford Road", "Allesley Old Road", "Tile Hill Lane", "Hearsall Lane", "Far Gosford Street", "Jubilee Crescent",
-    "Broad Lane", "Sewall Highway", "Ansty Road", "Hipswell Highway", "Clay Lane", "Daventry Road", "Green Lane",
-    "Kenilworth Road", "Spon End", "Longford Road", "Bell Green Road", "Tamworth Road", "Sutton Avenue",
+    "High Street",
+    "Station Road",
+    "Church Lane",
+    "Park Avenue",
+    "Mill Lane",
+    "Queens Road",
+    "London Road",
+    "Holyhead Road",
+    "Foleshill Road",
+    "Walsgrave Road",
+    "Binley Road",
+    "Stoney Stanton Road",
+    "Earlsdon Avenue",
+    "Radford Road",
+    "Allesley Old Road",
+    "Tile Hill Lane",
+    "Hearsall Lane",
+    "Far Gosford Street",
+    "Jubilee Crescent",
+    "Broad Lane",
+    "Sewall Highway",
+    "Ansty Road",
+    "Hipswell Highway",
+    "Clay Lane",
+    "Daventry Road",
+    "Green Lane",
+    "Kenilworth Road",
+    "Spon End",
+    "Longford Road",
+    "Bell Green Road",
+    "Tamworth Road",
+    "Sutton Avenue",
 ];
 
 const OUTCOMES: &[&str] = &[
-    "Investigation complete; no suspect identified", "Unable to prosecute suspect", "Under investigation",
-    "Status update unavailable", "Awaiting court outcome", "Offender given a caution", "Local resolution",
-    "Further investigation is not in the public interest", "Action to be taken by another organisation",
+    "Investigation complete; no suspect identified",
+    "Unable to prosecute suspect",
+    "Under investigation",
+    "Status update unavailable",
+    "Awaiting court outcome",
+    "Offender given a caution",
+    "Local resolution",
+    "Further investigation is not in the public interest",
+    "Action to be taken by another organisation",
 ];
 
 impl World {
@@ -304,7 +368,9 @@ impl World {
         let winter = [1.15, 1.05, 0.95, 0.85, 0.8, 0.8, 0.85, 0.9, 0.95, 1.1, 1.25, 1.3];
         let flat = [1.0; 12];
         let w = match t {
-            CrimeType::ViolenceAndSexualOffences | CrimeType::AntiSocialBehaviour | CrimeType::PublicOrder => &summer,
+            CrimeType::ViolenceAndSexualOffences
+            | CrimeType::AntiSocialBehaviour
+            | CrimeType::PublicOrder => &summer,
             CrimeType::Burglary | CrimeType::VehicleCrime | CrimeType::Robbery => &winter,
             _ => &flat,
         };
@@ -316,11 +382,22 @@ impl World {
     }
 
     fn random_hour(t: CrimeType, rng: &mut Rng) -> u32 {
-        const NIGHT: [f64; 24] = [4., 3., 2.5, 1.5, 1., 0.8, 0.8, 1., 1.5, 2., 2.5, 3., 3.5, 3.5, 3.5, 4., 4.5, 5., 5.5, 6., 6., 6., 5.5, 5.];
-        const DAY: [f64; 24] = [0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.5, 1., 2., 4., 5., 6., 6., 6., 6., 6., 6., 5.5, 4., 3., 2., 1., 0.6, 0.4];
-        const HOME: [f64; 24] = [2., 1.5, 1., 0.8, 0.8, 1., 1.5, 2.5, 3., 3.5, 3.5, 3.5, 3.5, 3.5, 3.5, 4., 4.5, 5., 5.5, 5.5, 5., 4., 3., 2.5];
+        const NIGHT: [f64; 24] = [
+            4., 3., 2.5, 1.5, 1., 0.8, 0.8, 1., 1.5, 2., 2.5, 3., 3.5, 3.5, 3.5, 4., 4.5, 5., 5.5,
+            6., 6., 6., 5.5, 5.,
+        ];
+        const DAY: [f64; 24] = [
+            0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.5, 1., 2., 4., 5., 6., 6., 6., 6., 6., 6., 5.5, 4., 3.,
+            2., 1., 0.6, 0.4,
+        ];
+        const HOME: [f64; 24] = [
+            2., 1.5, 1., 0.8, 0.8, 1., 1.5, 2.5, 3., 3.5, 3.5, 3.5, 3.5, 3.5, 3.5, 4., 4.5, 5.,
+            5.5, 5.5, 5., 4., 3., 2.5,
+        ];
         let w = match t {
-            CrimeType::Shoplifting | CrimeType::TheftFromThePerson | CrimeType::BicycleTheft => &DAY,
+            CrimeType::Shoplifting | CrimeType::TheftFromThePerson | CrimeType::BicycleTheft => {
+                &DAY
+            }
             CrimeType::Burglary | CrimeType::OtherTheft => &HOME,
             _ => &NIGHT,
         };
@@ -329,23 +406,59 @@ impl World {
 
     fn location_type(t: CrimeType, subgroup: &str, da: bool, rng: &mut Rng) -> LocationType {
         use LocationType::*;
-        let pick = |opts: &[(LocationType, f64)], rng: &mut Rng| opts[rng.weighted(&cumulative(opts.iter().map(|o| o.1)))].0;
+        let pick = |opts: &[(LocationType, f64)], rng: &mut Rng| {
+            opts[rng.weighted(&cumulative(opts.iter().map(|o| o.1)))].0
+        };
         if da {
             return pick(&[(Dwelling, 0.85), (Street, 0.1), (Other, 0.05)], rng);
         }
         match t {
             CrimeType::Burglary if subgroup == "Domestic burglary" => Dwelling,
-            CrimeType::Burglary => pick(&[(Shop, 0.3), (Other, 0.4), (Education, 0.1), (Dwelling, 0.2)], rng),
+            CrimeType::Burglary => {
+                pick(&[(Shop, 0.3), (Other, 0.4), (Education, 0.1), (Dwelling, 0.2)], rng)
+            }
             CrimeType::Shoplifting => Shop,
             CrimeType::VehicleCrime => pick(&[(Street, 0.6), (CarPark, 0.3), (Vehicle, 0.1)], rng),
             CrimeType::Robbery if subgroup.contains("business") => Shop,
-            CrimeType::Robbery | CrimeType::TheftFromThePerson => pick(&[(Street, 0.7), (Transport, 0.15), (LicensedPremises, 0.1), (OpenSpace, 0.05)], rng),
-            CrimeType::BicycleTheft => pick(&[(Street, 0.5), (Education, 0.2), (Transport, 0.2), (Dwelling, 0.1)], rng),
-            CrimeType::CriminalDamageArson => pick(&[(Dwelling, 0.4), (Street, 0.25), (Vehicle, 0.2), (Education, 0.05), (Other, 0.1)], rng),
-            CrimeType::Drugs | CrimeType::PossessionOfWeapons => pick(&[(Street, 0.7), (OpenSpace, 0.15), (Vehicle, 0.1), (Other, 0.05)], rng),
-            CrimeType::AntiSocialBehaviour => pick(&[(Street, 0.5), (OpenSpace, 0.2), (Dwelling, 0.15), (Transport, 0.1), (Shop, 0.05)], rng),
-            CrimeType::PublicOrder => pick(&[(Street, 0.55), (LicensedPremises, 0.1), (Shop, 0.15), (Dwelling, 0.2)], rng),
-            CrimeType::ViolenceAndSexualOffences => pick(&[(Street, 0.45), (Dwelling, 0.2), (LicensedPremises, 0.08), (Education, 0.06), (Transport, 0.06), (Shop, 0.05), (OpenSpace, 0.1)], rng),
+            CrimeType::Robbery | CrimeType::TheftFromThePerson => pick(
+                &[(Street, 0.7), (Transport, 0.15), (LicensedPremises, 0.1), (OpenSpace, 0.05)],
+                rng,
+            ),
+            CrimeType::BicycleTheft => {
+                pick(&[(Street, 0.5), (Education, 0.2), (Transport, 0.2), (Dwelling, 0.1)], rng)
+            }
+            CrimeType::CriminalDamageArson => pick(
+                &[(Dwelling, 0.4), (Street, 0.25), (Vehicle, 0.2), (Education, 0.05), (Other, 0.1)],
+                rng,
+            ),
+            CrimeType::Drugs | CrimeType::PossessionOfWeapons => {
+                pick(&[(Street, 0.7), (OpenSpace, 0.15), (Vehicle, 0.1), (Other, 0.05)], rng)
+            }
+            CrimeType::AntiSocialBehaviour => pick(
+                &[
+                    (Street, 0.5),
+                    (OpenSpace, 0.2),
+                    (Dwelling, 0.15),
+                    (Transport, 0.1),
+                    (Shop, 0.05),
+                ],
+                rng,
+            ),
+            CrimeType::PublicOrder => {
+                pick(&[(Street, 0.55), (LicensedPremises, 0.1), (Shop, 0.15), (Dwelling, 0.2)], rng)
+            }
+            CrimeType::ViolenceAndSexualOffences => pick(
+                &[
+                    (Street, 0.45),
+                    (Dwelling, 0.2),
+                    (LicensedPremises, 0.08),
+                    (Education, 0.06),
+                    (Transport, 0.06),
+                    (Shop, 0.05),
+                    (OpenSpace, 0.1),
+                ],
+                rng,
+            ),
             _ => pick(&[(Other, 0.5), (Dwelling, 0.3), (Street, 0.2)], rng),
         }
     }
@@ -357,14 +470,25 @@ impl World {
         let asb_type = [(String::new(), CrimeType::AntiSocialBehaviour, String::new())];
         while start + out.len() < end {
             let i = start + out.len();
-            let (code, t, subgroup) = if i < n_crimes { &self.mix[rng.weighted(&self.mix_cum)] } else { &asb_type[0] };
+            let (code, t, subgroup) =
+                if i < n_crimes { &self.mix[rng.weighted(&self.mix_cum)] } else { &asb_type[0] };
             let prev = out.len().checked_sub(1);
             // a near-repeat follow-on: within 200 m and 1..14 days of the burglary just made
-            if let Some(p) = prev.filter(|&p| out[p].crime_type == CrimeType::Burglary && out[p].location_type == LocationType::Dwelling
-                && out[p].near_repeat_of.is_none() && i < n_crimes && rng.chance(0.2))
-            {
+            if let Some(p) = prev.filter(|&p| {
+                out[p].crime_type == CrimeType::Burglary
+                    && out[p].location_type == LocationType::Dwelling
+                    && out[p].near_repeat_of.is_none()
+                    && i < n_crimes
+                    && rng.chance(0.2)
+            }) {
                 let base = out[p].clone();
-                let mut r = self.make(&mut rng, i, base.offence_code.clone().unwrap_or_default(), CrimeType::Burglary, "Domestic burglary");
+                let mut r = self.make(
+                    &mut rng,
+                    i,
+                    base.offence_code.clone().unwrap_or_default(),
+                    CrimeType::Burglary,
+                    "Domestic burglary",
+                );
                 let pos = offset((base.lon, base.lat), 30.0 + 170.0 * rng.f64(), rng.f64());
                 let days = 1 + rng.below(14) as i64;
                 let from = base.committed_from + Duration::days(days);
@@ -390,13 +514,27 @@ impl World {
         r.lat = lat;
         r.easting = e.round();
         r.northing = n.round();
-        r.ward = self.wards.areas.iter().position(|a| a.geometry.intersects(&Point::new(lon, lat))).unwrap_or(0);
+        r.ward = self
+            .wards
+            .areas
+            .iter()
+            .position(|a| a.geometry.intersects(&Point::new(lon, lat)))
+            .unwrap_or(0);
     }
 
-    fn make(&self, rng: &mut Rng, i: usize, code: String, t: CrimeType, subgroup: &str) -> SynthCrime {
+    fn make(
+        &self,
+        rng: &mut Rng,
+        i: usize,
+        code: String,
+        t: CrimeType,
+        subgroup: &str,
+    ) -> SynthCrime {
         let is_violence = t == CrimeType::ViolenceAndSexualOffences;
         let da = match t {
-            CrimeType::ViolenceAndSexualOffences => rng.chance(if subgroup == "Stalking and harassment" { 0.45 } else { 0.3 }),
+            CrimeType::ViolenceAndSexualOffences => {
+                rng.chance(if subgroup == "Stalking and harassment" { 0.45 } else { 0.3 })
+            }
             CrimeType::CriminalDamageArson => rng.chance(0.08),
             _ => false,
         };
@@ -442,23 +580,38 @@ impl World {
         });
         let minute = rng.below(60) as u32;
         let committed_from = date.and_hms_opt(hour, minute, 0).unwrap_or_default();
-        let committed_to = (matches!(t, CrimeType::Burglary | CrimeType::VehicleCrime) && rng.chance(0.35))
-            .then(|| committed_from + Duration::minutes(60 + rng.below(11 * 60) as i64));
+        let committed_to = (matches!(t, CrimeType::Burglary | CrimeType::VehicleCrime)
+            && rng.chance(0.35))
+        .then(|| committed_from + Duration::minutes(60 + rng.below(11 * 60) as i64));
         let lag = if rng.chance(0.8) { rng.below(2) } else { rng.below(30) } as i64;
-        let recorded = (committed_from.date() + Duration::days(lag)).min(NaiveDate::from_ymd_opt(self.year, 12, 31).unwrap_or(date));
+        let recorded = (committed_from.date() + Duration::days(lag))
+            .min(NaiveDate::from_ymd_opt(self.year, 12, 31).unwrap_or(date));
         let location_type = if nte {
-            if rng.chance(0.55) { LocationType::LicensedPremises } else { LocationType::Street }
+            if rng.chance(0.55) {
+                LocationType::LicensedPremises
+            } else {
+                LocationType::Street
+            }
         } else {
             Self::location_type(t, subgroup, da, rng)
         };
         let mut hate = [false; 5];
-        if matches!(t, CrimeType::PublicOrder | CrimeType::ViolenceAndSexualOffences | CrimeType::CriminalDamageArson) && !da && rng.chance(0.04) {
+        if matches!(
+            t,
+            CrimeType::PublicOrder
+                | CrimeType::ViolenceAndSexualOffences
+                | CrimeType::CriminalDamageArson
+        ) && !da
+            && rng.chance(0.04)
+        {
             hate[rng.weighted(&[0.75, 0.83, 0.92, 0.97, 1.0])] = true;
             if rng.chance(0.08) {
                 hate[1] = true;
             }
         }
-        let alcohol = nte || (is_violence && rng.chance(0.15)) || (t == CrimeType::PublicOrder && rng.chance(0.2));
+        let alcohol = nte
+            || (is_violence && rng.chance(0.15))
+            || (t == CrimeType::PublicOrder && rng.chance(0.2));
         let (victims, offenders) = self.people(rng, i, t, da);
         let mut r = SynthCrime {
             crime_ref: String::new(),
@@ -473,11 +626,19 @@ impl World {
             northing: 0.0,
             ward: 0,
             location_type,
-            street: STREETS[(splitmix(self.seed ^ ((pos.0 * 2000.0) as i64 as u64) ^ ((pos.1 * 3000.0) as i64 as u64).rotate_left(32)) % STREETS.len() as u64) as usize],
+            street: STREETS[(splitmix(
+                self.seed
+                    ^ ((pos.0 * 2000.0) as i64 as u64)
+                    ^ ((pos.1 * 3000.0) as i64 as u64).rotate_left(32),
+            ) % STREETS.len() as u64) as usize],
             domestic_abuse: da,
             hate,
             alcohol_related: alcohol,
-            outcome: if t == CrimeType::AntiSocialBehaviour { "" } else { OUTCOMES[rng.weighted(&[40.0, 55.0, 65.0, 70.0, 75.0, 80.0, 86.0, 90.0, 100.0])] },
+            outcome: if t == CrimeType::AntiSocialBehaviour {
+                ""
+            } else {
+                OUTCOMES[rng.weighted(&[40.0, 55.0, 65.0, 70.0, 75.0, 80.0, 86.0, 90.0, 100.0])]
+            },
             victims,
             offenders,
             hotspot,
@@ -488,12 +649,30 @@ impl World {
         r
     }
 
-    fn people(&self, rng: &mut Rng, i: usize, t: CrimeType, da: bool) -> (Vec<Person>, Vec<Person>) {
+    fn people(
+        &self,
+        rng: &mut Rng,
+        i: usize,
+        t: CrimeType,
+        da: bool,
+    ) -> (Vec<Person>, Vec<Person>) {
         let n = self.n_total.max(1);
-        let how_many = |rng: &mut Rng| if rng.chance(0.88) { 1 } else if rng.chance(0.83) { 2 } else { 3 };
+        let how_many = |rng: &mut Rng| {
+            if rng.chance(0.88) {
+                1
+            } else if rng.chance(0.83) {
+                2
+            } else {
+                3
+            }
+        };
         let victim_share = match t {
-            CrimeType::ViolenceAndSexualOffences | CrimeType::Robbery | CrimeType::Burglary | CrimeType::TheftFromThePerson
-            | CrimeType::BicycleTheft | CrimeType::VehicleCrime => 1.0,
+            CrimeType::ViolenceAndSexualOffences
+            | CrimeType::Robbery
+            | CrimeType::Burglary
+            | CrimeType::TheftFromThePerson
+            | CrimeType::BicycleTheft
+            | CrimeType::VehicleCrime => 1.0,
             CrimeType::CriminalDamageArson => 0.7,
             CrimeType::OtherTheft | CrimeType::PublicOrder => 0.5,
             CrimeType::AntiSocialBehaviour => 0.25,
@@ -525,7 +704,11 @@ impl World {
             victims.push(self.person(0xDA, k as u64, Role::DaVictim, None));
         } else if rng.chance(victim_share) {
             for v in 0..how_many(rng) {
-                let (ns, k) = if rng.chance(0.12) { (0x5E, rng.zipf_like((n / 15).max(10), 2.0) as u64) } else { (0x11, (i as u64) * 4 + v) };
+                let (ns, k) = if rng.chance(0.12) {
+                    (0x5E, rng.zipf_like((n / 15).max(10), 2.0) as u64)
+                } else {
+                    (0x11, (i as u64) * 4 + v)
+                };
                 victims.push(self.person(ns, k, Role::Victim, None));
             }
         }
@@ -533,12 +716,23 @@ impl World {
             if let Some(k) = da_pool_index {
                 // usually the same (ex-)partner again
                 let who = if rng.chance(0.85) { k as u64 } else { (i as u64) << 8 };
-                let rel = ["partner", "ex-partner", "family member"][rng.weighted(&[0.45, 0.85, 1.0])];
+                let rel =
+                    ["partner", "ex-partner", "family member"][rng.weighted(&[0.45, 0.85, 1.0])];
                 offenders.push(self.person(0xD0, who, Role::DaOffender, Some(rel)));
             } else {
                 for o in 0..how_many(rng) {
-                    let (ns, k) = if rng.chance(0.55) { (0x0F, rng.zipf_like((n / 8).max(10), 2.5) as u64) } else { (0x12, (i as u64) * 4 + o) };
-                    let rel = if victims.is_empty() { None } else { Some(["stranger", "acquaintance", "unknown"][rng.weighted(&[0.5, 0.8, 1.0])]) };
+                    let (ns, k) = if rng.chance(0.55) {
+                        (0x0F, rng.zipf_like((n / 8).max(10), 2.5) as u64)
+                    } else {
+                        (0x12, (i as u64) * 4 + o)
+                    };
+                    let rel = if victims.is_empty() {
+                        None
+                    } else {
+                        Some(
+                            ["stranger", "acquaintance", "unknown"][rng.weighted(&[0.5, 0.8, 1.0])],
+                        )
+                    };
                     offenders.push(self.person(ns, k, Role::Offender, rel));
                 }
             }
@@ -557,7 +751,13 @@ impl World {
             Role::Victim => 0.46,
             Role::Offender => 0.16,
         };
-        let sex = if r.chance(0.02) { Sex::Unknown } else if r.chance(female) { Sex::Female } else { Sex::Male };
+        let sex = if r.chance(0.02) {
+            Sex::Unknown
+        } else if r.chance(female) {
+            Sex::Female
+        } else {
+            Sex::Male
+        };
         let age = match role {
             Role::Victim | Role::DaVictim => 34.0 + 15.0 * r.normal(),
             Role::Offender | Role::DaOffender => 29.0 + 10.0 * r.normal(),
@@ -565,8 +765,14 @@ impl World {
         let min_age = if matches!(role, Role::Offender | Role::DaOffender) { 10.0 } else { 0.0 };
         let age = (!r.chance(0.04)).then_some(age.clamp(min_age, 95.0).round() as i16);
         // Coventry, Census 2021: White 65.5%, Asian 18.5%, Black 8.9%, Mixed 3.4%, Other 3.7%
-        let eth = [Ethnicity::White, Ethnicity::Asian, Ethnicity::Black, Ethnicity::Mixed, Ethnicity::Other, Ethnicity::NotStated]
-            [r.weighted(&cumulative([63.5, 18.0, 8.6, 3.3, 3.6, 3.0]))];
+        let eth = [
+            Ethnicity::White,
+            Ethnicity::Asian,
+            Ethnicity::Black,
+            Ethnicity::Mixed,
+            Ethnicity::Other,
+            Ethnicity::NotStated,
+        ][r.weighted(&cumulative([63.5, 18.0, 8.6, 3.3, 3.6, 3.0]))];
         Person { id, age, sex, ethnicity: eth, relationship }
     }
 }
@@ -580,7 +786,11 @@ enum Role {
 }
 
 fn days_in_month(y: i32, m: u32) -> u32 {
-    let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) };
+    let next = if m == 12 {
+        NaiveDate::from_ymd_opt(y + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(y, m + 1, 1)
+    };
     next.and_then(|n| n.pred_opt()).map_or(28, |d| d.day())
 }
 
@@ -589,6 +799,9 @@ pub fn lsoa_of(s: &Synthetic) -> Vec<Option<(String, String)>> {
     let idx = AreaIndex::new(s.lsoas.clone());
     s.records
         .par_iter()
-        .map(|r| idx.locate(r.lon, r.lat).map(|i| (idx.areas()[i].code.clone(), idx.areas()[i].name.clone())))
+        .map(|r| {
+            idx.locate(r.lon, r.lat)
+                .map(|i| (idx.areas()[i].code.clone(), idx.areas()[i].name.clone()))
+        })
         .collect()
 }

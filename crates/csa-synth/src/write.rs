@@ -28,7 +28,11 @@ fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn yes(b: bool) -> &'static str {
-    if b { "Y" } else { "N" }
+    if b {
+        "Y"
+    } else {
+        "N"
+    }
 }
 
 /// Writes `crimes.csv`, `victims.csv`, `offenders.csv` (optionally `.gz`) in the canonical
@@ -36,7 +40,8 @@ fn yes(b: bool) -> &'static str {
 pub fn write_extract(s: &Synthetic, dir: &Path, gzip: bool) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let ext = if gzip { "csv.gz" } else { "csv" };
-    let paths: Vec<PathBuf> = ["crimes", "victims", "offenders"].iter().map(|t| dir.join(format!("{t}.{ext}"))).collect();
+    let paths: Vec<PathBuf> =
+        ["crimes", "victims", "offenders"].iter().map(|t| dir.join(format!("{t}.{ext}"))).collect();
     let mut c = create(&paths[0], gzip)?;
     writeln!(c, "crime_ref,recorded_date,committed_from,committed_to,offence_code,crime_type,easting,northing,location_type,location_desc,domestic_abuse,hate_race,hate_religion,hate_sexual_orientation,hate_disability,hate_transgender,alcohol_related,outcome")?;
     let mut v = create(&paths[1], gzip)?;
@@ -69,11 +74,28 @@ pub fn write_extract(s: &Synthetic, dir: &Path, gzip: bool) -> std::io::Result<V
         )?;
         for p in &r.victims {
             let age = p.age.map(|a| a.to_string()).unwrap_or_default();
-            writeln!(v, "{},{},{},{},{}", r.crime_ref, p.id, age, p.sex.name(), p.ethnicity.name())?;
+            writeln!(
+                v,
+                "{},{},{},{},{}",
+                r.crime_ref,
+                p.id,
+                age,
+                p.sex.name(),
+                p.ethnicity.name()
+            )?;
         }
         for p in &r.offenders {
             let age = p.age.map(|a| a.to_string()).unwrap_or_default();
-            writeln!(o, "{},{},{},{},{},{}", r.crime_ref, p.id, age, p.sex.name(), p.ethnicity.name(), p.relationship.unwrap_or(""))?;
+            writeln!(
+                o,
+                "{},{},{},{},{},{}",
+                r.crime_ref,
+                p.id,
+                age,
+                p.sex.name(),
+                p.ethnicity.name(),
+                p.relationship.unwrap_or("")
+            )?;
         }
     }
     c.flush()?;
@@ -90,7 +112,9 @@ pub fn write_police_uk(s: &Synthetic, dir: &Path, gzip: bool) -> std::io::Result
     let lsoa = lsoa_of(s);
     let force = "West Midlands Police";
     let mut order: Vec<usize> = (0..s.records.len()).collect();
-    order.sort_by_key(|&i| (s.records[i].recorded_date.year(), s.records[i].recorded_date.month(), i));
+    order.sort_by_key(|&i| {
+        (s.records[i].recorded_date.year(), s.records[i].recorded_date.month(), i)
+    });
     let mut paths = Vec::new();
     let mut current: Option<((i32, u32), Box<dyn Write>)> = None;
     for i in order {

@@ -65,7 +65,9 @@ pub enum Command {
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
     Breakdown(BreakdownArgs),
     /// List the priorities (configured, or the shipped defaults) with sub-groups and filters.
-    #[command(after_help = "Example:\n  csa priorities\n  csa priorities --config my-assessment.toml\n\nExit codes: 0 ok, 1 internal error, 2 bad input or usage.")]
+    #[command(
+        after_help = "Example:\n  csa priorities\n  csa priorities --config my-assessment.toml\n\nExit codes: 0 ok, 1 internal error, 2 bad input or usage."
+    )]
     Priorities(PrioritiesArgs),
     /// Find hot spots, density, clusters or emerging hot spots of a priority (City Tasking).
     #[command(after_help = concat!(

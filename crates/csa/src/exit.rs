@@ -20,7 +20,11 @@ pub fn code_for(e: &anyhow::Error) -> i32 {
         if let Some(ae) = cause.downcast_ref::<csa_analysis::AnalysisError>() {
             return if ae.is_user_error() { BAD_INPUT } else { INTERNAL };
         }
-        if cause.downcast_ref::<UsageError>().is_some() || cause.downcast_ref::<csa_synth::SynthError>().is_some_and(|s| matches!(s, csa_synth::SynthError::NoCrimes)) {
+        if cause.downcast_ref::<UsageError>().is_some()
+            || cause
+                .downcast_ref::<csa_synth::SynthError>()
+                .is_some_and(|s| matches!(s, csa_synth::SynthError::NoCrimes))
+        {
             return BAD_INPUT;
         }
     }

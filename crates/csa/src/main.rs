@@ -31,7 +31,9 @@ fn main() {
     match result {
         Ok(()) => std::process::exit(exit::OK),
         // the command has reported already (a JSON log line, or exceptions found)
-        Err(e) if e.downcast_ref::<exit::Reported>().is_some() => std::process::exit(e.downcast_ref::<exit::Reported>().map_or(exit::INTERNAL, |r| r.0)),
+        Err(e) if e.downcast_ref::<exit::Reported>().is_some() => {
+            std::process::exit(e.downcast_ref::<exit::Reported>().map_or(exit::INTERNAL, |r| r.0))
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::exit(exit::code_for(&e));

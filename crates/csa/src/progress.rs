@@ -44,9 +44,11 @@ impl Bars {
                     old.finish_and_clear();
                 }
                 let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-                let style = ProgressStyle::with_template("{spinner} {msg:<18} [{bar:30}] {pos}/{len} {elapsed}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> ");
+                let style = ProgressStyle::with_template(
+                    "{spinner} {msg:<18} [{bar:30}] {pos}/{len} {elapsed}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
                 bar.set_style(style);
                 bar.set_message(name.to_string());
                 *cur = Some(bar);

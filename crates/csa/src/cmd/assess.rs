@@ -15,8 +15,11 @@ use crate::exit::UsageError;
 fn generated_at() -> anyhow::Result<String> {
     let t = match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(s) => {
-            let secs: i64 = s.trim().parse().map_err(|_| UsageError(format!("SOURCE_DATE_EPOCH={s:?} is not a number of seconds")))?;
-            chrono::DateTime::from_timestamp(secs, 0).ok_or_else(|| UsageError(format!("SOURCE_DATE_EPOCH={s} is out of range")))?
+            let secs: i64 = s.trim().parse().map_err(|_| {
+                UsageError(format!("SOURCE_DATE_EPOCH={s:?} is not a number of seconds"))
+            })?;
+            chrono::DateTime::from_timestamp(secs, 0)
+                .ok_or_else(|| UsageError(format!("SOURCE_DATE_EPOCH={s} is out of range")))?
         }
         Err(_) => chrono::Utc::now(),
     };
@@ -34,7 +37,8 @@ fn ingest(config: &Config, dir: &Path) -> anyhow::Result<()> {
     req.mapping = config.inputs.mapping.clone();
     req.ward_code_prop = config.ward_code_property.clone();
     req.ward_name_prop = config.ward_name_property.clone();
-    let m = csa_ingest::ingest(&req, &|_| {}).with_context(|| format!("ingesting the inputs of {} failed", config.source.display()))?;
+    let m = csa_ingest::ingest(&req, &|_| {})
+        .with_context(|| format!("ingesting the inputs of {} failed", config.source.display()))?;
     if !m.reconciliation.balanced {
         anyhow::bail!("reconciliation failed while ingesting the inputs: rows read do not equal accepted + quarantined");
     }
@@ -83,7 +87,12 @@ pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
         };
         let assessment = Assessment::open(&dataset, config.clone(), None, &Needs::everything())?;
         let built = csa_report::build(assessment, survey)?;
-        let opts = PackOptions { out: a.out.clone(), edition, generated_at, config_file: Some(a.config.clone()) };
+        let opts = PackOptions {
+            out: a.out.clone(),
+            edition,
+            generated_at,
+            config_file: Some(a.config.clone()),
+        };
         Ok(csa_report::write_pack(&built, &opts)?)
     })();
     if let Some(t) = &temporary {
@@ -99,10 +108,22 @@ pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     if edition == Edition::Public {
-        println!("suppressed: {} counts of 1 to 4 shown as <5, {} further cells hidden as *", s.primary_suppressed, s.secondary_suppressed);
+        println!(
+            "suppressed: {} counts of 1 to 4 shown as <5, {} further cells hidden as *",
+            s.primary_suppressed, s.secondary_suppressed
+        );
     }
     if !s.ranking.is_empty() {
-        println!("priorities by rank: {}", s.ranking.iter().take(5).enumerate().map(|(i, p)| format!("{}. {p}", i + 1)).collect::<Vec<_>>().join(", "));
+        println!(
+            "priorities by rank: {}",
+            s.ranking
+                .iter()
+                .take(5)
+                .enumerate()
+                .map(|(i, p)| format!("{}. {p}", i + 1))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     Ok(())
 }

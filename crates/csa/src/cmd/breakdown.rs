@@ -30,7 +30,10 @@ pub(crate) fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
 }
 
 fn period(from: Option<&str>, to: Option<&str>) -> anyhow::Result<Option<Period>> {
-    let month = |s: &str, flag: &str| Month::parse(s).ok_or_else(|| UsageError(format!("{flag} {s:?} is not a month; write YYYY-MM")));
+    let month = |s: &str, flag: &str| {
+        Month::parse(s)
+            .ok_or_else(|| UsageError(format!("{flag} {s:?} is not a month; write YYYY-MM")))
+    };
     Ok(match (from, to) {
         (None, None) => None,
         (Some(f), None) => {
@@ -62,7 +65,9 @@ pub(crate) fn resolve(scope: &Scope) -> anyhow::Result<Resolved> {
 
 pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
     if matches!(a.format, TableFormat::Xlsx | TableFormat::Parquet) && a.out.is_none() {
-        return Err(UsageError("--format xlsx and parquet write a file: give --out FILE".into()).into());
+        return Err(
+            UsageError("--format xlsx and parquet write a file: give --out FILE".into()).into()
+        );
     }
     let Resolved { config, dataset, priority, period } = resolve(&a.scope)?;
     let dims = Dim::parse_list(&a.by)?;
@@ -95,7 +100,9 @@ pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
             needs.offenders = true;
             needs.add([Col::OffenceGroup, Col::CrimeType]);
         }
-        View::TopLocations => needs.add([Col::LocationDesc, Col::Easting, Col::Northing, Col::WardName]),
+        View::TopLocations => {
+            needs.add([Col::LocationDesc, Col::Easting, Col::Northing, Col::WardName])
+        }
         View::DayHour => needs.add([Col::DayOfWeek, Col::Hour]),
         View::EqualitiesVictims => needs.victims = true,
         View::EqualitiesOffenders => needs.offenders = true,
@@ -106,15 +113,29 @@ pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
     let answer = match a.view {
         View::Counts => {
             let b = csa_analysis::breakdown(&asmt, &priority, &dims)?;
-            let by = if dims.is_empty() { String::new() } else { format!(" by {}", dims.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")) };
-            Answer { title: format!("{}{by}", b.priority), unit: b.side.unit().into(), periods, totals: Some((b.total, b.comparison_total)), notes: b.notes, table: b.table }
+            let by = if dims.is_empty() {
+                String::new()
+            } else {
+                format!(" by {}", dims.iter().map(|d| d.name()).collect::<Vec<_>>().join(", "))
+            };
+            Answer {
+                title: format!("{}{by}", b.priority),
+                unit: b.side.unit().into(),
+                periods,
+                totals: Some((b.total, b.comparison_total)),
+                notes: b.notes,
+                table: b.table,
+            }
         }
         View::Volume => Answer {
             title: "Volume, change, rate and harm of every priority".into(),
             unit: "crimes and ASB incidents".into(),
             periods,
             totals: None,
-            notes: vec![format!("rates per 1,000 of the area's residents or households ({})", asmt.population.source)],
+            notes: vec![format!(
+                "rates per 1,000 of the area's residents or households ({})",
+                asmt.population.source
+            )],
             table: csa_analysis::volume::volume(&asmt, &all)?,
         },
         View::RepeatVictims => {
@@ -126,14 +147,24 @@ pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
                 unit: "victims (person ids)".into(),
                 periods,
                 totals: None,
-                notes: vec!["\"again within 365 days\" looks back into the 12 months before the period".into()],
+                notes: vec![
+                    "\"again within 365 days\" looks back into the 12 months before the period"
+                        .into(),
+                ],
                 table: csa_analysis::repeats::repeats_table(&s, Some(&w))?,
             }
         }
         View::RepeatOffenders => {
             people_side(Side::Offender)?;
             let s = csa_analysis::repeats::repeats(&asmt, &priority, Side::Offender)?;
-            Answer { title: format!("{}: repeat offenders", priority.name), unit: "offenders (person ids)".into(), periods, totals: None, notes: vec![], table: csa_analysis::repeats::repeats_table(&s, None)? }
+            Answer {
+                title: format!("{}: repeat offenders", priority.name),
+                unit: "offenders (person ids)".into(),
+                periods,
+                totals: None,
+                notes: vec![],
+                table: csa_analysis::repeats::repeats_table(&s, None)?,
+            }
         }
         View::Prolific => {
             people_side(Side::Offender)?;
@@ -159,18 +190,27 @@ pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
             unit: "crimes and ASB incidents".into(),
             periods,
             totals: None,
-            notes: csa_analysis::breakdown::unrecorded(&asmt.data.crimes, &[Col::Hour, Col::DayOfWeek], "the day x hour table"),
+            notes: csa_analysis::breakdown::unrecorded(
+                &asmt.data.crimes,
+                &[Col::Hour, Col::DayOfWeek],
+                "the day x hour table",
+            ),
             table: csa_analysis::location::day_hour(&asmt, &priority)?,
         },
         View::EqualitiesVictims | View::EqualitiesOffenders => {
-            let side = if a.view == View::EqualitiesVictims { Side::Victim } else { Side::Offender };
+            let side =
+                if a.view == View::EqualitiesVictims { Side::Victim } else { Side::Offender };
             people_side(side)?;
             let mut notes = vec!["people counted once, described by their latest record; unknown groups are left out of the shares".to_string()];
             if asmt.population.groups.is_empty() {
                 notes.push("no population by age, sex and ethnicity is configured ([population] groups), so there are shares but no ratios".into());
             }
             Answer {
-                title: format!("{}: {} against the resident population", priority.name, if side == Side::Victim { "victims" } else { "offenders" }),
+                title: format!(
+                    "{}: {} against the resident population",
+                    priority.name,
+                    if side == Side::Victim { "victims" } else { "offenders" }
+                ),
                 unit: "people (distinct ids)".into(),
                 periods,
                 totals: None,
@@ -184,7 +224,10 @@ pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
 
 fn emit(ans: &Answer, format: TableFormat, out: Option<&Path>) -> anyhow::Result<()> {
     let about = || -> Vec<(String, String)> {
-        let mut v = vec![("table".to_string(), ans.title.clone()), ("counts".to_string(), ans.unit.clone())];
+        let mut v = vec![
+            ("table".to_string(), ans.title.clone()),
+            ("counts".to_string(), ans.unit.clone()),
+        ];
         if let Some(p) = ans.periods {
             v.push(("period".into(), p.current.to_string()));
             v.push(("comparison period".into(), p.comparison.to_string()));
@@ -235,20 +278,28 @@ fn emit(ans: &Answer, format: TableFormat, out: Option<&Path>) -> anyhow::Result
             let path = out.expect("checked above");
             let about_df = export::about_table(&about())?;
             let tmp = path.with_extension("xlsx.partial");
-            export::write_xlsx(&tmp, &[("table".into(), &ans.table), ("about".into(), &about_df)], None)?;
-            std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+            export::write_xlsx(
+                &tmp,
+                &[("table".into(), &ans.table), ("about".into(), &about_df)],
+                None,
+            )?;
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             return Ok(());
         }
         TableFormat::Parquet => {
             let path = out.expect("checked above");
             let tmp = path.with_extension("parquet.partial");
             export::write_parquet(&ans.table, &tmp)?;
-            std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             return Ok(());
         }
     };
     match out {
-        None => std::io::stdout().lock().write_all(&bytes).context("cannot write to standard output"),
+        None => {
+            std::io::stdout().lock().write_all(&bytes).context("cannot write to standard output")
+        }
         Some(path) => crate::cmd::write_atomic(path, &bytes),
     }
 }
@@ -259,12 +310,17 @@ pub fn priorities(a: PrioritiesArgs) -> anyhow::Result<()> {
     }
     let config = load_config(a.config.as_deref())?;
     let all: Vec<Priority> = config.all_priorities();
-    let text = |f: &dyn Fn(&Priority) -> String| all.iter().map(|p| Some(f(p))).collect::<Vec<_>>().into_iter();
+    let text = |f: &dyn Fn(&Priority) -> String| {
+        all.iter().map(|p| Some(f(p))).collect::<Vec<_>>().into_iter()
+    };
     let table = DataFrame::new(
         all.len(),
         vec![
             text_col(names::PRIORITY, text(&|p| p.name.clone())),
-            text_col(names::SUBGROUPS, text(&|p| p.subgroups.iter().map(|g| g.name()).collect::<Vec<_>>().join("; "))),
+            text_col(
+                names::SUBGROUPS,
+                text(&|p| p.subgroups.iter().map(|g| g.name()).collect::<Vec<_>>().join("; ")),
+            ),
             text_col(names::DENOMINATOR, text(&|p| p.denominator.name().to_string())),
             text_col(names::FILTER, text(&|p| p.filter.to_string())),
             text_col(names::SURVEY_OPTIONS, text(&|p| p.survey.join("; "))),

@@ -47,7 +47,10 @@ fn parse_cell(s: &str) -> anyhow::Result<Option<f64>> {
     }
     match s.parse::<f64>() {
         Ok(v) if v > 0.0 && v.is_finite() => Ok(Some(v)),
-        _ => Err(UsageError(format!("--cell {s:?}: give a cell size in metres (e.g. 250) or `auto`")).into()),
+        _ => Err(UsageError(format!(
+            "--cell {s:?}: give a cell size in metres (e.g. 250) or `auto`"
+        ))
+        .into()),
     }
 }
 
@@ -78,30 +81,50 @@ pub fn run(a: HotspotsArgs) -> anyhow::Result<()> {
     let (assessment, priority) = open(&a.scope)?;
     let area = hotspots::study_area(&assessment, a.boundaries.as_deref())?;
     if area.is_none() {
-        let named = assessment.data.info.boundaries.as_ref().map_or(String::new(), |b| format!(", and the dataset's {} is not there", b.path.display()));
+        let named = assessment.data.info.boundaries.as_ref().map_or(String::new(), |b| {
+            format!(", and the dataset's {} is not there", b.path.display())
+        });
         eprintln!("note: no ward boundaries (none given with --boundaries, none configured{named}); the grid covers the points' extent and the map has no ward outlines");
     }
     let run = hotspots::hotspots(&assessment, &priority, area.as_ref(), &options)?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
     let written = write_run(&a.out, &run, area.as_ref())?;
     print_summary(&run, &written);
     Ok(())
 }
 
-fn write_run(dir: &Path, run: &HotspotRun, area: Option<&hotspots::Area>) -> anyhow::Result<Vec<PathBuf>> {
+fn write_run(
+    dir: &Path,
+    run: &HotspotRun,
+    area: Option<&hotspots::Area>,
+) -> anyhow::Result<Vec<PathBuf>> {
     let m = run.method.name();
     let mut written = Vec::new();
     if let (Some(grid), Some(cells)) = (&run.grid, &run.cells) {
         written.push(write(dir, &format!("{m}_cells.csv"), &csv_bytes(cells)?)?);
         let rows = export::json_records(cells);
-        let features = (0..grid.len()).map(|i| (geo::Geometry::Rect(grid.rect(i)), as_map(&rows[i])));
-        written.push(write(dir, &format!("{m}_cells.geojson"), &json_bytes(&csa_geo::geojson::feature_collection(features))?)?);
+        let features =
+            (0..grid.len()).map(|i| (geo::Geometry::Rect(grid.rect(i)), as_map(&rows[i])));
+        written.push(write(
+            dir,
+            &format!("{m}_cells.geojson"),
+            &json_bytes(&csa_geo::geojson::feature_collection(features))?,
+        )?);
     }
     if let Some(table) = &run.cluster_table {
         written.push(write(dir, &format!("{m}_clusters.csv"), &csv_bytes(table)?)?);
         let rows = export::json_records(table);
-        let features = run.clusters.iter().enumerate().map(|(k, (_, c))| (geo::Geometry::Polygon(c.hull.clone()), as_map(&rows[k])));
-        written.push(write(dir, &format!("{m}_clusters.geojson"), &json_bytes(&csa_geo::geojson::feature_collection(features))?)?);
+        let features = run
+            .clusters
+            .iter()
+            .enumerate()
+            .map(|(k, (_, c))| (geo::Geometry::Polygon(c.hull.clone()), as_map(&rows[k])));
+        written.push(write(
+            dir,
+            &format!("{m}_clusters.geojson"),
+            &json_bytes(&csa_geo::geojson::feature_collection(features))?,
+        )?);
     }
     if let Some(reps) = &run.repeat_locations {
         written.push(write(dir, "repeat_locations.csv", &csv_bytes(reps)?)?);
@@ -109,12 +132,20 @@ fn write_run(dir: &Path, run: &HotspotRun, area: Option<&hotspots::Area>) -> any
     let mut params = run.parameters.clone();
     params.insert("notes".into(), json!(run.notes));
     params.insert("tool".into(), json!(format!("csa {}", env!("CARGO_PKG_VERSION"))));
-    written.push(write(dir, &format!("{m}_parameters.json"), &json_bytes(&Value::Object(params))?)?);
+    written.push(write(
+        dir,
+        &format!("{m}_parameters.json"),
+        &json_bytes(&Value::Object(params))?,
+    )?);
     let spec = csa_charts::hotspot_map::hotspot_map(run, area);
     let tmp = dir.join(format!(".{m}_map.partial"));
     for made in csa_charts::render::write_both(&tmp, &spec)? {
-        let path = dir.join(format!("{m}_map.{}", made.extension().and_then(|e| e.to_str()).unwrap_or("png")));
-        std::fs::rename(&made, &path).with_context(|| format!("cannot write {}", path.display()))?;
+        let path = dir.join(format!(
+            "{m}_map.{}",
+            made.extension().and_then(|e| e.to_str()).unwrap_or("png")
+        ));
+        std::fs::rename(&made, &path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
     }
     Ok(written)
@@ -126,8 +157,18 @@ fn as_map(v: &Value) -> Map<String, Value> {
 
 fn print_summary(run: &HotspotRun, written: &[PathBuf]) {
     let p = &run.parameters;
-    println!("{} ({}), {}: {} crimes with a position", run.priority, run.method.name(), run.period, run.points.xy.len());
-    let show = |k: &str| p.get(k).map(|v| v.as_f64().map_or_else(|| v.to_string(), |f| format!("{f}"))).unwrap_or_default();
+    println!(
+        "{} ({}), {}: {} crimes with a position",
+        run.priority,
+        run.method.name(),
+        run.period,
+        run.points.xy.len()
+    );
+    let show = |k: &str| {
+        p.get(k)
+            .map(|v| v.as_f64().map_or_else(|| v.to_string(), |f| format!("{f}")))
+            .unwrap_or_default()
+    };
     match run.method {
         Method::Gi => println!(
             "  {} cells of {} m, band {} m: {} hot and {} cold at 95% (FDR)",
@@ -137,12 +178,23 @@ fn print_summary(run: &HotspotRun, written: &[PathBuf]) {
             show("hot_cells_95"),
             show("cold_cells_95")
         ),
-        Method::Kde => println!("  {} cells of {} m, bandwidth {:.0} m", show("cells"), show("cell_m"), p.get("bandwidth_m").and_then(Value::as_f64).unwrap_or(0.0)),
-        Method::Emerging => println!("  {} cells of {} m; by category: {}", show("cells"), show("cell_m"), show("cells_by_category")),
+        Method::Kde => println!(
+            "  {} cells of {} m, bandwidth {:.0} m",
+            show("cells"),
+            show("cell_m"),
+            p.get("bandwidth_m").and_then(Value::as_f64).unwrap_or(0.0)
+        ),
+        Method::Emerging => println!(
+            "  {} cells of {} m; by category: {}",
+            show("cells"),
+            show("cell_m"),
+            show("cells_by_category")
+        ),
         Method::Nnh | Method::Dbscan => println!("  {} clusters", run.clusters.len()),
     }
     if let Some(e) = p.get("evaluation") {
-        let pai = e.pointer("/pai_of_comparison_hotspots_on_current_crimes/pai").and_then(Value::as_f64);
+        let pai =
+            e.pointer("/pai_of_comparison_hotspots_on_current_crimes/pai").and_then(Value::as_f64);
         let both = e.pointer("/persistence/hot_both").map(|v| v.to_string()).unwrap_or_default();
         println!("  comparison-period hot spots: PAI {} on this period's crimes; {both} hot cells persist", pai.map_or("-".into(), |v| format!("{v:.2}")));
     }
@@ -156,7 +208,12 @@ fn print_summary(run: &HotspotRun, written: &[PathBuf]) {
 
 fn edges<T: std::str::FromStr>(s: &str, flag: &str) -> anyhow::Result<Vec<T>> {
     s.split(',')
-        .map(|v| v.trim().parse::<T>().map_err(|_| UsageError(format!("{flag} {s:?}: give comma-separated numbers, e.g. 0,7,14")).into()))
+        .map(|v| {
+            v.trim().parse::<T>().map_err(|_| {
+                UsageError(format!("{flag} {s:?}: give comma-separated numbers, e.g. 0,7,14"))
+                    .into()
+            })
+        })
         .collect()
 }
 
@@ -178,7 +235,8 @@ pub fn near_repeat(a: NearRepeatArgs) -> anyhow::Result<()> {
     }
     let (assessment, priority) = open(&a.scope)?;
     let nr = hotspots::near_repeat(&assessment, &priority, &o)?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
     let mut doc = nr.parameters.clone();
     doc.insert("notes".into(), json!(nr.notes));
     doc.insert("rows".into(), export::json_records(&nr.table));
@@ -186,7 +244,12 @@ pub fn near_repeat(a: NearRepeatArgs) -> anyhow::Result<()> {
     let js = write(&a.out, "knox.json", &json_bytes(&Value::Object(doc))?)?;
     println!(
         "Knox test, {} ({}): {} events, {} pairs, {} permutations (seed {})",
-        priority.name, assessment.periods.current, nr.knox.events, nr.knox.pairs, o.permutations, o.seed
+        priority.name,
+        assessment.periods.current,
+        nr.knox.events,
+        nr.knox.pairs,
+        o.permutations,
+        o.seed
     );
     print!("{}", export::text_table(&nr.table));
     for n in &nr.notes {

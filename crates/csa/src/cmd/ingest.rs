@@ -17,24 +17,42 @@ pub fn run(a: IngestArgs, quiet: bool) -> anyhow::Result<()> {
     req.lsoa_code_prop = a.lsoa_code_prop;
     req.lsoa_name_prop = a.lsoa_name_prop;
     req.lsoa_lookup = a.lsoa_lookup;
-    req.lookup_columns = LookupColumns { lsoa: a.lookup_lsoa_col, ward_code: a.lookup_ward_col, ward_name: a.lookup_ward_name_col };
+    req.lookup_columns = LookupColumns {
+        lsoa: a.lookup_lsoa_col,
+        ward_code: a.lookup_ward_col,
+        ward_name: a.lookup_ward_name_col,
+    };
     let bars = Bars::new(quiet, a.timings);
     let started = std::time::Instant::now();
     let (m, appended) = if a.append {
-        let (m, rec) = csa_ingest::append::append(&req, &|p| bars.report(p)).with_context(|| format!("append to {} failed", a.out.display()))?;
+        let (m, rec) = csa_ingest::append::append(&req, &|p| bars.report(p))
+            .with_context(|| format!("append to {} failed", a.out.display()))?;
         (m, Some(rec))
     } else {
-        (csa_ingest::ingest(&req, &|p| bars.report(p)).with_context(|| format!("ingest into {} failed", a.out.display()))?, None)
+        (
+            csa_ingest::ingest(&req, &|p| bars.report(p))
+                .with_context(|| format!("ingest into {} failed", a.out.display()))?,
+            None,
+        )
     };
     bars.finish();
     // this run's inputs (an append lists only what it added)
-    let inputs = &m.inputs[m.inputs.len() - appended.as_ref().map_or(m.inputs.len(), |r| r.inputs.len())..];
+    let inputs =
+        &m.inputs[m.inputs.len() - appended.as_ref().map_or(m.inputs.len(), |r| r.inputs.len())..];
     let w = inputs.iter().map(|i| i.path.len()).max().unwrap_or(4).clamp(4, 70);
     println!("{:<w$} {:>9} {:>9} {:>11}", "input", "read", "accepted", "quarantined");
     for i in inputs {
-        println!("{:<w$} {:>9} {:>9} {:>11}", shorten(&i.path, w), i.rows_read, i.accepted, i.quarantined);
+        println!(
+            "{:<w$} {:>9} {:>9} {:>11}",
+            shorten(&i.path, w),
+            i.rows_read,
+            i.accepted,
+            i.quarantined
+        );
     }
-    let (read, acc, quar) = inputs.iter().fold((0, 0, 0), |t, i| (t.0 + i.rows_read, t.1 + i.accepted, t.2 + i.quarantined));
+    let (read, acc, quar) = inputs
+        .iter()
+        .fold((0, 0, 0), |t, i| (t.0 + i.rows_read, t.1 + i.accepted, t.2 + i.quarantined));
     println!("{:<w$} {:>9} {:>9} {:>11}", "total", read, acc, quar);
     let r = &m.reconciliation;
     let mut reasons: std::collections::BTreeMap<&str, u64> = Default::default();
@@ -73,7 +91,8 @@ fn shorten(s: &str, w: usize) -> String {
     if s.chars().count() <= w {
         s.to_string()
     } else {
-        let tail: String = s.chars().rev().take(w - 3).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String =
+            s.chars().rev().take(w - 3).collect::<Vec<_>>().into_iter().rev().collect();
         format!("...{tail}")
     }
 }

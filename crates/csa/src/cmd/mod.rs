@@ -13,10 +13,17 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 /// The dataset folder: the flag, else the configuration's `[assessment] dataset`.
-pub(crate) fn dataset_of(flag: Option<&Path>, config: &csa_analysis::Config) -> anyhow::Result<PathBuf> {
-    flag.map(Path::to_path_buf)
-        .or_else(|| config.dataset.clone())
-        .ok_or_else(|| crate::exit::UsageError("no dataset: give --dataset DIR (or name one in the config's [assessment] dataset)".into()).into())
+pub(crate) fn dataset_of(
+    flag: Option<&Path>,
+    config: &csa_analysis::Config,
+) -> anyhow::Result<PathBuf> {
+    flag.map(Path::to_path_buf).or_else(|| config.dataset.clone()).ok_or_else(|| {
+        crate::exit::UsageError(
+            "no dataset: give --dataset DIR (or name one in the config's [assessment] dataset)"
+                .into(),
+        )
+        .into()
+    })
 }
 
 /// Writes `bytes` to `path` through `.NAME.partial` beside it and a rename, so a reader never

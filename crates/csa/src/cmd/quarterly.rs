@@ -26,7 +26,10 @@ impl Log {
         let mut err = std::io::stderr().lock();
         if self.json {
             let mut o = Map::new();
-            o.insert("ts".into(), json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+            o.insert(
+                "ts".into(),
+                json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            );
             o.insert("level".into(), json!(level));
             o.insert("msg".into(), json!(msg));
             if let Value::Object(f) = fields {
@@ -36,7 +39,16 @@ impl Log {
         } else {
             let extra = match &fields {
                 Value::Object(f) if !f.is_empty() => {
-                    format!(" ({})", f.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect::<Vec<_>>().join(", "))
+                    format!(
+                        " ({})",
+                        f.iter()
+                            .map(|(k, v)| format!(
+                                "{k}={}",
+                                v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                            ))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 }
                 _ => String::new(),
             };
@@ -57,12 +69,16 @@ impl Lock {
         for _ in 0..2 {
             match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut f) => {
-                    writeln!(f, "{}", std::process::id()).with_context(|| format!("cannot write {}", path.display()))?;
+                    writeln!(f, "{}", std::process::id())
+                        .with_context(|| format!("cannot write {}", path.display()))?;
                     return Ok(Lock { path });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
-                    let alive = holder.parse::<u32>().is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                    let holder =
+                        std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
+                    let alive = holder
+                        .parse::<u32>()
+                        .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
                     if alive || !Path::new("/proc/self").exists() {
                         return Err(UsageError(format!(
                             "{} is locked by another run (pid {holder}); wait for it, or remove the lock file if no run is going",
@@ -70,9 +86,14 @@ impl Lock {
                         ))
                         .into());
                     }
-                    std::fs::remove_file(&path).with_context(|| format!("cannot remove the stale lock {}", path.display()))?;
+                    std::fs::remove_file(&path).with_context(|| {
+                        format!("cannot remove the stale lock {}", path.display())
+                    })?;
                 }
-                Err(e) => return Err(e).with_context(|| format!("cannot create the lock file {}", path.display())),
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("cannot create the lock file {}", path.display()))
+                }
             }
         }
         Err(UsageError(format!("cannot take the lock {}", path.display())).into())
@@ -87,7 +108,8 @@ impl Drop for Lock {
 
 /// `OUT.lock` next to `out`.
 fn lock_path(out: &Path) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let name =
+        out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     out.with_file_name(format!("{name}.lock"))
 }
 
@@ -119,7 +141,9 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
     let targets = Targets::load(&a.targets, &config)?;
     let info = DatasetInfo::open(&dataset)?;
     let quarter = if a.quarter.trim().eq_ignore_ascii_case("latest") {
-        let latest = info.latest().ok_or_else(|| UsageError(format!("{}: the dataset has no records", dataset.display())))?;
+        let latest = info.latest().ok_or_else(|| {
+            UsageError(format!("{}: the dataset has no records", dataset.display()))
+        })?;
         Quarter::latest(latest, info.latest_complete()?)
     } else {
         Quarter::parse(&a.quarter)?
@@ -144,12 +168,15 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
     }
-    std::fs::create_dir_all(tmp.join("charts")).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let written = write_outputs(&tmp, &perf, &assessment, &targets, &dataset).inspect_err(|_| {
-        let _ = std::fs::remove_dir_all(&tmp);
-    })?;
+    std::fs::create_dir_all(tmp.join("charts"))
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    let written =
+        write_outputs(&tmp, &perf, &assessment, &targets, &dataset).inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&tmp);
+        })?;
     if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     // the same swap as a dataset's: old folder aside, new one in, old one removed
     csa_ingest::dataset::replace_dir(&tmp, &a.out)?;
@@ -163,7 +190,13 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
     Ok(exceptions)
 }
 
-fn write_outputs(dir: &Path, perf: &Performance, a: &Assessment, targets: &Targets, dataset: &Path) -> anyhow::Result<usize> {
+fn write_outputs(
+    dir: &Path,
+    perf: &Performance,
+    a: &Assessment,
+    targets: &Targets,
+    dataset: &Path,
+) -> anyhow::Result<usize> {
     let table = perf.table()?;
     let mut csv = Vec::new();
     export::write_csv(&table, &mut csv)?;
@@ -173,14 +206,18 @@ fn write_outputs(dir: &Path, perf: &Performance, a: &Assessment, targets: &Targe
         o.insert("dataset".into(), json!(dataset.display().to_string()));
         o.insert("dataset_manifest_sha256".into(), json!(a.data.info.manifest_sha256));
         o.insert("targets".into(), json!(targets.source.display().to_string()));
-        o.insert("generated_at".into(), json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        o.insert(
+            "generated_at".into(),
+            json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
         o.insert("tool".into(), json!(format!("csa {}", env!("CARGO_PKG_VERSION"))));
         o.insert("exceptions".into(), json!(perf.exceptions().iter().map(|r| json!({"rank": r.exception_rank, "indicator": r.indicator, "rag": r.rag, "text": r.sentence})).collect::<Vec<_>>()));
     }
     let mut bytes = serde_json::to_vec_pretty(&doc)?;
     bytes.push(b'\n');
     std::fs::write(dir.join("performance.json"), bytes).context("cannot write performance.json")?;
-    std::fs::write(dir.join("exceptions.md"), perf.exceptions_markdown()).context("cannot write exceptions.md")?;
+    std::fs::write(dir.join("exceptions.md"), perf.exceptions_markdown())
+        .context("cannot write exceptions.md")?;
     let about = csa_analysis::export::about_table(&[
         ("quarter", perf.quarter.to_string()),
         ("months", format!("{} to {}", perf.quarter.period().from, perf.quarter.period().to)),
@@ -188,16 +225,25 @@ fn write_outputs(dir: &Path, perf: &Performance, a: &Assessment, targets: &Targe
         ("targets", targets.source.display().to_string()),
         ("significance", format!("exact conditional Poisson test, alpha {}", perf.alpha)),
     ])?;
-    export::write_xlsx(&dir.join("performance.xlsx"), &[("performance".into(), &table), ("about".into(), &about)], None)?;
+    export::write_xlsx(
+        &dir.join("performance.xlsx"),
+        &[("performance".into(), &table), ("about".into(), &about)],
+        None,
+    )?;
     let q = perf.quarter.period();
     // performance.csv, .json, .xlsx, exceptions.md, then one chart per indicator with a baseline
     let mut files = 4;
     for r in &perf.rows {
-        let months: Vec<(String, u64)> = r.monthly.iter().map(|(m, c)| (m.to_string(), *c)).collect();
+        let months: Vec<(String, u64)> =
+            r.monthly.iter().map(|(m, c)| (m.to_string(), *c)).collect();
         let at = |m: csa_analysis::Month| r.monthly.iter().position(|(x, _)| *x == m).unwrap_or(0);
         let (qs, qe) = (at(q.from), at(q.to) + 1);
         // baseline: the 12 months before the quarter (as many as are loaded and covered)
-        let first = r.monthly.iter().position(|(m, _)| a.covers(csa_analysis::Period { from: *m, to: *m })).unwrap_or(qs);
+        let first = r
+            .monthly
+            .iter()
+            .position(|(m, _)| a.covers(csa_analysis::Period { from: *m, to: *m }))
+            .unwrap_or(qs);
         let chart = csa_charts::control_chart::ControlChart {
             title: format!("{}: monthly count, Poisson control limits", r.indicator),
             months,
@@ -207,7 +253,11 @@ fn write_outputs(dir: &Path, perf: &Performance, a: &Assessment, targets: &Targe
         if chart.baseline.is_empty() {
             continue;
         }
-        csa_charts::render::write_png(&dir.join("charts").join(format!("{}.png", csa_analysis::config::slug(&r.indicator, '-'))), &chart)?;
+        csa_charts::render::write_png(
+            &dir.join("charts")
+                .join(format!("{}.png", csa_analysis::config::slug(&r.indicator, '-'))),
+            &chart,
+        )?;
         files += 1;
     }
     Ok(files)

@@ -18,7 +18,16 @@ pub fn run(a: SurveyArgs) -> anyhow::Result<()> {
         s.problems.len()
     );
     for p in s.rejected.iter().chain(&s.problems).take(10) {
-        println!("  line {}: {}{}", p.line, if p.field.is_empty() { String::new() } else { format!("{} = {:?}: ", p.field, p.value) }, p.reason);
+        println!(
+            "  line {}: {}{}",
+            p.line,
+            if p.field.is_empty() {
+                String::new()
+            } else {
+                format!("{} = {:?}: ", p.field, p.value)
+            },
+            p.reason
+        );
     }
     if let Some((_, pri)) = tables.iter().find(|(n, _)| n == "survey_priorities") {
         println!("\nThe three main priorities (share of respondents who chose any, 95% interval):");
@@ -32,13 +41,15 @@ pub fn run(a: SurveyArgs) -> anyhow::Result<()> {
         let path = out.join(format!("{name}.csv"));
         std::fs::write(&path, buf).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let mut problems = csv::Writer::from_path(out.join("problems.csv")).with_context(|| format!("cannot write {}", out.join("problems.csv").display()))?;
+    let mut problems = csv::Writer::from_path(out.join("problems.csv"))
+        .with_context(|| format!("cannot write {}", out.join("problems.csv").display()))?;
     problems.write_record(["line", "field", "value", "reason"])?;
     for p in s.rejected.iter().chain(&s.problems) {
         problems.write_record([p.line.to_string().as_str(), &p.field, &p.value, &p.reason])?;
     }
     problems.flush()?;
-    let sheets: Vec<(String, &polars::prelude::DataFrame)> = tables.iter().map(|(n, df)| (n.trim_start_matches("survey_").to_string(), df)).collect();
+    let sheets: Vec<(String, &polars::prelude::DataFrame)> =
+        tables.iter().map(|(n, df)| (n.trim_start_matches("survey_").to_string(), df)).collect();
     export::write_xlsx(&out.join("survey.xlsx"), &sheets, None)?;
     println!("wrote {} tables, problems.csv and survey.xlsx to {}", tables.len(), out.display());
     Ok(())

@@ -12,14 +12,16 @@ pub fn run(a: SynthArgs, _quiet: bool) -> anyhow::Result<()> {
         if n == 0 {
             return Err(UsageError("--survey must be at least 1".into()).into());
         }
-        std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+        std::fs::create_dir_all(&a.out)
+            .with_context(|| format!("cannot create {}", a.out.display()))?;
         let path = a.out.join("survey.csv");
         let text = csa_synth::survey::survey_csv(n, a.seed, &csa_synth::ward_names()?);
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote {n} survey respondents (seed {}) to {}", a.seed, path.display());
     }
     let Some(crimes) = a.crimes else { return Ok(()) };
-    let opts = SynthOptions { crimes, asb: a.asb.unwrap_or(crimes / 4), seed: a.seed, year: a.year };
+    let opts =
+        SynthOptions { crimes, asb: a.asb.unwrap_or(crimes / 4), seed: a.seed, year: a.year };
     let s = csa_synth::generate(&opts)?;
     let files = match a.format {
         SynthFormat::Extract => csa_synth::write_extract(&s, &a.out, a.gzip),
@@ -27,7 +29,8 @@ pub fn run(a: SynthArgs, _quiet: bool) -> anyhow::Result<()> {
     }
     .with_context(|| format!("cannot write to {}", a.out.display()))?;
     let truth = a.out.join("ground_truth.json");
-    csa_synth::write_ground_truth(&s, &truth).with_context(|| format!("cannot write {}", truth.display()))?;
+    csa_synth::write_ground_truth(&s, &truth)
+        .with_context(|| format!("cannot write {}", truth.display()))?;
     println!(
         "wrote {} crimes and {} ASB incidents (seed {}) to {} in {} files plus ground_truth.json ({:.1} s)",
         opts.crimes, opts.asb, opts.seed, a.out.display(), files.len(), started.elapsed().as_secs_f64()
