@@ -20,6 +20,7 @@ use crate::config::Priority;
 use crate::dims::{age_band, age_band_labels, Side};
 use crate::error::{internal, AnalysisError, Result};
 use crate::names;
+use crate::needs::Needs;
 
 /// Ratio of proportions and its 95% Katz interval.
 pub fn ratio_ci(a: f64, n: f64, b: f64, m: f64) -> Option<(f64, Option<(f64, f64)>)> {
@@ -39,6 +40,16 @@ fn unknown(dimension: &str, label: &str) -> bool {
         "sex" => label.eq_ignore_ascii_case("unknown"),
         "ethnicity" => label.eq_ignore_ascii_case("not stated"),
         _ => false,
+    }
+}
+
+/// What [`equalities`] of `p` on `side` needs loaded.
+pub fn needs(p: &Priority, side: Side) -> Needs {
+    let n = Needs::for_priority(p);
+    match side {
+        Side::Victim => n.with_victims(),
+        Side::Offender => n.with_offenders(),
+        Side::Crime => n,
     }
 }
 

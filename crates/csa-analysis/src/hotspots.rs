@@ -30,6 +30,7 @@ use crate::breakdown::{float_col, int_col, text_col};
 use crate::config::Priority;
 use crate::error::{internal, AnalysisError, Result};
 use crate::names;
+use crate::needs::Needs;
 use crate::period::{Month, Period};
 
 /// The crime columns hotspot and near-repeat analysis reads (besides the priority's filter).
@@ -55,6 +56,12 @@ pub struct Points {
     /// Records of the priority in the period, with or without a position.
     pub selected: usize,
     pub without_position: usize,
+}
+
+/// What the hotspot and near-repeat methods on `p` need loaded: its filter and the points
+/// with their dates.
+pub fn needs(p: &Priority) -> Needs {
+    Needs::for_priorities([p]).with(SPATIAL_COLUMNS.iter().copied())
 }
 
 /// The priority's points in `period`.

@@ -23,11 +23,12 @@ use sha2::{Digest, Sha256};
 use crate::assessment::Assessment;
 use crate::breakdown::{float_col, int_col, people_of, round2, text_col};
 use crate::config::Priority;
-use crate::data::People;
 use crate::dims::Side;
 use crate::error::{internal, AnalysisError, Result};
 use crate::names;
+use crate::needs::Needs;
 use crate::period::Period;
+use crate::store::People;
 
 /// Keyed pseudonym of a person id: `prefix` + the first 10 hex digits of
 /// SHA-256(key ":" id). Stable for one key (one dataset, unless configured), not reversible
@@ -60,6 +61,21 @@ fn people_or_err(a: &Assessment, side: Side) -> Result<&People> {
 }
 
 /// Repeats in the current period.
+/// What [`repeats`] of `p` on `side` needs loaded (victims also need offenders, for
+/// [`repeat_within`]'s same-offender rule).
+pub fn needs(p: &Priority, side: Side) -> Needs {
+    match side {
+        Side::Victim => Needs::for_priority(p).with_victims().with_offenders(),
+        Side::Offender => Needs::for_priority(p).with_offenders(),
+        Side::Crime => Needs::for_priority(p),
+    }
+}
+
+/// What [`prolific_offenders`] of `p` needs loaded.
+pub fn prolific_needs(p: &Priority) -> Needs {
+    Needs::for_priority(p).with_offenders().with([Col::OffenceGroup, Col::CrimeType])
+}
+
 pub fn repeats(a: &Assessment, p: &Priority, side: Side) -> Result<RepeatSummary> {
     let people = people_or_err(a, side)?;
     let crimes = &a.data.crimes;
@@ -246,7 +262,7 @@ pub fn prolific_offenders(a: &Assessment, p: &Priority, n: usize) -> Result<Data
             .max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))?;
         Some(g.values[best.0 as usize - 1].clone())
     };
-    let date = |d: i32| Some(crate::data::day_to_date(d).to_string());
+    let date = |d: i32| Some(crate::store::day_to_date(d).to_string());
     let key = a.pseudonym_key()?;
     DataFrame::new(
         ranked.len(),

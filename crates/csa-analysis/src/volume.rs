@@ -19,6 +19,7 @@ use crate::config::{Denominator, Priority};
 use crate::error::{internal, Result};
 use crate::harm::css_by_crime_type;
 use crate::names;
+use crate::needs::Needs;
 
 /// The crime columns [`harm`] reads (load them with the priorities' own).
 pub const HARM_COLUMNS: &[Col] = &[Col::OffenceCode, Col::CrimeType, Col::RecordKind];
@@ -82,6 +83,11 @@ pub fn harm(a: &Assessment, rows: &[u32]) -> Result<Harm> {
 }
 
 /// One row per priority.
+/// What [`volume`] of `priorities` needs loaded: their filters' columns and the harm columns.
+pub fn needs(priorities: &[Priority]) -> Needs {
+    Needs::for_priorities(priorities).with(HARM_COLUMNS.iter().copied())
+}
+
 pub fn volume(a: &Assessment, priorities: &[Priority]) -> Result<DataFrame> {
     let residents = a.area_population(false);
     let households = a.area_population(true);

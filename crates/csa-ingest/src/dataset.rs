@@ -16,15 +16,7 @@ use crate::record::{CrimeRow, PersonRow, Quarantined};
 /// Hive's folder value for a null partition key.
 pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
-/// One written Parquet file.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Partition {
-    pub table: String,
-    pub year: Option<i32>,
-    pub month: Option<u32>,
-    pub rows: u64,
-    pub path: String,
-}
+pub use csa_model::manifest::Partition;
 
 fn col<T, Phantom: ?Sized>(c: Col, values: T) -> Column
 where
@@ -46,6 +38,42 @@ fn frame(height: usize, columns: Vec<Column>, order: &[Col]) -> Result<DataFrame
         .map_err(|e| IngestError::Internal(format!("building a frame: {e}")))
 }
 
+/// Text columns of the crimes frame, in the order `crimes_frame` pushes their values (each
+/// one's storage is [`Col::storage`]; a test checks they agree).
+const TEXT: [Col; 18] = [
+    Col::CrimeRef,
+    Col::RecordKind,
+    Col::Force,
+    Col::DatePrecision,
+    Col::OffenceCode,
+    Col::OffenceDescription,
+    Col::CrimeType,
+    Col::OffenceSubgroup,
+    Col::OffenceGroup,
+    Col::LocationType,
+    Col::LocationDesc,
+    Col::LsoaCode,
+    Col::LsoaName,
+    Col::WardCode,
+    Col::WardName,
+    Col::GeoMethod,
+    Col::Outcome,
+    Col::SourceFile,
+];
+/// Float columns, in push order.
+const FLOAT: [Col; 4] = [Col::Longitude, Col::Latitude, Col::Easting, Col::Northing];
+/// Flag columns, in push order.
+const FLAG: [Col; 8] = [
+    Col::DomesticAbuse,
+    Col::HateCrime,
+    Col::HateRace,
+    Col::HateReligion,
+    Col::HateSexualOrientation,
+    Col::HateDisability,
+    Col::HateTransgender,
+    Col::AlcoholRelated,
+];
+
 /// The crimes table, rows in the given order.
 /// One value per row.
 fn map<'a, T, U>(rows: &[&'a T], f: impl Fn(&'a T) -> U) -> Vec<U> {
@@ -60,37 +88,6 @@ pub fn crimes_frame<'a>(
     let n = rows.len();
     // one pass over the rows, each value pushed to its column: a row's memory is touched
     // once (37 passes, one per column, cost twice as much on a million rows)
-    const TEXT: [Col; 18] = [
-        Col::CrimeRef,
-        Col::RecordKind,
-        Col::Force,
-        Col::DatePrecision,
-        Col::OffenceCode,
-        Col::OffenceDescription,
-        Col::CrimeType,
-        Col::OffenceSubgroup,
-        Col::OffenceGroup,
-        Col::LocationType,
-        Col::LocationDesc,
-        Col::LsoaCode,
-        Col::LsoaName,
-        Col::WardCode,
-        Col::WardName,
-        Col::GeoMethod,
-        Col::Outcome,
-        Col::SourceFile,
-    ];
-    const FLOAT: [Col; 4] = [Col::Longitude, Col::Latitude, Col::Easting, Col::Northing];
-    const FLAG: [Col; 8] = [
-        Col::DomesticAbuse,
-        Col::HateCrime,
-        Col::HateRace,
-        Col::HateReligion,
-        Col::HateSexualOrientation,
-        Col::HateDisability,
-        Col::HateTransgender,
-        Col::AlcoholRelated,
-    ];
     let mut text: Vec<Vec<Option<&'a str>>> =
         (0..TEXT.len()).map(|_| Vec::with_capacity(n)).collect();
     let mut float: Vec<Vec<Option<f64>>> =
@@ -328,4 +325,28 @@ pub fn sibling(path: &Path, what: &str) -> PathBuf {
         path.file_name().map_or_else(|| "dataset".into(), |n| n.to_string_lossy().into_owned());
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     parent.join(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+#[cfg(test)]
+mod storage_tests {
+    use super::*;
+    use csa_model::Storage;
+
+    #[test]
+    fn frame_column_lists_agree_with_the_model() {
+        assert!(TEXT.iter().all(|c| c.storage() == Storage::Text));
+        assert!(FLOAT.iter().all(|c| c.storage() == Storage::Float));
+        assert!(FLAG.iter().all(|c| c.storage() == Storage::Flag && *c != Col::InArea));
+        // every text, float and flag column of the crimes table is in exactly one list (in_area
+        // is pushed on its own)
+        for c in CRIMES {
+            let listed = TEXT.contains(c) || FLOAT.contains(c) || FLAG.contains(c);
+            let expected = match c.storage() {
+                Storage::Text | Storage::Float => true,
+                Storage::Flag => *c != Col::InArea,
+                _ => false,
+            };
+            assert_eq!(listed, expected, "{c}");
+        }
+    }
 }

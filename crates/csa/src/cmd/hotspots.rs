@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use csa_analysis::hotspots::{self, HotspotOptions, HotspotRun, Method, Step};
-use csa_analysis::{export, Assessment, Needs, Priority};
+use csa_analysis::{export, Assessment, Priority};
 use csa_hotspots::knox::{KnoxOptions, Metric};
 use serde_json::{json, Map, Value};
 
@@ -16,9 +16,7 @@ use crate::exit::UsageError;
 /// Opens the assessment of `scope` with what spatial analysis reads.
 fn open(scope: &Scope) -> anyhow::Result<(Assessment, Priority)> {
     let Resolved { config, dataset, priority, period } = resolve(scope)?;
-    let mut needs = Needs::for_priorities([&priority]);
-    needs.add(hotspots::SPATIAL_COLUMNS.iter().copied());
-    let a = Assessment::open(&dataset, config, period, &needs)?;
+    let a = Assessment::open(&dataset, config, period, &hotspots::needs(&priority))?;
     Ok((a, priority))
 }
 
