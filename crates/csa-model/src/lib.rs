@@ -8,6 +8,7 @@ pub mod quarantine;
 pub mod rng;
 pub mod survey;
 pub mod taxonomy;
+pub mod text;
 
 pub use columns::{Col, CRIMES, OFFENDERS, QUARANTINE, VICTIMS};
 pub use offences::{OffenceInfo, OffenceTable};

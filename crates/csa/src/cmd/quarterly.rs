@@ -164,6 +164,7 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
         .into());
     }
     let perf = performance(&assessment, &targets, quarter)?;
+    csa_ingest::dataset::remove_stale_siblings(&a.out);
     let tmp = csa_ingest::dataset::sibling(&a.out, "partial");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
@@ -178,7 +179,7 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    // the same swap as a dataset's: old folder aside, new one in, old one removed
+    // the same swap as a dataset's (atomic where the file system can exchange)
     csa_ingest::dataset::replace_dir(&tmp, &a.out)?;
     let exceptions = perf.exceptions().len();
     log.event(
