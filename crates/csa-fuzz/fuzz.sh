@@ -15,9 +15,13 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 export CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-$root/target/afl}
 work=${FUZZ_WORK:-$root/target/fuzz}
 cd "$root"
-AFLRS_NO_CMPLOG=1 cargo afl build --profile fuzz -p csa-fuzz --features afl --bins
+build() { AFLRS_NO_CMPLOG=1 cargo afl build --profile fuzz -p csa-fuzz --features afl --bin "$1"; }
 bin=$CARGO_TARGET_DIR/fuzz
-[ -d "$work/seeds/$target" ] || "$bin/csa-fuzz-seeds" "$root" "$work/seeds"
+build csa-fuzz
+if [ ! -d "$work/seeds/$target" ]; then
+    build csa-fuzz-seeds
+    "$bin/csa-fuzz-seeds" "$root" "$work/seeds"
+fi
 [ -d "$work/seeds/$target" ] || { echo "no target $target" >&2; exit 2; }
 out=$work/out/$target
 rm -rf "$out"

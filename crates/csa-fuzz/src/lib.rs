@@ -295,7 +295,7 @@ pub fn survey(data: &[u8]) {
             clean("answer", v);
         }
     }
-    for ((_, answer), _) in &s.other_answers {
+    for (_, answer) in s.other_answers.keys() {
         clean("other answer", answer);
     }
     for p in s.rejected.iter().chain(&s.problems) {

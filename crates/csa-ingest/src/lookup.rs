@@ -41,7 +41,7 @@ impl LsoaLookup {
 
     /// Reads a lookup from its (decompressed) bytes; `path` names it in errors.
     pub fn parse(data: &[u8], cols: &LookupColumns, path: &Path) -> Result<LsoaLookup> {
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(&data[..]);
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(data);
         let bad = |detail: String| IngestError::BadLookup { path: path.to_path_buf(), detail };
         let header: Vec<String> = rdr
             .headers()
