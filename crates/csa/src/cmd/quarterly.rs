@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use chrono::Datelike;
 use csa_analysis::performance::{performance, span, Performance};
 use csa_analysis::quarter::Quarter;
 use csa_analysis::targets::Targets;
@@ -164,6 +165,7 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
         .into());
     }
     let perf = performance(&assessment, &targets, quarter)?;
+    csa_ingest::dataset::remove_stale_siblings(&a.out);
     let tmp = csa_ingest::dataset::sibling(&a.out, "partial");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
@@ -178,7 +180,7 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    // the same swap as a dataset's: old folder aside, new one in, old one removed
+    // the same swap as a dataset's (atomic where the file system can exchange)
     csa_ingest::dataset::replace_dir(&tmp, &a.out)?;
     let exceptions = perf.exceptions().len();
     log.event(
@@ -225,10 +227,17 @@ fn write_outputs(
         ("targets", targets.source.display().to_string()),
         ("significance", format!("exact conditional Poisson test, alpha {}", perf.alpha)),
     ])?;
+    // the workbook dated the quarter's last day, not the clock: the same quarter gives the
+    // same bytes (as the pack's tables.xlsx)
+    let to = perf.quarter.period().to;
+    let created = chrono::NaiveDate::from_ymd_opt(to.year(), to.month(), 1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .and_then(|d| d.pred_opt())
+        .map(|d| (d.year() as u16, d.month() as u8, d.day() as u8));
     export::write_xlsx(
         &dir.join("performance.xlsx"),
         &[("performance".into(), &table), ("about".into(), &about)],
-        None,
+        created,
     )?;
     let q = perf.quarter.period();
     // performance.csv, .json, .xlsx, exceptions.md, then one chart per indicator with a baseline
