@@ -71,6 +71,13 @@ pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
     }
     let Resolved { config, dataset, priority, period } = resolve(&a.scope)?;
     let dims = Dim::parse_list(&a.by)?;
+    let equalities = matches!(a.view, View::EqualitiesVictims | View::EqualitiesOffenders);
+    if equalities && !(dims.is_empty() || dims == [Dim::Ward]) {
+        return Err(UsageError(
+            "the equalities views take --by ward (ward by ward) or no --by (the whole area)".into(),
+        )
+        .into());
+    }
     let side = csa_analysis::breakdown::side_of(&dims)?;
     let top = a.top.unwrap_or(config.top_n);
 
@@ -201,21 +208,35 @@ pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
             let side =
                 if a.view == View::EqualitiesVictims { Side::Victim } else { Side::Offender };
             people_side(side)?;
+            let by_ward = dims == [Dim::Ward];
             let mut notes = vec!["people counted once, described by their latest record; unknown groups are left out of the shares".to_string()];
-            if asmt.population.groups.is_empty() {
-                notes.push("no population by age, sex and ethnicity is configured ([population] groups), so there are shares but no ratios".into());
+            if by_ward {
+                notes.push(format!("by ward: people counted in the ward where the crime happened (once per ward); no ratio where fewer than {} people of the ward have a known value", csa_analysis::equalities::MIN_WARD_PEOPLE));
+            }
+            notes.extend(csa_analysis::equalities::population_notes(&asmt));
+            let who = if side == Side::Victim { "victims" } else { "offenders" };
+            let table = if by_ward {
+                csa_analysis::equalities::equalities_by_ward(&asmt, &priority, side)?
+            } else {
+                csa_analysis::equalities::equalities(&asmt, &priority, side)?
+            };
+            if table.height() == 0 {
+                notes.push(format!(
+                    "{} has no {who} with a recorded age, sex or ethnic group in the period",
+                    priority.name
+                ));
             }
             Answer {
                 title: format!(
-                    "{}: {} against the resident population",
+                    "{}: {who}{} against the resident population",
                     priority.name,
-                    if side == Side::Victim { "victims" } else { "offenders" }
+                    if by_ward { " by ward" } else { "" }
                 ),
                 unit: "people (distinct ids)".into(),
                 periods,
                 totals: None,
                 notes,
-                table: csa_analysis::equalities::equalities(&asmt, &priority, side)?,
+                table,
             }
         }
     };
