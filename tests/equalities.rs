@@ -39,7 +39,9 @@ fn write_fixture(tmp: &Path) {
     let mut victims = "crime_ref,person_id,age,sex,ethnicity\n".to_string();
     let mut offenders =
         "crime_ref,person_id,age,sex,ethnicity,relationship_to_victim\n".to_string();
-    let people: Vec<(&str, (&str, &str), &str, &str, u32)> = (1..=12)
+    // (ward letter, point in the ward, sex, ethnic group, age)
+    type Victim = (&'static str, (&'static str, &'static str), &'static str, &'static str, u32);
+    let people: Vec<Victim> = (1..=12)
         .map(|i| {
             let (sex, eth, age) = match i {
                 1..=3 => ("female", "White", 10),

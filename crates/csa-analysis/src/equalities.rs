@@ -248,7 +248,7 @@ fn latest(
     latest
 }
 
-fn people_side<'a>(a: &'a Assessment, side: Side) -> Result<&'a People> {
+fn people_side(a: &Assessment, side: Side) -> Result<&People> {
     people_of(a, side)?.ok_or_else(|| AnalysisError::Internal("people were not loaded".into()))
 }
 
@@ -258,24 +258,47 @@ fn area_pops(a: &Assessment) -> [std::result::Result<GroupCounts, String>; 3] {
     GROUP_DIMENSIONS.map(|d| a.population.area_groups(&wards, d, &a.config.age_bands))
 }
 
-/// Why the area has no residents by group for some dimension, with where the figures come
-/// from otherwise: for the notes of a table.
-pub fn population_notes(a: &Assessment) -> Vec<String> {
+/// Where the residents by group come from (for the whole area, or ward by ward with
+/// `by_ward`), and why a dimension has no figures: for the notes of a table.
+pub fn population_notes(a: &Assessment, by_ward: bool) -> Vec<String> {
     let mut notes = Vec::new();
     let mut sources = Vec::new();
-    for (d, p) in GROUP_DIMENSIONS.iter().zip(area_pops(a)) {
-        match p {
-            Ok(g) => {
-                sources.push(format!("{}: {}", if *d == "age_band" { "age" } else { d }, g.source))
+    let bands = &a.config.age_bands;
+    for (k, d) in GROUP_DIMENSIONS.iter().enumerate() {
+        let name = if *d == "age_band" { "age" } else { d };
+        let mut found: Vec<String> = Vec::new();
+        let mut missing: Vec<String> = Vec::new();
+        if by_ward {
+            for (code, _) in &a.area.wards {
+                match a.population.ward_groups(code, d, bands) {
+                    Ok(g) => found.extend(g.source.split("; ").map(str::to_string)),
+                    Err(why) => missing.push(format!("{code}: {why}")),
+                }
             }
-            Err(why) => notes.push(format!("no ratios by {d}: {why}")),
+        } else {
+            match &area_pops(a)[k] {
+                Ok(g) => found.push(g.source.clone()),
+                Err(why) => missing.push(why.clone()),
+            }
+        }
+        found.sort();
+        found.dedup();
+        if !found.is_empty() {
+            sources.push(format!("{name}: {}", found.join(", ")));
+        }
+        if let Some(first) = missing.first() {
+            notes.push(match missing.len() {
+                1 => format!("no ratios by {name} ({first})"),
+                n => format!("no ratios by {name} in {n} wards (e.g. {first})"),
+            });
         }
     }
     if !sources.is_empty() {
         notes.insert(
             0,
             format!(
-                "residents by group from {} ({})",
+                "residents by group{} from {} ({})",
+                if by_ward { " per ward" } else { "" },
                 a.population.groups_source().unwrap_or("-"),
                 sources.join("; ")
             ),

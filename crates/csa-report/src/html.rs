@@ -653,7 +653,7 @@ fn methodology(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], sum
 /// The population behind the equalities ratios, and the ward-by-ward findings of the
 /// priorities with `ward_equalities` (the full table is in the CSV).
 fn ward_equalities(h: &mut String, b: &Built, tables: &[Table]) {
-    for n in csa_analysis::equalities::population_notes(&b.assessment) {
+    for n in csa_analysis::equalities::population_notes(&b.assessment, false) {
         note(h, &n);
     }
     let Some(t) = find(tables, crate::equalities::WARD_VICTIMS) else {
@@ -674,6 +674,9 @@ fn ward_equalities(h: &mut String, b: &Built, tables: &[Table]) {
         csa_analysis::equalities::MIN_WARD_PEOPLE,
         crate::equalities::WARD_VICTIMS
     );
+    for n in csa_analysis::equalities::population_notes(&b.assessment, true) {
+        note(h, &n);
+    }
     for p in &flagged {
         let f = crate::equalities::findings(t, p);
         if f.rows.is_empty() {

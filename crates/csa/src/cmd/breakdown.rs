@@ -213,7 +213,7 @@ pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
             if by_ward {
                 notes.push(format!("by ward: people counted in the ward where the crime happened (once per ward); no ratio where fewer than {} people of the ward have a known value", csa_analysis::equalities::MIN_WARD_PEOPLE));
             }
-            notes.extend(csa_analysis::equalities::population_notes(&asmt));
+            notes.extend(csa_analysis::equalities::population_notes(&asmt, by_ward));
             let who = if side == Side::Victim { "victims" } else { "offenders" };
             let table = if by_ward {
                 csa_analysis::equalities::equalities_by_ward(&asmt, &priority, side)?
