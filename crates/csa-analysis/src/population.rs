@@ -35,7 +35,7 @@ use csa_model::{Ethnicity, Sex};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::dims::{age_band, age_band_labels};
-use crate::error::{AnalysisError, Result};
+use crate::error::{internal, AnalysisError, Result};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct WardPopulation {
@@ -81,7 +81,7 @@ pub struct AreaGroups {
 }
 
 /// A group of a table row, checked and spelled as csa labels people.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Group {
     /// Single year of age, or an open top group (`100+`: `open`).
     Age {
@@ -121,10 +121,15 @@ impl Population {
 
     /// The compiled-in group population (Census 2021 by ward and local authority).
     pub fn shipped_groups() -> GroupTable {
-        // checked by a unit test
-        let text = gunzip(crate::config::DEFAULT_GROUP_POPULATION, Path::new(SHIPPED_GROUPS))
-            .and_then(|t| GroupTable::parse(&t, Path::new(SHIPPED_GROUPS)));
-        text.unwrap_or_else(|e| panic!("shipped group population: {e}"))
+        // parsed once per process (14,256 rows); checked by a unit test
+        static SHIPPED: std::sync::OnceLock<GroupTable> = std::sync::OnceLock::new();
+        SHIPPED
+            .get_or_init(|| {
+                gunzip(crate::config::DEFAULT_GROUP_POPULATION, Path::new(SHIPPED_GROUPS))
+                    .and_then(|t| GroupTable::parse(&t, Path::new(SHIPPED_GROUPS)))
+                    .unwrap_or_else(|e| panic!("shipped group population: {e}"))
+            })
+            .clone()
     }
 
     /// Ward figures from `wards` (else the shipped ones) and group figures from `groups`
@@ -307,10 +312,18 @@ impl GroupTable {
         let (area_col, type_col, lad_col, source_col) =
             (col("area_code"), col("area_type"), col("lad_code"), col("source"));
         let mut areas: FxHashMap<String, AreaGroups> = FxHashMap::default();
-        let mut seen: FxHashSet<(String, String, String)> = FxHashSet::default();
-        for (i, rec) in rdr.records().enumerate() {
-            let line = i as u64 + 2;
-            let rec = rec.map_err(|e| err(line, e.to_string()))?;
+        // (area, dimension, group) already given: allocation-free for single years
+        let mut seen: FxHashSet<(usize, usize, Group)> = FxHashSet::default();
+        let mut area_index: FxHashMap<String, usize> = FxHashMap::default();
+        let mut rec = csv::StringRecord::new();
+        let mut line = 1u64;
+        loop {
+            line += 1;
+            match rdr.read_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(err(line, e.to_string())),
+            }
             let field = |j: Option<usize>| j.and_then(|j| rec.get(j)).unwrap_or("").trim();
             let code = field(area_col);
             if area_col.is_some() && code.is_empty() {
@@ -325,47 +338,63 @@ impl GroupTable {
                 }
             };
             let dim = field(Some(dim_col));
-            if !TABLE_DIMENSIONS.contains(&dim) {
+            let Some(dim_index) = TABLE_DIMENSIONS.iter().position(|d| *d == dim) else {
                 return Err(err(
                     line,
                     format!("dimension {dim:?}: use one of {}", TABLE_DIMENSIONS.join(", ")),
                 ));
-            }
+            };
             let group = parse_group(dim, field(Some(group_col))).map_err(|d| err(line, d))?;
             let raw = field(Some(res_col));
             let n: f64 = raw
-                .replace(',', "")
                 .parse()
                 .ok()
+                .or_else(|| raw.replace(',', "").parse().ok())
                 .filter(|n: &f64| n.is_finite() && *n >= 0.0)
                 .ok_or_else(|| {
                     err(line, format!("residents {raw:?} is not a number of 0 or more"))
                 })?;
-            let key = group_key(&group);
-            if !seen.insert((code.to_string(), dim.to_string(), key.clone())) {
+            let next = area_index.len();
+            let area = match area_index.get(code) {
+                Some(k) => *k,
+                None => *area_index.entry(code.to_string()).or_insert(next),
+            };
+            if !seen.insert((area, dim_index, group.clone())) {
+                let key = group_key(&group);
                 return Err(err(line, format!("{dim} {key} of {code:?} is given twice")));
             }
             let lad = match field(lad_col) {
-                "" if kind == AreaKind::Lad => Some(code.to_string()),
+                "" if kind == AreaKind::Lad => Some(code),
                 "" => None,
-                l => Some(l.to_string()),
+                l => Some(l),
             };
-            let a = areas.entry(code.to_string()).or_insert_with(|| AreaGroups {
-                kind,
-                lad: lad.clone(),
-                rows: FxHashMap::default(),
-                sources: FxHashMap::default(),
-            });
-            if a.kind != kind || a.lad != lad {
+            if !areas.contains_key(code) {
+                areas.insert(
+                    code.to_string(),
+                    AreaGroups {
+                        kind,
+                        lad: lad.map(str::to_string),
+                        rows: FxHashMap::default(),
+                        sources: FxHashMap::default(),
+                    },
+                );
+            }
+            let a = areas.get_mut(code).ok_or_else(|| internal("area just inserted"))?;
+            if a.kind != kind || a.lad.as_deref() != lad {
                 return Err(err(
                     line,
                     format!("{code} has another area_type or lad_code on an earlier line"),
                 ));
             }
-            a.rows.entry(dim.to_string()).or_default().push((group, n));
+            match a.rows.get_mut(dim) {
+                Some(v) => v.push((group, n)),
+                None => {
+                    a.rows.insert(dim.to_string(), vec![(group, n)]);
+                }
+            }
             let src = field(source_col);
-            if !src.is_empty() {
-                a.sources.entry(dim.to_string()).or_insert_with(|| src.to_string());
+            if !src.is_empty() && !a.sources.contains_key(dim) {
+                a.sources.insert(dim.to_string(), src.to_string());
             }
         }
         if areas.contains_key("") && areas.len() > 1 {
