@@ -297,6 +297,74 @@ fn restricted_pack_has_every_part_and_the_api_figures() {
     assert!(rows.iter().all(|r| r[col(&h, "pseudonym")].starts_with("OFF-")));
 }
 
+#[test]
+fn demo_equalities_ratios_all_have_a_value_and_an_interval() {
+    let p = packs();
+    let a = assessment(&p.dataset);
+    // the configured bands on both sides: 0-9, 10-15, 16-17, 18-24, 25-34, 35-49, 50-64, 65+
+    assert_eq!(a.config.age_bands, [0, 10, 16, 18, 25, 35, 50, 65]);
+    let bands = ["0-9", "10-15", "16-17", "18-24", "25-34", "35-49", "50-64", "65+"];
+    for who in ["victims", "offenders"] {
+        let (h, rows) = read_csv(&p.restricted.join(format!("tables/equalities_{who}.csv")));
+        assert!(rows.len() > 100, "{who}: {} rows", rows.len());
+        for r in &rows {
+            for c in ["ratio", "ratio_ci_low", "ratio_ci_high", "population", "finding"] {
+                assert!(!r[col(&h, c)].is_empty(), "{who}: {c} empty in {r:?}");
+            }
+            let (lo, ratio, hi) = (
+                r[col(&h, "ratio_ci_low")].parse::<f64>().unwrap(),
+                r[col(&h, "ratio")].parse::<f64>().unwrap(),
+                r[col(&h, "ratio_ci_high")].parse::<f64>().unwrap(),
+            );
+            assert!(lo <= ratio && ratio <= hi && hi > 0.0, "{who}: {r:?}");
+            if r[col(&h, "dimension")] == "age_band" {
+                assert!(bands.contains(&r[col(&h, "group")].as_str()), "{who}: {r:?}");
+            }
+        }
+        // Coventry's residents from its own census tables: TS008 173,137 female
+        let female = rows
+            .iter()
+            .find(|r| r[0] == "all" && r[col(&h, "group")] == "female")
+            .unwrap_or_else(|| panic!("{who}: no female row"));
+        assert_eq!(female[col(&h, "population")], "173137");
+        // and the CLI gives the same table
+        let view = format!("equalities-{who}");
+        let csv = csa_ok(&[
+            "breakdown",
+            "--config",
+            data("data/demo/assessment.toml").to_str().unwrap(),
+            "--dataset",
+            p.dataset.to_str().unwrap(),
+            "--view",
+            &view,
+            "--format",
+            "csv",
+        ]);
+        let all: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "all").collect();
+        assert_eq!(csv.lines().count(), all.len() + 1, "{who}:\n{csv}");
+        for (line, r) in csv.lines().skip(1).zip(&all) {
+            assert_eq!(line, r[1..].join(","), "{who}");
+        }
+    }
+    // ward by ward: four priorities, 18 wards each, small wards without a ratio
+    let (h, rows) = read_csv(&p.restricted.join("tables/equalities_wards_victims.csv"));
+    let priorities: BTreeSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        priorities.into_iter().collect::<Vec<_>>(),
+        ["Domestic abuse", "Hate crime", "Hate crime - race", "Sexual offences"]
+    );
+    let wards: BTreeSet<&str> = rows.iter().map(|r| r[col(&h, "ward_code")].as_str()).collect();
+    assert_eq!(wards.len(), 18);
+    for r in &rows {
+        let known: u64 = r[col(&h, "known")].parse().unwrap();
+        let has_ratio = !r[col(&h, "ratio")].is_empty();
+        assert_eq!(has_ratio, known >= 10, "{r:?}");
+        assert_eq!(r[col(&h, "note")].is_empty(), has_ratio, "{r:?}");
+    }
+    let html = std::fs::read_to_string(p.restricted.join("report.html")).unwrap();
+    assert!(html.contains("Ward by ward") && html.contains("residents by group from"));
+}
+
 /// Counts of 1 to 4 in a text cell ("3", "3.0"); "<5", "*", "" and others are fine.
 fn small(v: &str) -> bool {
     let v = v.trim().replace(',', "");
@@ -912,4 +980,10 @@ fn police_uk_demo_says_what_public_data_cannot_show() {
     let w: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("maps/wards.geojson")).unwrap()).unwrap();
     assert_eq!(w["features"].as_array().unwrap().len(), 108, "Warwickshire's wards");
+    // every ward has a population now (the three that had none get the LSOAs best-fitted to
+    // them), so every ward has a rate and the choropleth no "no figure" ward
+    for f in w["features"].as_array().unwrap() {
+        assert!(f["properties"]["population"].as_f64().unwrap() > 1000.0, "{}", f["properties"]);
+        assert!(f["properties"]["rate_per_1000"].is_number(), "{}", f["properties"]);
+    }
 }

@@ -44,6 +44,7 @@ pub const POPULATION_SHARE_PCT: &str = "population_share_pct";
 pub const RATIO: &str = "ratio";
 pub const RATIO_LOW: &str = "ratio_ci_low";
 pub const RATIO_HIGH: &str = "ratio_ci_high";
+pub const FINDING: &str = "finding";
 pub const KNOWN: &str = "known";
 pub const UNKNOWN: &str = "unknown";
 // hotspot and near-repeat tables

@@ -525,6 +525,9 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
             }
         }
     }
+    if has_people {
+        tables.extend(crate::equalities::ward_table(&a, &priorities)?);
+    }
     let mut out_parts = Vec::new();
     for (part, t) in parts {
         tables.extend(t);

@@ -253,7 +253,7 @@ pub fn report(
     // equalities
     h.push_str("<section id=\"equalities\"><h2>Equalities</h2>");
     if a.data.info.has_people() {
-        h.push_str("<p>Each group's share of the people (victims, offenders; each person counted once, with their latest record) against its share of the area's residents. A ratio above 1 means the group is over-represented; the 95% interval (Katz log method) shows how sure that is. Groups are shown where the population by group is configured; all priorities are in the tables.</p>");
+        h.push_str("<p>Each group's share of the people (victims, offenders; each person counted once, with their latest record) against its share of the area's residents (ages in the configured age bands, the residents banded the same way). A ratio above 1 means the group is over-represented; the 95% interval (Katz log method; exact bounds when a group has none or all of the people) shows how sure that is, and the finding says when it lies wholly above or below 1. All priorities are in the tables.</p>");
         for who in ["victims", "offenders"] {
             if let Some(t) = find(tables, &format!("equalities_{who}")) {
                 let mut all = t.clone();
@@ -262,6 +262,7 @@ pub fn report(
                 table_html(&mut h, &all, 60, &[names::PRIORITY]);
             }
         }
+        ward_equalities(&mut h, b, tables);
     } else {
         note(&mut h, "The data has no victims or offenders (police.uk data carries none), so there is no equalities analysis. A force extract with victims and offenders gives it.");
     }
@@ -574,7 +575,14 @@ fn methodology(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], sum
                 .unwrap_or_default()
         ),
     );
-    row("Population", a.population.source.clone());
+    row(
+        "Population",
+        format!(
+            "residents and households per ward: {}; residents by age, sex and ethnic group: {}",
+            a.population.source,
+            a.population.groups_source().unwrap_or("none")
+        ),
+    );
     row("Age bands (lower bounds)", format!("{:?}", c.age_bands));
     row("Harm", "ONS Crime Severity Score weights per Home Office offence code; records without a code take their crime type's mean weight (share shown as harm_estimated_pct)".into());
     row(
@@ -640,4 +648,46 @@ fn methodology(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], sum
         );
     }
     h.push_str("</tbody></table></section>");
+}
+
+/// The population behind the equalities ratios, and the ward-by-ward findings of the
+/// priorities with `ward_equalities` (the full table is in the CSV).
+fn ward_equalities(h: &mut String, b: &Built, tables: &[Table]) {
+    for n in csa_analysis::equalities::population_notes(&b.assessment, false) {
+        note(h, &n);
+    }
+    let Some(t) = find(tables, crate::equalities::WARD_VICTIMS) else {
+        return;
+    };
+    let flagged: Vec<String> = b
+        .assessment
+        .config
+        .all_priorities()
+        .into_iter()
+        .filter(|p| p.ward_equalities)
+        .map(|p| p.name)
+        .collect();
+    let _ = write!(
+        h,
+        "<h3>Ward by ward</h3><p>For {}: each group's share of a ward's victims (counted once in each ward where a crime against them happened) against its share of the ward's residents (Census 2021; how the ward figures were made is in data/README.md). No ratio where fewer than {} victims in the ward have a known value. Below, the groups whose 95% interval lies wholly above or below 1; every ward and group is in tables/{}.csv.</p>",
+        esc(&flagged.join(", ")),
+        csa_analysis::equalities::MIN_WARD_PEOPLE,
+        crate::equalities::WARD_VICTIMS
+    );
+    for n in csa_analysis::equalities::population_notes(&b.assessment, true) {
+        note(h, &n);
+    }
+    for p in &flagged {
+        let f = crate::equalities::findings(t, p);
+        if f.rows.is_empty() {
+            note(
+                h,
+                &format!(
+                    "{p}: no group is over- or under-represented among any ward's victims at 95%."
+                ),
+            );
+        } else {
+            table_html(h, &f, 60, &[names::PRIORITY, names::KNOWN, names::UNKNOWN, names::NOTE]);
+        }
+    }
 }

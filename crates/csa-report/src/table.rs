@@ -153,6 +153,7 @@ pub fn role_of(name: &str) -> Role {
         | n::RATIO
         | n::RATIO_LOW
         | n::RATIO_HIGH
+        | n::FINDING
         | n::CI_LOW_PCT
         | n::CI_HIGH_PCT => Role::Derived,
         n::POPULATION

@@ -187,9 +187,9 @@ pub enum View {
     TopLocations,
     /// Day of week x hour committed.
     DayHour,
-    /// Victims' age, sex and ethnicity against the resident population.
+    /// Victims' age, sex and ethnicity against the resident population (--by ward: per ward).
     EqualitiesVictims,
-    /// Offenders' age, sex and ethnicity against the resident population.
+    /// Offenders' age, sex and ethnicity against the resident population (--by ward: per ward).
     EqualitiesOffenders,
 }
 
@@ -197,7 +197,8 @@ pub enum View {
 pub struct BreakdownArgs {
     #[command(flatten)]
     pub scope: Scope,
-    /// Dimensions, comma-separated (at most 4); none gives the total.
+    /// Dimensions, comma-separated (at most 4); none gives the total. The equalities views
+    /// take `ward` (ward by ward) or nothing (the whole area).
     #[arg(long, value_name = "DIM[,DIM...]", default_value = "")]
     pub by: String,
     /// What to compute.
