@@ -178,7 +178,10 @@ fn cli_hotspots_and_near_repeat() {
     // cells: CSV and GeoJSON agree, in Coventry's lon/lat, with the columns
     let csv = std::fs::read_to_string(out.join("gi_cells.csv")).unwrap();
     let header = csv.lines().next().unwrap();
-    assert_eq!(header, "cell_x,cell_y,count,gi_z,gi_p,gi_bin,n_neighbours,gi_perm_p,gi_perm_bin");
+    assert_eq!(
+        header,
+        "cell_x,cell_y,count,gi_z,gi_p,gi_log10_p,gi_bin,n_neighbours,gi_perm_p,gi_perm_bin"
+    );
     let gj: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("gi_cells.geojson")).unwrap())
             .unwrap();

@@ -27,6 +27,7 @@ pub mod performance;
 pub mod period;
 pub mod population;
 pub mod quarter;
+pub mod quarterly;
 pub mod ranking;
 pub mod repeats;
 pub mod select;

@@ -142,15 +142,16 @@ pub fn run(a: BreakdownArgs) -> anyhow::Result<()> {
             people_side(Side::Victim)?;
             let s = csa_analysis::repeats::repeats(&asmt, &priority, Side::Victim)?;
             let w = csa_analysis::repeats::repeat_within(&asmt, &priority, 365)?;
+            let mut notes =
+                vec!["\"again within 365 days\" looks back into the 12 months before the period"
+                    .to_string()];
+            notes.extend(w.note());
             Answer {
                 title: format!("{}: repeat victims", priority.name),
                 unit: "victims (person ids)".into(),
                 periods,
                 totals: None,
-                notes: vec![
-                    "\"again within 365 days\" looks back into the 12 months before the period"
-                        .into(),
-                ],
+                notes,
                 table: csa_analysis::repeats::repeats_table(&s, Some(&w))?,
             }
         }

@@ -77,6 +77,7 @@ pub fn run(a: HotspotsArgs) -> anyhow::Result<()> {
             TimeStep::Month => Step::Month,
             TimeStep::Quarter => Step::Quarter,
         },
+        time_window: a.time_window,
     };
     let (assessment, priority) = open(&a.scope)?;
     let area = hotspots::study_area(&assessment, a.boundaries.as_deref())?;
@@ -170,14 +171,23 @@ fn print_summary(run: &HotspotRun, written: &[PathBuf]) {
             .unwrap_or_default()
     };
     match run.method {
-        Method::Gi => println!(
-            "  {} cells of {} m, band {} m: {} hot and {} cold at 95% (FDR)",
-            show("cells"),
-            show("cell_m"),
-            show("band_m"),
-            show("hot_cells_95"),
-            show("cold_cells_95")
-        ),
+        Method::Gi => {
+            println!(
+                "  {} cells of {} m, band {} m: {} hot and {} cold at 95% (FDR)",
+                show("cells"),
+                show("cell_m"),
+                show("band_m"),
+                show("hot_cells_95"),
+                show("cold_cells_95")
+            );
+            if p.contains_key("permutation_hot_cells_95") {
+                println!(
+                    "  with permutation p: {} hot and {} cold at 95% (FDR)",
+                    show("permutation_hot_cells_95"),
+                    show("permutation_cold_cells_95")
+                );
+            }
+        }
         Method::Kde => println!(
             "  {} cells of {} m, bandwidth {:.0} m",
             show("cells"),
