@@ -262,6 +262,13 @@ fn cli_hotspots_and_near_repeat() {
         assert!(t.lines().count() > 1, "{method}: {t}");
         assert!(out.join(format!("{method}_map.svg")).exists());
     }
+    // emerging hot spots: the space-time neighbourhood reaches one step back by default
+    let p: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("emerging_parameters.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(p["time_window_steps"], 1);
+    assert!(p["cells_by_category"].is_object(), "{p}");
     let p: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("kde_parameters.json")).unwrap())
             .unwrap();

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `volume` | records in the period per 1,000 residents of the area, for every priority (households-denominated ones included: one denominator across priorities, see [`volume_factors`]); the record count for every priority when the area's residents are not known (never a mix) |
 //! | `trend` | % change against the comparison period |
-//! | `harm` | Crime Severity Score total (the sum of the records' ONS weights) |
+//! | `harm` | the sum of the records' ONS Crime Severity Score weights (`harm_css`; ONS's score is this per head, the same order and the same 1-5 scores, since every priority has the same residents) |
 //! | `concentration` | mean of the available: share of its crimes suffered by repeat victims, share of its crimes in Gi* hot cells |
 //! | `concern` | share of survey respondents choosing one of the priority's survey options |
 //!
