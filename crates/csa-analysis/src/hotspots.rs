@@ -368,6 +368,21 @@ pub fn hotspots(
                         "fdr".into(),
                         json!("Benjamini-Hochberg at q = 0.10, 0.05, 0.01 -> bins 1, 2, 3"),
                     );
+                    // can the analytic test call a cold spot on these counts at all?
+                    let k_max = g.n_neighbours.iter().copied().max().unwrap_or(0) as usize;
+                    if let Some(floor) = csa_hotspots::gistar::lowest_z(&x, k_max) {
+                        params.insert(
+                            "analytic_lowest_possible_z".into(),
+                            json!((floor * 1000.0).round() / 1000.0),
+                        );
+                        let p_floor = csa_hotspots::stats::two_sided_p(floor);
+                        if p_floor > 0.05 {
+                            notes.push(format!(
+                                "the analytic test cannot find a cold spot on these counts: a neighbourhood of {k_max} cells with no crimes has z = {floor:.2} (p = {p_floor:.2}){}",
+                                if o.permutations > 0 { "; permutation cold spots are areas of empty or near-empty cells that the random allocations rarely produce" } else { "" }
+                            ));
+                        }
+                    }
                     params.insert(
                         "hot_cells_95".into(),
                         json!(g.bin.iter().filter(|b| **b >= 2).count()),

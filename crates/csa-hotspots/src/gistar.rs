@@ -78,6 +78,20 @@ pub fn z_scores(x: &[f64], w: &Neighbours) -> (Vec<f64>, Vec<f64>) {
     (z, p)
 }
 
+/// The Gi* of a neighbourhood of `k` sites that all hold 0: the lowest z non-negative counts
+/// can reach with `k` neighbours, -Xbar k / (S sqrt((n k - k^2) / (n - 1))). On skewed
+/// counts (a few cells with many crimes, most with none) it is often above -1.96: the
+/// analytic test then cannot call any cold spot, where the permutation test can. `None`
+/// when z is undefined (no variance, or k = n).
+pub fn lowest_z(x: &[f64], k: usize) -> Option<f64> {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let s = (x.iter().map(|v| v * v).sum::<f64>() / n - mean * mean).max(0.0).sqrt();
+    let k = k as f64;
+    let var = (n * k - k * k) / (n - 1.0);
+    (s > 0.0 && var > 0.0).then(|| -mean * k / (s * var.sqrt()))
+}
+
 /// Conditional permutation pseudo p-values, two-sided, ties on both sides (see the module
 /// header).
 pub fn permutation_p(x: &[f64], w: &Neighbours, permutations: usize, seed: u64) -> Vec<f64> {
@@ -170,6 +184,13 @@ mod tests {
         // site 2: lag 9, k 3: (9 - 12) / (sqrt 10 sqrt 1.5)
         assert!((z[2] + 3.0 / (10f64.sqrt() * 1.5f64.sqrt())).abs() < 1e-12);
         assert!((p[4] - two_sided_p(e)).abs() < 1e-15);
+        // the floor: two sites of 0 (k = 2): -4 x 2 / (sqrt 10 sqrt 1.5) = -2.0656
+        let floor = lowest_z(&x, 2).unwrap_or(0.0);
+        assert!((floor + 8.0 / (10f64.sqrt() * 1.5f64.sqrt())).abs() < 1e-12, "{floor}");
+        let (z0, _) = z_scores(&[0.0, 0.0, 3.0, 7.0, 10.0], &w);
+        let floor0 = lowest_z(&[0.0, 0.0, 3.0, 7.0, 10.0], 2).unwrap_or(0.0);
+        assert!((z0[0] - floor0).abs() < 1e-12);
+        assert_eq!(lowest_z(&[2.0; 5], 2), None);
         // no variance: z = 0, p = 1
         let (z, p) = z_scores(&[2.0; 5], &w);
         assert_eq!((z[0], p[0]), (0.0, 1.0));
