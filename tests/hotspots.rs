@@ -204,6 +204,9 @@ fn cli_hotspots_and_near_repeat() {
     assert_eq!(p["seed"], 5);
     assert_eq!(p["grid_clipped_to_study_area"], true);
     assert!(p["n_neighbours"]["max"].as_u64().unwrap() == 13);
+    // 99 permutations over ~1,700 cells: too few for a permutation bin under FDR, and said so
+    assert!(p["analytic_lowest_possible_z"].as_f64().unwrap() < 0.0, "{p}");
+    assert!(p["notes"].to_string().contains("with 99 permutations the smallest pseudo p"), "{p}");
     let png = std::fs::read(out.join("gi_map.png")).unwrap();
     assert_eq!(&png[..4], b"\x89PNG");
     // same seed, same permutation p-values

@@ -379,7 +379,11 @@ pub fn hotspots(
                         if p_floor > 0.05 {
                             notes.push(format!(
                                 "the analytic test cannot find a cold spot on these counts: a neighbourhood of {k_max} cells with no crimes has z = {floor:.2} (p = {p_floor:.2}){}",
-                                if o.permutations > 0 { "; permutation cold spots are areas of empty or near-empty cells that the random allocations rarely produce" } else { "" }
+                                if g.perm_bin.as_ref().is_some_and(|b| b.iter().any(|v| *v < 0)) {
+                                    "; the permutation cold spots are areas of empty or near-empty cells that the random allocations rarely produce"
+                                } else {
+                                    ""
+                                }
                             ));
                         }
                     }
