@@ -175,6 +175,7 @@ fn cli_hotspots_and_near_repeat() {
         o,
     ]);
     assert!(text.contains("hot and") && text.contains("gi_map.png"), "{text}");
+    assert!(text.contains("note: with 99 permutations the smallest pseudo p is 0.02"), "{text}");
     // cells: CSV and GeoJSON agree, in Coventry's lon/lat, with the columns
     let csv = std::fs::read_to_string(out.join("gi_cells.csv")).unwrap();
     let header = csv.lines().next().unwrap();
@@ -206,7 +207,8 @@ fn cli_hotspots_and_near_repeat() {
     assert!(p["n_neighbours"]["max"].as_u64().unwrap() == 13);
     // 99 permutations over ~1,700 cells: too few for a permutation bin under FDR, and said so
     assert!(p["analytic_lowest_possible_z"].as_f64().unwrap() < 0.0, "{p}");
-    assert!(p["notes"].to_string().contains("with 99 permutations the smallest pseudo p"), "{p}");
+    assert_eq!(p["permutation_smallest_p"], 0.02);
+    assert!(p["permutation_cells_needed_at_smallest_p_for_fdr_95"].as_f64().unwrap() > 100.0);
     let png = std::fs::read(out.join("gi_map.png")).unwrap();
     assert_eq!(&png[..4], b"\x89PNG");
     // same seed, same permutation p-values

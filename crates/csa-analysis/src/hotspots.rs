@@ -348,14 +348,11 @@ pub fn hotspots(
                         // the smallest two-sided pseudo p is 2 / (R + 1); BH at 95% passes it
                         // only when at least p_min m / 0.05 cells reach it
                         let p_min = 2.0 / (o.permutations as f64 + 1.0);
-                        let k_min = (p_min * grid.len() as f64 / 0.05).ceil();
-                        if k_min > 1.0 {
-                            notes.push(format!(
-                                "with {} permutations the smallest pseudo p is {p_min:.2e}, so under FDR at 95% over {} cells a cell shows as a permutation hot or cold spot only when at least {k_min} cells reach it; more permutations give finer permutation bins",
-                                o.permutations,
-                                grid.len()
-                            ));
-                        }
+                        params.insert("permutation_smallest_p".into(), json!(p_min));
+                        params.insert(
+                            "permutation_cells_needed_at_smallest_p_for_fdr_95".into(),
+                            json!((p_min * grid.len() as f64 / 0.05).ceil()),
+                        );
                         if let Some(pb) = &g.perm_bin {
                             params.insert(
                                 "permutation_hot_cells_95".into(),
@@ -375,17 +372,12 @@ pub fn hotspots(
                             "analytic_lowest_possible_z".into(),
                             json!((floor * 1000.0).round() / 1000.0),
                         );
-                        let p_floor = csa_hotspots::stats::two_sided_p(floor);
-                        if p_floor > 0.05 {
-                            notes.push(format!(
-                                "the analytic test cannot find a cold spot on these counts: a neighbourhood of {k_max} cells with no crimes has z = {floor:.2} (p = {p_floor:.2}){}",
-                                if g.perm_bin.as_ref().is_some_and(|b| b.iter().any(|v| *v < 0)) {
-                                    "; the permutation cold spots are areas of empty or near-empty cells that the random allocations rarely produce"
-                                } else {
-                                    ""
-                                }
-                            ));
-                        }
+                        // an empty neighbourhood not significant at 95% even before FDR:
+                        // no analytic cold spot is possible (skewed counts)
+                        params.insert(
+                            "analytic_can_find_cold_spots".into(),
+                            json!(csa_hotspots::stats::two_sided_p(floor) <= 0.05),
+                        );
                     }
                     params.insert(
                         "hot_cells_95".into(),

@@ -469,7 +469,7 @@ mod tests {
         // alpha 0.05: the same p is not
         let s = sentence("Robbery", &q, Some(&test_with(0.08)), 0.05, None, None);
         assert!(s.ends_with("; not significant (p = 0.08)"), "{s}");
-        // alpha 0.01: p = 0.02 is not significant, and keeps three decimals below 0.01 only
+        // alpha 0.001: p = 0.004 is not significant, shown with three decimals (below 0.01)
         let s = sentence("Robbery", &q, Some(&test_with(0.004)), 0.001, None, None);
         assert!(s.ends_with("; not significant (p = 0.004)"), "{s}");
         let s = sentence("Robbery", &q, Some(&test_with(2.3e-19)), 0.05, None, None);
