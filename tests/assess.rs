@@ -234,6 +234,22 @@ fn restricted_pack_has_every_part_and_the_api_figures() {
         assert!((1.0..=5.0).contains(&t), "{r}");
         assert!(r["reason"].as_str().unwrap().starts_with("highest factors"));
     }
+    // one denominator for the volume factor (issue 14): residential burglary is counted per
+    // household (15.72 per 1,000), but ranked on residents like every other priority, with
+    // its household rate beside it; on households it ranked 2nd, on residents it is 5th
+    let residents = a.area_population(false).unwrap();
+    let (h, rows) = read_csv(&out.join("tables/priority_ranking.csv"));
+    let burglary = rows.iter().find(|r| r[col(&h, "priority")] == "Residential burglary").unwrap();
+    let n: f64 = burglary[col(&h, "count")].parse().unwrap();
+    let volume: f64 = burglary[col(&h, "volume")].parse().unwrap();
+    assert!((volume - 1000.0 * n / residents).abs() < 0.005, "{volume}");
+    assert_eq!(burglary[col(&h, "household_rate_per_1000")], "15.72");
+    assert_eq!(burglary[col(&h, "rank")], "5");
+    for r in &rows {
+        if r[col(&h, "priority")] != "Residential burglary" {
+            assert_eq!(r[col(&h, "household_rate_per_1000")], "", "{:?}", r);
+        }
+    }
     // public concern is scored exactly for the priorities mapped to survey options
     for r in ranking {
         let pr = a.config.priority(r["priority"].as_str().unwrap()).unwrap();

@@ -182,8 +182,10 @@ fn kill_anywhere(name: &str, seed: u64, args: &[String], out: &Path, idempotent:
         };
         let whole = fastest.get();
         let at = whole.mul_f64(rng.f64());
+        let err_path = scratch.path().join(format!("stderr-{k}"));
+        let err_file = std::fs::File::create(&err_path).expect("stderr file");
         let mut child =
-            csa_cmd(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn");
+            csa_cmd(args).stdout(Stdio::null()).stderr(err_file).spawn().expect("spawn");
         std::thread::sleep(at);
         let finished = child.try_wait().expect("poll");
         if finished.is_none() {
@@ -192,7 +194,11 @@ fn kill_anywhere(name: &str, seed: u64, args: &[String], out: &Path, idempotent:
         }
         let status = child.wait().expect("wait");
         if finished.is_some() {
-            assert!(status.success(), "{name}: run {k} (not killed) failed");
+            assert!(
+                status.success(),
+                "{name}: run {k} (not killed) failed ({status}): {}",
+                std::fs::read_to_string(&err_path).unwrap_or_default()
+            );
         }
         let after = normalised(snapshot(out));
         assert!(

@@ -2,7 +2,9 @@
 //! Excel (one sheet per table, bold frozen header, columns sized to their contents).
 //!
 //! Nulls are empty in CSV and the terminal ("-" there), `null` in JSON and blank cells in
-//! Excel. Numbers keep their value; the terminal shows floats with up to 2 decimals.
+//! Excel. Numbers keep their value; the terminal shows floats with up to 2 decimals. CSV
+//! writes a float as the shortest text that reads back as the same double, in scientific
+//! notation below 1e-5 and from 1e16 on (`5.05e-60`, not 64 digits of `0.000...0505`).
 
 use std::io::Write;
 use std::path::Path;
@@ -121,12 +123,21 @@ pub fn write_csv(df: &DataFrame, out: impl Write) -> Result<()> {
             Some(f) if !matches!(c.dtype(), DataType::Float64 | DataType::Float32) => {
                 format!("{}", f as i64)
             }
-            Some(f) => format!("{f}"),
+            Some(f) => csv_float(f),
             None => cell(c, r).0,
         }))
         .map_err(internal)?;
     }
     w.flush().map_err(internal)
+}
+
+/// A float in CSV: exact (shortest round trip), scientific where a plain decimal runs long.
+pub fn csv_float(f: f64) -> String {
+    if f != 0.0 && f.is_finite() && (f.abs() < 1e-5 || f.abs() >= 1e16) {
+        format!("{f:e}")
+    } else {
+        format!("{f}")
+    }
 }
 
 /// The rows as JSON objects.
@@ -272,6 +283,15 @@ mod tests {
             (fmt_float(0.001), fmt_float(0.000_123_4), fmt_float(1e-12), fmt_float(0.5)),
             ("0.001".into(), "0.000123".into(), "1.00e-12".into(), "0.5".into())
         );
+        // tiny p-values keep their digits without 64 characters of zeros
+        assert_eq!(csv_float(5.05e-60), "5.05e-60");
+        assert_eq!(csv_float(2.330_310_731_888_093e-19), "2.330310731888093e-19");
+        assert_eq!(csv_float(0.000_12), "0.00012");
+        assert_eq!(csv_float(0.157), "0.157");
+        assert_eq!(csv_float(0.0), "0");
+        assert_eq!(csv_float(-3e-7), "-3e-7");
+        assert_eq!(csv_float(2e16), "2e16");
+        assert_eq!("5.05e-60".parse::<f64>().ok(), Some(5.05e-60));
         assert_eq!(
             sheet_name("a/b:c [x] and a very long name indeed"),
             "a_b_c _x_ and a very long name "

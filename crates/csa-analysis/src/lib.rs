@@ -31,6 +31,7 @@ pub mod period;
 pub mod person_ids;
 pub mod population;
 pub mod quarter;
+pub mod quarterly;
 pub mod ranking;
 pub mod repeats;
 pub mod select;

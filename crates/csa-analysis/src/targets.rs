@@ -4,7 +4,7 @@
 //! ```toml
 //! [defaults]
 //! aim = "reduce"         # or "increase" (e.g. more reporting of hate crime)
-//! target_pct = 5         # 5% fewer (or more) than the baseline quarter
+//! target_pct = 5         # 5% fewer (or more) than the baseline quarter; leave out for none
 //! alpha = 0.05           # significance level of the change tests
 //!
 //! [[indicator]]
@@ -14,14 +14,20 @@
 //!                        # default: the same quarter a year before
 //!
 //! [[indicator]]
+//! priority = "Robbery"
+//! target_pct = 0         # a target: no more than the baseline quarter
+//!
+//! [[indicator]]
 //! priority = "Hate crime"
 //! aim = "increase"
-//! target_pct = 0         # no target: judged on significant movements only when omitted
+//! target_pct = "none"    # no target (the default's does not apply): judged on significant
+//!                        # movements only
 //! ```
 //!
+//! An indicator without `target_pct` takes the default's (none when `[defaults]` has none).
 //! Target count = baseline x (1 - target_pct/100) to reduce, x (1 + target_pct/100) to
 //! increase; met when the quarter's count is at or below (reduce) or at or above (increase)
-//! it. Mistakes are reported as FILE:LINE:COLUMN.
+//! it, so 0 is a target too: hold the baseline. Mistakes are reported as FILE:LINE:COLUMN.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -70,7 +76,7 @@ pub struct Targets {
 #[serde(deny_unknown_fields)]
 struct RawDefaults {
     aim: Option<Spanned<String>>,
-    target_pct: Option<f64>,
+    target_pct: Option<Spanned<toml::Value>>,
     alpha: Option<Spanned<f64>>,
 }
 
@@ -79,7 +85,7 @@ struct RawDefaults {
 struct RawIndicator {
     priority: Spanned<String>,
     aim: Option<Spanned<String>>,
-    target_pct: Option<Spanned<f64>>,
+    target_pct: Option<Spanned<toml::Value>>,
     baseline_year: Option<Spanned<i32>>,
 }
 
@@ -124,6 +130,20 @@ impl Targets {
             }
             None => 0.05,
         };
+        // a percentage in [0, 100), or "none"
+        let target = |t: &Spanned<toml::Value>| -> Result<Option<f64>> {
+            let bad = |what: String| {
+                at(Some(t.span()), format!("target_pct {what}: give a percentage at least 0 and below 100, or \"none\" for no target"))
+            };
+            match t.get_ref() {
+                toml::Value::Integer(i) if (0..100).contains(i) => Ok(Some(*i as f64)),
+                toml::Value::Float(f) if (0.0..100.0).contains(f) => Ok(Some(*f)),
+                toml::Value::String(w) if w.trim().eq_ignore_ascii_case("none") => Ok(None),
+                toml::Value::String(w) => Err(bad(format!("{w:?}"))),
+                other => Err(bad(other.to_string())),
+            }
+        };
+        let default_target = d.target_pct.as_ref().map(&target).transpose()?.flatten();
         if raw.indicator.is_empty() {
             return Err(at(None, "no [[indicator]] entries: name at least one priority".into()));
         }
@@ -133,14 +153,8 @@ impl Targets {
                 .priority(r.priority.get_ref())
                 .map_err(|e| at(Some(r.priority.span()), e.to_string()))?;
             let target_pct = match &r.target_pct {
-                Some(t) if !(0.0..100.0).contains(t.get_ref()) => {
-                    return Err(at(
-                        Some(t.span()),
-                        format!("target_pct {} must be at least 0 and below 100", t.get_ref()),
-                    ))
-                }
-                Some(t) => Some(*t.get_ref()),
-                None => d.target_pct,
+                Some(t) => target(t)?,
+                None => default_target,
             };
             indicators.push(Indicator {
                 priority,
@@ -197,5 +211,47 @@ mod tests {
         .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(e.contains("t.toml:3:1") && e.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn zero_is_a_target_and_none_opts_out_of_the_default() {
+        let c = Config::default_config();
+        let t = Targets::parse(
+            "[defaults]\ntarget_pct = 5\n[[indicator]]\npriority = \"robbery\"\ntarget_pct = 0\n[[indicator]]\npriority = \"Hate crime\"\ntarget_pct = \"none\"\n[[indicator]]\npriority = \"Vehicle crime\"\n",
+            Path::new("t.toml"),
+            &c,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let pct: Vec<Option<f64>> = t.indicators.iter().map(|i| i.target_pct).collect();
+        assert_eq!(pct, vec![Some(0.0), None, Some(5.0)]);
+        // no [defaults] target: none unless the indicator sets one
+        let t = Targets::parse("[[indicator]]\npriority = \"robbery\"\n", Path::new("t.toml"), &c)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.indicators[0].target_pct, None);
+        for bad in
+            ["target_pct = 100", "target_pct = -1", "target_pct = \"never\"", "target_pct = true"]
+        {
+            let e = Targets::parse(
+                &format!("[[indicator]]\npriority = \"robbery\"\n{bad}\n"),
+                Path::new("t.toml"),
+                &c,
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+            assert!(
+                e.starts_with("t.toml:3:14: target_pct") && e.contains("\"none\""),
+                "{bad}: {e}"
+            );
+        }
+        let e = Targets::parse(
+            "[defaults]\ntarget_pct = 150\n[[indicator]]\npriority = \"robbery\"\n",
+            Path::new("t.toml"),
+            &c,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(e.starts_with("t.toml:2:14"), "{e}");
     }
 }

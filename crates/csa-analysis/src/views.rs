@@ -218,13 +218,14 @@ impl View {
             View::RepeatVictims => {
                 let s = repeats::repeats(a, priority, Side::Victim)?;
                 let w = repeats::repeat_within(a, priority, 365)?;
+                let mut notes = vec!["\"again within 365 days\" looks back into the 12 months \
+                                      before the period"
+                    .to_string()];
+                notes.extend(w.note());
                 answer(
                     format!("{}: repeat victims", priority.name),
                     "victims (person ids)",
-                    vec![
-                        "\"again within 365 days\" looks back into the 12 months before the period"
-                            .into(),
-                    ],
+                    notes,
                     repeats::repeats_table(&s, Some(&w))?,
                 )
             }

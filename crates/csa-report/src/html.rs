@@ -239,7 +239,7 @@ pub fn report(
     let w = &a.config.ranking;
     let _ = write!(
         h,
-        "<p>Each priority is scored on five factors, each scaled 1 (lowest among the priorities) to 5 (highest): <b>volume</b> (records per 1,000 residents, or households for burglary), <b>trend</b> (% change on {}), <b>harm</b> (total ONS Crime Severity Score), <b>concentration</b> (mean of the share of its crimes suffered by repeat victims and the share in Gi* hotspot cells) and <b>public concern</b> (share of survey respondents choosing it). The total is the weighted mean of the factors a priority has (weights: volume {}, trend {}, harm {}, concentration {}, concern {}); a missing factor drops out rather than counting as zero. The reason column names the factors that lift each priority most.</p>",
+        "<p>Each priority is scored on five factors, each scaled 1 (lowest among the priorities) to 5 (highest): <b>volume</b> (records per 1,000 residents for every priority, so that one denominator compares them; a priority counted per household, such as residential burglary, shows that rate beside it; the record counts when the residents are not known), <b>trend</b> (% change on {}), <b>harm</b> (the sum of the ONS Crime Severity Score weights of its crimes; the same order as ONS's per-head score, since every priority has the same residents), <b>concentration</b> (mean of the share of its crimes suffered by repeat victims and the share in Gi* hotspot cells) and <b>public concern</b> (share of survey respondents choosing it). The total is the weighted mean of the factors a priority has (weights: volume {}, trend {}, harm {}, concentration {}, concern {}); a missing factor drops out rather than counting as zero. The reason column names the factors that lift each priority most.</p>",
         p.comparison, w.volume, w.trend, w.harm, w.concentration, w.concern
     );
     if let Some(t) = find(tables, "priority_ranking") {
@@ -332,7 +332,11 @@ fn executive_summary(
             if let Some(r) = v.get(i, names::RATE_PER_1000).as_f64() {
                 card(h, &format!("{r:.1}"), "per 1,000 residents");
             }
-            card(h, &v.get(i, names::HARM_CSS).display(), "harm (Crime Severity Score total)");
+            card(
+                h,
+                &v.get(i, names::HARM_CSS).display(),
+                "harm (sum of Crime Severity Score weights)",
+            );
         }
     }
     if let Some(s) = &b.survey {

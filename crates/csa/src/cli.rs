@@ -224,7 +224,8 @@ pub enum HotspotMethod {
     Nnh,
     /// DBSCAN clustering (--eps, --min-points).
     Dbscan,
-    /// Gi* per month (or quarter) and a Mann-Kendall trend per cell.
+    /// Space-time Gi* per month (or quarter), a Mann-Kendall trend per cell, ArcGIS's 17
+    /// emerging hot spot categories.
     Emerging,
 }
 
@@ -294,6 +295,10 @@ pub struct HotspotsArgs {
     /// Emerging hot spots: time step.
     #[arg(long, value_enum, default_value = "month")]
     pub step: TimeStep,
+    /// Emerging hot spots: earlier time steps in each bin's neighbourhood (ArcGIS's
+    /// neighborhood time step).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub time_window: usize,
     /// Ward boundaries (GeoJSON) of the study area [default: the config's, else the dataset's].
     #[arg(long, value_name = "FILE")]
     pub boundaries: Option<PathBuf>,
