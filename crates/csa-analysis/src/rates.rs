@@ -49,7 +49,9 @@ pub fn rate_test(x1: u64, t1: f64, x0: u64, t0: f64, alpha: f64) -> Option<RateT
     let limit = ln_pmf(x1) + 1e-7_f64.ln_1p();
     let terms: Vec<f64> = (0..=n).map(ln_pmf).filter(|&l| l <= limit).collect();
     let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let p = (max + terms.iter().map(|l| (l - max).exp()).sum::<f64>().ln()).exp().min(1.0);
+    let p = crate::proportions::snap_one(
+        (max + terms.iter().map(|l| (l - max).exp()).sum::<f64>().ln()).exp(),
+    );
     let (k, nf) = (x1 as f64, n as f64);
     let pi_l = if x1 == 0 { 0.0 } else { beta_quantile(alpha / 2.0, k, nf - k + 1.0) };
     let pi_u = if x0 == 0 { 1.0 } else { beta_quantile(1.0 - alpha / 2.0, k + 1.0, nf - k) };

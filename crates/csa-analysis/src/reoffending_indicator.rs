@@ -84,14 +84,18 @@ fn baseline(c: Quarter, ind: &ReoffendingIndicator) -> Quarter {
     }
 }
 
-/// `load` widened to the months the re-offending indicators of quarter `q` read.
-pub fn span(load: Period, q: Quarter, targets: &Targets) -> Period {
-    let mut from = load.from;
-    for ind in &targets.reoffending {
-        let c = cohort_quarter(q, ind);
-        from = from.min(c.plus(-4).from).min(baseline(c, ind).from);
-    }
-    Period { from, to: load.to.max(q.period().to) }
+/// The months the re-offending indicators of quarter `q` read (None without indicators):
+/// from the earliest cohort compared (a year before, or the baseline) to the end of `q`.
+pub fn span(q: Quarter, targets: &Targets) -> Option<Period> {
+    let from = targets
+        .reoffending
+        .iter()
+        .map(|ind| {
+            let c = cohort_quarter(q, ind);
+            c.plus(-4).from.min(baseline(c, ind).from)
+        })
+        .min()?;
+    Some(Period { from, to: q.period().to })
 }
 
 /// What the re-offending indicators need loaded.

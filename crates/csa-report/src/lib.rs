@@ -19,6 +19,7 @@ pub mod build;
 pub mod figures;
 pub mod html;
 pub mod layers;
+pub mod reoffending;
 pub mod summary;
 pub mod table;
 pub mod write;

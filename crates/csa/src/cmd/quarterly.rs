@@ -9,7 +9,7 @@ use anyhow::Context;
 use csa_analysis::performance::{performance, span, Performance};
 use csa_analysis::quarter::Quarter;
 use csa_analysis::targets::Targets;
-use csa_analysis::{export, Assessment, DatasetInfo, Needs};
+use csa_analysis::{export, reoffending_indicator, Assessment, DatasetInfo, Needs, Periods};
 use serde_json::{json, Map, Value};
 
 use crate::cli::{LogFormat, QuarterlyArgs};
@@ -152,6 +152,16 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
     log.event("info", "start", json!({"quarter": quarter.to_string(), "dataset": dataset.display().to_string(), "indicators": targets.indicators.len()}));
     let mut needs = Needs::for_priorities(targets.indicators.iter().map(|i| &i.priority));
     needs.victims = false;
+    // the re-offending indicators read older cohorts and every offender: loaded on their own
+    let reoffending = match reoffending_indicator::span(quarter, &targets) {
+        Some(load) => {
+            let periods = Periods { current: load, comparison: load };
+            let needs = reoffending_indicator::needs(&targets);
+            let a = Assessment::open_months(&dataset, config.clone(), periods, load, &needs)?;
+            reoffending_indicator::indicators(&a, &targets, quarter)?
+        }
+        None => Vec::new(),
+    };
     let assessment = Assessment::open(&dataset, config, Some(span(quarter, &targets)), &needs)?;
     if !assessment.covers(quarter.period()) {
         return Err(UsageError(format!(
@@ -170,8 +180,8 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
     }
     std::fs::create_dir_all(tmp.join("charts"))
         .with_context(|| format!("cannot create {}", tmp.display()))?;
-    let written =
-        write_outputs(&tmp, &perf, &assessment, &targets, &dataset).inspect_err(|_| {
+    let written = write_outputs(&tmp, &perf, &reoffending, &assessment, &targets, &dataset)
+        .inspect_err(|_| {
             let _ = std::fs::remove_dir_all(&tmp);
         })?;
     if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -180,7 +190,7 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
     }
     // the same swap as a dataset's: old folder aside, new one in, old one removed
     csa_ingest::dataset::replace_dir(&tmp, &a.out)?;
-    let exceptions = perf.exceptions().len();
+    let exceptions = perf.exceptions().len() + reoffending.iter().filter(|r| r.exception).count();
     log.event(
         "info",
         "done",
@@ -193,6 +203,7 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
 fn write_outputs(
     dir: &Path,
     perf: &Performance,
+    reoffending: &[reoffending_indicator::Row],
     a: &Assessment,
     targets: &Targets,
     dataset: &Path,
@@ -212,12 +223,29 @@ fn write_outputs(
         );
         o.insert("tool".into(), json!(format!("csa {}", env!("CARGO_PKG_VERSION"))));
         o.insert("exceptions".into(), json!(perf.exceptions().iter().map(|r| json!({"rank": r.exception_rank, "indicator": r.indicator, "rag": r.rag, "text": r.sentence})).collect::<Vec<_>>()));
+        if !reoffending.is_empty() {
+            o.insert("reoffending".into(), reoffending_indicator::json(reoffending));
+        }
     }
     let mut bytes = serde_json::to_vec_pretty(&doc)?;
     bytes.push(b'\n');
     std::fs::write(dir.join("performance.json"), bytes).context("cannot write performance.json")?;
-    std::fs::write(dir.join("exceptions.md"), perf.exceptions_markdown())
-        .context("cannot write exceptions.md")?;
+    let markdown = if perf.rows.is_empty() {
+        // a targets file of re-offending indicators only
+        let q = perf.quarter;
+        format!("# Exceptions, {q} ({} to {})\n", q.period().from, q.period().to)
+    } else {
+        perf.exceptions_markdown()
+    } + &reoffending_indicator::markdown(reoffending);
+    std::fs::write(dir.join("exceptions.md"), markdown).context("cannot write exceptions.md")?;
+    let reoffending_table = reoffending_indicator::table(reoffending)?;
+    let mut files = 4;
+    if !reoffending.is_empty() {
+        let mut csv = Vec::new();
+        export::write_csv(&reoffending_table, &mut csv)?;
+        std::fs::write(dir.join("reoffending.csv"), csv).context("cannot write reoffending.csv")?;
+        files += 1;
+    }
     let about = csa_analysis::export::about_table(&[
         ("quarter", perf.quarter.to_string()),
         ("months", format!("{} to {}", perf.quarter.period().from, perf.quarter.period().to)),
@@ -225,14 +253,15 @@ fn write_outputs(
         ("targets", targets.source.display().to_string()),
         ("significance", format!("exact conditional Poisson test, alpha {}", perf.alpha)),
     ])?;
-    export::write_xlsx(
-        &dir.join("performance.xlsx"),
-        &[("performance".into(), &table), ("about".into(), &about)],
-        None,
-    )?;
+    let mut sheets = vec![("performance".to_string(), &table)];
+    if !reoffending.is_empty() {
+        sheets.push(("reoffending".into(), &reoffending_table));
+    }
+    sheets.push(("about".into(), &about));
+    export::write_xlsx(&dir.join("performance.xlsx"), &sheets, None)?;
     let q = perf.quarter.period();
-    // performance.csv, .json, .xlsx, exceptions.md, then one chart per indicator with a baseline
-    let mut files = 4;
+    // performance.csv, .json, .xlsx, exceptions.md (+ reoffending.csv), then one chart per
+    // indicator with a baseline
     for r in &perf.rows {
         let months: Vec<(String, u64)> =
             r.monthly.iter().map(|(m, c)| (m.to_string(), *c)).collect();
