@@ -197,7 +197,8 @@ impl CohortFile {
         Ok(CohortFile { path: path.to_path_buf(), entries })
     }
 
-    /// The months to load: N months before the first entry to N months after the last.
+    /// The months the windows span: N months before the first entry to N months after the
+    /// last (load to the end of the data: crimes committed in a window may be recorded later).
     pub fn span(&self, months: u32) -> Period {
         let first = self.entries.iter().map(|e| e.entry).min().unwrap_or_default();
         let last = self.entries.iter().map(|e| e.entry).max().unwrap_or_default();
@@ -360,7 +361,8 @@ pub fn track(a: &Assessment, file: &CohortFile, months: u32) -> Result<Tracking>
         .count();
     if short_before > 0 {
         notes.push(format!(
-            "the data start {data_start}: for {short_before} people the {months} months before entry are only partly covered (their rate uses the covered days)"
+            "the data start {data_start}: for {short_before} of the {} people the {months} months before entry are only partly covered (their rates use the covered days)",
+            people.len()
         ));
     }
     let short_after = people
@@ -369,14 +371,16 @@ pub fn track(a: &Assessment, file: &CohortFile, months: u32) -> Result<Tracking>
         .count();
     if short_after > 0 {
         notes.push(format!(
-            "the data end {data_end}: for {short_after} people the {months} months after entry are not over yet (their rate uses the days so far; recent crimes may not be recorded yet)"
+            "the data end {data_end}: for {short_after} of the {} people the {months} months after entry are not over yet (their rates use the days so far; recent crimes may not be recorded yet)",
+            people.len()
         ));
     }
     let exited =
         people.iter().filter(|p| p.exit.is_some_and(|x| x < add_months(p.entry, n))).count();
     if exited > 0 {
         notes.push(format!(
-            "{exited} people left the scheme within {months} months of entry: their after-period ends at the exit date"
+            "{exited} of the {} people left the scheme within {months} months of entry: their after-period ends at the exit date",
+            people.len()
         ));
     }
     Ok(Tracking {

@@ -6,8 +6,8 @@
 //! **The panel.** For every quarter of a year C and every age band (10-17 ... 65+), N / 2500
 //! people (N = `--crimes`), each with an index offence on a random day of the quarter. A
 //! person re-offends with the band's planted probability ([`PLANTED`], falling with age),
-//! 1 to 3 times, at random within the 12-month follow-up: one first re-offence in ten
-//! exactly 12 calendar months after the index date, one re-offence in eight recorded inside
+//! 1 to 3 times, at random within the 12-month follow-up (one re-offender in four once,
+//! exactly 12 calendar months after the index date); one re-offence in eight is recorded inside
 //! the 6-month waiting period (after the follow-up, by the recording limit) and one in
 //! twenty exactly on the limit. Every panel person may also have crimes that must *not*
 //! count: a second crime on the index date (one in ten), a crime inside the follow-up
@@ -188,13 +188,15 @@ impl Panel {
             event(&mut rng, index, rec, EventKind::SameDay);
         }
         if rng.chance(PLANTED[b]) {
-            let k = 1 + usize::from(rng.chance(0.4)) + usize::from(rng.chance(0.2));
-            for i in 0..k {
-                let t = if i == 0 && rng.chance(0.1) {
-                    fu_days
-                } else {
-                    1 + rng.below(fu_days as usize) as i64
-                };
+            // one re-offender in four re-offends once, exactly 12 months on
+            let exact = rng.chance(0.25);
+            let k = if exact {
+                1
+            } else {
+                1 + usize::from(rng.chance(0.4)) + usize::from(rng.chance(0.2))
+            };
+            for _ in 0..k {
+                let t = if exact { fu_days } else { 1 + rng.below(fu_days as usize) as i64 };
                 let committed = plus_days(index, t);
                 let recorded = if rng.chance(0.05) {
                     limit
@@ -284,6 +286,27 @@ pub struct ReoffendingTruth {
     pub planted: Vec<Planted>,
     pub cohorts: Vec<CohortTruth>,
     pub panel: Vec<PanelTruth>,
+    /// The year's panel crimes by what they test.
+    pub panel_crimes: PanelCrimes,
+}
+
+/// How many of a year's panel crimes test each rule.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct PanelCrimes {
+    pub index_offences: u64,
+    /// A second crime on the index date (not a re-offence).
+    pub same_day: u64,
+    pub reoffences: u64,
+    /// Re-offences committed exactly 12 calendar months after the index date.
+    pub reoffences_at_twelve_months: u64,
+    /// Re-offences recorded after the follow-up, inside the waiting period.
+    pub reoffences_recorded_in_waiting_period: u64,
+    /// Re-offences recorded on the last day the waiting period allows.
+    pub reoffences_recorded_on_the_limit: u64,
+    /// Committed inside the follow-up, recorded after the waiting period (not counted).
+    pub recorded_too_late: u64,
+    /// Committed after the follow-up (not counted).
+    pub after_follow_up: u64,
 }
 
 fn band_label(age: Option<i16>) -> String {
@@ -423,7 +446,33 @@ pub fn truth(records: &[SynthCrime], panel: &Panel, year: i32) -> ReoffendingTru
             .collect(),
         cohorts,
         panel: panel_out,
+        panel_crimes: panel_crimes(panel, year),
     }
+}
+
+fn panel_crimes(panel: &Panel, year: i32) -> PanelCrimes {
+    let mut c = PanelCrimes::default();
+    for e in &panel.events {
+        let p = &panel.people[e.person];
+        if p.cohort_year != year {
+            continue;
+        }
+        let fu_end = add_months(p.index, FOLLOW_UP_MONTHS);
+        let limit = add_months(p.index, FOLLOW_UP_MONTHS + WAITING_MONTHS);
+        match e.kind {
+            EventKind::Index => c.index_offences += 1,
+            EventKind::SameDay => c.same_day += 1,
+            EventKind::Reoffence => {
+                c.reoffences += 1;
+                c.reoffences_at_twelve_months += u64::from(e.committed == fu_end);
+                c.reoffences_recorded_in_waiting_period += u64::from(e.recorded > fu_end);
+                c.reoffences_recorded_on_the_limit += u64::from(e.recorded == limit);
+            }
+            EventKind::LateRecorded => c.recorded_too_late += 1,
+            EventKind::AfterFollowUp => c.after_follow_up += 1,
+        }
+    }
+    c
 }
 
 #[cfg(test)]

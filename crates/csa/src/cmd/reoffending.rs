@@ -9,7 +9,7 @@ use anyhow::Context;
 use csa_analysis::iom::{self, CohortFile};
 use csa_analysis::reoffending::{self, CohortPeriod, Spec};
 use csa_analysis::reoffending_table::{reoffending, Dimension, Output};
-use csa_analysis::{export, Assessment, Config, Periods};
+use csa_analysis::{export, Assessment, Config, DatasetInfo, Period, Periods};
 
 use crate::cli::{ReoffendingArgs, TableFormat};
 use crate::cmd::breakdown::load_config;
@@ -69,8 +69,11 @@ fn offender_cohort(
 ) -> anyhow::Result<Output> {
     let file = CohortFile::load(file)?;
     let span = file.span(a.follow_up_months);
+    // to the end of the data: a crime committed in a window may be recorded later
+    let latest = DatasetInfo::open(dataset)?.latest().unwrap_or(span.to);
+    let load = Period { from: span.from, to: span.to.max(latest) };
     let periods = Periods { current: span, comparison: span };
-    let asmt = Assessment::open_months(dataset, config, periods, span, &iom::needs())?;
+    let asmt = Assessment::open_months(dataset, config, periods, load, &iom::needs())?;
     Ok(iom::track(&asmt, &file, a.follow_up_months)?.output()?)
 }
 
