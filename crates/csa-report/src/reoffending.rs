@@ -9,7 +9,7 @@
 //! | table | rows | protection |
 //! |---|---|---|
 //! | `reoffending_cohorts` | one per cohort quarter | a matrix per row: re-offenders + non-re-offenders = cohort, so neither can be worked out from the other (`Matrix`, no total row) |
-//! | `reoffending_<dimension>` | the latest cohort's groups, then `Total` | a two-way matrix with its totals (`Matrix`, total row) |
+//! | `reoffending_by_<dimension>` ([`breakdown_name`]) | the latest cohort's groups, then `Total` | a two-way matrix with its totals (`Matrix`, total row) |
 //! | `reoffending_time_to_first` | months 1 to 12 of follow-up | first re-offences per month, a list (`Columns`) |
 //!
 //! Rates, frequencies, harm and median days are derived and hidden with a hidden count. The
@@ -33,9 +33,17 @@ pub const COHORTS: &str = "reoffending_cohorts";
 /// Name of the time-to-first table.
 pub const TIME_TO_FIRST: &str = "reoffending_time_to_first";
 
-/// Name of the breakdown table of a dimension.
-pub fn breakdown_name(d: Dimension) -> String {
-    format!("reoffending_{}", d.name())
+/// Name of the breakdown table of a dimension (no pack table name says "prolific": that
+/// word marks the person-level lists the public edition leaves out).
+pub fn breakdown_name(d: Dimension) -> &'static str {
+    match d {
+        Dimension::AgeBand => "reoffending_by_age_band",
+        Dimension::Sex => "reoffending_by_sex",
+        Dimension::Ethnicity => "reoffending_by_ethnic_group",
+        Dimension::OffenceGroup => "reoffending_by_offence_group",
+        Dimension::Ward => "reoffending_by_ward",
+        Dimension::Prolific => "reoffending_by_prior_offending",
+    }
 }
 
 /// What the report says in the section.
@@ -230,7 +238,7 @@ fn breakdown_table(d: Dimension, q: Quarter, rows: &[Row]) -> Table {
         Dimension::Prolific => "prolific status (3+ other crimes in the 12 months before)",
     };
     let mut t = Table::new(
-        &breakdown_name(d),
+        breakdown_name(d),
         &format!("Proven re-offending of the {q} cohort by {label}"),
         &cols,
         &roles,

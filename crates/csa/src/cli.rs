@@ -120,8 +120,9 @@ pub enum Command {
         "within the follow-up plus the waiting period (6 months). A period the data do not cover\n",
         "that far is refused unless --provisional. The first row is the whole cohort; breakdowns\n",
         "follow, each against the cohort a year earlier (Fisher exact p, Newcombe interval).\n",
-        "--cohort-file: person_id, entry_date[, exit_date]; offences, harm and rates per person-year\n",
-        "in the 12 months (--follow-up-months) before and after entry, people as pseudonyms.\n",
+        "An offender cohort file (person_id, entry_date[, exit_date]) gives offences, harm and rates\n",
+        "per person-year in the 12 months (--follow-up-months) before and after entry, people as\n",
+        "pseudonyms.\n",
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
     Reoffending(ReoffendingArgs),
     /// Tally a public consultation survey: shares with 95% intervals, cross-tabs, other answers.
