@@ -1003,3 +1003,75 @@ fn police_uk_demo_says_what_public_data_cannot_show() {
         assert!(f["properties"]["rate_per_1000"].is_number(), "{}", f["properties"]);
     }
 }
+
+/// The Reducing Re-offending section: the demo's two years cover the 2024Q1 and 2024Q2
+/// cohorts, whose figures are synth's ground truth; the public edition hides small counts as
+/// matrices nobody can undo, and leaves out the change against another cohort.
+#[test]
+fn reoffending_section_is_the_truth_and_published_protected() {
+    let p = packs();
+    let truth: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(data("data/demo/coventry-extract-2024/ground_truth.json")).unwrap(),
+    )
+    .unwrap();
+    let cohorts = truth["reoffending"]["cohorts"].as_array().unwrap();
+    let (h, rows) = read_csv(&p.restricted.join("tables/reoffending_cohorts.csv"));
+    let periods: Vec<&str> = rows.iter().map(|r| r[col(&h, "cohort_period")].as_str()).collect();
+    assert_eq!(periods, ["2024Q1", "2024Q2"]);
+    for (r, t) in rows.iter().zip(cohorts) {
+        for c in ["cohort", "reoffenders", "reoffences"] {
+            assert_eq!(r[col(&h, c)], t[c].to_string(), "{} {c}", t["period"]);
+        }
+    }
+    // the latest cohort by age band: synth's truth too (the total row last)
+    let (h, rows) = read_csv(&p.restricted.join("tables/reoffending_by_age_band.csv"));
+    let by_band = cohorts[1]["by_age_band"].as_array().unwrap();
+    assert_eq!(rows.len(), by_band.len() + 1);
+    for b in by_band {
+        let r = rows.iter().find(|r| r[0] == b["age_band"].as_str().unwrap()).unwrap();
+        assert_eq!(r[col(&h, "cohort")], b["cohort"].to_string());
+        assert_eq!(r[col(&h, "reoffenders")], b["reoffenders"].to_string());
+    }
+    assert_eq!(rows.last().unwrap()[0], "Total");
+    let html = std::fs::read_to_string(p.restricted.join("report.html")).unwrap();
+    assert!(html.contains("<section id=\"reoffending\"><h2>Reducing Re-offending</h2>"));
+    assert!(html.contains("t-reoffending_by_ward"));
+    // public: no change columns, small counts hidden, no hidden cell recoverable
+    let mut hidden = 0;
+    for name in [
+        "cohorts",
+        "by_age_band",
+        "by_sex",
+        "by_ethnic_group",
+        "by_offence_group",
+        "by_ward",
+        "by_prior_offending",
+    ] {
+        let f = p.public.join(format!("tables/reoffending_{name}.csv"));
+        let (h, rows) = read_csv(&f);
+        assert!(!h.iter().any(|c| c == "p" || c == "change_pts"), "{name}: {h:?}");
+        let counts: Vec<usize> =
+            ["reoffenders", "non_reoffenders", "cohort"].iter().map(|c| col(&h, c)).collect();
+        for r in &rows {
+            for &j in &counts {
+                assert!(!small(&r[j]), "reoffending_{name}: {} shown", r[j]);
+                hidden += usize::from(r[j] == "<5" || r[j] == "*");
+            }
+            if r[counts[0]] == "<5" || r[counts[0]] == "*" {
+                assert_eq!(
+                    r[col(&h, "rate_pct")],
+                    "*",
+                    "reoffending_{name}: a hidden count's rate"
+                );
+            }
+        }
+        let m: Vec<Vec<Option<i64>>> =
+            rows.iter().map(|r| counts.iter().map(|&j| parse_cell(&r[j])).collect()).collect();
+        let rec = eliminate(m, name != "cohorts");
+        assert!(rec.is_empty(), "reoffending_{name}: cells {rec:?} can be worked out");
+    }
+    assert!(hidden > 0, "the demo has small re-offending groups to hide");
+    let (h, rows) = read_csv(&p.public.join("tables/reoffending_time_to_first.csv"));
+    assert!(!h.iter().any(|c| c == "reoffended_by_then_pct"));
+    assert!(rows.iter().all(|r| !small(&r[col(&h, "first_reoffences")])));
+}

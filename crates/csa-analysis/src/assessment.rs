@@ -76,6 +76,28 @@ impl Assessment {
             from: comparison.from.min(current.from.plus(-12)),
             to: current.to.max(comparison.to),
         };
+        Assessment::with_months(info, config, periods, load, needs)
+    }
+
+    /// Opens `dataset` for `config` with the periods given and the months `load` loaded (an
+    /// analysis that looks beyond the usual span, such as a re-offending cohort's follow-up).
+    pub fn open_months(
+        dataset: &Path,
+        config: Config,
+        periods: Periods,
+        load: Period,
+        needs: &Needs,
+    ) -> Result<Assessment> {
+        Assessment::with_months(DatasetInfo::open(dataset)?, config, periods, load, needs)
+    }
+
+    fn with_months(
+        info: DatasetInfo,
+        config: Config,
+        periods: Periods,
+        load: Period,
+        needs: &Needs,
+    ) -> Result<Assessment> {
         let data = Data::load(&info, load, needs)?;
         let population = Population::load(
             config.ward_population.as_deref(),

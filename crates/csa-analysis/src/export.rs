@@ -47,7 +47,12 @@ pub fn fmt_float(f: f64) -> String {
     }
 }
 
+/// The cell as a number, when the column is numeric (a text column keeps its text, even
+/// when it reads as a number: "25.27" next to a suppressed "<5" stays "25.27").
 fn number(col: &Column, row: usize) -> Option<f64> {
+    if !(col.dtype().is_integer() || col.dtype().is_float() || col.dtype().is_bool()) {
+        return None;
+    }
     match col.get(row).ok()? {
         AnyValue::Null => None,
         v => v.extract::<f64>(),
@@ -228,7 +233,8 @@ pub fn write_xlsx(
             let mut width = c.name().chars().count();
             for r in 0..df.height() {
                 let row = r as u32 + 1;
-                match number(c, r) {
+                let numeric_text = || cell(c, r).0.parse::<f64>().ok().filter(|f| f.is_finite());
+                match number(c, r).or_else(numeric_text) {
                     Some(f) => {
                         ws.write_number(row, j, f).map_err(err)?;
                         width = width.max(cell(c, r).0.len());
@@ -264,6 +270,20 @@ mod tests {
             ],
         )
         .unwrap()
+    }
+
+    #[test]
+    fn numbers_in_a_text_column_keep_their_digits() {
+        // a published column with a suppressed cell is text: its other values stay as written
+        let df = DataFrame::new(
+            2,
+            vec![Column::new("rate_pct".into(), vec![Some("25.27"), Some("<5")])],
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        write_csv(&df, &mut buf).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), "rate_pct\n25.27\n<5\n");
+        assert_eq!(json_records(&df)[0]["rate_pct"], "25.27");
     }
 
     #[test]

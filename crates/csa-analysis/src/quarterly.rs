@@ -3,7 +3,9 @@
 //! Into one folder: `performance.csv` ([`Performance::table`]), `performance.json` (the
 //! same per indicator with its monthly counts, plus the run's provenance: dataset and its
 //! manifest's SHA-256, targets file, generation time, tool and the exceptions),
-//! `performance.xlsx` (sheets "performance" and "about"), `exceptions.md`, and
+//! `performance.xlsx` (sheets "performance", "reoffending" when there are re-offending
+//! indicators, and "about"), `exceptions.md`, `reoffending.csv` (re-offending indicators
+//! only), and
 //! `charts/INDICATOR.png`, a control chart per indicator that has a baseline.
 //!
 //! **Baseline of a control chart**: the 12 months before the quarter reported on, as many of
@@ -23,6 +25,7 @@ use crate::error::{AnalysisError, Result};
 use crate::export;
 use crate::performance::{Performance, Row};
 use crate::period::{Month, Period};
+use crate::reoffending_indicator;
 
 /// Where a run's inputs came from, for `performance.json` and the "about" sheet.
 #[derive(Debug, Clone)]
@@ -90,11 +93,12 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| AnalysisError::Write { path: path.to_path_buf(), detail: e.to_string() })
 }
 
-/// Writes every output of `perf` into `dir` (which exists), drawing each control chart with
-/// `draw(series, path)`; returns the number of files written.
+/// Writes every output of `perf` and the re-offending indicators into `dir` (which exists),
+/// drawing each control chart with `draw(series, path)`; returns the number of files written.
 pub fn write_outputs(
     dir: &Path,
     perf: &Performance,
+    reoffending: &[reoffending_indicator::Row],
     a: &Assessment,
     info: &RunInfo,
     draw: &dyn Fn(&ControlSeries, &Path) -> Result<()>,
@@ -118,12 +122,32 @@ pub fn write_outputs(
                 .map(|r| json!({"rank": r.exception_rank, "indicator": r.indicator, "rag": r.rag, "text": r.sentence}))
                 .collect::<Vec<_>>()),
         );
+        if !reoffending.is_empty() {
+            o.insert("reoffending".into(), reoffending_indicator::json(reoffending));
+        }
     }
     let mut bytes = serde_json::to_vec_pretty(&doc)
         .map_err(|e| AnalysisError::Internal(format!("performance.json: {e}")))?;
     bytes.push(b'\n');
     write_file(&dir.join("performance.json"), &bytes)?;
-    write_file(&dir.join("exceptions.md"), perf.exceptions_markdown().as_bytes())?;
+    let markdown = if perf.rows.is_empty() {
+        // a targets file of re-offending indicators only
+        let q = perf.quarter;
+        format!("# Exceptions, {q} ({} to {})\n", q.period().from, q.period().to)
+    } else {
+        perf.exceptions_markdown()
+    } + &reoffending_indicator::markdown(reoffending);
+    write_file(&dir.join("exceptions.md"), markdown.as_bytes())?;
+    let reoffending_table = reoffending_indicator::table(reoffending)?;
+    // performance.csv, .json, .xlsx, exceptions.md (+ reoffending.csv), then one chart per
+    // indicator with a baseline
+    let mut files = 4;
+    if !reoffending.is_empty() {
+        let mut csv = Vec::new();
+        export::write_csv(&reoffending_table, &mut csv)?;
+        write_file(&dir.join("reoffending.csv"), &csv)?;
+        files += 1;
+    }
     let q = perf.quarter.period();
     let about = export::about_table(&[
         ("quarter", perf.quarter.to_string()),
@@ -142,12 +166,12 @@ pub fn write_outputs(
         .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
         .and_then(|d| d.pred_opt())
         .map(|d| (d.year() as u16, d.month() as u8, d.day() as u8));
-    export::write_xlsx(
-        &dir.join("performance.xlsx"),
-        &[("performance".into(), &table), ("about".into(), &about)],
-        created,
-    )?;
-    let mut files = 4;
+    let mut sheets = vec![("performance".to_string(), &table)];
+    if !reoffending.is_empty() {
+        sheets.push(("reoffending".into(), &reoffending_table));
+    }
+    sheets.push(("about".into(), &about));
+    export::write_xlsx(&dir.join("performance.xlsx"), &sheets, created)?;
     let charts = dir.join("charts");
     std::fs::create_dir_all(&charts)
         .map_err(|e| AnalysisError::Write { path: charts.clone(), detail: e.to_string() })?;

@@ -28,6 +28,20 @@
 //! Target count = baseline x (1 - target_pct/100) to reduce, x (1 + target_pct/100) to
 //! increase; met when the quarter's count is at or below (reduce) or at or above (increase)
 //! it, so 0 is a target too: hold the baseline. Mistakes are reported as FILE:LINE:COLUMN.
+//!
+//! A re-offending indicator (the proven re-offending rate of the latest cohort whose
+//! follow-up the quarter completes; [`crate::reoffending_indicator`]):
+//!
+//! ```toml
+//! [[reoffending]]
+//! name = "Proven re-offending"   # default; shown as the indicator
+//! priority = "Domestic abuse"    # optional: the cohort's index offences (default: all crime)
+//! target_pct = 5                 # a rate 5% (relative) below the baseline cohort's
+//! aim = "reduce"                 # the default for re-offending
+//! baseline_year = 2023           # default: the cohort a year before
+//! follow_up_months = 12          # the defaults of the measure
+//! waiting_months = 6
+//! ```
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -70,6 +84,22 @@ pub struct Targets {
     pub source: PathBuf,
     pub indicators: Vec<Indicator>,
     pub alpha: f64,
+    /// Re-offending rate indicators (`[[reoffending]]`).
+    pub reoffending: Vec<ReoffendingIndicator>,
+}
+
+/// A `[[reoffending]]` indicator: the proven re-offending rate of a quarter's cohort.
+#[derive(Debug, Clone)]
+pub struct ReoffendingIndicator {
+    pub name: String,
+    /// Restricts the cohort's index offences; `all` by default.
+    pub priority: Priority,
+    pub aim: Aim,
+    /// Relative %: target rate = baseline rate x (1 -/+ target_pct/100); `None` = no target.
+    pub target_pct: Option<f64>,
+    /// Year whose same cohort quarter is the baseline; `None` = the cohort a year before.
+    pub baseline_year: Option<i32>,
+    pub spec: crate::reoffending::Spec,
 }
 
 #[derive(Deserialize, Default)]
@@ -91,10 +121,24 @@ struct RawIndicator {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawReoffending {
+    name: Option<String>,
+    priority: Option<Spanned<String>>,
+    aim: Option<Spanned<String>>,
+    target_pct: Option<Spanned<toml::Value>>,
+    baseline_year: Option<Spanned<i32>>,
+    follow_up_months: Option<Spanned<u32>>,
+    waiting_months: Option<Spanned<u32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawTargets {
     defaults: Option<RawDefaults>,
     #[serde(default)]
     indicator: Vec<RawIndicator>,
+    #[serde(default)]
+    reoffending: Vec<RawReoffending>,
 }
 
 impl Targets {
@@ -144,8 +188,11 @@ impl Targets {
             }
         };
         let default_target = d.target_pct.as_ref().map(&target).transpose()?.flatten();
-        if raw.indicator.is_empty() {
-            return Err(at(None, "no [[indicator]] entries: name at least one priority".into()));
+        if raw.indicator.is_empty() && raw.reoffending.is_empty() {
+            return Err(at(
+                None,
+                "no [[indicator]] or [[reoffending]] entries: name at least one priority".into(),
+            ));
         }
         let mut indicators = Vec::new();
         for r in &raw.indicator {
@@ -163,7 +210,50 @@ impl Targets {
                 baseline_year: r.baseline_year.as_ref().map(|y| *y.get_ref()),
             });
         }
-        Ok(Targets { source: path.to_path_buf(), indicators, alpha })
+        let mut reoffending = Vec::new();
+        for r in &raw.reoffending {
+            let priority = match &r.priority {
+                Some(p) => {
+                    config.priority(p.get_ref()).map_err(|e| at(Some(p.span()), e.to_string()))?
+                }
+                None => Priority::all(),
+            };
+            // the same percentage (or "none") as an indicator's; the default's is for counts,
+            // not rates, so it does not apply
+            let target_pct = r.target_pct.as_ref().map(&target).transpose()?.flatten();
+            let defaults = crate::reoffending::Spec::default();
+            let spec = crate::reoffending::Spec {
+                follow_up_months: r
+                    .follow_up_months
+                    .as_ref()
+                    .map_or(defaults.follow_up_months, |m| *m.get_ref()),
+                waiting_months: r
+                    .waiting_months
+                    .as_ref()
+                    .map_or(defaults.waiting_months, |m| *m.get_ref()),
+                ..defaults
+            };
+            spec.check().map_err(|e| {
+                let span =
+                    r.follow_up_months.as_ref().or(r.waiting_months.as_ref()).map(|m| m.span());
+                at(span, e.to_string())
+            })?;
+            reoffending.push(ReoffendingIndicator {
+                name: r.name.clone().unwrap_or_else(|| {
+                    if crate::config::same_name(&priority.name, crate::config::ALL) {
+                        "Proven re-offending".into()
+                    } else {
+                        format!("Proven re-offending ({})", priority.name)
+                    }
+                }),
+                priority,
+                aim: r.aim.as_ref().map(aim).transpose()?.unwrap_or(Aim::Reduce),
+                target_pct,
+                baseline_year: r.baseline_year.as_ref().map(|y| *y.get_ref()),
+                spec,
+            });
+        }
+        Ok(Targets { source: path.to_path_buf(), indicators, alpha, reoffending })
     }
 }
 

@@ -63,6 +63,8 @@ pub struct Built {
     pub survey: Option<(Survey, std::path::PathBuf)>,
     pub manifest: serde_json::Value,
     pub notes: Vec<String>,
+    /// The Reducing Re-offending section.
+    pub reoffending: crate::reoffending::ReoffendingSection,
 }
 
 /// `Violence with injury` -> `violence_with_injury` (file stems of the pack).
@@ -797,7 +799,19 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         qt.rows.push(vec![Cell::Text(k), Cell::Int(v)]);
     }
     tables.push(qt);
-    Ok(Built { assessment: a, area, tables, parts: out_parts, ranking, survey, manifest, notes })
+    let (reoffending, reoffending_tables) = crate::reoffending::section(&a)?;
+    tables.extend(reoffending_tables);
+    Ok(Built {
+        assessment: a,
+        area,
+        tables,
+        parts: out_parts,
+        ranking,
+        survey,
+        manifest,
+        notes,
+        reoffending,
+    })
 }
 
 fn survey_title(name: &str) -> String {

@@ -192,6 +192,7 @@ pub fn report(
         sections.push((format!("p-{}", part.slug), part.priority.name.clone()));
     }
     sections.extend([
+        ("reoffending".to_string(), "Reducing Re-offending".to_string()),
         ("wards".to_string(), "Ward profiles".to_string()),
         ("equalities".into(), "Equalities".into()),
         ("survey".into(), "Public survey".into()),
@@ -249,6 +250,7 @@ pub fn report(
     for part in b.parts.iter().filter(|p| p.slug != "all") {
         priority_section(&mut h, b, part, tables, figures, o.edition);
     }
+    reoffending_section(&mut h, b, tables);
     ward_profiles(&mut h, b, tables);
     // equalities
     h.push_str("<section id=\"equalities\"><h2>Equalities</h2>");
@@ -520,6 +522,26 @@ fn priority_section(
         }
         None => {
             note(h, "No hotspot analysis: too few crimes with a position (see the note above).")
+        }
+    }
+    h.push_str("</section>");
+}
+
+/// The Reducing Re-offending section ([`crate::reoffending`]).
+fn reoffending_section(h: &mut String, b: &Built, tables: &[Table]) {
+    let r = &b.reoffending;
+    h.push_str("<section id=\"reoffending\"><h2>Reducing Re-offending</h2>");
+    let _ = write!(
+        h,
+        "<p>Proven re-offending, the Ministry of Justice measure adapted to recorded crime. A quarter's <b>cohort</b> is every offender linked to a crime committed in the quarter; their <b>index date</b> is their first such offence. A <b>re-offence</b> is another crime of theirs committed after the index date and within {} months of it, and recorded within a further {} months (the waiting period). The <b>rate</b> is the share of the cohort who re-offend (95% Wilson interval); <b>frequency</b> is re-offences per offender; harm is the Crime Severity Score of the re-offences. Only cohorts whose follow-up and waiting period the data cover are shown.</p>",
+        r.spec.follow_up_months, r.spec.waiting_months
+    );
+    for n in &r.notes {
+        note(h, n);
+    }
+    for name in &r.tables {
+        if let Some(t) = find(tables, name) {
+            table_html(h, t, 60, &[names::CODE]);
         }
     }
     h.push_str("</section>");

@@ -20,6 +20,7 @@ pub mod equalities;
 pub mod figures;
 pub mod html;
 pub mod layers;
+pub mod reoffending;
 pub mod summary;
 pub mod table;
 pub mod write;

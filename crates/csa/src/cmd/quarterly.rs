@@ -11,7 +11,7 @@ use csa_analysis::performance::{performance, span};
 use csa_analysis::quarter::Quarter;
 use csa_analysis::quarterly::{write_outputs, ControlSeries, RunInfo};
 use csa_analysis::targets::Targets;
-use csa_analysis::{Assessment, DatasetInfo, Needs};
+use csa_analysis::{reoffending_indicator, Assessment, DatasetInfo, Needs, Periods};
 use csa_charts::control_chart::ControlChart;
 use serde_json::{json, Map, Value};
 
@@ -155,6 +155,16 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
     log.event("info", "start", json!({"quarter": quarter.to_string(), "dataset": dataset.display().to_string(), "indicators": targets.indicators.len()}));
     let mut needs = Needs::for_priorities(targets.indicators.iter().map(|i| &i.priority));
     needs.victims = false;
+    // the re-offending indicators read older cohorts and every offender: loaded on their own
+    let reoffending = match reoffending_indicator::span(quarter, &targets) {
+        Some(load) => {
+            let periods = Periods { current: load, comparison: load };
+            let needs = reoffending_indicator::needs(&targets);
+            let a = Assessment::open_months(&dataset, config.clone(), periods, load, &needs)?;
+            reoffending_indicator::indicators(&a, &targets, quarter)?
+        }
+        None => Vec::new(),
+    };
     let assessment = Assessment::open(&dataset, config, Some(span(quarter, &targets)), &needs)?;
     if !assessment.covers(quarter.period()) {
         return Err(UsageError(format!(
@@ -184,16 +194,17 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
             csa_analysis::AnalysisError::Write { path: path.to_path_buf(), detail: e.to_string() }
         })
     };
-    let written = write_outputs(&tmp, &perf, &assessment, &info, &draw).inspect_err(|_| {
-        let _ = std::fs::remove_dir_all(&tmp);
-    })?;
+    let written =
+        write_outputs(&tmp, &perf, &reoffending, &assessment, &info, &draw).inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&tmp);
+        })?;
     if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     // the same swap as a dataset's (atomic where the file system can exchange)
     csa_ingest::dataset::replace_dir(&tmp, &a.out)?;
-    let exceptions = perf.exceptions().len();
+    let exceptions = perf.exceptions().len() + reoffending.iter().filter(|r| r.exception).count();
     log.event(
         "info",
         "done",
