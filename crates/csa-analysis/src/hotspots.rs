@@ -491,7 +491,7 @@ fn kde_cells(c: &mut Ctx, grid: &Grid) -> Result<(Vec<Column>, Shading)> {
             "ArcGIS default: 0.9 min(SD, sqrt(1/ln 2) Dm) n^-0.2",
         ),
     };
-    let d = kde::density(&pts.xy, &grid, h);
+    let d = kde::density(&pts.xy, grid, h);
     params.insert("kernel".into(), json!("quartic (biweight)"));
     params.insert("bandwidth_m".into(), json!(h));
     params.insert("bandwidth_rule".into(), json!(rule));
