@@ -34,6 +34,7 @@ pub mod quarter;
 pub mod ranking;
 pub mod repeats;
 pub mod select;
+pub mod slice;
 pub mod significance;
 pub mod store;
 pub mod survey;
@@ -41,7 +42,7 @@ pub mod targets;
 pub mod views;
 pub mod volume;
 
-pub use assessment::Assessment;
+pub use assessment::{Assessment, Setting};
 pub use breakdown::{breakdown, Breakdown};
 pub use config::{Config, Filter, Priority, SubGroup};
 pub use data::{Data, DatasetInfo};

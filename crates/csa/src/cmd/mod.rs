@@ -5,8 +5,10 @@ pub mod breakdown;
 pub mod hotspots;
 pub mod ingest;
 pub mod quarterly;
+pub mod serve;
 pub mod survey;
 pub mod synth;
+pub mod user;
 
 use std::path::{Path, PathBuf};
 
