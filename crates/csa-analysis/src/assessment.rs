@@ -91,9 +91,7 @@ impl Assessment {
     ) -> Result<Assessment> {
         let info = DatasetInfo::open(dataset)?;
         let periods = Assessment::periods(&info, &config, period, || info.latest_complete())?;
-        let data = Data::load(&info, Assessment::months_to_load(periods), needs)?;
-        let setting = Setting::load(&config)?;
-        Ok(Assessment::assemble(config, setting, periods, std::sync::Arc::new(data), None))
+        Assessment::with_months(&info, config, periods, Assessment::months_to_load(periods), needs)
     }
 
     /// The current and comparison periods of an assessment of `info` (see the module header);
@@ -131,6 +129,30 @@ impl Assessment {
             from: comparison.from.min(current.from.plus(-12)),
             to: current.to.max(comparison.to),
         }
+    }
+
+    /// Opens `dataset` for `config` with the periods given and the months `load` loaded (an
+    /// analysis that looks beyond the usual span, such as a re-offending cohort's follow-up).
+    pub fn open_months(
+        dataset: &Path,
+        config: Config,
+        periods: Periods,
+        load: Period,
+        needs: &Needs,
+    ) -> Result<Assessment> {
+        Assessment::with_months(&DatasetInfo::open(dataset)?, config, periods, load, needs)
+    }
+
+    fn with_months(
+        info: &DatasetInfo,
+        config: Config,
+        periods: Periods,
+        load: Period,
+        needs: &Needs,
+    ) -> Result<Assessment> {
+        let data = Data::load(info, load, needs)?;
+        let setting = Setting::load(&config)?;
+        Ok(Assessment::assemble(config, setting, periods, std::sync::Arc::new(data), None))
     }
 
     /// An assessment over data already loaded for `periods` (what [`Assessment::open`] builds

@@ -186,6 +186,9 @@ pub struct HotspotOptions {
     /// NNH orders at most.
     pub nnh_orders: usize,
     pub step: Step,
+    /// Emerging hot spots: earlier time steps in each bin's neighbourhood (ArcGIS's
+    /// neighborhood time step; default 1).
+    pub time_window: usize,
 }
 
 impl Default for HotspotOptions {
@@ -202,6 +205,7 @@ impl Default for HotspotOptions {
             nnh_p: 0.05,
             nnh_orders: 3,
             step: Step::Month,
+            time_window: 1,
         }
     }
 }
@@ -345,13 +349,43 @@ pub fn hotspots(
                         params.insert("seed".into(), json!(o.seed));
                         params.insert(
                             "permutation_scheme".into(),
-                            json!("conditional (site fixed), pseudo p = (M+1)/(R+1), one-sided"),
+                            json!("conditional (site fixed); two-sided pseudo p = 2 (min(G, L) + 1) / (R + 1), G and L the draws at least and at most the observed sum (ties on both sides)"),
                         );
+                        let cold = |b: &[i8]| b.iter().filter(|v| **v <= -2).count();
+                        // the smallest two-sided pseudo p is 2 / (R + 1); BH at 95% passes it
+                        // only when at least p_min m / 0.05 cells reach it
+                        let p_min = 2.0 / (o.permutations as f64 + 1.0);
+                        params.insert("permutation_smallest_p".into(), json!(p_min));
+                        params.insert(
+                            "permutation_cells_needed_at_smallest_p_for_fdr_95".into(),
+                            json!((p_min * grid.len() as f64 / 0.05).ceil()),
+                        );
+                        if let Some(pb) = &g.perm_bin {
+                            params.insert(
+                                "permutation_hot_cells_95".into(),
+                                json!(pb.iter().filter(|b| **b >= 2).count()),
+                            );
+                            params.insert("permutation_cold_cells_95".into(), json!(cold(pb)));
+                        }
                     }
                     params.insert(
                         "fdr".into(),
                         json!("Benjamini-Hochberg at q = 0.10, 0.05, 0.01 -> bins 1, 2, 3"),
                     );
+                    // can the analytic test call a cold spot on these counts at all?
+                    let k_max = g.n_neighbours.iter().copied().max().unwrap_or(0) as usize;
+                    if let Some(floor) = csa_hotspots::gistar::lowest_z(&x, k_max) {
+                        params.insert(
+                            "analytic_lowest_possible_z".into(),
+                            json!((floor * 1000.0).round() / 1000.0),
+                        );
+                        // an empty neighbourhood not significant at 95% even before FDR:
+                        // no analytic cold spot is possible (skewed counts)
+                        params.insert(
+                            "analytic_can_find_cold_spots".into(),
+                            json!(csa_hotspots::stats::two_sided_p(floor) <= 0.05),
+                        );
+                    }
                     params.insert(
                         "hot_cells_95".into(),
                         json!(g.bin.iter().filter(|b| **b >= 2).count()),
@@ -362,6 +396,10 @@ pub fn hotspots(
                     );
                     cols.push(float_col(names::GI_Z, g.z.iter().map(|v| Some(*v))));
                     cols.push(float_col(names::GI_P, g.p.iter().map(|v| Some(*v))));
+                    cols.push(float_col(
+                        names::GI_LOG10_P,
+                        g.ln_p.iter().map(|v| Some(v / std::f64::consts::LN_10)),
+                    ));
                     cols.push(int_col(names::GI_BIN, g.bin.iter().map(|v| Some(i64::from(*v)))));
                     cols.push(int_col(
                         names::N_NEIGHBOURS,
@@ -446,8 +484,10 @@ pub fn hotspots(
                             grid.count(&xy).counts.iter().map(|&c| f64::from(c)).collect()
                         })
                         .collect();
-                    let em = emerging(&series, &w);
-                    describe_weights(&mut params, band, &em.steps[0].n_neighbours);
+                    let em = emerging(&series, &w, o.time_window);
+                    describe_weights(&mut params, band, &em.gi.n_neighbours);
+                    params.insert("time_window_steps".into(), json!(o.time_window));
+                    params.insert("space_time_neighbourhood".into(), json!(format!("cells within the band in the same step and the {} step(s) before it (ArcGIS's neighborhood time step); Gi* against the whole cube (global window: entire cube)", o.time_window)));
                     params.insert(
                         "time_step".into(),
                         json!(match o.step {
@@ -459,10 +499,8 @@ pub fn hotspots(
                         "time_steps".into(),
                         json!(steps.iter().map(ToString::to_string).collect::<Vec<_>>()),
                     );
-                    params.insert("significance".into(), json!("hot/cold per step: Gi* FDR bin +-2 or +-3 (95%); trend: Mann-Kendall on z, p < 0.05"));
-                    let hot_steps = |i: usize, sign: i8| {
-                        em.steps.iter().filter(|g| g.bin[i] * sign >= 2).count() as i64
-                    };
+                    params.insert("significance".into(), json!("hot/cold per bin: space-time Gi* with Benjamini-Hochberg FDR over the whole cube, bin +-2 or +-3 (95%); trend: Mann-Kendall on each cell's z, p < 0.05"));
+                    let hot_steps = |i: usize, sign: i8| em.steps_significant(i, sign) as i64;
                     let labels: Vec<Option<String>> =
                         em.category.iter().map(|c| c.map(|c| c.label())).collect();
                     cols.push(text_col(names::CATEGORY, labels.iter().cloned()));

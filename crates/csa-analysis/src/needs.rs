@@ -49,6 +49,7 @@ pub const ANALYSIS_COLUMNS: &[Col] = &[
     Col::HateDisability,
     Col::HateTransgender,
     Col::AlcoholRelated,
+    Col::CommittedFrom,
 ];
 
 impl Needs {

@@ -131,6 +131,17 @@ impl View {
         })
     }
 
+    /// Checks the dimensions a view takes: the equalities views take `--by ward` (ward by
+    /// ward) or nothing (the whole area); counts take up to four; the rest ignore them.
+    pub fn check_dims(self, dims: &[Dim]) -> Result<()> {
+        match self {
+            View::EqualitiesVictims | View::EqualitiesOffenders => {
+                equalities_by_ward(dims).map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the view is about people (victims or offenders), so needs a force extract.
     pub fn side(self, dims: &[Dim]) -> Result<Side> {
         Ok(match self {
@@ -143,6 +154,7 @@ impl View {
 
     /// What the view of `priority` (by `dims`, for counts) needs loaded.
     pub fn needs(self, config: &Config, priority: &Priority, dims: &[Dim]) -> Result<Needs> {
+        self.check_dims(dims)?;
         Ok(match self {
             View::Counts => breakdown::needs(priority, dims)?,
             View::Volume => volume::needs(&config.all_priorities()),
@@ -206,13 +218,14 @@ impl View {
             View::RepeatVictims => {
                 let s = repeats::repeats(a, priority, Side::Victim)?;
                 let w = repeats::repeat_within(a, priority, 365)?;
+                let mut notes = vec!["\"again within 365 days\" looks back into the 12 months \
+                                      before the period"
+                    .to_string()];
+                notes.extend(w.note());
                 answer(
                     format!("{}: repeat victims", priority.name),
                     "victims (person ids)",
-                    vec![
-                        "\"again within 365 days\" looks back into the 12 months before the period"
-                            .into(),
-                    ],
+                    notes,
                     repeats::repeats_table(&s, Some(&w))?,
                 )
             }
@@ -248,19 +261,47 @@ impl View {
                 location::day_hour(a, priority)?,
             ),
             View::EqualitiesVictims | View::EqualitiesOffenders => {
+                let by_ward = equalities_by_ward(dims)?;
                 let mut notes = vec!["people counted once, described by their latest record; unknown groups are left out of the shares".to_string()];
-                if a.population.groups.is_empty() {
-                    notes.push("no population by age, sex and ethnicity is configured ([population] groups), so there are shares but no ratios".into());
+                if by_ward {
+                    notes.push(format!("by ward: people counted in the ward where the crime happened (once per ward); no ratio where fewer than {} people of the ward have a known value", equalities::MIN_WARD_PEOPLE));
                 }
+                notes.extend(equalities::population_notes(a, by_ward));
                 let who = if side == Side::Victim { "victims" } else { "offenders" };
+                let table = if by_ward {
+                    equalities::equalities_by_ward(a, priority, side)?
+                } else {
+                    equalities::equalities(a, priority, side)?
+                };
+                if table.height() == 0 {
+                    notes.push(format!(
+                        "{} has no {who} with a recorded age, sex or ethnic group in the period",
+                        priority.name
+                    ));
+                }
                 answer(
-                    format!("{}: {who} against the resident population", priority.name),
+                    format!(
+                        "{}: {who}{} against the resident population",
+                        priority.name,
+                        if by_ward { " by ward" } else { "" }
+                    ),
                     "people (distinct ids)",
                     notes,
-                    equalities::equalities(a, priority, side)?,
+                    table,
                 )
             }
         })
+    }
+}
+
+/// Whether the equalities views are asked ward by ward (`--by ward`) or for the whole area.
+fn equalities_by_ward(dims: &[Dim]) -> Result<bool> {
+    match dims {
+        [] => Ok(false),
+        [Dim::Ward] => Ok(true),
+        _ => Err(AnalysisError::Usage(
+            "the equalities views take --by ward (ward by ward) or no --by (the whole area)".into(),
+        )),
     }
 }
 

@@ -452,6 +452,7 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     let mut offender_refs: Vec<&(PersonRow, (i32, u32))> = offenders.iter().collect();
     offender_refs.par_sort_by_key(|(_, ym)| *ym);
     quarantined.sort_by_key(|q| (q.year_month.is_none(), q.year_month, q.source_file, q.line));
+    dataset::remove_stale_siblings(&req.out);
     let tmp = dataset::sibling(&req.out, "tmp");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp)

@@ -9,6 +9,7 @@ pub mod quarantine;
 pub mod rng;
 pub mod survey;
 pub mod taxonomy;
+pub mod text;
 
 pub use columns::{Col, Storage, CRIMES, OFFENDERS, QUARANTINE, VICTIMS};
 pub use manifest::Manifest;

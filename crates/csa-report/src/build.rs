@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use csa_analysis::breakdown::{breakdown, Breakdown};
 use csa_analysis::config::{same_name, Priority};
 use csa_analysis::hotspots::{self, HotspotOptions, HotspotRun, Method};
-use csa_analysis::ranking::{rank, Factors, Ranked};
+use csa_analysis::ranking::{rank, volume_factors, Factors, Ranked};
 use csa_analysis::repeats::{prolific_offenders, repeat_within, repeats};
 use csa_analysis::survey::Survey;
 use csa_analysis::{names, Assessment, Dim, Result, Side};
@@ -63,6 +63,8 @@ pub struct Built {
     pub survey: Option<(Survey, std::path::PathBuf)>,
     pub manifest: serde_json::Value,
     pub notes: Vec<String>,
+    /// The Reducing Re-offending section.
+    pub reoffending: crate::reoffending::ReoffendingSection,
 }
 
 /// `Violence with injury` -> `violence_with_injury` (file stems of the pack).
@@ -323,6 +325,7 @@ fn priority_part(
             } else {
                 None
             };
+            notes.extend(within.as_ref().and_then(|w| w.note()));
             let count = |v: u64| Cell::Int(v as i64);
             let pct = |v: Option<f64>| v.map_or(Cell::Null, Cell::Float);
             repeat_rows.push(vec![
@@ -334,9 +337,9 @@ fn priority_part(
                 count(r.crimes_with_repeat),
                 pct(r.crimes_share_pct),
                 count(r.max_crimes),
-                within.as_ref().map_or(Cell::Null, |w| count(w.repeat_victim_records)),
+                within.as_ref().and_then(|w| w.repeat_victim_records).map_or(Cell::Null, count),
                 within.as_ref().map_or(Cell::Null, |w| pct(w.repeat_victim_pct)),
-                within.as_ref().map_or(Cell::Null, |w| count(w.same_pair_records)),
+                within.as_ref().and_then(|w| w.same_pair_records).map_or(Cell::Null, count),
                 within.as_ref().map_or(Cell::Null, |w| pct(w.same_pair_pct)),
             ]);
         }
@@ -525,6 +528,9 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
             }
         }
     }
+    if has_people {
+        tables.extend(crate::equalities::ward_table(&a, &priorities)?);
+    }
     let mut out_parts = Vec::new();
     for (part, t) in parts {
         tables.extend(t);
@@ -601,18 +607,33 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     };
     let vol_t =
         vol.ok_or_else(|| csa_analysis::AnalysisError::Internal("no volume table".into()))?;
-    let items: Vec<(String, Factors)> = out_parts
+    let ranked_parts: Vec<_> = out_parts
         .iter()
         .filter(|part| {
             part.measurable && !same_name(&part.priority.name, csa_analysis::config::ALL)
         })
+        .collect();
+    // one denominator for every priority's volume (residents; counts when unknown)
+    let counts: Vec<u64> = ranked_parts
+        .iter()
         .map(|part| {
+            vol_t
+                .find(names::PRIORITY, &part.priority.name)
+                .and_then(|i| vol_t.get(i, names::COUNT).as_i64())
+                .map_or(0, |c| c.max(0) as u64)
+        })
+        .collect();
+    let (volumes, volume_basis) = volume_factors(&counts, a.area_population(false));
+    let items: Vec<(String, Factors)> = ranked_parts
+        .iter()
+        .zip(volumes)
+        .map(|(part, volume)| {
             let i = vol_t.find(names::PRIORITY, &part.priority.name);
             let g = |c: &str| i.and_then(|i| vol_t.get(i, c).as_f64());
             let conc: Vec<f64> =
                 [part.repeat_victim_crimes_pct, part.hot_share_pct].into_iter().flatten().collect();
             let f = Factors {
-                volume: g(names::RATE_PER_1000).or_else(|| g(names::COUNT)),
+                volume: Some(volume),
                 trend: g(names::CHANGE_PCT),
                 harm: g(names::HARM_CSS),
                 concentration: (!conc.is_empty())
@@ -622,7 +643,7 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
             (part.priority.name.clone(), f)
         })
         .collect();
-    let mut ranking = rank(&items, &a.config.ranking);
+    let mut ranking = rank(&items, &a.config.ranking, volume_basis);
     for r in &mut ranking {
         if out_parts.iter().any(|p| {
             p.priority.name == r.priority
@@ -645,6 +666,7 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
             names::SUBGROUPS,
             names::COUNT,
             "volume",
+            "household_rate_per_1000",
             "trend_pct",
             "harm_css",
             "concentration_pct",
@@ -662,6 +684,7 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
             Role::Key,
             Role::Key,
             Role::Count,
+            Role::Derived,
             Role::Derived,
             Role::Derived,
             Role::Derived,
@@ -694,6 +717,13 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
             ),
             i.map_or(Cell::Null, |i| vol_t.get(i, names::COUNT).clone()),
             num(r.factors.volume),
+            // the priority's own rate where it is per household (beside the common factor)
+            match part.map(|p| p.priority.denominator) {
+                Some(csa_analysis::config::Denominator::Households) => {
+                    i.map_or(Cell::Null, |i| vol_t.get(i, names::RATE_PER_1000).clone())
+                }
+                _ => Cell::Null,
+            },
             num(r.factors.trend),
             num(r.factors.harm),
             num(r.factors.concentration),
@@ -769,7 +799,19 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         qt.rows.push(vec![Cell::Text(k), Cell::Int(v)]);
     }
     tables.push(qt);
-    Ok(Built { assessment: a, area, tables, parts: out_parts, ranking, survey, manifest, notes })
+    let (reoffending, reoffending_tables) = crate::reoffending::section(&a)?;
+    tables.extend(reoffending_tables);
+    Ok(Built {
+        assessment: a,
+        area,
+        tables,
+        parts: out_parts,
+        ranking,
+        survey,
+        manifest,
+        notes,
+        reoffending,
+    })
 }
 
 fn survey_title(name: &str) -> String {

@@ -16,9 +16,11 @@
 //! The library never prints.
 
 pub mod build;
+pub mod equalities;
 pub mod figures;
 pub mod html;
 pub mod layers;
+pub mod reoffending;
 pub mod summary;
 pub mod table;
 pub mod write;

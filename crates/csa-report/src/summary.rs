@@ -124,6 +124,7 @@ pub fn summary(
             "hotspots": c.hotspots,
             "hotspot_runs": hotspot_params,
             "population": a.population.source,
+            "population_groups": a.population.groups_source(),
             "harm": if a.chi.is_some() { "ONS Crime Severity Score and Cambridge Crime Harm Index" } else { "ONS Crime Severity Score" },
             "pseudonyms": "keyed SHA-256 of the person id (key: the configured pseudonym_key, else a hash of the dataset's person records), first 10 hex digits",
             "disclosure": if o.edition == crate::write::Edition::Public {

@@ -147,12 +147,13 @@ pub fn role_of(name: &str) -> Role {
         | n::RATE_PER_1000
         | n::COMPARISON_RATE_PER_1000
         | n::HARM_CSS
-        | n::HARM_CSS_PER_1000
+        | n::HARM_CSS_PER_HEAD
         | n::HARM_CHI
         | n::GROUP_SHARE_PCT
         | n::RATIO
         | n::RATIO_LOW
         | n::RATIO_HIGH
+        | n::FINDING
         | n::CI_LOW_PCT
         | n::CI_HIGH_PCT => Role::Derived,
         n::POPULATION
@@ -402,7 +403,7 @@ impl Table {
                         count_hidden || comparison_hidden
                     }
                     n::COMPARISON_RATE_PER_1000 if comparison_col.is_some() => comparison_hidden,
-                    n::RATE_PER_1000 | n::SHARE_PCT | n::HARM_CSS | n::HARM_CSS_PER_1000
+                    n::RATE_PER_1000 | n::SHARE_PCT | n::HARM_CSS | n::HARM_CSS_PER_HEAD
                         if count_col.is_some() =>
                     {
                         count_hidden
