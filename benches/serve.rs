@@ -40,7 +40,13 @@ impl Conn {
     }
 
     /// (status, headers, body).
-    fn request(&mut self, method: &str, path: &str, cookie: &str, body: &str) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+    fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        cookie: &str,
+        body: &str,
+    ) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
         let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
         if !cookie.is_empty() {
             req.push_str(&format!("Cookie: {cookie}\r\n"));
@@ -98,7 +104,9 @@ fn sign_in(addr: &str, user: &str) -> String {
     let login = h
         .iter()
         .filter(|(k, _)| k == "set-cookie")
-        .find_map(|(_, v)| v.split(';').next().filter(|kv| kv.starts_with("csa_login=")).map(str::to_string))
+        .find_map(|(_, v)| {
+            v.split(';').next().filter(|kv| kv.starts_with("csa_login=")).map(str::to_string)
+        })
         .expect("login cookie");
     let page = String::from_utf8_lossy(&body);
     let at = page.find("name=\"csrf\" value=\"").expect("csrf") + 19;
@@ -108,7 +116,9 @@ fn sign_in(addr: &str, user: &str) -> String {
     assert_eq!(status, 303, "{user} could not sign in");
     h.iter()
         .filter(|(k, _)| k == "set-cookie")
-        .find_map(|(_, v)| v.split(';').next().filter(|kv| kv.starts_with("csa_session=")).map(str::to_string))
+        .find_map(|(_, v)| {
+            v.split(';').next().filter(|kv| kv.starts_with("csa_session=")).map(str::to_string)
+        })
         .expect("session cookie")
 }
 
@@ -121,7 +131,9 @@ fn mix(priorities: &[&str], exact: bool) -> Vec<String> {
             v.push(format!("/priority?priority={p}{b}"));
             v.push(format!("/api/breakdown?priority={p}{b}&format=csv"));
         }
-        v.push(format!("/api/breakdown?priority={p}&by=offender_age_band,offender_sex&format=json"));
+        v.push(format!(
+            "/api/breakdown?priority={p}&by=offender_age_band,offender_sex&format=json"
+        ));
         v.push(format!("/download?priority={p}&by=ward&format=xlsx"));
         for view in ["repeat-victims", "top-locations", "day-hour", "equalities-victims"] {
             v.push(format!("/priority?priority={p}&view={view}"));
@@ -180,8 +192,14 @@ fn main() {
         if !group.is_empty() {
             c.args(["--subgroups", group]);
         }
-        let mut child = c.stdin(Stdio::piped()).stderr(Stdio::null()).spawn().expect("csa user add");
-        child.stdin.take().expect("stdin").write_all(format!("{PASSWORD}\n").as_bytes()).expect("password");
+        let mut child =
+            c.stdin(Stdio::piped()).stderr(Stdio::null()).spawn().expect("csa user add");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{PASSWORD}\n").as_bytes())
+            .expect("password");
         assert!(child.wait().expect("wait").success());
     }
     eprintln!("{} users added in {:.1} s", users.len(), t.elapsed().as_secs_f64());
@@ -205,7 +223,11 @@ fn main() {
             break rest.split_whitespace().next().unwrap_or_default().to_string();
         }
     };
-    std::thread::spawn(move || for l in lines.map_while(Result::ok) { eprintln!("server: {l}") });
+    std::thread::spawn(move || {
+        for l in lines.map_while(Result::ok) {
+            eprintln!("server: {l}")
+        }
+    });
     let started = t.elapsed().as_secs_f64();
     let rss_loaded = rss_kib(pid);
     eprintln!("server on {addr}: loaded in {started:.1} s, {} MiB", rss_loaded / 1024);
@@ -267,7 +289,8 @@ fn main() {
     let stop = Instant::now() + Duration::from_secs(seconds);
     let (tx, rx) = std::sync::mpsc::channel::<(Vec<f64>, usize, Vec<String>)>();
     for (i, cookie) in cookies.iter().enumerate() {
-        let (tx, addr, cookie, paths) = (tx.clone(), addr.clone(), cookie.clone(), mixes[i].clone());
+        let (tx, addr, cookie, paths) =
+            (tx.clone(), addr.clone(), cookie.clone(), mixes[i].clone());
         std::thread::spawn(move || {
             let mut times = Vec::new();
             let mut errors = Vec::new();

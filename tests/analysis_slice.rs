@@ -8,8 +8,8 @@
 
 mod common;
 
-use csa_analysis::views::View;
 use csa_analysis::data::Text;
+use csa_analysis::views::View;
 use csa_analysis::{Assessment, Config, Data, DatasetInfo, Dim, Month, Needs, Period, Periods};
 
 fn same_text(what: &str, a: &Text, b: &Text) {
@@ -52,14 +52,20 @@ fn same(what: &str, s: &Data, l: &Data) {
     for (c, v) in &b.day {
         assert!(a.day[c] == *v, "{what}: {c}");
     }
-    for (side, x, y) in [("victims", &s.victims, &l.victims), ("offenders", &s.offenders, &l.offenders)] {
+    for (side, x, y) in
+        [("victims", &s.victims, &l.victims), ("offenders", &s.offenders, &l.offenders)]
+    {
         assert_eq!(x.is_some(), y.is_some(), "{what}: {side} loaded");
         let (Some(x), Some(y)) = (x, y) else { continue };
         assert!(x.crime == y.crime, "{what}: {side} crimes");
         assert!(x.age == y.age, "{what}: {side} ages");
         same_text(&format!("{what}: {side} sex"), &x.sex, &y.sex);
         same_text(&format!("{what}: {side} ethnicity"), &x.ethnicity, &y.ethnicity);
-        assert_eq!(x.relationship.is_some(), y.relationship.is_some(), "{what}: {side} relationship");
+        assert_eq!(
+            x.relationship.is_some(),
+            y.relationship.is_some(),
+            "{what}: {side} relationship"
+        );
         if let (Some(p), Some(q)) = (&x.relationship, &y.relationship) {
             same_text(&format!("{what}: {side} relationship"), p, q);
         }
@@ -121,8 +127,15 @@ fn a_slice_is_what_loading_those_months_with_those_needs_gives() {
         }
     }
     // a slice of data that does not hold what is asked for is an error, not a wrong answer
-    let partial = Data::load(&info, Period::new(Month::new(2025, 1), Month::new(2025, 12)).unwrap(), &Needs::everything()).unwrap();
-    assert!(partial.slice(Period::new(Month::new(2024, 6), Month::new(2025, 6)).unwrap(), &Needs::everything()).is_err());
+    let partial = Data::load(
+        &info,
+        Period::new(Month::new(2025, 1), Month::new(2025, 12)).unwrap(),
+        &Needs::everything(),
+    )
+    .unwrap();
+    assert!(partial
+        .slice(Period::new(Month::new(2024, 6), Month::new(2025, 6)).unwrap(), &Needs::everything())
+        .is_err());
     let spatial = Needs::default().with([csa_model::Col::Easting]);
     let no_easting = Data::load(&info, all, &Needs::default()).unwrap();
     assert!(no_easting.slice(all, &spatial).is_err());

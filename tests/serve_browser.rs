@@ -22,14 +22,16 @@ use serde_json::json;
 
 fn on_path(names: &[&str]) -> Option<PathBuf> {
     names.iter().find_map(|b| {
-        std::env::var_os("PATH")
-            .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(b)).find(|p| p.is_file()))
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths).map(|d| d.join(b)).find(|p| p.is_file())
+        })
     })
 }
 
 /// Chromium and chromedriver, or `None` (skip) when either is missing.
 fn browser() -> Option<(PathBuf, PathBuf)> {
-    let found = on_path(&["chromium", "chromium-browser", "google-chrome"]).zip(on_path(&["chromedriver"]));
+    let found =
+        on_path(&["chromium", "chromium-browser", "google-chrome"]).zip(on_path(&["chromedriver"]));
     if found.is_none() {
         assert!(
             std::env::var("CSA_REQUIRE_CHROMIUM").is_err(),
@@ -85,7 +87,11 @@ impl Driver {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
-            .filter(|l| l.contains(":CONSOLE") || l.contains("Content Security Policy") || l.contains("Failed to load resource"))
+            .filter(|l| {
+                l.contains(":CONSOLE")
+                    || l.contains("Content Security Policy")
+                    || l.contains("Failed to load resource")
+            })
             .map(str::to_string)
             .collect()
     }
@@ -140,13 +146,13 @@ async fn text(c: &Client) -> String {
 /// Every form control has a label, every table a caption, nothing is focusable only by mouse.
 async fn accessible(c: &Client) -> serde_json::Value {
     c.execute(
-        r#"
+        r##"
         const unlabelled = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
             .filter(e => !e.labels || e.labels.length === 0).map(e => e.name || e.id);
         const uncaptioned = [...document.querySelectorAll('table')].filter(t => !t.caption).length;
         const header = getComputedStyle(document.querySelector('header')).backgroundColor;
         return {unlabelled, uncaptioned, header, skip: !!document.querySelector('a.skip[href="#main"]')};
-        "#,
+        "##,
         vec![],
     )
     .await
@@ -162,7 +168,8 @@ async fn download_csv(c: &Client) -> (String, Vec<u8>) {
     req.url(&href).cookie_url(&here);
     let resp = req.send().await.unwrap();
     assert_eq!(resp.status(), 200, "{href}");
-    let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes().to_vec();
+    let body =
+        http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes().to_vec();
     (href, body)
 }
 
@@ -191,13 +198,19 @@ async fn a_lead_signs_in_breaks_a_priority_down_and_downloads_what_the_command_l
 
     // a wrong password is refused on the page
     sign_in(&c, &base, "harp", "not the password at all").await;
-    assert!(text(&c).await.contains("not right"));
+    let t = text(&c).await;
+    assert!(t.contains("not right"), "{t}");
     assert!(c.current_url().await.unwrap().path().starts_with("/login"));
     // sign in: the home page lists the user's priorities
     sign_in(&c, &base, "harp", PASSWORD).await;
     assert_eq!(c.current_url().await.unwrap().path(), "/");
     let home = text(&c).await;
-    assert!(home.contains("My priorities") && home.contains("Domestic abuse") && !home.contains("Shoplifting"), "{home}");
+    assert!(
+        home.contains("My priorities")
+            && home.contains("Domestic abuse")
+            && !home.contains("Shoplifting"),
+        "{home}"
+    );
     shot(&c, "home").await;
     // open a priority
     c.find(Locator::LinkText("Domestic abuse")).await.unwrap().click().await.unwrap();
@@ -206,7 +219,10 @@ async fn a_lead_signs_in_breaks_a_priority_down_and_downloads_what_the_command_l
     assert_eq!(a["unlabelled"], json!([]), "{a}");
     assert_eq!(a["uncaptioned"], 0);
     assert_eq!(a["skip"], true);
-    assert_eq!(a["header"], "rgb(11, 37, 69)", "the stylesheet loads under the content security policy");
+    assert_eq!(
+        a["header"], "rgb(11, 37, 69)",
+        "the stylesheet loads under the content security policy"
+    );
     shot(&c, "priority").await;
     // change the dimensions with the form
     c.find(Locator::Css("#by1")).await.unwrap().select_by_value("victim_age_band").await.unwrap();
@@ -215,9 +231,23 @@ async fn a_lead_signs_in_breaks_a_priority_down_and_downloads_what_the_command_l
     c.find(Locator::Css("form.query button[type=submit]")).await.unwrap().click().await.unwrap();
     let url = c.current_url().await.unwrap();
     assert!(url.query().unwrap_or_default().contains("by=victim_age_band&by=ward"), "{url}");
-    let heads = c.execute("return [...document.querySelectorAll('main table th')].map(t => t.textContent)", vec![]).await.unwrap();
+    let heads = c
+        .execute(
+            "return [...document.querySelectorAll('main table th')].map(t => t.textContent)",
+            vec![],
+        )
+        .await
+        .unwrap();
     let heads: Vec<String> = serde_json::from_value(heads).unwrap();
-    assert!(heads.starts_with(&["victim_age_band".to_string(), "ward_code".into(), "ward_name".into(), "count".into()]), "{heads:?}");
+    assert!(
+        heads.starts_with(&[
+            "victim_age_band".to_string(),
+            "ward_code".into(),
+            "ward_name".into(),
+            "count".into()
+        ]),
+        "{heads:?}"
+    );
     shot(&c, "priority-by-age-and-ward").await;
     // the download is the command line's CSV, byte for byte
     let (href, csv) = download_csv(&c).await;
@@ -246,7 +276,11 @@ async fn a_lead_signs_in_breaks_a_priority_down_and_downloads_what_the_command_l
     let t = text(&c).await;
     assert!(t.contains("Not available to you") && t.contains("Harm and Abuse Reduction"), "{t}");
     // path traversal finds nothing
-    for p in ["/static/..%2f..%2f..%2fetc%2fpasswd", "/%2e%2e/%2e%2e/etc/passwd", "/static/../../etc/passwd"] {
+    for p in [
+        "/static/..%2f..%2f..%2fetc%2fpasswd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/static/../../etc/passwd",
+    ] {
         c.goto(&format!("{base}{p}")).await.unwrap();
         let t = text(&c).await;
         assert!(t.contains("Page not found") && !t.contains("root:"), "{p}: {t}");
@@ -254,7 +288,12 @@ async fn a_lead_signs_in_breaks_a_priority_down_and_downloads_what_the_command_l
     // a forged session is no session
     c.goto(&format!("{base}/")).await.unwrap();
     c.delete_all_cookies().await.unwrap();
-    c.add_cookie(fantoccini::cookies::Cookie::new("csa_session", "f".repeat(64))).await.unwrap();
+    // (set by the page's script: chromedriver refuses a cookie with a domain for an IP host)
+    let forged =
+        format!("document.cookie = 'csa_session={}; path=/; SameSite=Strict'", "f".repeat(64));
+    c.execute(&forged, vec![]).await.unwrap();
+    let cookies = c.execute("return document.cookie", vec![]).await.unwrap();
+    assert!(cookies.as_str().unwrap_or_default().contains("csa_session=fff"), "{cookies}");
     c.goto(&format!("{base}/priority?priority=domestic-abuse")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().starts_with("/login"));
     // signing out ends the session
@@ -267,7 +306,10 @@ async fn a_lead_signs_in_breaks_a_priority_down_and_downloads_what_the_command_l
     // the console check sees a page that logs an error
     c.goto("data:text/html,<script>console.error('broken page')</script>").await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(driver.console().iter().any(|l| l.contains("broken page")), "the console check is blind");
+    assert!(
+        driver.console().iter().any(|l| l.contains("broken page")),
+        "the console check is blind"
+    );
     c.close().await.unwrap();
 }
 
@@ -334,5 +376,48 @@ async fn a_public_user_sees_no_count_of_1_to_4_and_an_idle_session_expires() {
     assert!(c.current_url().await.unwrap().path().starts_with("/login"));
     let console = driver.console();
     assert!(console.is_empty(), "console messages: {console:?}");
+    c.close().await.unwrap();
+}
+
+/// The README's screenshot of the priority page, on the demo dataset (the shipped synthetic
+/// Coventry extracts, ingested as `csa assess --config data/demo/assessment.toml` does):
+/// Domestic abuse by victim age band and ward, signed in as a Harm and Abuse Reduction
+/// partner. Regenerate with
+/// `cargo test --test serve_browser readme_screenshot -- --ignored`
+/// (writes `data/demo/screenshots/serve-priority.png`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "regenerates the README's screenshot"]
+async fn readme_screenshot() {
+    let Some((chromium, chromedriver)) = browser() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("dataset");
+    common::csa_ok(&[
+        "--quiet",
+        "ingest",
+        "--extract",
+        common::data("data/demo/coventry-extract-2024").to_str().unwrap(),
+        "--extract",
+        common::data("data/demo/coventry-extract").to_str().unwrap(),
+        "--boundaries",
+        common::data("data/boundaries/coventry-wards-2025.geojson").to_str().unwrap(),
+        "--out",
+        ds.to_str().unwrap(),
+    ]);
+    let users = users(tmp.path());
+    let config = common::data("data/demo/assessment.toml");
+    let server = Server::start(&ds, &users, &["--config", config.to_str().unwrap()]);
+    let driver = Driver::start(&chromedriver, tmp.path());
+    let c = client(&driver, &chromium, &tmp.path().join("profile")).await;
+    sign_in(&c, &server.base, "harp", PASSWORD).await;
+    c.goto(&format!("{}/priority?priority=domestic-abuse&by=victim_age_band&by=ward", server.base))
+        .await
+        .unwrap();
+    let t = text(&c).await;
+    assert!(t.contains("Domestic abuse") && t.contains("victim_age_band"), "{t}");
+    let png = c.screenshot().await.unwrap();
+    let out = common::data("data/demo/screenshots/serve-priority.png");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    std::fs::write(&out, png).unwrap();
+    eprintln!("wrote {}", out.display());
     c.close().await.unwrap();
 }

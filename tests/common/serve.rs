@@ -15,8 +15,9 @@ use super::{csa_ok, data};
 pub fn synth_dataset(dir: &Path, crimes: usize) -> PathBuf {
     let mut args: Vec<String> = vec!["--quiet".into(), "ingest".into()];
     for (year, seed) in [(2024, 11u64), (2025, 12)] {
-        let ex = csa_synth::generate(&csa_synth::SynthOptions { crimes, asb: crimes / 5, seed, year })
-            .expect("synth");
+        let ex =
+            csa_synth::generate(&csa_synth::SynthOptions { crimes, asb: crimes / 5, seed, year })
+                .expect("synth");
         let out = dir.join(format!("extract-{year}"));
         csa_synth::write_extract(&ex, &out, false).expect("write extract");
         args.push("--extract".into());
@@ -33,7 +34,13 @@ pub fn synth_dataset(dir: &Path, crimes: usize) -> PathBuf {
 }
 
 /// `csa user add` with the password on stdin; returns (exit code, stderr).
-pub fn add_user(users: &Path, name: &str, role: &str, subgroups: &str, password: &str) -> (i32, String) {
+pub fn add_user(
+    users: &Path,
+    name: &str,
+    role: &str,
+    subgroups: &str,
+    password: &str,
+) -> (i32, String) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_csa"));
     c.args(["user", "add", "--users"]).arg(users).args(["--name", name, "--role", role]);
     if !subgroups.is_empty() {
@@ -94,7 +101,9 @@ impl Server {
     pub fn start(dataset: &Path, users: &Path, extra: &[&str]) -> Server {
         let audit = users.with_file_name(format!(
             "audit-{}.jsonl",
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
         ));
         let mut child = Command::new(env!("CARGO_BIN_EXE_csa"))
             .args(["serve", "--dataset"])
@@ -139,12 +148,7 @@ impl Server {
         let page = self.get("/login", None);
         let csrf = hidden(&page.text(), "csrf")?;
         let login_cookie = page.cookie("csa_login")?;
-        let body = format!(
-            "csrf={}&username={}&password={}",
-            csrf,
-            enc(user),
-            enc(password)
-        );
+        let body = format!("csrf={}&username={}&password={}", csrf, enc(user), enc(password));
         let r = self.post("/login", Some(&login_cookie), &body);
         if r.status != 303 {
             return None;
@@ -153,7 +157,8 @@ impl Server {
     }
 
     pub fn get(&self, path: &str, cookie: Option<&str>) -> Response {
-        let mut req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
+        let mut req =
+            format!("GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
         if let Some(c) = cookie {
             req.push_str(&format!("Cookie: {c}\r\n"));
         }
@@ -282,7 +287,8 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
         let Some(end) = b.windows(2).position(|w| w == b"\r\n") else { break };
-        let size = usize::from_str_radix(String::from_utf8_lossy(&b[..end]).trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&b[..end]).trim(), 16).unwrap_or(0);
         if size == 0 {
             break;
         }
@@ -297,9 +303,21 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 pub fn is_count_column(name: &str) -> bool {
     matches!(
         name,
-        "count" | "comparison" | "people" | "crimes" | "known" | "unknown" | "points" | "time_unknown"
-            | "same_quarter_last_year" | "previous_quarter" | "rolling_12" | "rolling_12_before"
-            | "year_to_date" | "year_to_date_last_year" | "baseline"
+        "count"
+            | "comparison"
+            | "people"
+            | "crimes"
+            | "known"
+            | "unknown"
+            | "points"
+            | "time_unknown"
+            | "same_quarter_last_year"
+            | "previous_quarter"
+            | "rolling_12"
+            | "rolling_12_before"
+            | "year_to_date"
+            | "year_to_date_last_year"
+            | "baseline"
     ) || (name.len() == 3 && name.starts_with('h') && name[1..].chars().all(|c| c.is_ascii_digit()))
 }
 
@@ -316,7 +334,9 @@ pub fn small_counts_in_csv(csv: &str) -> Vec<(String, String)> {
             let col = &header[j];
             let counts = is_count_column(col)
                 || (col == "value" && measure.is_some_and(|m| !rec[m].contains('%')));
-            if counts && matches!(v.parse::<f64>(), Ok(x) if (1.0..5.0).contains(&x) && x.fract() == 0.0) {
+            if counts
+                && matches!(v.parse::<f64>(), Ok(x) if (1.0..5.0).contains(&x) && x.fract() == 0.0)
+            {
                 out.push((col.clone(), v.to_string()));
             }
         }

@@ -221,7 +221,10 @@ pub fn write_xlsx(
 }
 
 /// The workbook of [`write_xlsx`] as bytes (a download).
-pub fn xlsx_bytes(sheets: &[(String, &DataFrame)], created: Option<(u16, u8, u8)>) -> Result<Vec<u8>> {
+pub fn xlsx_bytes(
+    sheets: &[(String, &DataFrame)],
+    created: Option<(u16, u8, u8)>,
+) -> Result<Vec<u8>> {
     workbook(sheets, created).and_then(|mut wb| wb.save_to_buffer()).map_err(internal)
 }
 

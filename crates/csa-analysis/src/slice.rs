@@ -144,8 +144,8 @@ fn slice_people(
     let mut start = 0;
     while start < records.len() {
         let m = month[all.crime[records[start]] as usize - lo];
-        let end = start
-            + records[start..].partition_point(|&i| month[all.crime[i] as usize - lo] == m);
+        let end =
+            start + records[start..].partition_point(|&i| month[all.crime[i] as usize - lo] == m);
         parts.push(all.person.subset(&records[start..end]));
         start = end;
     }

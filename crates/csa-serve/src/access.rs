@@ -120,7 +120,10 @@ mod tests {
         assert_eq!(e.status(), 403);
         assert!(e.to_string().contains("Harm and Abuse Reduction"), "{e}");
         assert!(harp.check(&q("priority=all")).is_err(), "all crime is not one sub-group's");
-        assert!(harp.priorities(&c).iter().all(|p| p.subgroups.contains(&SubGroup::HarmAndAbuseReduction)));
+        assert!(harp
+            .priorities(&c)
+            .iter()
+            .all(|p| p.subgroups.contains(&SubGroup::HarmAndAbuseReduction)));
         assert!(!harp.priorities(&c).is_empty());
         let everyone = who(Role::Partner, &[]);
         assert!(everyone.check(&q("priority=shoplifting")).is_ok());

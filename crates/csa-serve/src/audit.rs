@@ -38,7 +38,9 @@ pub struct Record {
 }
 
 /// Parameters of a request as the log keeps them (bounded; `password` never).
-pub fn parameters<'a>(pairs: impl Iterator<Item = (String, String)> + 'a) -> BTreeMap<String, String> {
+pub fn parameters<'a>(
+    pairs: impl Iterator<Item = (String, String)> + 'a,
+) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for (k, v) in pairs {
         if out.len() >= 20 {

@@ -246,6 +246,8 @@ mod tests {
         assert!(t.check("fresh", b).is_err(), "20 failures from one address");
         t.succeed("lead");
         assert!(t.check("lead", a).is_ok());
-        assert!(same_secret("abc", "abc") && !same_secret("abc", "abd") && !same_secret("ab", "abc"));
+        assert!(
+            same_secret("abc", "abc") && !same_secret("abc", "abd") && !same_secret("ab", "abc")
+        );
     }
 }

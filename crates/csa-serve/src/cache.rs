@@ -20,7 +20,10 @@ struct Inner<T> {
 
 impl<T: Clone> Cache<T> {
     pub fn new(capacity: usize) -> Cache<T> {
-        Cache { capacity: capacity.max(1), inner: Mutex::new(Inner { tick: 0, map: HashMap::new() }) }
+        Cache {
+            capacity: capacity.max(1),
+            inner: Mutex::new(Inner { tick: 0, map: HashMap::new() }),
+        }
     }
 
     fn slot(&self, key: &str) -> Arc<OnceLock<T>> {

@@ -44,11 +44,8 @@ pub fn trend(t: &Table, title: &str, current: &str, previous: &str) -> Result<St
 pub fn bars(t: &Table, keys: &[&str], value: &str, title: &str) -> Result<Option<String>> {
     let mut rows: Vec<(String, Option<f64>, String)> = (0..t.rows.len())
         .map(|i| {
-            let label: Vec<String> = keys
-                .iter()
-                .map(|k| t.get(i, k).text())
-                .filter(|s| !s.is_empty())
-                .collect();
+            let label: Vec<String> =
+                keys.iter().map(|k| t.get(i, k).text()).filter(|s| !s.is_empty()).collect();
             let v = t.get(i, value);
             (label.join(" "), v.as_f64(), count_label(v, t.get(i, names::CHANGE_PCT)))
         })
@@ -81,7 +78,9 @@ pub fn ward_map(
     legend: &str,
 ) -> Result<String> {
     let values: HashMap<String, f64> = (0..t.rows.len())
-        .filter_map(|i| Some((t.get(i, "ward_code").text(), t.get(i, names::RATE_PER_1000).as_f64()?)))
+        .filter_map(|i| {
+            Some((t.get(i, "ward_code").text(), t.get(i, names::RATE_PER_1000).as_f64()?))
+        })
         .collect();
     let spec = csa_charts::choropleth::choropleth(
         title,

@@ -177,8 +177,17 @@ pub fn table(t: &Table, caption: &str) -> String {
 }
 
 /// A `<select>` with a label.
-pub fn select(id: &str, name: &str, label: &str, options: &[(String, String)], selected: &str) -> String {
-    let mut h = format!("<div class=\"field\"><label for=\"{id}\">{}</label><select id=\"{id}\" name=\"{name}\">", esc(label));
+pub fn select(
+    id: &str,
+    name: &str,
+    label: &str,
+    options: &[(String, String)],
+    selected: &str,
+) -> String {
+    let mut h = format!(
+        "<div class=\"field\"><label for=\"{id}\">{}</label><select id=\"{id}\" name=\"{name}\">",
+        esc(label)
+    );
     for (value, text) in options {
         let sel = if value == selected { " selected" } else { "" };
         let _ = write!(h, "<option value=\"{}\"{sel}>{}</option>", esc(value), esc(text));
@@ -213,7 +222,13 @@ mod tests {
 
     #[test]
     fn escapes_everything_that_could_open_markup() {
-        assert_eq!(esc("<script>\"a\" & 'b'</script>"), "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;");
-        assert_eq!(href("/priority", &[("priority", "a&b c".into())]), "/priority?priority=a%26b+c");
+        assert_eq!(
+            esc("<script>\"a\" & 'b'</script>"),
+            "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;"
+        );
+        assert_eq!(
+            href("/priority", &[("priority", "a&b c".into())]),
+            "/priority?priority=a%26b+c"
+        );
     }
 }

@@ -81,7 +81,13 @@ pub struct Card {
 }
 
 /// The home page: the user's priorities.
-pub fn home(who: &Principal, period: &str, comparison: &str, cards: &[Card], footer: &str) -> String {
+pub fn home(
+    who: &Principal,
+    period: &str,
+    comparison: &str,
+    cards: &[Card],
+    footer: &str,
+) -> String {
     let mut m = String::from("<h1>My priorities</h1>\n");
     let groups: Vec<&str> = who.subgroups.iter().map(|g| g.name()).collect();
     let _ = write!(
@@ -116,7 +122,11 @@ pub fn home(who: &Principal, period: &str, comparison: &str, cards: &[Card], foo
         let trend_label = format!(
             "monthly counts of {}: {}",
             c.priority.name,
-            c.months.iter().map(|v| v.map_or("suppressed".to_string(), |v| v.to_string())).collect::<Vec<_>>().join(", ")
+            c.months
+                .iter()
+                .map(|v| v.map_or("suppressed".to_string(), |v| v.to_string()))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let _ = write!(
             m,
@@ -191,7 +201,8 @@ fn query_form(q: &ViewQuery, who: &Principal, current: &str, months: (&str, &str
     if q.view != View::Counts {
         let _ = write!(h, "<input type=\"hidden\" name=\"view\" value=\"{}\">", q.view.name());
     }
-    let (from, to) = q.period.map_or((String::new(), String::new()), |p| (p.from.to_string(), p.to.to_string()));
+    let (from, to) =
+        q.period.map_or((String::new(), String::new()), |p| (p.from.to_string(), p.to.to_string()));
     let _ = write!(
         h,
         "<div class=\"field\"><label for=\"from\">From (month)</label><input id=\"from\" name=\"from\" type=\"month\" value=\"{}\" min=\"{}\" max=\"{}\" placeholder=\"YYYY-MM\" aria-describedby=\"period-hint\"></div>\
@@ -209,12 +220,22 @@ fn query_form(q: &ViewQuery, who: &Principal, current: &str, months: (&str, &str
         q.compare.name(),
     ));
     if q.view == View::Counts {
-        let max = if who.exact() { csa_analysis::breakdown::MAX_DIMS } else { crate::public::MAX_PUBLIC_DIMS };
+        let max = if who.exact() {
+            csa_analysis::breakdown::MAX_DIMS
+        } else {
+            crate::public::MAX_PUBLIC_DIMS
+        };
         let mut options = vec![(String::new(), "(none)".to_string())];
         options.extend(Dim::ALL.iter().map(|d| (d.name().to_string(), d.name().replace('_', " "))));
         for i in 0..max {
             let cur = q.dims.get(i).map_or("", |d| d.name());
-            h.push_str(&select(&format!("by{}", i + 1), "by", &format!("Dimension {}", i + 1), &options, cur));
+            h.push_str(&select(
+                &format!("by{}", i + 1),
+                "by",
+                &format!("Dimension {}", i + 1),
+                &options,
+                cur,
+            ));
         }
     }
     if matches!(q.view, View::TopLocations | View::Prolific) {
@@ -298,7 +319,10 @@ pub fn priority(
     m.push_str(&about(s));
     m.push_str(&downloads(q));
     if let Some(c) = &figures.chart {
-        let _ = write!(m, "<figure class=\"figure\" aria-label=\"Chart of the table below\">{c}</figure>\n");
+        let _ = write!(
+            m,
+            "<figure class=\"figure\" aria-label=\"Chart of the table below\">{c}</figure>\n"
+        );
     }
     m.push_str(&table(&s.table, &s.title));
     m.push_str(&notes(&s.notes));
@@ -386,7 +410,8 @@ pub fn users(who: &Principal, list: &[User], message: Option<&str>, footer: &str
         );
     }
     m.push_str("</tbody></table></div>\n<h2>Add a user</h2>\n");
-    let roles: Vec<(String, String)> = Role::ALL.iter().map(|r| (r.name().to_string(), r.name().to_string())).collect();
+    let roles: Vec<(String, String)> =
+        Role::ALL.iter().map(|r| (r.name().to_string(), r.name().to_string())).collect();
     let _ = write!(
         m,
         "<form class=\"query\" method=\"post\" action=\"/admin/users\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
@@ -402,9 +427,14 @@ pub fn users(who: &Principal, list: &[User], message: Option<&str>, footer: &str
 
 /// The audit log page (administrators): the newest records.
 pub fn audit(who: &Principal, records: &[Record], footer: &str) -> String {
-    let mut m = format!("<h1>Audit log</h1>\n<p>The newest {} requests, newest first.</p>\n", records.len());
+    let mut m = format!(
+        "<h1>Audit log</h1>\n<p>The newest {} requests, newest first.</p>\n",
+        records.len()
+    );
     m.push_str("<div class=\"scroll\"><table><caption>Requests</caption><thead><tr>");
-    for c in ["time", "user", "role", "address", "method", "route", "parameters", "rows", "status", "ms"] {
+    for c in
+        ["time", "user", "role", "address", "method", "route", "parameters", "rows", "status", "ms"]
+    {
         let _ = write!(m, "<th scope=\"col\">{c}</th>");
     }
     m.push_str("</tr></thead><tbody>");

@@ -175,11 +175,20 @@ impl ViewQuery {
 pub const VIEW_PARAMS: &[&str] = &["priority", "by", "view", "from", "to", "top", "compare"];
 
 fn month(s: &str, key: &str) -> Result<Month> {
-    let m = Month::parse(s).ok_or_else(|| bad(format!("{key} {s:?} is not a month; write YYYY-MM")))?;
-    if !(1900..=2100).contains(&m.year()) {
-        return Err(bad(format!("{key} {s:?} is outside the years 1900 to 2100")));
+    let outside = || bad(format!("{key} {s:?} is outside the years 1900 to 2100"));
+    let shaped = s.split_once('-').is_some_and(|(y, m)| {
+        y.len() == 4
+            && y.bytes().all(|b| b.is_ascii_digit())
+            && m.len() == 2
+            && m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+    });
+    match Month::parse(s) {
+        Some(m) if (1900..=2100).contains(&m.year()) => Ok(m),
+        // a well-formed month of a year csa does not read
+        _ if shaped => Err(outside()),
+        Some(_) => Err(outside()),
+        None => Err(bad(format!("{key} {s:?} is not a month; write YYYY-MM"))),
     }
-    Ok(m)
 }
 
 /// Reads a view query from `p`, checked against `config` (unknown priorities, views and
@@ -241,7 +250,8 @@ mod tests {
 
     #[test]
     fn reads_what_the_command_line_reads() {
-        let v = q("priority=Domestic-Abuse&by=victim_age_band,ward&from=2025-01&to=2025-06").unwrap();
+        let v =
+            q("priority=Domestic-Abuse&by=victim_age_band,ward&from=2025-01&to=2025-06").unwrap();
         assert_eq!(v.priority.name, "Domestic abuse");
         assert_eq!(v.dims, vec![Dim::VictimAgeBand, Dim::Ward]);
         assert_eq!(v.period.unwrap().to_string(), "2025-01 to 2025-06");

@@ -76,13 +76,23 @@ pub struct Options {
 /// What the server reports to whoever runs it (the CLI prints these on stderr).
 #[derive(Debug, Clone)]
 pub enum Event {
-    Listening { url: String, crimes: usize, users: usize },
-    Reloaded { generation: u64, crimes: usize },
+    Listening {
+        url: String,
+        crimes: usize,
+        users: usize,
+    },
+    Reloaded {
+        generation: u64,
+        crimes: usize,
+    },
     ReloadFailed(String),
     UsersReloaded(usize),
     UsersFailed(String),
     /// A request failed on the server's side (the page said only that it failed).
-    RequestFailed { route: String, detail: String },
+    RequestFailed {
+        route: String,
+        detail: String,
+    },
     AuditFailed(String),
 }
 
@@ -207,7 +217,9 @@ impl App {
 
     fn footer(&self) -> String {
         match self.dataset.current() {
-            Ok(l) => pages::footer(&self.dataset.dir.display().to_string(), &l.loaded_at, l.generation),
+            Ok(l) => {
+                pages::footer(&self.dataset.dir.display().to_string(), &l.loaded_at, l.generation)
+            }
             Err(_) => String::new(),
         }
     }
@@ -253,7 +265,10 @@ fn error_page(app: &App, who: Option<&Principal>, route: &str, e: ServeError) ->
     if !e.is_user_error() || e.status() == 500 {
         (app.events)(Event::RequestFailed { route: route.into(), detail: e.to_string() });
     }
-    let mut r = html_response(e.status(), pages::error(who, e.status(), &e.public_message(), &app.footer()));
+    let mut r = html_response(
+        e.status(),
+        pages::error(who, e.status(), &e.public_message(), &app.footer()),
+    );
     if let ServeError::TooMany { retry_after, .. } = e {
         if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
             r.headers_mut().insert(header::RETRY_AFTER, v);
@@ -314,7 +329,9 @@ fn security_headers(h: &mut HeaderMap, tls: bool) {
     set("content-security-policy", CSP);
     set("x-content-type-options", "nosniff");
     set("x-frame-options", "DENY");
-    set("referrer-policy", "no-referrer");
+    // not no-referrer: under it browsers send `Origin: null` with this server's own forms,
+    // which the origin check of every POST refuses; same-origin tells other sites nothing
+    set("referrer-policy", "same-origin");
     set("cross-origin-opener-policy", "same-origin");
     set("cross-origin-resource-policy", "same-origin");
     set("permissions-policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()");
@@ -340,7 +357,12 @@ async fn guard(
     let quiet = path.starts_with("/static/") || path == "/healthz";
     let who = if quiet { None } else { app.principal(req.headers()) };
     let mut resp = if path.len() > 256 {
-        error_page(&app, who.as_ref(), &path, ServeError::BadRequest("the address is too long".into()))
+        error_page(
+            &app,
+            who.as_ref(),
+            &path,
+            ServeError::BadRequest("the address is too long".into()),
+        )
     } else if raw.len() > MAX_QUERY {
         error_page(
             &app,
@@ -390,7 +412,8 @@ async fn guard(
 
 async fn healthz() -> Response {
     let mut r = "ok\n".into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     r
 }
 
@@ -410,7 +433,9 @@ fn login_page(app: &App, status: u16, next: &str, error: Option<&str>) -> Result
     let secure = if app.tls { "; Secure" } else { "" };
     set_cookie(
         &mut r,
-        format!("{LOGIN_COOKIE}={csrf}; HttpOnly; SameSite=Strict; Path=/login; Max-Age=3600{secure}"),
+        format!(
+            "{LOGIN_COOKIE}={csrf}; HttpOnly; SameSite=Strict; Path=/login; Max-Age=3600{secure}"
+        ),
     );
     Ok(r)
 }
@@ -437,13 +462,14 @@ fn check_post(headers: &HeaderMap) -> Result<()> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !form {
-        return Err(ServeError::BadRequest("send the form as application/x-www-form-urlencoded".into()));
+        return Err(ServeError::BadRequest(
+            "send the form as application/x-www-form-urlencoded".into(),
+        ));
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let same = origin
-            .split_once("://")
-            .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host));
+        let same =
+            origin.split_once("://").is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host));
         if !same {
             return Err(ServeError::Forbidden("the form was sent from another site".into()));
         }
@@ -492,7 +518,8 @@ async fn login_inner(
             "the sign-in form has expired or did not come from this server; open the sign-in page again".into(),
         ));
     }
-    let password = p.pairs.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone()).unwrap_or_default();
+    let password =
+        p.pairs.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone()).unwrap_or_default();
     let ip = peer.0.ip();
     if let Err(wait) = app.throttle.check(&username, ip) {
         return Err(ServeError::TooMany {
@@ -519,7 +546,10 @@ async fn login_inner(
     let mut r = redirect(&next);
     set_cookie(&mut r, format!("{}={token}{}", app.session_cookie(), app.cookie_attrs()));
     let secure = if app.tls { "; Secure" } else { "" };
-    set_cookie(&mut r, format!("{LOGIN_COOKIE}=; HttpOnly; SameSite=Strict; Path=/login; Max-Age=0{secure}"));
+    set_cookie(
+        &mut r,
+        format!("{LOGIN_COOKIE}=; HttpOnly; SameSite=Strict; Path=/login; Max-Age=0{secure}"),
+    );
     Ok(r)
 }
 
@@ -529,7 +559,9 @@ fn check_csrf(who: &Principal, p: &Params) -> Result<()> {
     if same_secret(sent, &who.csrf) {
         Ok(())
     } else {
-        Err(ServeError::Forbidden("the form has expired or did not come from this server; open the page again".into()))
+        Err(ServeError::Forbidden(
+            "the form has expired or did not come from this server; open the page again".into(),
+        ))
     }
 }
 
@@ -591,10 +623,7 @@ async fn render(
     }
 }
 
-async fn home(
-    State(app): State<Arc<App>>,
-    Extension(who): Extension<Who>,
-) -> Response {
+async fn home(State(app): State<Arc<App>>, Extension(who): Extension<Who>) -> Response {
     let who = match page_user(who, "/", &None) {
         Ok(w) => w,
         Err(r) => return r,
@@ -612,7 +641,12 @@ async fn home(
         let mut cards = Vec::new();
         for p in who.priorities(&l.config) {
             let Some(i) = vol.table.find(csa_analysis::names::PRIORITY, &p.name) else { continue };
-            let mq = ViewQuery { priority: p.clone(), view: View::Counts, dims: vec![Dim::Month], ..vq.clone() };
+            let mq = ViewQuery {
+                priority: p.clone(),
+                view: View::Counts,
+                dims: vec![Dim::Month],
+                ..vq.clone()
+            };
             let months = shown(l, who, &mq)?;
             let t = &months.table;
             let trend = (0..t.rows.len())
@@ -638,7 +672,12 @@ async fn home(
 }
 
 /// The query of a view page, checked for the user.
-fn checked_query(l: &Loaded, who: &Principal, raw: &str, extra: &[&str]) -> Result<(ViewQuery, Params)> {
+fn checked_query(
+    l: &Loaded,
+    who: &Principal,
+    raw: &str,
+    extra: &[&str],
+) -> Result<(ViewQuery, Params)> {
     let p = Params::parse(raw.as_bytes())?;
     let known: Vec<&str> = VIEW_PARAMS.iter().chain(extra).copied().collect();
     p.only(&known)?;
@@ -648,10 +687,16 @@ fn checked_query(l: &Loaded, who: &Principal, raw: &str, extra: &[&str]) -> Resu
 }
 
 /// The chart and ward map of a priority page (cached per role kind and query).
-fn priority_figures(l: &Loaded, who: &Principal, q: &ViewQuery, s: &Shown) -> Result<pages::Figures> {
+fn priority_figures(
+    l: &Loaded,
+    who: &Principal,
+    q: &ViewQuery,
+    s: &Shown,
+) -> Result<pages::Figures> {
     let kind = if who.exact() { "exact" } else { "public" };
     let periods = s.periods;
-    let (cur, prev) = periods.map(|p| (p.current.to_string(), p.comparison.to_string())).unwrap_or_default();
+    let (cur, prev) =
+        periods.map(|p| (p.current.to_string(), p.comparison.to_string())).unwrap_or_default();
     let mut notes = Vec::new();
     let chart = match q.view {
         View::Counts => {
@@ -664,9 +709,15 @@ fn priority_figures(l: &Loaded, who: &Principal, q: &ViewQuery, s: &Shown) -> Re
                     let title = format!("{} per month, {cur} against {prev}", q.priority.name);
                     crate::figures::trend(&cs.table, &title, &cur, &prev)
                 } else {
-                    let title = format!("{} by {}, {cur}", q.priority.name, d.name().replace('_', " "));
-                    Ok(crate::figures::bars(&cs.table, &pages::dim_keys(d), csa_analysis::names::COUNT, &title)?
-                        .unwrap_or_default())
+                    let title =
+                        format!("{} by {}, {cur}", q.priority.name, d.name().replace('_', " "));
+                    Ok(crate::figures::bars(
+                        &cs.table,
+                        &pages::dim_keys(d),
+                        csa_analysis::names::COUNT,
+                        &title,
+                    )?
+                    .unwrap_or_default())
                 }
             })?)
         }
@@ -674,10 +725,24 @@ fn priority_figures(l: &Loaded, who: &Principal, q: &ViewQuery, s: &Shown) -> Re
             crate::figures::heat(&s.table, &s.title)
         })?),
         View::TopLocations | View::Volume => {
-            let key_col = if q.view == View::Volume { csa_analysis::names::PRIORITY } else { csa_analysis::names::LOCATION };
-            let who_key = if who.sees_everything() { kind.to_string() } else { format!("{kind}:{}", who.name) };
+            let key_col = if q.view == View::Volume {
+                csa_analysis::names::PRIORITY
+            } else {
+                csa_analysis::names::LOCATION
+            };
+            let who_key = if who.sees_everything() {
+                kind.to_string()
+            } else {
+                format!("{kind}:{}", who.name)
+            };
             Some(l.svg(&format!("{who_key}|bars|{}", q.key()), || {
-                Ok(crate::figures::bars(&s.table, &[key_col], pages::chart_value(q.view), &s.title)?.unwrap_or_default())
+                Ok(crate::figures::bars(
+                    &s.table,
+                    &[key_col],
+                    pages::chart_value(q.view),
+                    &s.title,
+                )?
+                .unwrap_or_default())
             })?)
         }
         _ => None,
@@ -689,7 +754,13 @@ fn priority_figures(l: &Loaded, who: &Principal, q: &ViewQuery, s: &Shown) -> Re
             Some(l.svg(&key, || {
                 let ws = shown(l, who, &wq)?;
                 let title = format!("{}: rate per 1,000 by ward", q.priority.name);
-                crate::figures::ward_map(&ws.table, &area.wards, &title, &cur, "Per 1,000 (quintiles)")
+                crate::figures::ward_map(
+                    &ws.table,
+                    &area.wards,
+                    &title,
+                    &cur,
+                    "Per 1,000 (quintiles)",
+                )
             })?)
         }
         (None, View::Counts) => {
@@ -698,7 +769,8 @@ fn priority_figures(l: &Loaded, who: &Principal, q: &ViewQuery, s: &Shown) -> Re
         }
         _ => None,
     };
-    let text = |s: Option<std::sync::Arc<String>>| s.map(|s| (*s).clone()).filter(|s| !s.is_empty());
+    let text =
+        |s: Option<std::sync::Arc<String>>| s.map(|s| (*s).clone()).filter(|s| !s.is_empty());
     Ok(pages::Figures { chart: text(chart), map: text(map), notes })
 }
 
@@ -725,7 +797,8 @@ async fn priority(
         let s = shown(l, who, &q)?;
         let figures = priority_figures(l, who, &q, &s)?;
         let default = l.periods(None, Compare::Previous)?;
-        let current = format!("{}, compared with {}", default.current, pages::compare_text(q.compare));
+        let current =
+            format!("{}, compared with {}", default.current, pages::compare_text(q.compare));
         let (first, last) = month_range(l);
         let rows = s.df.height();
         Ok((pages::priority(who, &q, &s, &figures, &current, (&first, &last), footer), Some(rows)))
@@ -752,10 +825,7 @@ async fn hotspots_page(
     .await
 }
 
-async fn quarterly(
-    State(app): State<Arc<App>>,
-    Extension(who): Extension<Who>,
-) -> Response {
+async fn quarterly(State(app): State<Arc<App>>, Extension(who): Extension<Who>) -> Response {
     let who = match page_user(who, "/quarterly", &None) {
         Ok(w) => w,
         Err(r) => return r,
@@ -765,11 +835,18 @@ async fn quarterly(
         let mine: Vec<String> = who.priorities(&l.config).into_iter().map(|p| p.name).collect();
         let visible = |name: &str| who.sees_everything() || mine.iter().any(|m| m == name);
         let df = perf.table()?;
-        let col = df.column(csa_analysis::names::INDICATOR).map_err(internal)?.str().map_err(internal)?.clone();
-        let mask: polars::prelude::BooleanChunked = col.iter().map(|v| Some(v.is_some_and(visible))).collect();
+        let col = df
+            .column(csa_analysis::names::INDICATOR)
+            .map_err(internal)?
+            .str()
+            .map_err(internal)?
+            .clone();
+        let mask: polars::prelude::BooleanChunked =
+            col.iter().map(|v| Some(v.is_some_and(visible))).collect();
         let df = df.filter(&mask).map_err(internal)?;
         let q = perf.quarter;
-        let title = format!("Quarterly performance, {q} ({} to {})", q.period().from, q.period().to);
+        let title =
+            format!("Quarterly performance, {q} ({} to {})", q.period().from, q.period().to);
         let t = if who.exact() {
             Table::from_df("performance", &title, &df, Protect::Primary)?
         } else {
@@ -795,7 +872,8 @@ async fn quarterly(
 
 /// A file name for a download of `q`.
 fn file_name(q: &ViewQuery, ext: &str) -> String {
-    let mut parts = vec![csa_analysis::config::slug(&q.priority.name, '-'), q.view.name().to_string()];
+    let mut parts =
+        vec![csa_analysis::config::slug(&q.priority.name, '-'), q.view.name().to_string()];
     parts.extend(q.dims.iter().map(|d| d.name().replace('_', "-")));
     if let Some(p) = q.period {
         parts.push(format!("{}-to-{}", p.from, p.to));
@@ -809,7 +887,11 @@ enum Format {
     Xlsx,
 }
 
-fn bytes_response(bytes: Vec<u8>, content_type: &'static str, attachment: Option<String>) -> Response {
+fn bytes_response(
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    attachment: Option<String>,
+) -> Response {
     let mut r = Body::from(bytes).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Some(name) = attachment {
@@ -884,7 +966,9 @@ async fn api_breakdown(
         return api_error(
             &app,
             "/api/breakdown",
-            ServeError::Unauthorized("sign in first (POST /login), then send the session cookie".into()),
+            ServeError::Unauthorized(
+                "sign in first (POST /login), then send the session cookie".into(),
+            ),
         );
     };
     match table_file(&app, who, raw.unwrap_or_default(), &["json", "csv"], "json").await {
@@ -893,10 +977,7 @@ async fn api_breakdown(
     }
 }
 
-async fn users_page(
-    State(app): State<Arc<App>>,
-    Extension(who): Extension<Who>,
-) -> Response {
+async fn users_page(State(app): State<Arc<App>>, Extension(who): Extension<Who>) -> Response {
     let who = match page_user(who, "/admin/users", &None) {
         Ok(w) => w,
         Err(r) => return r,
@@ -949,7 +1030,9 @@ async fn users_change(
                 if target.as_ref().is_some_and(|u| u.role == Role::Admin)
                     && users.users.iter().filter(|u| u.role == Role::Admin).count() == 1
                 {
-                    return Err(ServeError::BadRequest("the last administrator cannot be removed".into()));
+                    return Err(ServeError::BadRequest(
+                        "the last administrator cannot be removed".into(),
+                    ));
                 }
                 users.remove(&name)?;
                 format!("{name} was removed; their sessions have ended")
@@ -972,10 +1055,18 @@ async fn users_change(
     .await;
     let list = app.users().users.clone();
     let mut r = match res {
-        Ok(msg) => with_rows(html_response(200, pages::users(&who2, &list, Some(&msg), &app.footer())), list.len()),
+        Ok(msg) => with_rows(
+            html_response(200, pages::users(&who2, &list, Some(&msg), &app.footer())),
+            list.len(),
+        ),
         Err(e) if e.status() == 400 => html_response(
             400,
-            pages::users(&who2, &list, Some(&format!("Not done: {}", e.public_message())), &app.footer()),
+            pages::users(
+                &who2,
+                &list,
+                Some(&format!("Not done: {}", e.public_message())),
+                &app.footer(),
+            ),
         ),
         Err(e) => error_page(&app, Some(&who2), route, e),
     };
@@ -1001,10 +1092,7 @@ async fn users_remove(
     users_change(app, who, headers, body, true).await
 }
 
-async fn audit_page(
-    State(app): State<Arc<App>>,
-    Extension(who): Extension<Who>,
-) -> Response {
+async fn audit_page(State(app): State<Arc<App>>, Extension(who): Extension<Who>) -> Response {
     let who = match page_user(who, "/admin/audit", &None) {
         Ok(w) => w,
         Err(r) => return r,
@@ -1087,9 +1175,9 @@ impl Server {
         let dataset = tokio::task::spawn_blocking(move || Dataset::open(&dir, config, targets))
             .await
             .map_err(internal)??;
-        let tcp = TcpListener::bind(&o.bind).await.map_err(|e| {
-            ServeError::BadRequest(format!("cannot listen on {}: {e}", o.bind))
-        })?;
+        let tcp = TcpListener::bind(&o.bind)
+            .await
+            .map_err(|e| ServeError::BadRequest(format!("cannot listen on {}: {e}", o.bind)))?;
         let addr = tcp.local_addr().map_err(internal)?;
         let listener = match tls_config {
             Some(c) => Bound::Tls(TlsListener::new(tcp, c)),

@@ -54,9 +54,9 @@ pub fn shown(l: &Loaded, who: &Principal, q: &ViewQuery) -> Result<Shown> {
             unit: a.unit.clone(),
             periods: a.periods,
             notes: a.notes.clone(),
-            totals: a.totals.map(|(t, c)| {
-                (Cell::Int(t as i64), c.map_or(Cell::Null, |c| Cell::Int(c as i64)))
-            }),
+            totals: a
+                .totals
+                .map(|(t, c)| (Cell::Int(t as i64), c.map_or(Cell::Null, |c| Cell::Int(c as i64)))),
             df,
             table,
             public: false,

@@ -104,13 +104,19 @@ pub fn targets_of(file: Option<&Path>, config: &Config) -> Result<Targets> {
                 })
                 .collect(),
             alpha: 0.05,
+            reoffending: Vec::new(),
         },
     })
 }
 
 impl Loaded {
     /// Loads the dataset at `dir` for `config`.
-    pub fn load(dir: &Path, config: &Config, targets: Option<&Path>, generation: u64) -> Result<Loaded> {
+    pub fn load(
+        dir: &Path,
+        config: &Config,
+        targets: Option<&Path>,
+        generation: u64,
+    ) -> Result<Loaded> {
         let info = DatasetInfo::open(dir)?;
         let (Some(&first), Some(&last)) = (info.months.first(), info.months.last()) else {
             return Err(ServeError::Unavailable(format!(
@@ -118,7 +124,8 @@ impl Loaded {
                 dir.display()
             )));
         };
-        let data = Arc::new(Data::load(&info, Period { from: first, to: last }, &all_needs(config))?);
+        let data =
+            Arc::new(Data::load(&info, Period { from: first, to: last }, &all_needs(config))?);
         let latest_complete = info.latest_complete()?;
         let setting = Setting::load(config)?;
         let pseudonym_key = match (&config.pseudonym_key, info.has_people()) {
@@ -158,7 +165,8 @@ impl Loaded {
     /// The periods of a query: the command line's rule ([`Assessment::periods`]), or with
     /// the same months a year earlier as the comparison.
     pub fn periods(&self, period: Option<Period>, compare: Compare) -> Result<Periods> {
-        let mut p = Assessment::periods(&self.info, &self.config, period, || Ok(self.latest_complete))?;
+        let mut p =
+            Assessment::periods(&self.info, &self.config, period, || Ok(self.latest_complete))?;
         if compare == Compare::YearBefore {
             p.comparison = Period { from: p.current.from.plus(-12), to: p.current.to.plus(-12) };
         }

@@ -24,7 +24,10 @@ pub fn config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>> {
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| err(cert, format!("not a PEM certificate chain: {e}")))?;
     if certs.is_empty() {
-        return Err(err(cert, "no certificate in the file (expected -----BEGIN CERTIFICATE-----)".into()));
+        return Err(err(
+            cert,
+            "no certificate in the file (expected -----BEGIN CERTIFICATE-----)".into(),
+        ));
     }
     let key_der = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| err(key, format!("not a PEM private key: {e}")))?;
@@ -57,8 +60,11 @@ impl TlsListener {
                     Ok((stream, addr)) => {
                         let (tx, acceptor) = (tx.clone(), acceptor.clone());
                         tokio::spawn(async move {
-                            if let Ok(Ok(tls)) =
-                                tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await
+                            if let Ok(Ok(tls)) = tokio::time::timeout(
+                                Duration::from_secs(10),
+                                acceptor.accept(stream),
+                            )
+                            .await
                             {
                                 let _ = tx.send((tls, addr)).await;
                             }

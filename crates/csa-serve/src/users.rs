@@ -50,9 +50,11 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Result<Role> {
-        Role::ALL.into_iter().find(|r| r.name() == s.trim().to_ascii_lowercase()).ok_or_else(
-            || ServeError::BadRequest(format!("unknown role {s:?}; the roles are partner, public, admin")),
-        )
+        Role::ALL.into_iter().find(|r| r.name() == s.trim().to_ascii_lowercase()).ok_or_else(|| {
+            ServeError::BadRequest(format!(
+                "unknown role {s:?}; the roles are partner, public, admin"
+            ))
+        })
     }
 }
 
@@ -105,7 +107,10 @@ impl Users {
             Err(e) => return Err(file_err(path, format!("cannot read the users file: {e}"))),
         };
         let f: File = serde_json::from_slice(&bytes).map_err(|e| {
-            file_err(path, format!("not a csa users file ({e}); manage it with `csa user add|remove|list`"))
+            file_err(
+                path,
+                format!("not a csa users file ({e}); manage it with `csa user add|remove|list`"),
+            )
         })?;
         for (i, u) in f.users.iter().enumerate() {
             let at = |d: String| file_err(path, format!("user {} ({:?}): {d}", i + 1, u.name));
@@ -165,10 +170,10 @@ impl Users {
         let mut bytes = serde_json::to_vec_pretty(&File { users: self.users.clone() })
             .map_err(crate::error::internal)?;
         bytes.push(b'\n');
-        let name = self.path.file_name().map_or_else(
-            || "users.json".to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let name = self
+            .path
+            .file_name()
+            .map_or_else(|| "users.json".to_string(), |n| n.to_string_lossy().into_owned());
         let tmp = self.path.with_file_name(format!(".{name}.partial"));
         let err = |e: std::io::Error| file_err(&self.path, format!("cannot write: {e}"));
         {
@@ -260,9 +265,7 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
 /// same time whether or not the name exists.
 pub fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| {
-        hash_password("not a password of anyone, only for timing").unwrap_or_default()
-    })
+    H.get_or_init(|| hash_password("not a password of anyone, only for timing").unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -276,8 +279,13 @@ mod tests {
         let path = dir.path().join("users.json");
         let mut u = Users::load(&path).unwrap();
         assert!(u.users.is_empty());
-        u.add("lead", Role::Partner, &["harp".into(), "City Tasking".into()], "correct horse battery")
-            .unwrap();
+        u.add(
+            "lead",
+            Role::Partner,
+            &["harp".into(), "City Tasking".into()],
+            "correct horse battery",
+        )
+        .unwrap();
         u.add("board", Role::Public, &[], "another long passphrase").unwrap();
         u.save().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

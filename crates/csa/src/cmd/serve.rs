@@ -1,6 +1,6 @@
 //! `csa serve`: loads the configuration, creates the first administrator when the users
 //! file is empty and a person is at the terminal, starts csa-serve's server and prints its
-//! events on stderr. Runs until stopped (Ctrl-C or a signal).
+//! events on stderr. Runs until stopped (Ctrl-C or SIGTERM: requests in flight finish first).
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -14,7 +14,8 @@ use crate::exit::UsageError;
 
 /// `30m`, `90s`, `8h`, `1d`: between one second and a week.
 fn duration(s: &str, flag: &str) -> anyhow::Result<Duration> {
-    let bad = || UsageError(format!("{flag} {s:?}: write a number and a unit, e.g. 30m, 90s or 8h"));
+    let bad =
+        || UsageError(format!("{flag} {s:?}: write a number and a unit, e.g. 30m, 90s or 8h"));
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: u64 = num.parse().map_err(|_| bad())?;
@@ -48,7 +49,8 @@ fn first_admin(path: &std::path::Path) -> anyhow::Result<()> {
     eprintln!("{} has no users yet: create the first administrator.", path.display());
     let name = crate::cmd::user::read_line("user name: ")?;
     csa_serve::users::check_name(&name)?;
-    let password = crate::cmd::user::read_password(&format!("password for {name} (10 characters or more): "))?;
+    let password =
+        crate::cmd::user::read_password(&format!("password for {name} (10 characters or more): "))?;
     users.add(&name, Role::Admin, &[], &password)?;
     users.save()?;
     eprintln!("added {name} (admin) to {}", path.display());
@@ -96,9 +98,33 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let server = Server::bind(options, std::sync::Arc::new(print)).await?;
-        server.run(std::future::pending()).await
+        server.run(stopped()).await
     })?;
+    eprintln!("csa serve: stopped");
     Ok(())
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM: the server then stops accepting connections and
+/// finishes the requests in flight (their audit records included) before exiting.
+async fn stopped() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = interrupt => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => interrupt.await,
+        }
+    }
+    #[cfg(not(unix))]
+    interrupt.await;
 }
 
 #[cfg(test)]
@@ -110,6 +136,10 @@ mod tests {
         assert_eq!(duration("30m", "x").ok(), Some(Duration::from_secs(1800)));
         assert_eq!(duration("90s", "x").ok(), Some(Duration::from_secs(90)));
         assert_eq!(duration("8h", "x").ok(), Some(Duration::from_secs(28_800)));
-        assert!(duration("8", "x").is_err() && duration("0s", "x").is_err() && duration("9d", "x").is_err());
+        assert!(
+            duration("8", "x").is_err()
+                && duration("0s", "x").is_err()
+                && duration("9d", "x").is_err()
+        );
     }
 }

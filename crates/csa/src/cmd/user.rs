@@ -85,8 +85,11 @@ pub fn run(a: UserArgs) -> anyhow::Result<()> {
             let mut out = std::io::stdout().lock();
             writeln!(out, "name\trole\tsubgroups\tadded")?;
             for u in &users.users {
-                let groups =
-                    if u.subgroups.is_empty() { "(all)".to_string() } else { u.subgroups.join(", ") };
+                let groups = if u.subgroups.is_empty() {
+                    "(all)".to_string()
+                } else {
+                    u.subgroups.join(", ")
+                };
                 writeln!(out, "{}\t{}\t{}\t{}", u.name, u.role.name(), groups, u.created)?;
             }
             Ok(())
