@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "a long benchmark passphrase";
 
+/// Status, headers (lower-case names), body.
+type Reply = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// A keep-alive HTTP/1.1 connection.
 struct Conn {
     addr: String,
@@ -46,7 +49,7 @@ impl Conn {
         path: &str,
         cookie: &str,
         body: &str,
-    ) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+    ) -> std::io::Result<Reply> {
         let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
         if !cookie.is_empty() {
             req.push_str(&format!("Cookie: {cookie}\r\n"));

@@ -85,10 +85,10 @@ pub fn page(title: &str, who: Option<&Principal>, nav: Nav, footer: &str, main: 
             link(&mut h, Nav::Audit, "/admin/audit", "Audit log");
         }
         h.push_str("</ul></nav>\n");
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<form class=\"signout\" method=\"post\" action=\"/logout\"><p>Signed in as <strong>{}</strong> ({}{}) \
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Sign out</button></p></form>\n",
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Sign out</button></p></form>",
             esc(&p.name),
             p.role.name(),
             if p.exact() { "" } else { ": published figures, small numbers suppressed" },

@@ -90,9 +90,9 @@ pub fn home(
 ) -> String {
     let mut m = String::from("<h1>My priorities</h1>\n");
     let groups: Vec<&str> = who.subgroups.iter().map(|g| g.name()).collect();
-    let _ = write!(
+    let _ = writeln!(
         m,
-        "<p>{} in {}, compared with {}.{}</p>\n",
+        "<p>{} in {}, compared with {}.{}</p>",
         if groups.is_empty() {
             "Every priority".to_string()
         } else {
@@ -103,9 +103,9 @@ pub fn home(
         if who.exact() { "" } else { " Published figures: counts of 1 to 4 show as &lt;5." }
     );
     if who.sees_everything() {
-        let _ = write!(
+        let _ = writeln!(
             m,
-            "<p><a href=\"{}\">All crime and ASB</a> · <a href=\"{}\">Every priority's volume, change, rate and harm</a></p>\n",
+            "<p><a href=\"{}\">All crime and ASB</a> · <a href=\"{}\">Every priority's volume, change, rate and harm</a></p>",
             href("/priority", &[("priority", "all".into())]),
             href("/priority", &[("priority", "all".into()), ("view", "volume".into())])
         );
@@ -128,9 +128,9 @@ pub fn home(
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let _ = write!(
+        let _ = writeln!(
             m,
-            "<li><h2><a href=\"{}\">{}</a></h2><p class=\"big\">{}</p><p>{} on {} ({})</p>{}</li>\n",
+            "<li><h2><a href=\"{}\">{}</a></h2><p class=\"big\">{}</p><p>{} on {} ({})</p>{}</li>",
             href("/priority", &[("priority", slug)]),
             esc(&c.priority.name),
             fmt_cell(&c.count),
@@ -168,9 +168,9 @@ fn tabs(q: &ViewQuery, who: &Principal, hotspots: bool) -> String {
         );
     }
     let cur = if hotspots { " aria-current=\"page\"" } else { "" };
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<li><a href=\"{}\"{cur}>Hot spots and density</a></li></ul></nav>\n",
+        "<li><a href=\"{}\"{cur}>Hot spots and density</a></li></ul></nav>",
         href("/hotspots", &base(View::Counts).params())
     );
     h
@@ -203,10 +203,10 @@ fn query_form(q: &ViewQuery, who: &Principal, current: &str, months: (&str, &str
     }
     let (from, to) =
         q.period.map_or((String::new(), String::new()), |p| (p.from.to_string(), p.to.to_string()));
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<div class=\"field\"><label for=\"from\">From (month)</label><input id=\"from\" name=\"from\" type=\"month\" value=\"{}\" min=\"{}\" max=\"{}\" placeholder=\"YYYY-MM\" aria-describedby=\"period-hint\"></div>\
-         <div class=\"field\"><label for=\"to\">To (month)</label><input id=\"to\" name=\"to\" type=\"month\" value=\"{}\" min=\"{}\" max=\"{}\" placeholder=\"YYYY-MM\" aria-describedby=\"period-hint\"></div>\n",
+         <div class=\"field\"><label for=\"to\">To (month)</label><input id=\"to\" name=\"to\" type=\"month\" value=\"{}\" min=\"{}\" max=\"{}\" placeholder=\"YYYY-MM\" aria-describedby=\"period-hint\"></div>",
         esc(&from), esc(months.0), esc(months.1), esc(&to), esc(months.0), esc(months.1)
     );
     h.push_str(&select(
@@ -307,21 +307,21 @@ pub fn priority(
     let name = &q.priority.name;
     let mut m = format!("<h1>{}</h1>\n", esc(name));
     let groups: Vec<&str> = q.priority.subgroups.iter().map(|g| g.name()).collect();
-    let _ = write!(
+    let _ = writeln!(
         m,
-        "<p>Sub-groups: {}.{}</p>\n",
+        "<p>Sub-groups: {}.{}</p>",
         esc(&groups.join(", ")),
         q.priority.description.as_deref().map(|d| format!(" {}", esc(d))).unwrap_or_default()
     );
     m.push_str(&tabs(q, who, false));
     m.push_str(&query_form(q, who, current, months));
-    let _ = write!(m, "<h2>{}</h2>\n", esc(&s.title));
+    let _ = writeln!(m, "<h2>{}</h2>", esc(&s.title));
     m.push_str(&about(s));
     m.push_str(&downloads(q));
     if let Some(c) = &figures.chart {
-        let _ = write!(
+        let _ = writeln!(
             m,
-            "<figure class=\"figure\" aria-label=\"Chart of the table below\">{c}</figure>\n"
+            "<figure class=\"figure\" aria-label=\"Chart of the table below\">{c}</figure>"
         );
     }
     m.push_str(&table(&s.table, &s.title));
@@ -344,9 +344,9 @@ pub fn hotspots(
     let name = &q.priority.name;
     let mut m = format!("<h1>{}: hot spots and density</h1>\n", esc(name));
     m.push_str(&tabs(q, who, true));
-    let _ = write!(
+    let _ = writeln!(
         m,
-        "<p>{}: Getis-Ord Gi* hot and cold spots (grid cells, false discovery rate controlled) and kernel density, with the annual assessment's settings.</p>\n",
+        "<p>{}: Getis-Ord Gi* hot and cold spots (grid cells, false discovery rate controlled) and kernel density, with the annual assessment's settings.</p>",
         esc(period)
     );
     if let Some(gi) = &maps.gi_svg {
@@ -380,9 +380,9 @@ pub fn quarterly(
         m.push_str("</ol>\n");
     }
     if withheld > 0 {
-        let _ = write!(
+        let _ = writeln!(
             m,
-            "<p class=\"note\">{withheld} exception(s) about small counts are not published.</p>\n"
+            "<p class=\"note\">{withheld} exception(s) about small counts are not published.</p>"
         );
     }
     m.push_str(&table(t, title));
@@ -412,13 +412,13 @@ pub fn users(who: &Principal, list: &[User], message: Option<&str>, footer: &str
     m.push_str("</tbody></table></div>\n<h2>Add a user</h2>\n");
     let roles: Vec<(String, String)> =
         Role::ALL.iter().map(|r| (r.name().to_string(), r.name().to_string())).collect();
-    let _ = write!(
+    let _ = writeln!(
         m,
         "<form class=\"query\" method=\"post\" action=\"/admin/users\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <div class=\"field\"><label for=\"name\">User name</label><input id=\"name\" name=\"name\" required maxlength=\"64\"></div>{}\
          <div class=\"field\"><label for=\"subgroups\">Sub-groups (partners; comma-separated, empty = all)</label><input id=\"subgroups\" name=\"subgroups\" maxlength=\"200\"></div>\
          <div class=\"field\"><label for=\"password\">Password (10 characters or more)</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required minlength=\"10\" maxlength=\"1024\"></div>\
-         <p><button type=\"submit\">Add</button></p></form>\n",
+         <p><button type=\"submit\">Add</button></p></form>",
         esc(&who.csrf),
         select("role", "role", "Role", &roles, "partner")
     );

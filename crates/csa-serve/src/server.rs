@@ -585,7 +585,9 @@ async fn logout(
     r
 }
 
-/// The signed-in user of a page, or the sign-in redirect.
+/// The signed-in user of a page, or the sign-in redirect (a response, returned as is: its
+/// size does not matter on this path).
+#[allow(clippy::result_large_err)]
 fn page_user(who: Who, path: &str, q: &Option<String>) -> std::result::Result<Principal, Response> {
     who.0.ok_or_else(|| to_login(&path_and_query(path, q)))
 }
