@@ -43,13 +43,14 @@ pub mod reoffending_table;
 pub mod repeats;
 pub mod select;
 pub mod significance;
+pub mod slice;
 pub mod store;
 pub mod survey;
 pub mod targets;
 pub mod views;
 pub mod volume;
 
-pub use assessment::Assessment;
+pub use assessment::{Assessment, Setting};
 pub use breakdown::{breakdown, Breakdown};
 pub use config::{Config, Filter, Priority, SubGroup};
 pub use data::{Data, DatasetInfo};

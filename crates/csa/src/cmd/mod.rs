@@ -6,8 +6,10 @@ pub mod hotspots;
 pub mod ingest;
 pub mod quarterly;
 pub mod reoffending;
+pub mod serve;
 pub mod survey;
 pub mod synth;
+pub mod user;
 
 use std::path::{Path, PathBuf};
 
