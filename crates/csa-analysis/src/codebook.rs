@@ -47,7 +47,7 @@ pub struct ThemeCount {
 /// The coded answers.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Coded {
-    /// In codebook order.
+    /// In alphabetical order of theme (as the TOML table is read).
     pub themes: Vec<ThemeCount>,
     /// Answers no theme matched: (question, text).
     pub uncoded: Vec<(&'static str, String)>,
@@ -187,9 +187,11 @@ mod tests {
             a(2, "darker evenings"),
             a(3, "street lights broken"),
         ]);
+        // themes in alphabetical order: Speeding, then Street lighting
+        assert_eq!(coded.themes[0].theme, "Speeding");
         // lighting: answers 0, 1 (respondent 0 twice); "darker" and "lights" are other words
-        assert_eq!((coded.themes[0].answers, coded.themes[0].respondents), (2, 1));
-        assert_eq!((coded.themes[1].answers, coded.themes[1].respondents), (1, 1));
+        assert_eq!((coded.themes[1].answers, coded.themes[1].respondents), (2, 1));
+        assert_eq!((coded.themes[0].answers, coded.themes[0].respondents), (1, 1));
         assert_eq!(coded.uncoded.len(), 2);
         assert_eq!(coded.answers, 5);
         assert!(Codebook::parse("[themes]\nx = \"a\"\n", Path::new("c.toml")).is_err());

@@ -83,7 +83,7 @@ impl Dimension {
 }
 
 /// The consultation settings (`--config`, TOML; every key optional).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// `[population]`: where the denominators come from and the area.
@@ -153,11 +153,32 @@ impl Default for WeightingConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct TrackingConfig {
     /// First day of the consultation (weeks count from it); default the earliest date.
+    #[serde(deserialize_with = "toml_date")]
     pub start: Option<NaiveDate>,
     /// Last day; responses after it are counted as late.
+    #[serde(deserialize_with = "toml_date")]
     pub end: Option<NaiveDate>,
     /// The running check flags a complete week with fewer responses.
     pub min_per_week: Option<u64>,
+}
+
+/// A TOML date (`2025-01-06`) or a date in quotes.
+fn toml_date<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<NaiveDate>, D::Error> {
+    let bad = || serde::de::Error::custom("give a date such as 2025-01-06");
+    match Option::<toml::Value>::deserialize(d)? {
+        None => Ok(None),
+        Some(toml::Value::Datetime(dt)) => dt
+            .date
+            .and_then(|x| {
+                NaiveDate::from_ymd_opt(i32::from(x.year), u32::from(x.month), u32::from(x.day))
+            })
+            .map(Some)
+            .ok_or_else(bad),
+        Some(toml::Value::String(t)) => crate::survey::parse_date(&t).map(Some).ok_or_else(bad),
+        Some(_) => Err(bad()),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -694,7 +715,7 @@ fn weight(s: &Survey, pop: &[PopMargin], c: &WeightingConfig) -> Result<Weightin
         }
         let known_share = 1.0 - unknown as f64 / n as f64;
         let mut targets: Vec<f64> = targets.iter().map(|t| t / total * known_share).collect();
-        let mut of: Vec<usize> = of_known.iter().map(|o| o.unwrap_or(labels.len())).collect();
+        let of: Vec<usize> = of_known.iter().map(|o| o.unwrap_or(labels.len())).collect();
         if unknown > 0 {
             labels.push(NOT_ANSWERED.into());
             targets.push(1.0 - known_share);

@@ -353,6 +353,6 @@ mod tests {
         m[1].labels.push("Other".into());
         m[1].targets.push(0.02);
         let e = rake(&m, &RakeSettings::default()).err().map(|e| e.to_string());
-        assert!(e.is_some_and(|e| e.contains("sex \"Other\"") && e.contains("no respondent")));
+        assert!(e.is_some_and(|e| e.contains("raking to sex: \"Other\"") && e.contains("no respondent")));
     }
 }

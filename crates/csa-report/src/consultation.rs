@@ -45,7 +45,7 @@ fn table_html(h: &mut String, df: &DataFrame, flag_col: Option<&str>) {
         let _ = write!(h, "<th>{}</th>", esc(&c.replace('_', " ")));
     }
     h.push_str("</tr></thead><tbody>");
-    let cols = df.get_columns();
+    let cols = df.columns();
     let flag = flag_col.and_then(|f| df.column(f).ok());
     for r in 0..df.height() {
         let class = match flag.map(|f| export::cell(f, r).0) {

@@ -9,7 +9,7 @@ use csa_analysis::export;
 use csa_analysis::survey::Survey;
 
 use crate::cli::ConsultationArgs;
-use crate::exit::Reported;
+use crate::exit::{Reported, UsageError};
 
 /// Exit code of `--check` when something needs attention.
 pub const ATTENTION: i32 = 3;
@@ -100,10 +100,10 @@ pub fn run(a: ConsultationArgs) -> anyhow::Result<()> {
 fn rate_map(c: &Consultation) -> anyhow::Result<Option<String>> {
     let mut wards = match &c.config.report.boundaries {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read {}", p.display()))?;
+            let bad = |e: String| UsageError(format!("ward boundaries {}: {e}", p.display()));
+            let text = std::fs::read_to_string(p).map_err(|e| bad(e.to_string()))?;
             csa_geo::Boundaries::from_geojson(&text, "WD25CD", "WD25NM")
-                .with_context(|| format!("ward boundaries {}", p.display()))?
+                .map_err(|e| bad(e.to_string()))?
         }
         None => csa_synth::shipped_ward_boundaries()?,
     };
