@@ -966,13 +966,7 @@ impl Consultation {
         let plain = s.priority_shares();
         let w = self.weighting.as_ref().map(|w| &w.raked.weights);
         let weighted: Vec<Option<WeightedShare>> = (0..PRIORITY_OPTIONS.len())
-            .map(|i| {
-                w.map(|w| {
-                    WeightedShare::of(s.responses.iter().zip(w).filter_map(|(r, w)| {
-                        (!r.priorities.is_empty()).then(|| (*w, r.priorities.contains(&i)))
-                    }))
-                })
-            })
+            .map(|i| w.map(|w| s.weighted_priority(w, |p| p.contains(&i))))
             .collect();
         DataFrame::new(
             plain.len(),

@@ -66,7 +66,7 @@ impl Default for RakeSettings {
 pub struct Raked {
     /// One per respondent, mean 1.
     pub weights: Vec<f64>,
-    /// Passes of the last raking.
+    /// Raking passes, over every round of trimming.
     pub iterations: usize,
     /// Largest gap between a weighted share and its target after the final weights.
     pub max_gap: f64,
@@ -135,7 +135,7 @@ pub fn rake(margins: &[Margin], settings: &RakeSettings) -> Result<Raked, RakeEr
             if rounds > settings.trim_rounds {
                 break;
             }
-            iterations = match ipf(margins, &mut w, settings) {
+            iterations += match ipf(margins, &mut w, settings) {
                 Ok(i) => i,
                 // trimmed weights may not reach the margins: keep the last ones, report the gap
                 Err(RakeError::NotConverged { .. }) => settings.max_iterations,

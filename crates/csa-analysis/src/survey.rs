@@ -340,10 +340,23 @@ impl Survey {
     /// Weighted public concern (see [`Survey::concern`]), with weights per response.
     pub fn weighted_concern(&self, options: &[String], weights: &[f64]) -> WeightedShare {
         let wanted = wanted(options);
-        WeightedShare::of(self.responses.iter().zip(weights).filter_map(|(r, w)| {
-            (!r.priorities.is_empty())
-                .then(|| (*w, r.priorities.iter().any(|p| wanted.contains(p))))
-        }))
+        self.weighted_priority(weights, |p| p.iter().any(|x| wanted.contains(x)))
+    }
+
+    /// Weighted share, of respondents who chose any priority, of those whose priorities
+    /// satisfy `chose`.
+    pub fn weighted_priority(
+        &self,
+        weights: &[f64],
+        chose: impl Fn(&[usize]) -> bool,
+    ) -> WeightedShare {
+        WeightedShare::of(
+            self.responses
+                .iter()
+                .zip(weights)
+                .filter(|(r, _)| !r.priorities.is_empty())
+                .map(|(r, w)| (*w, chose(&r.priorities))),
+        )
     }
 
     /// Public concern about a priority: respondents choosing any of `options` (canonical
@@ -468,11 +481,7 @@ impl Survey {
     fn weighted_table(&self, w: &[f64]) -> Result<DataFrame> {
         let plain = self.priority_shares();
         let ws: Vec<WeightedShare> = (0..PRIORITY_OPTIONS.len())
-            .map(|i| {
-                WeightedShare::of(self.responses.iter().zip(w).filter_map(|(r, w)| {
-                    (!r.priorities.is_empty()).then(|| (*w, r.priorities.contains(&i)))
-                }))
-            })
+            .map(|i| self.weighted_priority(w, |p| p.contains(&i)))
             .collect();
         DataFrame::new(
             plain.len(),
