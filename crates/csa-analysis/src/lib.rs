@@ -12,7 +12,9 @@
 
 pub mod assessment;
 pub mod breakdown;
+pub mod codebook;
 pub mod config;
+pub mod consultation;
 pub mod data;
 pub mod dataset;
 pub mod dims;
@@ -35,6 +37,7 @@ pub mod population;
 pub mod proportions;
 pub mod quarter;
 pub mod quarterly;
+pub mod raking;
 pub mod ranking;
 pub mod rates;
 pub mod reoffending;

@@ -603,7 +603,8 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         if p.survey.is_empty() {
             return None;
         }
-        s.concern(&p.survey).pct()
+        // weighted to the population when the consultation settings say so
+        s.concern_pct(&p.survey)
     };
     let vol_t =
         vol.ok_or_else(|| csa_analysis::AnalysisError::Internal("no volume table".into()))?;
@@ -825,6 +826,10 @@ fn survey_title(name: &str) -> String {
         "survey_news_channels" => "Survey: where respondents get local news",
         "survey_ways_to_help" => "Survey: ways respondents would help",
         "survey_other_answers" => "Survey: answers outside the listed options",
+        "survey_priorities_weighted" => {
+            "Survey: priorities, unweighted and weighted to the population"
+        }
+        names::T_YOU_SAID_WE_DID => "You said, we did",
         _ => name,
     }
     .to_string()

@@ -134,6 +134,21 @@ pub enum Command {
         "CSV and all of them in survey.xlsx, with problems.csv listing rejected rows and fields.\n",
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
     Survey(SurveyArgs),
+    /// The public consultation: representativeness against the Census, weighting to the
+    /// population, responses per week and channel, free-text themes, the consultation report.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa consultation --file data/demo/survey/survey.csv --out out/consultation\n",
+        "  csa consultation --file responses.csv --config consultation.toml --out out/consultation --public\n",
+        "  csa consultation --file responses.csv --config consultation.toml --check\n\n",
+        "Writes consultation.html (self-contained), consultation.xlsx and one CSV per table: method,\n",
+        "representativeness (respondents per 1,000 residents by ward, ratio to the population by\n",
+        "age, sex, ethnicity, with intervals), weights (raking, trimming, design effect), unweighted\n",
+        "and weighted priorities, weeks x channels, themes, \"you said, we did\". Settings: data/README.md,\n",
+        "\"Public consultation\".\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage (raking that does not converge is\n",
+        "reported here, naming the margin); with --check, 3 when something needs attention."))]
+    Consultation(ConsultationArgs),
     /// The annual strategic assessment pack: report, charts, maps, tables, ranking, summary.
     #[command(after_help = concat!(
         "Examples:\n",
@@ -556,6 +571,33 @@ pub struct SurveyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ConsultationArgs {
+    /// Survey responses (CSV, one row per respondent; optional ethnicity, date, channel and
+    /// comment columns).
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+    /// Consultation settings (TOML): population and area, weighting margins and trimming,
+    /// tracking, codebook, "you said, we did" file [default: Census 2021 denominators, raking
+    /// to ward, age band and sex, trimming to [0.2, 5] x the mean weight].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder for consultation.html, consultation.xlsx and one CSV per table.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write the public edition: free-text counts below the configured threshold suppressed,
+    /// no examples and no uncoded answers.
+    #[arg(long)]
+    pub public: bool,
+    /// The running check: print a JSON status on standard output and exit 3 when something
+    /// needs attention (under-represented groups, a week below the minimum, misdated responses).
+    #[arg(long)]
+    pub check: bool,
+    /// Day the check runs as (YYYY-MM-DD) [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Args)]
 pub struct PrioritiesArgs {
     /// Assessment configuration (TOML) [default: the shipped priorities].
     #[arg(long, value_name = "FILE")]
@@ -633,6 +675,11 @@ pub struct SynthArgs {
     /// Also (or only) write survey.csv: N consultation survey respondents.
     #[arg(long, value_name = "N")]
     pub survey: Option<usize>,
+    /// Make the survey a realistically biased sample of Coventry's residents (older residents
+    /// and some wards over-represented, with date, channel and comment columns) and write
+    /// survey_truth.json with the population's true priority shares.
+    #[arg(long, requires = "survey")]
+    pub survey_biased: bool,
     /// Number of ASB incidents [default: a quarter of --crimes].
     #[arg(long, value_name = "N")]
     pub asb: Option<usize>,

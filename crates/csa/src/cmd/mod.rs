@@ -2,6 +2,7 @@
 
 pub mod assess;
 pub mod breakdown;
+pub mod consultation;
 pub mod hotspots;
 pub mod ingest;
 pub mod quarterly;
