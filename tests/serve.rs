@@ -679,7 +679,14 @@ fn csa_user_add_remove_list_and_a_running_server_sees_changes() {
     let s = Server::start(&f.dataset, &u2, &[]);
     assert!(s.sign_in("second", PASSWORD).is_none());
     assert_eq!(add_user(&u2, "second", "partner", "Prevent", PASSWORD).0, 0);
-    assert!(s.wait_for(30, || s.sign_in("second", PASSWORD).is_some()));
+    // the server reads the users file again every 2 s: wait until the admin's users page lists
+    // the new user (signing in over and over would count failed tries and lock the name)
+    let admin = s.sign_in("first", PASSWORD).expect("the admin signs in");
+    assert!(s.wait_for(30, || {
+        String::from_utf8_lossy(&s.get("/admin/users", Some(&admin)).body)
+            .contains("<tr><td>second</td>")
+    }));
+    assert!(s.sign_in("second", PASSWORD).is_some());
     let c = s.sign_in("second", PASSWORD).unwrap();
     csa_ok(&["user", "remove", "--users", u2.to_str().unwrap(), "--name", "second"]);
     assert!(s.wait_for(30, || s.get("/", Some(&c)).status == 303));
@@ -721,10 +728,11 @@ fn administrators_manage_users_in_the_browser_with_csrf_tokens() {
 
 #[test]
 fn https_with_a_certificate_sets_secure_cookies() {
-    let have = |c: &str| {
-        std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success())
+    // `openssl version` (OpenSSL 3 has no --version), `curl --version`
+    let have = |c: &str, arg: &str| {
+        std::process::Command::new(c).arg(arg).output().is_ok_and(|o| o.status.success())
     };
-    if !have("openssl") || !have("curl") {
+    if !have("openssl", "version") || !have("curl", "--version") {
         assert!(
             std::env::var("CSA_REQUIRE_CHROMIUM").is_err(),
             "CSA_REQUIRE_CHROMIUM is set but openssl or curl is missing"

@@ -136,7 +136,23 @@ async fn sign_in(c: &Client, base: &str, user: &str, password: &str) {
     c.goto(&format!("{base}/login")).await.unwrap();
     c.find(Locator::Css("#username")).await.unwrap().send_keys(user).await.unwrap();
     c.find(Locator::Css("#password")).await.unwrap().send_keys(password).await.unwrap();
+    // mark this document, submit, then wait until another document has loaded (a slow
+    // argon2 check on a busy machine must not be read as a refusal)
+    c.execute("window.csaBefore = true; return null;", vec![]).await.unwrap();
     c.find(Locator::Css("form.login button[type=submit]")).await.unwrap().click().await.unwrap();
+    for _ in 0..300 {
+        let v = c
+            .execute(
+                "return window.csaBefore !== true && document.readyState === 'complete';",
+                vec![],
+            )
+            .await;
+        if v.ok().and_then(|v| v.as_bool()) == Some(true) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("signing in as {user}: no page came back within 30 s");
 }
 
 async fn text(c: &Client) -> String {
