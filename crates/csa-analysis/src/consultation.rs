@@ -968,34 +968,20 @@ impl Consultation {
         let weighted: Vec<Option<WeightedShare>> = (0..PRIORITY_OPTIONS.len())
             .map(|i| w.map(|w| s.weighted_priority(w, |p| p.contains(&i))))
             .collect();
-        DataFrame::new(
-            plain.len(),
-            vec![
-                text_col(names::OPTION, plain.iter().map(|p| Some(p.0.to_string()))),
-                int_col(names::RESPONDENTS, plain.iter().map(|p| Some(p.1.k as i64))),
-                int_col(names::BASE, plain.iter().map(|p| Some(p.1.n as i64))),
-                float_col(names::SHARE_PCT, plain.iter().map(|p| p.1.pct())),
-                float_col(names::CI_LOW_PCT, plain.iter().map(|p| p.1.low_pct())),
-                float_col(names::CI_HIGH_PCT, plain.iter().map(|p| p.1.high_pct())),
-                float_col(
-                    names::WEIGHTED_SHARE_PCT,
-                    weighted.iter().map(|w| w.and_then(|w| w.pct())),
-                ),
-                float_col(
-                    names::WEIGHTED_CI_LOW_PCT,
-                    weighted.iter().map(|w| w.and_then(|w| w.low_pct())),
-                ),
-                float_col(
-                    names::WEIGHTED_CI_HIGH_PCT,
-                    weighted.iter().map(|w| w.and_then(|w| w.high_pct())),
-                ),
-                float_col(
-                    names::EFFECTIVE_BASE,
-                    weighted.iter().map(|w| w.map(|w| round2(w.n_eff))),
-                ),
-            ],
-        )
-        .map_err(internal)
+        let mut cols = crate::survey::share_columns(&plain);
+        cols.extend([
+            float_col(names::WEIGHTED_SHARE_PCT, weighted.iter().map(|w| w.and_then(|w| w.pct()))),
+            float_col(
+                names::WEIGHTED_CI_LOW_PCT,
+                weighted.iter().map(|w| w.and_then(|w| w.low_pct())),
+            ),
+            float_col(
+                names::WEIGHTED_CI_HIGH_PCT,
+                weighted.iter().map(|w| w.and_then(|w| w.high_pct())),
+            ),
+            float_col(names::EFFECTIVE_BASE, weighted.iter().map(|w| w.map(|w| round2(w.n_eff)))),
+        ]);
+        DataFrame::new(plain.len(), cols).map_err(internal)
     }
 
     fn weeks_table(&self) -> Result<DataFrame> {

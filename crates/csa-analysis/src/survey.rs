@@ -658,18 +658,19 @@ fn shares<'a>(
 }
 
 fn share_table(rows: &[(&'static str, Share)]) -> Result<DataFrame> {
-    DataFrame::new(
-        rows.len(),
-        vec![
-            text_col(names::OPTION, rows.iter().map(|r| Some(r.0.to_string()))),
-            int_col(names::RESPONDENTS, rows.iter().map(|r| Some(r.1.k as i64))),
-            int_col(names::BASE, rows.iter().map(|r| Some(r.1.n as i64))),
-            float_col(names::SHARE_PCT, rows.iter().map(|r| r.1.pct())),
-            float_col(names::CI_LOW_PCT, rows.iter().map(|r| r.1.low_pct())),
-            float_col(names::CI_HIGH_PCT, rows.iter().map(|r| r.1.high_pct())),
-        ],
-    )
-    .map_err(internal)
+    DataFrame::new(rows.len(), share_columns(rows)).map_err(internal)
+}
+
+/// The columns of a share table: option, respondents, base, share and its interval.
+pub(crate) fn share_columns(rows: &[(&'static str, Share)]) -> Vec<Column> {
+    vec![
+        text_col(names::OPTION, rows.iter().map(|r| Some(r.0.to_string()))),
+        int_col(names::RESPONDENTS, rows.iter().map(|r| Some(r.1.k as i64))),
+        int_col(names::BASE, rows.iter().map(|r| Some(r.1.n as i64))),
+        float_col(names::SHARE_PCT, rows.iter().map(|r| r.1.pct())),
+        float_col(names::CI_LOW_PCT, rows.iter().map(|r| r.1.low_pct())),
+        float_col(names::CI_HIGH_PCT, rows.iter().map(|r| r.1.high_pct())),
+    ]
 }
 
 #[cfg(test)]
