@@ -357,6 +357,8 @@ fn main() {
         last / 1024,
         100.0 * (last as f64 - first as f64) / first.max(1) as f64
     );
+    let series: Vec<String> = rss.iter().step_by(5).map(|k| format!("{}", k / 1024)).collect();
+    println!("server RSS every 5 s (MiB): {}", series.join(" "));
     for e in errors.iter().take(10) {
         println!("error: {e}");
     }

@@ -8,8 +8,8 @@
 //! same periods ([`Assessment::periods`]), the same data ([`Data::slice`] gives what the
 //! command line would load) and the same view code ([`View::answer`]). Slices, answers,
 //! published tables, hotspot maps and the quarterly table are kept in caches per dataset
-//! version, bounded by entries and by bytes ([`CACHE_BYTES`]; slices up to the loaded data's
-//! own size), so memory levels off however many distinct views users open. Before a version
+//! version, bounded by entries and by bytes ([`CACHE_BYTES`]; slices up to a quarter of the
+//! loaded data), so memory levels off however many distinct views users open. Before a version
 //! serves, the figures of every user's first page are computed (`Loaded::warm`).
 
 use std::path::{Path, PathBuf};
@@ -37,8 +37,8 @@ use crate::query::{Compare, ViewQuery};
 pub const KEEP_ROWS: usize = 20_000;
 
 /// Bytes the answers, the published tables and the drawn figures may each hold (by their
-/// weights); slices may hold as much as the loaded data itself, and at least this.
-pub const CACHE_BYTES: usize = 64 << 20;
+/// weights); slices a quarter of the loaded data, and at least this.
+pub const CACHE_BYTES: usize = 32 << 20;
 
 /// Weight of a published table: its cells at a typical cell's size.
 fn published_bytes(p: &Published) -> usize {
@@ -153,7 +153,7 @@ impl Loaded {
         );
         // a map without outlines is still a map; a missing boundaries file only loses them
         let area = hotspots::study_area(&whole, None).ok().flatten();
-        let slice_bytes = data.heap_bytes().max(CACHE_BYTES);
+        let slice_bytes = (data.heap_bytes() / 4).max(CACHE_BYTES);
         let loaded = Loaded {
             generation,
             targets: targets_of(targets, config)?,
