@@ -102,6 +102,9 @@ pub enum AuditError {
 struct Comp {
     vars: Vec<CellId>,
     states: Vec<State>,
+    /// Outer bounds from the tightening over every component.
+    lo: Vec<f64>,
+    hi: Vec<f64>,
     rows: Vec<Row>,
     /// Labels of the rows' constraints (for messages).
     labels: Vec<String>,
@@ -149,15 +152,71 @@ fn run(model: &Model, opts: &AuditOptions, comps: Vec<Comp>) -> Result<Outcome, 
     Ok(out)
 }
 
-/// Splits the unknown cells into independent components with their rows.
+/// Splits the unknown cells into independent components with their rows: every row over
+/// the unknown cells (shown cells moved to its bounds), bounds tightened over all of them,
+/// rows the bounds already imply dropped (so they link nothing), then connected components.
 fn components(model: &Model, opts: &AuditOptions) -> Result<Vec<Comp>, AuditError> {
     let in_scope = |id: CellId| opts.max_group.is_none_or(|g| model.cells[id].group <= g);
-    let active: Vec<usize> = (0..model.constraints.len())
-        .filter(|&k| model.constraints[k].terms.iter().all(|&(i, _)| in_scope(i)))
-        .collect();
     let unknown = |i: CellId| model.cells[i].state.unknown();
-    // union-find over cells
-    let n = model.cells.len();
+    // every unknown cell in scope is audited, with or without constraints
+    let vars: Vec<CellId> = (0..model.cells.len()).filter(|&i| unknown(i) && in_scope(i)).collect();
+    let mut local: FxHashMap<CellId, usize> = FxHashMap::default();
+    for (k, &v) in vars.iter().enumerate() {
+        local.insert(v, k);
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    let mut labels: Vec<&str> = Vec::new();
+    for con in &model.constraints {
+        if !con.terms.iter().all(|&(i, _)| in_scope(i)) {
+            continue;
+        }
+        let mut terms = Vec::new();
+        let mut shift = 0.0;
+        for &(i, a) in &con.terms {
+            if unknown(i) {
+                terms.push((local[&i], a));
+            } else {
+                let v = model.cells[i]
+                    .value
+                    .ok_or_else(|| AuditError::NoValue(model.cells[i].key.clone()))?;
+                shift += a * v as f64;
+            }
+        }
+        if terms.is_empty() {
+            // all shown: it must hold
+            if shift < con.lo - 1e-6 || shift > con.hi + 1e-6 {
+                return Err(AuditError::Conflict(con.label.clone()));
+            }
+            continue;
+        }
+        rows.push(Row { terms, lo: con.lo - shift, hi: con.hi - shift });
+        labels.push(&con.label);
+    }
+    let n = vars.len();
+    let mut lo = vec![0.0; n];
+    let mut hi = vec![f64::INFINITY; n];
+    for (k, &v) in vars.iter().enumerate() {
+        let (l, h) = model.cells[v].state.bounds(None);
+        lo[k] = l as f64;
+        hi[k] = h.map_or(f64::INFINITY, |h| h as f64);
+    }
+    propagate(&rows, &mut lo, &mut hi)
+        .map_err(|e| AuditError::Conflict(labels[e.row].to_string()))?;
+    // rows the bounds imply
+    let implied = |r: &Row| {
+        let (mut mn, mut mx) = (0.0, 0.0);
+        for &(j, a) in &r.terms {
+            if a > 0.0 {
+                mn += a * lo[j];
+                mx += a * hi[j];
+            } else {
+                mn += a * hi[j];
+                mx += a * lo[j];
+            }
+        }
+        (!r.hi.is_finite() || mx <= r.hi + 1e-9) && (!r.lo.is_finite() || mn >= r.lo - 1e-9)
+    };
+    let keep: Vec<usize> = (0..rows.len()).filter(|&r| !implied(&rows[r])).collect();
     let mut parent: Vec<usize> = (0..n).collect();
     fn root(p: &mut [usize], mut i: usize) -> usize {
         while p[i] != i {
@@ -166,69 +225,41 @@ fn components(model: &Model, opts: &AuditOptions) -> Result<Vec<Comp>, AuditErro
         }
         i
     }
-    let mut used = vec![false; n];
-    for &k in &active {
-        let mut first: Option<usize> = None;
-        for &(i, _) in &model.constraints[k].terms {
-            if !unknown(i) {
-                continue;
-            }
-            used[i] = true;
-            match first {
-                None => first = Some(i),
-                Some(f) => {
-                    let (a, b) = (root(&mut parent, f), root(&mut parent, i));
-                    if a != b {
-                        parent[b] = a;
-                    }
-                }
+    for &r in &keep {
+        let first = rows[r].terms[0].0;
+        for &(j, _) in &rows[r].terms[1..] {
+            let (a, b) = (root(&mut parent, first), root(&mut parent, j));
+            if a != b {
+                parent[b] = a;
             }
         }
     }
-    // every unknown cell in scope is audited, with or without constraints
-    let mut by_root: std::collections::BTreeMap<usize, Vec<CellId>> = Default::default();
-    for i in 0..n {
-        if unknown(i) && in_scope(i) {
-            let r = root(&mut parent, i);
-            by_root.entry(r).or_default().push(i);
-        }
+    let mut by_root: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for k in 0..n {
+        let r = root(&mut parent, k);
+        by_root.entry(r).or_default().push(k);
     }
-    let mut comp_of: FxHashMap<CellId, (usize, usize)> = FxHashMap::default();
+    let mut comp_of: Vec<(usize, usize)> = vec![(0, 0); n];
     let mut comps: Vec<Comp> = Vec::with_capacity(by_root.len());
-    for (_, vars) in by_root {
+    for (_, members) in by_root {
         let c = comps.len();
-        for (k, &v) in vars.iter().enumerate() {
-            comp_of.insert(v, (c, k));
+        for (k, &m) in members.iter().enumerate() {
+            comp_of[m] = (c, k);
         }
-        let states = vars.iter().map(|&v| model.cells[v].state).collect();
-        comps.push(Comp { vars, states, rows: Vec::new(), labels: Vec::new() });
+        comps.push(Comp {
+            vars: members.iter().map(|&m| vars[m]).collect(),
+            states: members.iter().map(|&m| model.cells[vars[m]].state).collect(),
+            lo: members.iter().map(|&m| lo[m]).collect(),
+            hi: members.iter().map(|&m| hi[m]).collect(),
+            rows: Vec::new(),
+            labels: Vec::new(),
+        });
     }
-    for &k in &active {
-        let con = &model.constraints[k];
-        let mut terms = Vec::new();
-        let mut shift = 0.0;
-        let mut comp = None;
-        for &(i, a) in &con.terms {
-            if unknown(i) {
-                let (c, local) = comp_of[&i];
-                comp = Some(c);
-                terms.push((local, a));
-            } else {
-                let v = model.cells[i]
-                    .value
-                    .ok_or_else(|| AuditError::NoValue(model.cells[i].key.clone()))?;
-                shift += a * v as f64;
-            }
-        }
-        let Some(c) = comp else {
-            // all shown: it must hold
-            if shift < con.lo - 1e-6 || shift > con.hi + 1e-6 {
-                return Err(AuditError::Conflict(con.label.clone()));
-            }
-            continue;
-        };
-        comps[c].rows.push(Row { terms, lo: con.lo - shift, hi: con.hi - shift });
-        comps[c].labels.push(con.label.clone());
+    for &r in &keep {
+        let c = comp_of[rows[r].terms[0].0].0;
+        let terms = rows[r].terms.iter().map(|&(j, a)| (comp_of[j].1, a)).collect();
+        comps[c].rows.push(Row { terms, lo: rows[r].lo, hi: rows[r].hi });
+        comps[c].labels.push(labels[r].to_string());
     }
     Ok(comps)
 }
@@ -327,13 +358,7 @@ fn audit_component(
     truth: Option<&[i64]>,
 ) -> Result<CompOutcome, AuditError> {
     let n = c.vars.len();
-    let mut lo = vec![0.0; n];
-    let mut hi = vec![f64::INFINITY; n];
-    for (k, s) in c.states.iter().enumerate() {
-        let (l, h) = s.bounds(None);
-        lo[k] = l as f64;
-        hi[k] = h.map_or(f64::INFINITY, |h| h as f64);
-    }
+    let (mut lo, mut hi) = (c.lo.clone(), c.hi.clone());
     propagate(&c.rows, &mut lo, &mut hi)
         .map_err(|e| AuditError::Conflict(c.labels[e.row].clone()))?;
     let plo: Vec<i64> = lo.iter().map(|&v| v as i64).collect();

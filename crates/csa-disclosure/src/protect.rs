@@ -155,6 +155,20 @@ pub fn protect(model: &mut Model) -> Result<Protection, ProtectError> {
     Ok(out)
 }
 
+/// Step 1 alone: every shown count of 1 to 4 becomes `<5`, nothing else. Not protection (the
+/// audit fails such tables); for proving that the audit catches it.
+pub fn primary_only(model: &mut Model) -> Protection {
+    let mut out = Protection::default();
+    for c in model.cells.iter_mut().filter(|c| c.state == State::Shown) {
+        if c.value.is_some_and(|v| (1..THRESHOLD).contains(&v)) {
+            c.state = State::Hidden(Symbol::Small);
+            c.primary = true;
+            out.primary += 1;
+        }
+    }
+    out
+}
+
 fn describe(model: &Model, failures: &[Failure]) -> String {
     failures
         .iter()
