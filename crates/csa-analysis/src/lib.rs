@@ -15,7 +15,6 @@ pub mod breakdown;
 pub mod config;
 pub mod data;
 pub mod dims;
-pub mod disclosure;
 pub mod equalities;
 pub mod error;
 pub mod export;

@@ -127,9 +127,36 @@ pub enum Command {
         "contained), summary.json, tables.xlsx, tables/*.csv|parquet, charts/*.png|svg and\n",
         "maps/*.geojson into a new folder that replaces --out only when complete. The public\n",
         "edition shows counts of 1 to 4 as <5, hides cells that would give them away (*), and\n",
-        "leaves out offender lists and point locations. SOURCE_DATE_EPOCH fixes the timestamp.\n",
-        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
+        "leaves out offender lists and point locations; it also writes disclosure.json and is\n",
+        "audited from its files before it replaces --out (a failed audit keeps the previous\n",
+        "pack). SOURCE_DATE_EPOCH fixes the timestamp.\n",
+        "Exit codes: 0 ok, 1 internal error (or the public edition failed its audit), 2 bad\n",
+        "input or usage."))]
     Assess(AssessArgs),
+    /// Audit public packs from their files alone: every hidden count's range.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa audit out/public\n",
+        "  csa audit out/public-2025 out/public-2024 --failures\n\n",
+        "Reads the pack's tables, maps, summary.json and disclosure.json (what every count is,\n",
+        "where it is shown, how the counts relate) and works out, for every hidden count (<5, *)\n",
+        "and every count published nowhere that the others imply, the range of whole numbers it\n",
+        "can take given everything published (integer programmes). Prints one line per cell:\n",
+        "key, symbol, range, ok or FAIL. Several packs are audited as one set (this year's and\n",
+        "last year's share a year).\n",
+        "Exit codes: 0 every range meets the rule, 3 a cell fails it (or a derived figure or a\n",
+        "second place gives a hidden count away), 2 bad input (not a public pack)."))]
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Public pack folders (`csa assess --edition public`); several are audited as one set.
+    #[arg(required = true, value_name = "PACK_DIR")]
+    pub packs: Vec<PathBuf>,
+    /// Print only the cells that fail, and the totals.
+    #[arg(long)]
+    pub failures: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -27,6 +27,7 @@ fn main() {
         cli::Command::Quarterly(a) => cmd::quarterly::run(a),
         cli::Command::Survey(a) => cmd::survey::run(a),
         cli::Command::Assess(a) => cmd::assess::run(a, opts.quiet),
+        cli::Command::Audit(a) => cmd::audit::run(a),
     };
     match result {
         Ok(()) => std::process::exit(exit::OK),

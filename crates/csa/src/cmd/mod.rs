@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod assess;
+pub mod audit;
 pub mod breakdown;
 pub mod hotspots;
 pub mod ingest;
