@@ -17,6 +17,9 @@
 //! police.uk pack; the shared year is published the same way in both years' packs; a
 //! tampered pack fails `csa audit`; an unprotected public pack is refused by `csa assess`
 //! with the previous pack left whole; the information lost is reported.
+//!
+//! `CSA_ATTACK_BIN=/path/to/csa` makes the packs with another build of csa (e.g. the code
+//! before issue 13): the three attacks then show what that build leaks.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -26,6 +29,13 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use common::{csa, csa_ok, data};
+
+/// Runs `csa` (or `CSA_ATTACK_BIN`) and expects success.
+fn make(args: &[&str]) {
+    let bin = std::env::var("CSA_ATTACK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_csa").to_string());
+    let o = std::process::Command::new(bin).args(args).output().unwrap();
+    assert!(o.status.success(), "csa {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
 
 struct Packs {
     _tmp: tempfile::TempDir,
@@ -44,7 +54,7 @@ fn packs() -> &'static Packs {
         let c = config.to_str().unwrap();
         let dataset = tmp.path().join("dataset");
         let restricted = tmp.path().join("restricted");
-        csa_ok(&[
+        make(&[
             "assess",
             "--config",
             c,
@@ -55,7 +65,7 @@ fn packs() -> &'static Packs {
         ]);
         let ds = dataset.to_str().unwrap();
         let public = tmp.path().join("public");
-        csa_ok(&["assess", "--config", c, "--dataset", ds, "--out", public.to_str().unwrap(), "--edition", "public"]);
+        make(&["assess", "--config", c, "--dataset", ds, "--out", public.to_str().unwrap(), "--edition", "public"]);
         // last year's pack: the same demo assessed for 2024
         let c24 = tmp.path().join("assessment-2024.toml");
         let text = std::fs::read_to_string(&config)
@@ -68,9 +78,9 @@ fn packs() -> &'static Packs {
         std::fs::write(&c24, text).unwrap();
         let c24 = c24.to_str().unwrap();
         let public_2024 = tmp.path().join("public-2024");
-        csa_ok(&["assess", "--config", c24, "--dataset", ds, "--out", public_2024.to_str().unwrap(), "--edition", "public"]);
+        make(&["assess", "--config", c24, "--dataset", ds, "--out", public_2024.to_str().unwrap(), "--edition", "public"]);
         let restricted_2024 = tmp.path().join("restricted-2024");
-        csa_ok(&["assess", "--config", c24, "--dataset", ds, "--out", restricted_2024.to_str().unwrap()]);
+        make(&["assess", "--config", c24, "--dataset", ds, "--out", restricted_2024.to_str().unwrap()]);
         Packs { _tmp: tmp, restricted, public, public_2024, restricted_2024 }
     })
 }

@@ -83,7 +83,7 @@ enum Kinds {
     Additive,
     /// Distinct people or points: containment and covers.
     Distinct,
-"    /// Repeat counts and maxima: containment only.
+    /// Repeat counts and maxima: containment only.
     Monotone,
     /// People by their latest record (equalities): a person's group depends on the
     /// population, so nothing links across populations.
@@ -141,18 +141,7 @@ pub fn period_text(p: &csa_analysis::period::Period) -> String {
     format!("{}..{}", p.from, p.to)
 }
 
-/// One count column of a table: its measure, period and fixed coordinates, and which of its
-/// coordinates add up.
-struct Col<'a> {
-    column: &'a str,
-    measure: String,
-    period: String,
-    group: u32,
-    coords: Vec<(String, String)>,
-}
-
 struct Builder<'a> {
-    b: &'a Built,
     rel: &'a BTreeMap<String, Relations>,
     model: Model,
     keys: Vec<Key>,
@@ -265,7 +254,6 @@ pub fn build_model(
     let cur = period_text(&periods.current);
     let cmp = period_text(&periods.comparison);
     let mut bd = Builder {
-        b,
         rel,
         model: Model::new(),
         keys: Vec::new(),

@@ -31,7 +31,7 @@ use cells::{build_model, crime_type_pop, period_text, PackModel};
 use relations::{Relations, Rows};
 
 /// Hidden cells of one table.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableLoss {
     pub table: String,
     /// Count cells in the table.
