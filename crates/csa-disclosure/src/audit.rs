@@ -37,6 +37,11 @@ pub struct AuditOptions {
     pub max_group: Option<u32>,
     /// Use the model's true values as a witness (when every value is known).
     pub witness: bool,
+    /// Verdict mode: a cell whose bounds from tightening already break the rule is reported
+    /// without solving for its exact range (its failure's range is those bounds, not exact,
+    /// and its point is the first witness). What protection needs, at a fraction of the
+    /// solves.
+    pub quick_failures: bool,
 }
 
 /// A cell's range: `lo..=hi` (`hi` `None`: no upper limit). `exact` when both ends are the
@@ -116,6 +121,34 @@ pub fn audit(model: &Model, opts: &AuditOptions) -> Result<Outcome, AuditError> 
     run(model, opts, comps)
 }
 
+/// The cells whose bounds from tightening alone ([`crate::propagate`], no integer
+/// programme) already break the rule: a quick first pass for protection. Each failure's range
+/// is those bounds (not exact) and its point is the cell's true value alone (the model's
+/// value, when known).
+pub fn bound_failures(model: &Model, opts: &AuditOptions) -> Result<Outcome, AuditError> {
+    let comps = components(model, opts)?;
+    let mut out = Outcome { components: comps.len(), ..Outcome::default() };
+    for c in &comps {
+        out.largest = out.largest.max(c.vars.len());
+        for (k, &v) in c.vars.iter().enumerate() {
+            let lo = c.lo[k] as i64;
+            let hi = c.hi[k].is_finite().then_some(c.hi[k] as i64);
+            let range = Range { lo, hi, exact: false };
+            out.ranges.insert(v, range);
+            if !satisfied(c.states[k], lo, hi) {
+                out.failures.push(Failure {
+                    cell: v,
+                    range,
+                    side: failing_side(c.states[k], range),
+                    at: model.cells[v].value.map(|x| vec![(v, x)]).unwrap_or_default(),
+                });
+            }
+        }
+    }
+    out.failures.sort_by_key(|f| f.cell);
+    Ok(out)
+}
+
 /// Audits only the components that hold one of `cells` (the others are known to pass).
 pub fn audit_touching(
     model: &Model,
@@ -132,7 +165,7 @@ pub fn audit_touching(
 fn run(model: &Model, opts: &AuditOptions, comps: Vec<Comp>) -> Result<Outcome, AuditError> {
     let truth = if opts.witness { model.values() } else { None };
     let results: Vec<Result<CompOutcome, AuditError>> =
-        comps.par_iter().map(|c| audit_component(c, opts.ranges, truth.as_deref())).collect();
+        comps.par_iter().map(|c| audit_component(c, opts, truth.as_deref())).collect();
     let mut out = Outcome { components: comps.len(), ..Outcome::default() };
     for (c, r) in comps.iter().zip(results) {
         let r = r?;
@@ -332,14 +365,18 @@ fn status(state: State, plo: i64, phi: Option<i64>, wmin: i64, wmax: i64, seen: 
             }
         }
         State::Hidden(Symbol::Star) => {
-            if wmax > wmin {
+            if satisfied(state, wmin, Some(wmax)) {
                 Status::Certified
-            } else {
+            } else if wmin >= THRESHOLD {
                 // any other value will do
                 Status::Open {
                     up: phi.is_none_or(|h| h > wmax).then_some(wmax + 1),
                     down: (plo < wmin).then_some(wmin - 1),
                 }
+            } else {
+                // 5 or more; else 1 and 4
+                let up = if phi.is_none_or(|h| h >= THRESHOLD) { THRESHOLD } else { small };
+                Status::Open { up: Some(up), down: (up == small && wmin > 1).then_some(1) }
             }
         }
         State::Latent { .. } => {
@@ -352,11 +389,15 @@ fn status(state: State, plo: i64, phi: Option<i64>, wmin: i64, wmax: i64, seen: 
     }
 }
 
+/// Rounds of batches at most (they stop as soon as one certifies nothing more).
+const BATCH_ROUNDS: usize = 12;
+
 fn audit_component(
     c: &Comp,
-    ranges_mode: bool,
+    opts: &AuditOptions,
     truth: Option<&[i64]>,
 ) -> Result<CompOutcome, AuditError> {
+    let ranges_mode = opts.ranges;
     let n = c.vars.len();
     let (mut lo, mut hi) = (c.lo.clone(), c.hi.clone());
     propagate(&c.rows, &mut lo, &mut hi)
@@ -388,96 +429,122 @@ fn audit_component(
         solve(&[], true, &[], &mut w)?;
     }
     let seen = |w: &Witness, k: usize| w.min[k] <= w.max[k];
-    let mut exact_lo: Vec<Option<i64>> = vec![None; n];
-    let mut exact_hi: Vec<Option<Option<i64>>> = vec![None; n];
-    let mut failures: Vec<FailureLocal> = Vec::new();
-    if ranges_mode {
-        for k in 0..n {
-            // the top: a witness at the outer bound is the top; else solve
-            if phi[k].is_some_and(|h| seen(&w, k) && w.max[k] == h) {
-                exact_hi[k] = Some(phi[k]);
-            } else {
-                match solve(&[(k, 1.0)], true, &[], &mut w)? {
-                    Solved::Point(p) => exact_hi[k] = Some(Some(p[k])),
-                    Solved::Unbounded => exact_hi[k] = Some(None),
-                }
-            }
-            if seen(&w, k) && w.min[k] == plo[k] {
-                exact_lo[k] = Some(plo[k]);
-            } else if let Solved::Point(p) = solve(&[(k, 1.0)], false, &[], &mut w)? {
-                exact_lo[k] = Some(p[k]);
+    // what a witness should still reach, cell by cell: (up, down)
+    let targets = |w: &Witness, k: usize| -> (Option<i64>, Option<i64>) {
+        if ranges_mode {
+            let up = phi[k].filter(|&h| !(seen(w, k) && w.max[k] >= h));
+            let down = Some(plo[k]).filter(|&l| !(seen(w, k) && w.min[k] <= l));
+            (up, down)
+        } else {
+            match status(c.states[k], plo[k], phi[k], w.min[k], w.max[k], seen(w, k)) {
+                Status::Open { up, down } => (up, down),
+                _ => (None, None),
             }
         }
-        let ranges: Vec<Range> = (0..n)
-            .map(|k| Range {
-                lo: exact_lo[k].unwrap_or(plo[k]),
-                hi: exact_hi[k].unwrap_or(phi[k]),
-                exact: true,
-            })
-            .collect();
-        for (k, &r) in ranges.iter().enumerate() {
-            if !satisfied(c.states[k], r.lo, r.hi) {
-                let side = failing_side(c.states[k], r);
-                let at = extreme_point(c, &lo, &hi, k, side, &mut w)?;
-                w.solves += 1;
-                failures.push((k, r, side, at));
-            }
+    };
+    // batches: maximise (minimise) the sum of the cells still short of their target, each
+    // capped at it, while that certifies more cells
+    let mut open_before = usize::MAX;
+    // weights vary from round to round (a fixed pseudo-random sequence), so that cells that
+    // compete for the same slack take turns at their target
+    let weight = |round: usize, k: usize| -> f64 {
+        if round == 0 {
+            1.0
+        } else {
+            1.0 + ((k as u64 * 2_654_435_761 + round as u64 * 40_503) % 8) as f64
         }
-        return Ok(CompOutcome { ranges, failures, solves: w.solves });
-    }
-    // verdict mode: batches, then one solve per cell left open
-    for _round in 0..2 {
-        let st: Vec<Status> = (0..n)
-            .map(|k| status(c.states[k], plo[k], phi[k], w.min[k], w.max[k], seen(&w, k)))
-            .collect();
-        let ups: Vec<(usize, i64)> = (0..n)
-            .filter_map(|k| match st[k] {
-                Status::Open { up: Some(t), .. } => Some((k, t)),
-                _ => None,
-            })
-            .collect();
+    };
+    for round in 0..BATCH_ROUNDS {
+        let ups: Vec<(usize, i64)> =
+            (0..n).filter_map(|k| targets(&w, k).0.map(|t| (k, t))).collect();
         if !ups.is_empty() {
-            let obj: Vec<(usize, f64)> = ups.iter().map(|&(k, _)| (k, 1.0)).collect();
+            let obj: Vec<(usize, f64)> = ups.iter().map(|&(k, _)| (k, weight(round, k))).collect();
             let caps: Vec<(usize, i64, Option<i64>)> =
                 ups.iter().map(|&(k, t)| (k, plo[k], Some(t))).collect();
             solve(&obj, true, &caps, &mut w)?;
         }
-        let st: Vec<Status> = (0..n)
-            .map(|k| status(c.states[k], plo[k], phi[k], w.min[k], w.max[k], seen(&w, k)))
-            .collect();
-        let downs: Vec<(usize, i64)> = (0..n)
-            .filter_map(|k| match st[k] {
-                Status::Open { down: Some(t), .. } => Some((k, t)),
-                _ => None,
-            })
-            .collect();
+        let downs: Vec<(usize, i64)> =
+            (0..n).filter_map(|k| targets(&w, k).1.map(|t| (k, t))).collect();
         if !downs.is_empty() {
-            let obj: Vec<(usize, f64)> = downs.iter().map(|&(k, _)| (k, 1.0)).collect();
+            let obj: Vec<(usize, f64)> =
+                downs.iter().map(|&(k, _)| (k, weight(round, k + 1))).collect();
             let caps: Vec<(usize, i64, Option<i64>)> =
                 downs.iter().map(|&(k, t)| (k, t, phi[k])).collect();
             solve(&obj, false, &caps, &mut w)?;
         }
-        if ups.is_empty() && downs.is_empty() {
+        let open: usize = (0..n)
+            .map(|k| {
+                let (u, d) = targets(&w, k);
+                usize::from(u.is_some()) + usize::from(d.is_some())
+            })
+            .sum();
+        // stop when a round certifies nothing (after the first weighted one)
+        if open == 0 || (open >= open_before && round >= 2) {
             break;
         }
+        open_before = open;
     }
-    // each cell still open or failed: its own solves, exact ends
-    for k in 0..n {
-        let s = status(c.states[k], plo[k], phi[k], w.min[k], w.max[k], seen(&w, k));
-        if s == Status::Certified {
-            continue;
+    let mut exact_lo: Vec<Option<i64>> = vec![None; n];
+    let mut exact_hi: Vec<Option<Option<i64>>> = vec![None; n];
+    let mut failures: Vec<FailureLocal> = Vec::new();
+    let max_of = |k: usize, w: &mut Witness| -> Result<Option<i64>, AuditError> {
+        if phi[k].is_some_and(|h| seen(w, k) && w.max[k] >= h) {
+            return Ok(phi[k]);
         }
-        let hi_k = match solve(&[(k, 1.0)], true, &[], &mut w)? {
+        Ok(match solve(&[(k, 1.0)], true, &[], w)? {
             Solved::Point(p) => Some(p[k]),
             Solved::Unbounded => None,
-        };
-        let lo_k = match solve(&[(k, 1.0)], false, &[], &mut w)? {
+        })
+    };
+    let min_of = |k: usize, w: &mut Witness| -> Result<i64, AuditError> {
+        if seen(w, k) && w.min[k] <= plo[k] {
+            return Ok(plo[k]);
+        }
+        Ok(match solve(&[(k, 1.0)], false, &[], w)? {
             Solved::Point(p) => p[k],
             Solved::Unbounded => plo[k],
+        })
+    };
+    for k in 0..n {
+        let s = status(c.states[k], plo[k], phi[k], w.min[k], w.max[k], seen(&w, k));
+        if !ranges_mode && s == Status::Certified {
+            continue;
+        }
+        if !ranges_mode && s == Status::Failed && opts.quick_failures {
+            let r = Range { lo: plo[k], hi: phi[k], exact: false };
+            let at = w.point.clone().unwrap_or_default();
+            failures.push((k, r, failing_side(c.states[k], r), at));
+            continue;
+        }
+        // verdict mode: the ends still open (the other end is what the witnesses reached,
+        // inside the true range); both ends when that is not enough
+        let (up, down) = if ranges_mode || s == Status::Failed {
+            (true, true)
+        } else {
+            let (u, d) = targets(&w, k);
+            (u.is_some() || !seen(&w, k), d.is_some() || !seen(&w, k))
         };
-        exact_lo[k] = Some(lo_k);
-        exact_hi[k] = Some(hi_k);
-        let r = Range { lo: lo_k, hi: hi_k, exact: true };
+        if up {
+            exact_hi[k] = Some(max_of(k, &mut w)?);
+        }
+        if down {
+            exact_lo[k] = Some(min_of(k, &mut w)?);
+        }
+        let inner = |w: &Witness, lo: Option<i64>, hi: Option<Option<i64>>| Range {
+            lo: lo.unwrap_or(if seen(w, k) { w.min[k] } else { plo[k] }),
+            hi: hi.unwrap_or(if seen(w, k) { Some(w.max[k]) } else { phi[k] }),
+            exact: lo.is_some() && hi.is_some(),
+        };
+        let mut r = inner(&w, exact_lo[k], exact_hi[k]);
+        if !satisfied(c.states[k], r.lo, r.hi) && !r.exact {
+            if exact_hi[k].is_none() {
+                exact_hi[k] = Some(max_of(k, &mut w)?);
+            }
+            if exact_lo[k].is_none() {
+                exact_lo[k] = Some(min_of(k, &mut w)?);
+            }
+            r = inner(&w, exact_lo[k], exact_hi[k]);
+        }
         if !satisfied(c.states[k], r.lo, r.hi) {
             let side = failing_side(c.states[k], r);
             let at = extreme_point(c, &lo, &hi, k, side, &mut w)?;

@@ -26,7 +26,7 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::audit::{audit, AuditError, AuditOptions, Failure, Side};
+use crate::audit::{audit, bound_failures, AuditError, AuditOptions, Failure, Side};
 use crate::model::{CellId, Model, State, Symbol, THRESHOLD};
 
 /// What protection did.
@@ -53,6 +53,9 @@ pub enum ProtectError {
 }
 
 const MAX_ROUNDS: usize = 60;
+
+/// Failures of one cell after which every candidate around it is hidden.
+const STRIKES: usize = 3;
 
 /// Protects `model` in place (see the module header).
 pub fn protect(model: &mut Model) -> Result<Protection, ProtectError> {
@@ -88,13 +91,29 @@ pub fn protect(model: &mut Model) -> Result<Protection, ProtectError> {
         let active: Vec<usize> =
             (0..model.constraints.len()).filter(|&k| group_of[k] <= g).collect();
         let mut dirty: Option<FxHashSet<CellId>> = None;
-        let mut rounds = 0;
+        let (mut rounds, mut mip_rounds, mut bound_rounds) = (0, 0, 0);
+        let mut strikes: rustc_hash::FxHashMap<CellId, usize> = Default::default();
         loop {
             out.secondary += line_slack(model, g, &active, &of_cell, &group_of);
-            let opts = AuditOptions { max_group: Some(g), witness: true, ..Default::default() };
-            let o = match &dirty {
-                None => audit(model, &opts)?,
-                Some(cells) => crate::audit::audit_touching(model, &opts, cells)?,
+            let opts = AuditOptions {
+                max_group: Some(g),
+                witness: true,
+                quick_failures: true,
+                ..Default::default()
+            };
+            // bounds tightening first (no solve); the integer programmes only once it finds
+            // nothing, on the components changed since the last of them
+            let quick = bound_failures(model, &opts)?;
+            let from_bounds = !quick.passed();
+            let o = if from_bounds {
+                quick
+            } else {
+                let o = match &dirty {
+                    None => audit(model, &opts)?,
+                    Some(cells) => crate::audit::audit_touching(model, &opts, cells)?,
+                };
+                dirty = Some(FxHashSet::default());
+                o
             };
             out.solves += o.solves;
             rounds += 1;
@@ -102,12 +121,31 @@ pub fn protect(model: &mut Model) -> Result<Protection, ProtectError> {
             if o.passed() {
                 break;
             }
-            if rounds >= MAX_ROUNDS {
+            if from_bounds {
+                bound_rounds += 1;
+            } else {
+                mip_rounds += 1;
+            }
+            if mip_rounds >= MAX_ROUNDS || bound_rounds >= 10 * MAX_ROUNDS {
                 return Err(ProtectError::Unprotectable(describe(model, &o.failures)));
             }
             let mut changed: FxHashSet<CellId> = FxHashSet::default();
             for f in &o.failures {
                 changed.insert(f.cell);
+                let n = strikes.entry(f.cell).or_insert(0);
+                *n += 1;
+                if *n >= STRIKES {
+                    // a cell that keeps failing: every candidate around it (its constraints'
+                    // cells, and after more failures, theirs)
+                    let hops = if *n >= STRIKES + 2 { 2 } else { 1 };
+                    let mut hidden = hide_around(model, g, f.cell, hops, &of_cell, &group_of);
+                    if hidden.is_empty() && hops == 1 {
+                        hidden = hide_around(model, g, f.cell, 2, &of_cell, &group_of);
+                    }
+                    out.secondary += hidden.len();
+                    changed.extend(hidden);
+                    continue;
+                }
                 if let Some(y) = loosen(model, g, f, &of_cell, &group_of) {
                     hide(model, y);
                     out.secondary += 1;
@@ -139,7 +177,10 @@ pub fn protect(model: &mut Model) -> Result<Protection, ProtectError> {
                 }
                 if !any {
                     for f in &o.failures {
-                        if model.cells[f.cell].state == State::Hidden(Symbol::Small) {
+                        // (a hidden 0 cannot be shown as "*", which means 1 or more)
+                        if model.cells[f.cell].state == State::Hidden(Symbol::Small)
+                            && model.cells[f.cell].value.is_some_and(|v| v >= 1)
+                        {
                             model.cells[f.cell].state = State::Hidden(Symbol::Star);
                             any = true;
                         }
@@ -149,7 +190,9 @@ pub fn protect(model: &mut Model) -> Result<Protection, ProtectError> {
                     return Err(ProtectError::Unprotectable(describe(model, &o.failures)));
                 }
             }
-            dirty = Some(changed);
+            if let Some(d) = dirty.as_mut() {
+                d.extend(changed);
+            }
         }
     }
     Ok(out)
@@ -183,6 +226,42 @@ fn describe(model: &Model, failures: &[Failure]) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Hides every candidate of group `g` in the constraints of `cell` (`hops` 2: and in the
+/// constraints of their unknown cells); returns the cells hidden.
+fn hide_around(
+    model: &mut Model,
+    g: u32,
+    cell: CellId,
+    hops: usize,
+    of_cell: &[Vec<usize>],
+    group_of: &[u32],
+) -> Vec<CellId> {
+    let mut around: FxHashSet<CellId> = FxHashSet::default();
+    let mut frontier = vec![cell];
+    for _ in 0..hops {
+        let mut next = Vec::new();
+        for &c in &frontier {
+            for &k in &of_cell[c] {
+                if group_of[k] > g {
+                    continue;
+                }
+                for &(y, _) in &model.constraints[k].terms {
+                    if around.insert(y) && model.cells[y].state.unknown() {
+                        next.push(y);
+                    }
+                }
+            }
+        }
+        frontier = next;
+    }
+    let mut ys: Vec<CellId> = around.into_iter().filter(|&y| is_candidate(model, g, y)).collect();
+    ys.sort_unstable();
+    for &y in &ys {
+        hide(model, y);
+    }
+    ys
 }
 
 fn is_candidate(model: &Model, g: u32, y: CellId) -> bool {
@@ -527,7 +606,8 @@ mod tests {
             }
             for cell in &m.cells {
                 if cell.value.is_some_and(|v| (1..5).contains(&v)) {
-                    assert_eq!(cell.state, State::Hidden(Symbol::Small), "case {case}");
+                    // "<5", or "*" (1 or more) where "<5" would say too much
+                    assert!(matches!(cell.state, State::Hidden(_)), "case {case}");
                 }
             }
         }

@@ -317,13 +317,14 @@ pub fn build_model(
     }
     unlisted_members(&mut bd, &cur, unlisted);
     relations(&mut bd);
-    // costs: hide small values first, zeros only where their table lists every value,
-    // a population's total last
+    // costs: hide small values first, a population's total last; zeros are never hidden to
+    // protect others: a hidden 0 is itself a "<5" that must be able to reach 4, so hiding it
+    // only moves the problem (and, in a row of zeros, cannot work at all)
     for (id, c) in bd.model.cells.iter_mut().enumerate() {
         let v = c.value.unwrap_or(0);
         let total = bd.keys.get(id).is_some_and(|k| k.coords.is_empty());
-        c.cost = v as f64 + if total { 1e6 } else { 0.0 } + if v == 0 { 0.25 } else { 0.5 };
-        if v == 0 && !bd.dense.get(id).copied().unwrap_or(false) {
+        c.cost = v as f64 + if total { 1e6 } else { 0.0 } + 0.5;
+        if v == 0 {
             c.candidate = false;
         }
     }

@@ -182,8 +182,8 @@ pub fn publish(b: &Built, primary_only: bool) -> Result<Published> {
         return Err(AnalysisError::Internal(format!("the public edition's model of the tables is inconsistent: {m} ({} such)", mismatches.len())));
     }
     let (mut model, perm) = model.canonical();
-    let places: Vec<cells::Place> = places.into_iter().map(|p| cells::Place { cell: perm[p.cell], ..p }).collect();
-    let derived: Vec<cells::DerivedAt> = derived
+    let mut places: Vec<cells::Place> = places.into_iter().map(|p| cells::Place { cell: perm[p.cell], ..p }).collect();
+    let mut derived: Vec<cells::DerivedAt> = derived
         .into_iter()
         .map(|d| cells::DerivedAt { inputs: d.inputs.iter().map(|&i| perm[i]).collect(), ..d })
         .collect();
@@ -233,6 +233,36 @@ pub fn publish(b: &Built, primary_only: bool) -> Result<Published> {
         let vol = tables.iter().find(|t| t.name == ids::PRIORITY_VOLUMES).cloned();
         let mut rt = crate::build::ranking_table(&ranking, vol.as_slice(), &b.parts)?;
         rt.suppressed = (0, 0);
+        // the new order: places and derived figures of the table move with their priority
+        let old = &tables[ti];
+        let row_of = |i: usize| rt.find(names::PRIORITY, &old.get(i, names::PRIORITY).text());
+        let col_of = |j: usize| rt.col(&old.columns[j]);
+        places.retain_mut(|p| {
+            if p.table != ti {
+                return true;
+            }
+            match (row_of(p.row), col_of(p.col)) {
+                (Some(r), Some(c)) => {
+                    p.row = r;
+                    p.col = c;
+                    true
+                }
+                _ => false,
+            }
+        });
+        derived.retain_mut(|d| {
+            if d.table != ti {
+                return true;
+            }
+            match (row_of(d.row), col_of(d.col)) {
+                (Some(r), Some(c)) => {
+                    d.row = r;
+                    d.col = c;
+                    true
+                }
+                _ => false,
+            }
+        });
         tables[ti] = rt;
     }
     let spec = spec::Spec::new(b, &tables, &model, &places, &derived, &rel, &loss);
