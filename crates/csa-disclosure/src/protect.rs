@@ -91,7 +91,7 @@ pub fn protect(model: &mut Model) -> Result<Protection, ProtectError> {
         let active: Vec<usize> =
             (0..model.constraints.len()).filter(|&k| group_of[k] <= g).collect();
         let mut dirty: Option<FxHashSet<CellId>> = None;
-        let (mut rounds, mut mip_rounds, mut bound_rounds) = (0, 0, 0);
+        let (mut mip_rounds, mut bound_rounds) = (0, 0);
         let mut strikes: rustc_hash::FxHashMap<CellId, usize> = Default::default();
         loop {
             out.secondary += line_slack(model, g, &active, &of_cell, &group_of);
@@ -116,7 +116,6 @@ pub fn protect(model: &mut Model) -> Result<Protection, ProtectError> {
                 o
             };
             out.solves += o.solves;
-            rounds += 1;
             out.rounds += 1;
             if o.passed() {
                 break;
@@ -228,8 +227,8 @@ fn describe(model: &Model, failures: &[Failure]) -> String {
         .join("; ")
 }
 
-/// Hides every candidate of group `g` in the constraints of `cell` (`hops` 2: and in the
-/// constraints of their unknown cells); returns the cells hidden.
+/// Hides the cheapest candidate of group `g` in each constraint of `cell` (`hops` 2: and in
+/// each constraint of their unknown cells); returns the cells hidden.
 fn hide_around(
     model: &mut Model,
     g: u32,
@@ -238,28 +237,33 @@ fn hide_around(
     of_cell: &[Vec<usize>],
     group_of: &[u32],
 ) -> Vec<CellId> {
-    let mut around: FxHashSet<CellId> = FxHashSet::default();
+    let mut seen: FxHashSet<CellId> = FxHashSet::default();
+    let mut done: FxHashSet<usize> = FxHashSet::default();
     let mut frontier = vec![cell];
+    let mut ys: Vec<CellId> = Vec::new();
     for _ in 0..hops {
         let mut next = Vec::new();
         for &c in &frontier {
             for &k in &of_cell[c] {
-                if group_of[k] > g {
+                if group_of[k] > g || !done.insert(k) {
                     continue;
                 }
+                let mut best: Option<(f64, CellId)> = None;
                 for &(y, _) in &model.constraints[k].terms {
-                    if around.insert(y) && model.cells[y].state.unknown() {
+                    if seen.insert(y) && model.cells[y].state.unknown() {
                         next.push(y);
                     }
+                    if is_candidate(model, g, y) && best.is_none_or(|(c, _)| model.cells[y].cost < c) {
+                        best = Some((model.cells[y].cost, y));
+                    }
+                }
+                if let Some((_, y)) = best {
+                    hide(model, y);
+                    ys.push(y);
                 }
             }
         }
         frontier = next;
-    }
-    let mut ys: Vec<CellId> = around.into_iter().filter(|&y| is_candidate(model, g, y)).collect();
-    ys.sort_unstable();
-    for &y in &ys {
-        hide(model, y);
     }
     ys
 }
