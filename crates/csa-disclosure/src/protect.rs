@@ -11,9 +11,10 @@
 //!    up to 4 and down to 1, a `*` by one either way) with the constraint's own slack and
 //!    what the other unknown cells of the constraint can move the other way (a `<5` between 0
 //!    and 4, a `*` down to 1, a latent cell down to 0). Where it cannot, the cheapest
-//!    candidate cell of the constraint that would give enough is hidden: as `*` when it is 5
-//!    or more, as `<5` when it is 0 (a 0 hidden among small counts costs nothing but the
-//!    knowledge that the cell is empty). Repeated until every constraint has the slack;
+//!    candidate cell of the constraint that would give enough is hidden as `*` (zeros are
+//!    never hidden: a hidden 0 would be one more `<5` to protect). Repeated until every
+//!    constraint has the slack; then bounds tightening alone (no solve) finds the cells it
+//!    narrows, handled as in 3 until it finds none;
 //! 3. **audit** of the group (verdict mode, the true values as witness); for each failing
 //!    cell, the constraints tight at its failing extreme that hold a candidate get the
 //!    cheapest one hidden; back to 2. Only the components with a change are audited again.
@@ -34,7 +35,7 @@ use crate::model::{CellId, Model, State, Symbol, THRESHOLD};
 pub struct Protection {
     /// Counts of 1 to 4 hidden as `<5`.
     pub primary: usize,
-    /// Cells hidden to protect others (`*`, and zeros as `<5`).
+    /// Cells hidden to protect others (`*`).
     pub secondary: usize,
     /// Audit rounds, over all groups.
     pub rounds: usize,
@@ -268,12 +269,14 @@ fn hide_around(
     ys
 }
 
+/// A shown cell of group `g` that may be hidden for others; never a 0 (a hidden 0 would be
+/// one more `<5` to protect).
 fn is_candidate(model: &Model, g: u32, y: CellId) -> bool {
     let c = &model.cells[y];
-    c.group == g && c.candidate && c.state == State::Shown && c.value.is_some()
+    c.group == g && c.candidate && c.state == State::Shown && c.value.is_some_and(|v| v > 0)
 }
 
-/// Hides a shown cell as its value says: `*` for 5 or more, `<5` for a 0.
+/// Hides a shown cell as its value says (`*` for 5 or more).
 fn hide(model: &mut Model, y: CellId) {
     let v = model.cells[y].value.unwrap_or(0);
     model.cells[y].state = State::Hidden(Symbol::of(v));

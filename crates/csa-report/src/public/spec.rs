@@ -383,6 +383,9 @@ pub fn audit_packs(dirs: &[PathBuf], ranges: bool) -> Result<PackAudit> {
             Shows::Number(v) => {
                 c.state = State::Shown;
                 c.value = Some(v.round() as i64);
+                if (1..csa_disclosure::THRESHOLD).contains(&(v.round().max(0.0) as i64)) {
+                    problems.push(format!("{place} shows {}, a count of 1 to 4 ({})", v.round(), c.key));
+                }
             }
             Shows::Hidden(s) => c.state = State::Hidden(*s),
             Shows::Nothing => {
