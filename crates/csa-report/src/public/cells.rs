@@ -644,10 +644,11 @@ fn other_table(bd: &mut Builder, ti: usize, t: &Table) {
             }
         }
     }
-    let margin = |bd: &mut Builder, label: String, members: &[CellId]| {
+    let margin = |bd: &mut Builder, label: String, members: &[CellId]| -> CellId {
         let v: Option<i64> = members.iter().map(|&m| bd.model.cells[m].value).sum();
         let m = bd.cell(Key::new("cell", "", &t.name).at("margin", &label), v, GROUP_OTHER);
         bd.model.add(Constraint::sum(m, members, format!("{}: {label} adds up", t.name)));
+        m
     };
     match &t.protect {
         Protect::Primary => {}
@@ -657,11 +658,20 @@ fn other_table(bd: &mut Builder, ti: usize, t: &Table) {
             for i in 0..t.rows.len() {
                 groups.entry(g.iter().map(|&c| t.rows[i][c].text()).collect()).or_default().push(i);
             }
+            // a `known` column (equalities by ward) publishes each group's total on every row
+            let known = t.col(names::KNOWN);
             for &j in &counts {
                 for (k, rows) in &groups {
                     let members: Vec<CellId> = rows.iter().filter_map(|&i| ids.get(&(i, j)).copied()).collect();
                     if !members.is_empty() {
-                        margin(bd, format!("{} {}", t.columns[j], k.join("/")), &members);
+                        let m = margin(bd, format!("{} {}", t.columns[j], k.join("/")), &members);
+                        let sum = bd.model.cells[m].value;
+                        for &i in rows {
+                            let Some(&kn) = known.and_then(|kj| ids.get(&(i, kj))) else { continue };
+                            if j == t.col(names::PEOPLE).unwrap_or(usize::MAX) && bd.model.cells[kn].value == sum {
+                                bd.model.add(Constraint::zero(vec![(kn, 1.0), (m, -1.0)], format!("{}: {} is the {} of {}", t.name, names::KNOWN, t.columns[j], k.join("/"))));
+                            }
+                        }
                     }
                 }
             }
