@@ -256,6 +256,10 @@ fn fixture_volume_repeats_locations_and_equalities_match_hand_figures() {
     assert_eq!(value(&v, 1, rb, "comparison_rate_per_1000"), "0.36");
     let harm: f64 = value(&v, 1, rb, "harm_css").parse().unwrap();
     assert!((harm - 2.0 * w28e).abs() < 0.006, "{harm} vs {}", 2.0 * w28e);
+    // ONS's Crime Severity Score is per head: 2 x w(28E) / 7,000 residents = 930.76 / 7,000
+    // = 0.133 (the table keeps 4 decimals; text cells show 2)
+    assert!((2.0 * w28e / 7_000.0 - 0.133).abs() < 0.0005);
+    assert_eq!(value(&v, 1, rb, "harm_css_per_head"), "0.13");
     assert_eq!(value(&v, 1, rb, "harm_coverage_pct"), "100");
     assert_eq!(value(&v, 1, "Shoplifting", "count"), "1");
     assert_eq!(value(&v, 1, "Shoplifting", "change_pct"), "");
@@ -277,9 +281,26 @@ fn fixture_volume_repeats_locations_and_equalities_match_hand_figures() {
     let w = repeats::repeat_within(&a, &da, 365).unwrap();
     assert_eq!(
         (w.victim_records, w.repeat_victim_records, w.repeat_victim_pct),
-        (4, 3, Some(75.0))
+        (4, Some(3), Some(75.0))
     );
-    assert_eq!((w.same_pair_records, w.same_pair_pct), (3, Some(75.0)));
+    assert_eq!((w.same_pair_records, w.same_pair_pct), (Some(3), Some(75.0)));
+    assert!(w.look_back_covered && w.note().is_none());
+    // 2024 as the period: its look-back (2023) has no data, so P2 (V1's first crime in the
+    // data) would look like a first victimisation; the figures are refused, not undercounted
+    let y2024 = csa_analysis::Period {
+        from: csa_analysis::Month::new(2024, 1),
+        to: csa_analysis::Month::new(2024, 12),
+    };
+    let a24 =
+        Assessment::open(&a.data.info.dir, cfg.clone(), Some(y2024), &Needs::everything()).unwrap();
+    let w = repeats::repeat_within(&a24, &da, 365).unwrap();
+    assert_eq!(w.victim_records, 1);
+    assert_eq!(
+        (w.repeat_victim_records, w.repeat_victim_pct, w.same_pair_records),
+        (None, None, None)
+    );
+    assert_eq!((w.look_back.as_str(), w.look_back_months_with_data), ("2023-01 to 2023-12", 0));
+    assert!(w.note().is_some_and(|n| n.contains("2023-01 to 2023-12")), "{:?}", w.note());
 
     // Repeat offenders over all crime: O1 (3), O2 (1), O3 (2), O4 (1), O5 (1): 5 offenders,
     // 2 repeat (40%); crimes with offenders 7, of which C1 C2 C7 C4 C5 involve a repeat

@@ -234,6 +234,25 @@ fn restricted_pack_has_every_part_and_the_api_figures() {
         assert!((1.0..=5.0).contains(&t), "{r}");
         assert!(r["reason"].as_str().unwrap().starts_with("highest factors"));
     }
+    // one denominator for the volume factor (issue 14): residential burglary is counted per
+    // household (about 15.8 per 1,000), but ranked on residents like every other priority,
+    // with its household rate beside it; on households it ranked 2nd, on residents it is 5th
+    let residents = a.area_population(false).unwrap();
+    let households = a.area_population(true).unwrap();
+    let (h, rows) = read_csv(&out.join("tables/priority_ranking.csv"));
+    let burglary = rows.iter().find(|r| r[col(&h, "priority")] == "Residential burglary").unwrap();
+    let n: f64 = burglary[col(&h, "count")].parse().unwrap();
+    let volume: f64 = burglary[col(&h, "volume")].parse().unwrap();
+    assert!((volume - 1000.0 * n / residents).abs() < 0.005, "{volume}");
+    let household_rate: f64 = burglary[col(&h, "household_rate_per_1000")].parse().unwrap();
+    assert!((household_rate - 1000.0 * n / households).abs() < 0.005, "{household_rate}");
+    assert!(household_rate > 15.0 && household_rate < 17.0, "{household_rate}");
+    assert_eq!(burglary[col(&h, "rank")], "5");
+    for r in &rows {
+        if r[col(&h, "priority")] != "Residential burglary" {
+            assert_eq!(r[col(&h, "household_rate_per_1000")], "", "{:?}", r);
+        }
+    }
     // public concern is scored exactly for the priorities mapped to survey options
     for r in ranking {
         let pr = a.config.priority(r["priority"].as_str().unwrap()).unwrap();
@@ -295,6 +314,74 @@ fn restricted_pack_has_every_part_and_the_api_figures() {
     // the restricted edition keeps pseudonymised offender lists, never raw ids
     let (h, rows) = read_csv(&out.join("tables/all_prolific_offenders.csv"));
     assert!(rows.iter().all(|r| r[col(&h, "pseudonym")].starts_with("OFF-")));
+}
+
+#[test]
+fn demo_equalities_ratios_all_have_a_value_and_an_interval() {
+    let p = packs();
+    let a = assessment(&p.dataset);
+    // the configured bands on both sides: 0-9, 10-15, 16-17, 18-24, 25-34, 35-49, 50-64, 65+
+    assert_eq!(a.config.age_bands, [0, 10, 16, 18, 25, 35, 50, 65]);
+    let bands = ["0-9", "10-15", "16-17", "18-24", "25-34", "35-49", "50-64", "65+"];
+    for who in ["victims", "offenders"] {
+        let (h, rows) = read_csv(&p.restricted.join(format!("tables/equalities_{who}.csv")));
+        assert!(rows.len() > 100, "{who}: {} rows", rows.len());
+        for r in &rows {
+            for c in ["ratio", "ratio_ci_low", "ratio_ci_high", "population", "finding"] {
+                assert!(!r[col(&h, c)].is_empty(), "{who}: {c} empty in {r:?}");
+            }
+            let (lo, ratio, hi) = (
+                r[col(&h, "ratio_ci_low")].parse::<f64>().unwrap(),
+                r[col(&h, "ratio")].parse::<f64>().unwrap(),
+                r[col(&h, "ratio_ci_high")].parse::<f64>().unwrap(),
+            );
+            assert!(lo <= ratio && ratio <= hi && hi > 0.0, "{who}: {r:?}");
+            if r[col(&h, "dimension")] == "age_band" {
+                assert!(bands.contains(&r[col(&h, "group")].as_str()), "{who}: {r:?}");
+            }
+        }
+        // Coventry's residents from its own census tables: TS008 173,137 female
+        let female = rows
+            .iter()
+            .find(|r| r[0] == "all" && r[col(&h, "group")] == "female")
+            .unwrap_or_else(|| panic!("{who}: no female row"));
+        assert_eq!(female[col(&h, "population")], "173137");
+        // and the CLI gives the same table
+        let view = format!("equalities-{who}");
+        let csv = csa_ok(&[
+            "breakdown",
+            "--config",
+            data("data/demo/assessment.toml").to_str().unwrap(),
+            "--dataset",
+            p.dataset.to_str().unwrap(),
+            "--view",
+            &view,
+            "--format",
+            "csv",
+        ]);
+        let all: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "all").collect();
+        assert_eq!(csv.lines().count(), all.len() + 1, "{who}:\n{csv}");
+        for (line, r) in csv.lines().skip(1).zip(&all) {
+            assert_eq!(line, r[1..].join(","), "{who}");
+        }
+    }
+    // ward by ward: four priorities, 18 wards each, small wards without a ratio
+    let (h, rows) = read_csv(&p.restricted.join("tables/equalities_wards_victims.csv"));
+    let priorities: BTreeSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        priorities.into_iter().collect::<Vec<_>>(),
+        ["Domestic abuse", "Hate crime", "Hate crime - race", "Sexual offences"]
+    );
+    let wards: BTreeSet<&str> = rows.iter().map(|r| r[col(&h, "ward_code")].as_str()).collect();
+    assert_eq!(wards.len(), 18);
+    for r in &rows {
+        let known: u64 = r[col(&h, "known")].parse().unwrap();
+        let has_ratio = !r[col(&h, "ratio")].is_empty();
+        assert_eq!(has_ratio, known >= 10, "{r:?}");
+        assert_eq!(r[col(&h, "note")].is_empty(), has_ratio, "{r:?}");
+    }
+    let html = std::fs::read_to_string(p.restricted.join("report.html")).unwrap();
+    assert!(html.contains("Ward by ward") && html.contains("residents by group from"));
 }
 
 /// Counts of 1 to 4 in a text cell ("3", "3.0"); "<5", "*", "" and others are fine.
@@ -912,4 +999,114 @@ fn police_uk_demo_says_what_public_data_cannot_show() {
     let w: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("maps/wards.geojson")).unwrap()).unwrap();
     assert_eq!(w["features"].as_array().unwrap().len(), 108, "Warwickshire's wards");
+    // every ward has a population now (the three that had none get the LSOAs best-fitted to
+    // them), so every ward has a rate and the choropleth no "no figure" ward
+    for f in w["features"].as_array().unwrap() {
+        assert!(f["properties"]["population"].as_f64().unwrap() > 1000.0, "{}", f["properties"]);
+        assert!(f["properties"]["rate_per_1000"].is_number(), "{}", f["properties"]);
+    }
+}
+
+/// The Reducing Re-offending section: the demo's two years cover the 2024Q1 and 2024Q2
+/// cohorts, whose figures are synth's ground truth; the public edition hides small counts as
+/// matrices nobody can undo, and leaves out the change against another cohort.
+#[test]
+fn reoffending_section_is_the_truth_and_published_protected() {
+    let p = packs();
+    let truth: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(data("data/demo/coventry-extract-2024/ground_truth.json")).unwrap(),
+    )
+    .unwrap();
+    let cohorts = truth["reoffending"]["cohorts"].as_array().unwrap();
+    let (h, rows) = read_csv(&p.restricted.join("tables/reoffending_cohorts.csv"));
+    let periods: Vec<&str> = rows.iter().map(|r| r[col(&h, "cohort_period")].as_str()).collect();
+    assert_eq!(periods, ["2024Q1", "2024Q2"]);
+    for (r, t) in rows.iter().zip(cohorts) {
+        for c in ["cohort", "reoffenders", "reoffences"] {
+            assert_eq!(r[col(&h, c)], t[c].to_string(), "{} {c}", t["period"]);
+        }
+    }
+    // the latest cohort by age band: synth's truth too (the total row last). synth bands ages
+    // its own way (0, 10, 18, ..., 65+) and the demo config the census's way (..., 16, 18,
+    // ..., 35, 50, 65+): both are summed over the bands' common boundaries and compared there
+    let (h, rows) = read_csv(&p.restricted.join("tables/reoffending_by_age_band.csv"));
+    assert_eq!(rows.last().unwrap()[0], "Total");
+    let lower = |label: &str| -> Option<u32> {
+        label.split(['-', '+']).next().and_then(|l| l.trim().parse().ok())
+    };
+    let truth_bands: Vec<(String, u64, u64)> = cohorts[1]["by_age_band"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let n = |k: &str| b[k].as_u64().unwrap();
+            (b["age_band"].as_str().unwrap().to_string(), n("cohort"), n("reoffenders"))
+        })
+        .collect();
+    let pack_bands: Vec<(String, u64, u64)> = rows[..rows.len() - 1]
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r[col(&h, k)].parse::<u64>().unwrap();
+            (r[0].clone(), n("cohort"), n("reoffenders"))
+        })
+        .collect();
+    let bounds = |bands: &[(String, u64, u64)]| -> std::collections::BTreeSet<u32> {
+        bands.iter().filter_map(|b| lower(&b.0)).collect()
+    };
+    let common: Vec<u32> =
+        bounds(&truth_bands).intersection(&bounds(&pack_bands)).copied().collect();
+    assert!(common.len() >= 4, "common band boundaries {common:?}");
+    // (cohort, reoffenders) per common group; key None = not recorded
+    let grouped = |bands: &[(String, u64, u64)]| {
+        let mut g: std::collections::BTreeMap<Option<u32>, (u64, u64)> = Default::default();
+        for (label, c, r) in bands {
+            let key = lower(label).map(|lo| *common.iter().rev().find(|b| **b <= lo).unwrap_or(&0));
+            let e = g.entry(key).or_default();
+            e.0 += c;
+            e.1 += r;
+        }
+        g
+    };
+    assert_eq!(grouped(&pack_bands), grouped(&truth_bands));
+    let html = std::fs::read_to_string(p.restricted.join("report.html")).unwrap();
+    assert!(html.contains("<section id=\"reoffending\"><h2>Reducing Re-offending</h2>"));
+    assert!(html.contains("t-reoffending_by_ward"));
+    // public: no change columns, small counts hidden, no hidden cell recoverable
+    let mut hidden = 0;
+    for name in [
+        "cohorts",
+        "by_age_band",
+        "by_sex",
+        "by_ethnic_group",
+        "by_offence_group",
+        "by_ward",
+        "by_prior_offending",
+    ] {
+        let f = p.public.join(format!("tables/reoffending_{name}.csv"));
+        let (h, rows) = read_csv(&f);
+        assert!(!h.iter().any(|c| c == "p" || c == "change_pts"), "{name}: {h:?}");
+        let counts: Vec<usize> =
+            ["reoffenders", "non_reoffenders", "cohort"].iter().map(|c| col(&h, c)).collect();
+        for r in &rows {
+            for &j in &counts {
+                assert!(!small(&r[j]), "reoffending_{name}: {} shown", r[j]);
+                hidden += usize::from(r[j] == "<5" || r[j] == "*");
+            }
+            if r[counts[0]] == "<5" || r[counts[0]] == "*" {
+                assert_eq!(
+                    r[col(&h, "rate_pct")],
+                    "*",
+                    "reoffending_{name}: a hidden count's rate"
+                );
+            }
+        }
+        let m: Vec<Vec<Option<i64>>> =
+            rows.iter().map(|r| counts.iter().map(|&j| parse_cell(&r[j])).collect()).collect();
+        let rec = eliminate(m, name != "cohorts");
+        assert!(rec.is_empty(), "reoffending_{name}: cells {rec:?} can be worked out");
+    }
+    assert!(hidden > 0, "the demo has small re-offending groups to hide");
+    let (h, rows) = read_csv(&p.public.join("tables/reoffending_time_to_first.csv"));
+    assert!(!h.iter().any(|c| c == "reoffended_by_then_pct"));
+    assert!(rows.iter().all(|r| !small(&r[col(&h, "first_reoffences")])));
 }

@@ -175,10 +175,14 @@ fn cli_hotspots_and_near_repeat() {
         o,
     ]);
     assert!(text.contains("hot and") && text.contains("gi_map.png"), "{text}");
+    assert!(text.contains("note: with 99 permutations the smallest pseudo p is 0.02"), "{text}");
     // cells: CSV and GeoJSON agree, in Coventry's lon/lat, with the columns
     let csv = std::fs::read_to_string(out.join("gi_cells.csv")).unwrap();
     let header = csv.lines().next().unwrap();
-    assert_eq!(header, "cell_x,cell_y,count,gi_z,gi_p,gi_bin,n_neighbours,gi_perm_p,gi_perm_bin");
+    assert_eq!(
+        header,
+        "cell_x,cell_y,count,gi_z,gi_p,gi_log10_p,gi_bin,n_neighbours,gi_perm_p,gi_perm_bin"
+    );
     let gj: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("gi_cells.geojson")).unwrap())
             .unwrap();
@@ -201,6 +205,10 @@ fn cli_hotspots_and_near_repeat() {
     assert_eq!(p["seed"], 5);
     assert_eq!(p["grid_clipped_to_study_area"], true);
     assert!(p["n_neighbours"]["max"].as_u64().unwrap() == 13);
+    // 99 permutations over ~1,700 cells: too few for a permutation bin under FDR, and said so
+    assert!(p["analytic_lowest_possible_z"].as_f64().unwrap() < 0.0, "{p}");
+    assert_eq!(p["permutation_smallest_p"], 0.02);
+    assert!(p["permutation_cells_needed_at_smallest_p_for_fdr_95"].as_f64().unwrap() > 100.0);
     let png = std::fs::read(out.join("gi_map.png")).unwrap();
     assert_eq!(&png[..4], b"\x89PNG");
     // same seed, same permutation p-values
@@ -259,6 +267,13 @@ fn cli_hotspots_and_near_repeat() {
         assert!(t.lines().count() > 1, "{method}: {t}");
         assert!(out.join(format!("{method}_map.svg")).exists());
     }
+    // emerging hot spots: the space-time neighbourhood reaches one step back by default
+    let p: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("emerging_parameters.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(p["time_window_steps"], 1);
+    assert!(p["cells_by_category"].is_object(), "{p}");
     let p: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("kde_parameters.json")).unwrap())
             .unwrap();

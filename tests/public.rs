@@ -32,7 +32,8 @@ use common::{csa, csa_ok, data};
 
 /// Runs `csa` (or `CSA_ATTACK_BIN`) and expects success.
 fn make(args: &[&str]) {
-    let bin = std::env::var("CSA_ATTACK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_csa").to_string());
+    let bin =
+        std::env::var("CSA_ATTACK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_csa").to_string());
     let o = std::process::Command::new(bin).args(args).output().unwrap();
     assert!(o.status.success(), "csa {args:?}: {}", String::from_utf8_lossy(&o.stderr));
 }
@@ -65,22 +66,56 @@ fn packs() -> &'static Packs {
         ]);
         let ds = dataset.to_str().unwrap();
         let public = tmp.path().join("public");
-        make(&["assess", "--config", c, "--dataset", ds, "--out", public.to_str().unwrap(), "--edition", "public"]);
+        make(&[
+            "assess",
+            "--config",
+            c,
+            "--dataset",
+            ds,
+            "--out",
+            public.to_str().unwrap(),
+            "--edition",
+            "public",
+        ]);
         // last year's pack: the same demo assessed for 2024
         let c24 = tmp.path().join("assessment-2024.toml");
         let text = std::fs::read_to_string(&config)
             .unwrap()
-            .replace("period = { from = \"2025-01\", to = \"2025-12\" }", "period = { from = \"2024-01\", to = \"2024-12\" }")
-            .replace("comparison = { from = \"2024-01\", to = \"2024-12\" }", "comparison = { from = \"2023-01\", to = \"2023-12\" }")
+            .replace(
+                "period = { from = \"2025-01\", to = \"2025-12\" }",
+                "period = { from = \"2024-01\", to = \"2024-12\" }",
+            )
+            .replace(
+                "comparison = { from = \"2024-01\", to = \"2024-12\" }",
+                "comparison = { from = \"2023-01\", to = \"2023-12\" }",
+            )
             .replace("\"../boundaries/", &format!("\"{}/", data("data/boundaries").display()))
             .replace("\"survey/", &format!("\"{}/", data("data/demo/survey").display()));
         assert!(text.contains("2023-01"));
         std::fs::write(&c24, text).unwrap();
         let c24 = c24.to_str().unwrap();
         let public_2024 = tmp.path().join("public-2024");
-        make(&["assess", "--config", c24, "--dataset", ds, "--out", public_2024.to_str().unwrap(), "--edition", "public"]);
+        make(&[
+            "assess",
+            "--config",
+            c24,
+            "--dataset",
+            ds,
+            "--out",
+            public_2024.to_str().unwrap(),
+            "--edition",
+            "public",
+        ]);
         let restricted_2024 = tmp.path().join("restricted-2024");
-        make(&["assess", "--config", c24, "--dataset", ds, "--out", restricted_2024.to_str().unwrap()]);
+        make(&[
+            "assess",
+            "--config",
+            c24,
+            "--dataset",
+            ds,
+            "--out",
+            restricted_2024.to_str().unwrap(),
+        ]);
         Packs { _tmp: tmp, restricted, public, public_2024, restricted_2024 }
     })
 }
@@ -135,7 +170,12 @@ fn cells(pack: &Path, name: &str, keys: &[&str]) -> BTreeMap<(String, String), S
         let key: Vec<&str> = kj.iter().map(|&j| r[j].as_str()).collect();
         for (j, c) in h.iter().enumerate() {
             // distinct people do not add up across priorities (one person, two crimes)
-            let derived = c.ends_with("_pct") || c.contains("rate") || c == "change" || c == "population" || c == "share_pct" || c == "people";
+            let derived = c.ends_with("_pct")
+                || c.contains("rate")
+                || c == "change"
+                || c == "population"
+                || c == "share_pct"
+                || c == "people";
             if kj.contains(&j) || derived || c == "ward_name" {
                 continue;
             }
@@ -152,15 +192,23 @@ fn differencing_between_linked_priorities_recovers_no_hidden_count() {
     let mut recovered = Vec::new();
     let mut checked = 0;
     for (kind, keys) in LINKED_KINDS {
-        let pubs: Vec<_> = family.iter().map(|f| cells(&p.public, &format!("{f}_{kind}"), keys)).collect();
-        let truth: Vec<_> = family.iter().map(|f| cells(&p.restricted, &format!("{f}_{kind}"), keys)).collect();
+        let pubs: Vec<_> =
+            family.iter().map(|f| cells(&p.public, &format!("{f}_{kind}"), keys)).collect();
+        let truth: Vec<_> =
+            family.iter().map(|f| cells(&p.restricted, &format!("{f}_{kind}"), keys)).collect();
         for (k, whole) in &truth[0] {
             let Some(w) = num(whole) else { continue };
-            let parts: Vec<i64> = truth[1..].iter().map(|t| t.get(k).and_then(|v| num(v)).unwrap_or(0)).collect();
+            let parts: Vec<i64> =
+                truth[1..].iter().map(|t| t.get(k).and_then(|v| num(v)).unwrap_or(0)).collect();
             // the relation holds on the restricted pack (absent = 0)
-            assert_eq!(w, parts.iter().sum::<i64>(), "{kind} {k:?}: SAC is not the sum of its parts");
+            assert_eq!(
+                w,
+                parts.iter().sum::<i64>(),
+                "{kind} {k:?}: SAC is not the sum of its parts"
+            );
             let shown: Vec<Option<&String>> = pubs.iter().map(|t| t.get(k)).collect();
-            let unknown: Vec<usize> = (0..4).filter(|&i| shown[i].is_some_and(|v| hidden(v))).collect();
+            let unknown: Vec<usize> =
+                (0..4).filter(|&i| shown[i].is_some_and(|v| hidden(v))).collect();
             checked += 1;
             if unknown.len() == 1 {
                 let i = unknown[0];
@@ -172,12 +220,18 @@ fn differencing_between_linked_priorities_recovers_no_hidden_count() {
         }
     }
     assert!(checked > 500, "{checked} cells checked");
-    assert!(recovered.is_empty(), "{} small counts recovered by differencing, e.g. {:?}", recovered.len(), &recovered[..recovered.len().min(5)]);
+    assert!(
+        recovered.is_empty(),
+        "{} small counts recovered by differencing, e.g. {:?}",
+        recovered.len(),
+        &recovered[..recovered.len().min(5)]
+    );
 }
 
 /// What the pack says its symbols mean: (lowest value of "<5", lowest value of "*").
 fn symbol_bounds(pack: &Path) -> (i64, i64) {
-    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(pack.join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pack.join("summary.json")).unwrap()).unwrap();
     let d = &s["parameters"]["disclosure"];
     // this edition's symbols: "<5" is 0 to 4 and "*" 1 or more; a pack that says nothing of
     // it (made before) meant "<5" = 1 to 4, and "*" = 0 or 5 or more, taken as 0 or more
@@ -220,7 +274,10 @@ fn bounds_reasoning_narrows_no_small_count() {
     let pack = &p.public;
     let (small_lo, star_lo) = symbol_bounds(pack);
     let (vh, vrows) = table(pack, "priority_volumes");
-    let totals: BTreeMap<String, String> = vrows.iter().map(|r| (r[col(&vh, "priority")].clone(), r[col(&vh, "count")].clone())).collect();
+    let totals: BTreeMap<String, String> = vrows
+        .iter()
+        .map(|r| (r[col(&vh, "priority")].clone(), r[col(&vh, "count")].clone()))
+        .collect();
     let mut narrowed = Vec::new();
     let mut small_cells = 0;
     let (_, ranking_rows) = table(&p.restricted, "priority_volumes");
@@ -279,7 +336,12 @@ fn bounds_reasoning_narrows_no_small_count() {
         }
     }
     assert!(small_cells > 50, "{small_cells} <5 cells attacked");
-    assert!(narrowed.is_empty(), "{} <5 cells narrowed, e.g. {:?}", narrowed.len(), &narrowed[..narrowed.len().min(5)]);
+    assert!(
+        narrowed.is_empty(),
+        "{} <5 cells narrowed, e.g. {:?}",
+        narrowed.len(),
+        &narrowed[..narrowed.len().min(5)]
+    );
 }
 
 #[test]
@@ -288,20 +350,26 @@ fn derived_figures_give_no_hidden_count_away() {
     let pack = &p.public;
     let mut leaks = Vec::new();
     let (vh, vrows) = table(pack, "priority_volumes");
-    let by_priority: BTreeMap<String, &Vec<String>> = vrows.iter().map(|r| (r[col(&vh, "priority")].clone(), r)).collect();
+    let by_priority: BTreeMap<String, &Vec<String>> =
+        vrows.iter().map(|r| (r[col(&vh, "priority")].clone(), r)).collect();
     // the ranking's trend and volume for a priority whose count or comparison is hidden
     let (rh, rrows) = table(pack, "priority_ranking");
     for r in &rrows {
         let v = by_priority[&r[col(&rh, "priority")]];
         let (count, comparison) = (&v[col(&vh, "count")], &v[col(&vh, "comparison")]);
-        if (hidden(count) || hidden(comparison)) && num(&r[col(&rh, "trend_pct")].replace(".", "")).is_some() && r[col(&rh, "trend_pct")].parse::<f64>().is_ok() {
+        if (hidden(count) || hidden(comparison))
+            && num(&r[col(&rh, "trend_pct")].replace(".", "")).is_some()
+            && r[col(&rh, "trend_pct")].parse::<f64>().is_ok()
+        {
             leaks.push(format!("ranking trend_pct of {} with a hidden count", r[1]));
         }
         if hidden(count) && r[col(&rh, "volume")].parse::<f64>().is_ok() {
             leaks.push(format!("ranking volume of {} with a hidden count", r[1]));
         }
         // a score shown for a factor that is hidden inverts through min-max
-        for (f, s) in [("volume", "volume_score"), ("trend_pct", "trend_score"), ("harm_css", "harm_score")] {
+        for (f, s) in
+            [("volume", "volume_score"), ("trend_pct", "trend_score"), ("harm_css", "harm_score")]
+        {
             if hidden(&r[col(&rh, f)]) && r[col(&rh, s)].parse::<f64>().is_ok() {
                 leaks.push(format!("ranking {s} of {} with {f} hidden", r[1]));
             }
@@ -321,14 +389,20 @@ fn derived_figures_give_no_hidden_count_away() {
     let (wh, wrows) = table(pack, "ward_profiles");
     for r in &wrows {
         let v = by_priority[&r[col(&wh, "priority")]];
-        if hidden(&v[col(&vh, "count")]) && r[col(&wh, "area_rate_per_1000")].parse::<f64>().is_ok() {
+        if hidden(&v[col(&vh, "count")]) && r[col(&wh, "area_rate_per_1000")].parse::<f64>().is_ok()
+        {
             leaks.push(format!("ward_profiles area rate of {} with a hidden total", r[0]));
         }
         if hidden(&r[col(&wh, "count")]) && r[col(&wh, "rate_per_1000")].parse::<f64>().is_ok() {
             leaks.push(format!("ward_profiles rate of {} {} with a hidden count", r[0], r[1]));
         }
     }
-    assert!(leaks.is_empty(), "{} derived figures give hidden counts away: {:?}", leaks.len(), &leaks[..leaks.len().min(8)]);
+    assert!(
+        leaks.is_empty(),
+        "{} derived figures give hidden counts away: {:?}",
+        leaks.len(),
+        &leaks[..leaks.len().min(8)]
+    );
 }
 
 fn audit(packs: &[&Path]) -> std::process::Output {
@@ -357,12 +431,19 @@ fn audit_sets(sets: &[Vec<&Path>]) {
     for set in sets {
         let o = audit(set);
         let out = String::from_utf8_lossy(&o.stdout);
-        assert!(o.status.success(), "csa audit {set:?} failed:\n{}\n{}", String::from_utf8_lossy(&o.stderr), out.lines().filter(|l| l.contains("FAIL")).take(20).collect::<Vec<_>>().join("\n"));
+        assert!(
+            o.status.success(),
+            "csa audit {set:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&o.stderr),
+            out.lines().filter(|l| l.contains("FAIL")).take(20).collect::<Vec<_>>().join("\n")
+        );
         let lines: Vec<&str> = out.lines().skip(1).collect();
         assert!(lines.len() > 500, "{} ranges printed", lines.len());
         assert!(lines.iter().all(|l| l.ends_with("\tok")), "every line is ok");
         // a <5 printed with its exact range: 0..4 or 1..4
-        assert!(lines.iter().any(|l| l.contains("\t<5\t0..4\tyes\tok") || l.contains("\t<5\t1..4\tyes\tok")));
+        assert!(lines
+            .iter()
+            .any(|l| l.contains("\t<5\t0..4\tyes\tok") || l.contains("\t<5\t1..4\tyes\tok")));
     }
 }
 
@@ -379,12 +460,16 @@ fn the_shared_year_is_published_alike_in_both_years_packs() {
             assert_eq!(h25, t25);
             let this: BTreeMap<String, String> = r24
                 .iter()
-                .map(|r| (r[col(&h24, key)].replace("2024-", "XXXX-"), r[col(&h24, "count")].clone()))
+                .map(|r| {
+                    (r[col(&h24, key)].replace("2024-", "XXXX-"), r[col(&h24, "count")].clone())
+                })
                 .collect();
             for r in &r25 {
                 let k = r[col(&h25, key)].replace("2025-", "XXXX-");
                 let a = &r[col(&h25, "comparison")];
-                let b = this.get(&k).unwrap_or_else(|| panic!("{slug}_{kind} {k} not in the 2024 pack"));
+                let b = this
+                    .get(&k)
+                    .unwrap_or_else(|| panic!("{slug}_{kind} {k} not in the 2024 pack"));
                 assert_eq!(a, b, "{slug}_{kind} {k}: 2024 shown as {a} in the 2025 pack and {b} in the 2024 pack");
                 compared += 1;
             }
@@ -406,15 +491,18 @@ fn a_tampered_pack_fails_csa_audit() {
     let copy = tmp.path().join("pack");
     copy_dir(&p.public, &copy);
     // show one hidden ward count in clear, as a careless edit would
-    let name = ["robbery_wards", "hate_crime_wards", "vehicle_crime_wards", "residential_burglary_wards"]
-        .into_iter()
-        .find(|n| table(&copy, n).1.iter().any(|r| r[col(&table(&copy, n).0, "count")] == "<5"))
-        .expect("a ward table with a <5 to give away");
+    let name =
+        ["robbery_wards", "hate_crime_wards", "vehicle_crime_wards", "residential_burglary_wards"]
+            .into_iter()
+            .find(|n| table(&copy, n).1.iter().any(|r| r[col(&table(&copy, n).0, "count")] == "<5"))
+            .expect("a ward table with a <5 to give away");
     let (h, rows) = table(&copy, name);
     let (th, truth) = table(&p.restricted, name);
     let j = col(&h, "count");
     let i = rows.iter().position(|r| r[j] == "<5").unwrap();
-    let v = &truth.iter().find(|t| t[col(&th, "ward_code")] == rows[i][col(&h, "ward_code")]).unwrap()[col(&th, "count")];
+    let v =
+        &truth.iter().find(|t| t[col(&th, "ward_code")] == rows[i][col(&h, "ward_code")]).unwrap()
+            [col(&th, "count")];
     let mut w = csv::Writer::from_path(copy.join(format!("tables/{name}.csv"))).unwrap();
     w.write_record(&h).unwrap();
     for (k, r) in rows.iter().enumerate() {
@@ -453,21 +541,43 @@ fn an_unprotected_public_edition_is_refused_and_the_previous_pack_stays() {
     let config = data("data/demo/assessment.toml");
     let ds_dir = tempfile::tempdir().unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_csa"))
-        .args(["assess", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap(), "--edition", "public", "--keep-dataset", ds_dir.path().join("ds").to_str().unwrap()])
+        .args([
+            "assess",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--edition",
+            "public",
+            "--keep-dataset",
+            ds_dir.path().join("ds").to_str().unwrap(),
+        ])
         .env("CSA_PUBLIC_PRIMARY_ONLY", "1")
         .output()
         .unwrap();
     assert!(!o.status.success(), "a pack with only primary suppression must fail its audit");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("failed its audit"), "{err}");
-    assert_eq!(std::fs::read(out.join("tables/priority_volumes.csv")).unwrap(), before, "previous pack untouched");
-    assert!(std::fs::read_dir(tmp.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains(".assess-")), "no staging left");
+    assert_eq!(
+        std::fs::read(out.join("tables/priority_volumes.csv")).unwrap(),
+        before,
+        "previous pack untouched"
+    );
+    assert!(
+        std::fs::read_dir(tmp.path()).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains(".assess-")),
+        "no staging left"
+    );
 }
 
 #[test]
 fn information_loss_is_reported_and_the_pack_stays_useful() {
     let p = packs();
-    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(p.public.join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.public.join("summary.json")).unwrap()).unwrap();
     let l = &s["information_loss"];
     let hidden = l["hidden_cells_pct"].as_f64().unwrap();
     let share = l["hidden_count_pct"].as_f64().unwrap();
@@ -493,7 +603,15 @@ fn information_loss_is_reported_and_the_pack_stays_useful() {
 fn the_warwickshire_police_uk_public_pack_passes_its_audit() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("warks");
-    csa_ok(&["assess", "--config", data("data/demo/warwickshire-police-uk.toml").to_str().unwrap(), "--out", out.to_str().unwrap(), "--edition", "public"]);
+    csa_ok(&[
+        "assess",
+        "--config",
+        data("data/demo/warwickshire-police-uk.toml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--edition",
+        "public",
+    ]);
     let o = audit(&[&out]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }

@@ -149,7 +149,8 @@ fn quarter_by_hand_and_unattended_operation() {
         ("110", "30", "27.27")
     );
     // rolling 12 to 2025-06: 6 x 30 + 110 + 140 = 430; the 12 before: 9 x 30 + 100 = 370;
-    // p = 2 P(X >= 430 | 800, 1/2) = 0.036916
+    // over 365 and 366 days (2024-02 has 29): X ~ Binomial(800, 365/731), scipy's binomtest
+    // p = 0.031053 (equal days would have given 0.036916)
     assert_eq!(
         (
             b["rolling_12_months"].as_str(),
@@ -158,7 +159,9 @@ fn quarter_by_hand_and_unattended_operation() {
         ),
         ("430", "370", "16.22")
     );
-    assert!((b["rolling_12_p"].parse::<f64>().unwrap() - 0.036_915_770_228_582_494).abs() < 1e-9);
+    assert!((b["rolling_12_p"].parse::<f64>().unwrap() - 0.031_053_179_458_468_427).abs() < 1e-9);
+    // 2025Q2 and 2024Q2 both have 91 days
+    assert_eq!((b["days"].as_str(), b["same_quarter_last_year_days"].as_str()), ("91", "91"));
     // financial year to date (April to June): 140 against 100
     assert_eq!(
         (b["financial_year_to_date"].as_str(), b["financial_year_to_date_last_year"].as_str()),
@@ -213,6 +216,42 @@ fn quarter_by_hand_and_unattended_operation() {
     assert_eq!(j["quarter"], "2025Q2");
     assert_eq!(j["exceptions"][0]["indicator"], "Residential burglary");
     assert_eq!(j["indicators"][0]["monthly"].as_array().unwrap().len(), 24);
+
+    // 2025Q1 (90 days) against 2024Q1 (91, a leap year): burglary 110 against 90 is
+    // X ~ Binomial(200, 90/181), p = 0.138147 (scipy's binomtest; 0.178964 with the days
+    // ignored), rate ratio per day (110/90)/(90/91) = 1.236; robbery opts out of the default
+    // target ("none"), so it has none; alpha 0.1 from the file
+    let t1 = tmp.path().join("targets-q1.toml");
+    std::fs::write(
+        &t1,
+        "[defaults]\ntarget_pct = 5\nalpha = 0.1\n[[indicator]]\npriority = \"Residential burglary\"\n[[indicator]]\npriority = \"Robbery\"\ntarget_pct = \"none\"\n",
+    )
+    .unwrap();
+    let q1 = tmp.path().join("q1");
+    csa_ok(&[
+        "quarterly",
+        "--dataset",
+        ds,
+        "--quarter",
+        "2025Q1",
+        "--targets",
+        t1.to_str().unwrap(),
+        "--out",
+        q1.to_str().unwrap(),
+    ]);
+    let tb = table(&q1);
+    let b = &tb["Residential burglary"];
+    assert_eq!((b["days"].as_str(), b["same_quarter_last_year_days"].as_str()), ("90", "91"));
+    assert!((b["p"].parse::<f64>().unwrap() - 0.138_146_898_680_950_76).abs() < 1e-9, "{}", b["p"]);
+    assert_eq!(b["rate_ratio"], "1.236");
+    assert_eq!((b["target"].as_str(), b["rag"].as_str()), ("85.5", "amber"));
+    let r = &tb["Robbery"];
+    assert_eq!(
+        (r["target"].as_str(), r["on_target"].as_str(), r["rag"].as_str()),
+        ("", "", "green")
+    );
+    let md = std::fs::read_to_string(q1.join("exceptions.md")).unwrap();
+    assert!(md.contains("not significant (p = 0.14)") && md.contains("alpha = 0.1"), "{md}");
 
     // the financial-year name of the same months gives the same figures
     let fy = tmp.path().join("fy");

@@ -23,7 +23,7 @@ use crate::data::{Data, DatasetInfo, Needs};
 use crate::error::{AnalysisError, Result};
 use crate::period::{default_period, Period, Periods};
 use crate::population::Population;
-use crate::select::{filter_columns, Selector};
+use crate::select::Selector;
 
 pub struct Assessment {
     pub config: Config,
@@ -45,55 +45,6 @@ pub struct Area {
     pub wards: Vec<(String, String)>,
     /// The boundaries file, when the area was configured (records are then restricted to it).
     pub boundaries: Option<std::path::PathBuf>,
-}
-
-/// Every crime column the analyses can read.
-pub const ANALYSIS_COLUMNS: &[Col] = &[
-    Col::RecordKind,
-    Col::DatePrecision,
-    Col::DayOfWeek,
-    Col::Hour,
-    Col::OffenceCode,
-    Col::CrimeType,
-    Col::OffenceSubgroup,
-    Col::OffenceGroup,
-    Col::Easting,
-    Col::Northing,
-    Col::LocationType,
-    Col::LocationDesc,
-    Col::LsoaCode,
-    Col::LsoaName,
-    Col::WardCode,
-    Col::WardName,
-    Col::InArea,
-    Col::DomesticAbuse,
-    Col::HateCrime,
-    Col::HateRace,
-    Col::HateReligion,
-    Col::HateSexualOrientation,
-    Col::HateDisability,
-    Col::HateTransgender,
-    Col::AlcoholRelated,
-];
-
-impl Needs {
-    /// Everything: for the full assessment build.
-    pub fn everything() -> Needs {
-        let mut n =
-            Needs { victims: true, offenders: true, relationship: true, ..Needs::default() };
-        n.add(ANALYSIS_COLUMNS.iter().copied());
-        n
-    }
-
-    /// What filtering by these priorities needs (plus wards, for rates).
-    pub fn for_priorities<'a>(priorities: impl IntoIterator<Item = &'a Priority>) -> Needs {
-        let mut n = Needs::default();
-        n.add([Col::WardCode, Col::WardName, Col::RecordKind]);
-        for p in priorities {
-            n.add(filter_columns(&p.filter));
-        }
-        n
-    }
 }
 
 impl Assessment {
@@ -125,6 +76,28 @@ impl Assessment {
             from: comparison.from.min(current.from.plus(-12)),
             to: current.to.max(comparison.to),
         };
+        Assessment::with_months(info, config, periods, load, needs)
+    }
+
+    /// Opens `dataset` for `config` with the periods given and the months `load` loaded (an
+    /// analysis that looks beyond the usual span, such as a re-offending cohort's follow-up).
+    pub fn open_months(
+        dataset: &Path,
+        config: Config,
+        periods: Periods,
+        load: Period,
+        needs: &Needs,
+    ) -> Result<Assessment> {
+        Assessment::with_months(DatasetInfo::open(dataset)?, config, periods, load, needs)
+    }
+
+    fn with_months(
+        info: DatasetInfo,
+        config: Config,
+        periods: Periods,
+        load: Period,
+        needs: &Needs,
+    ) -> Result<Assessment> {
         let data = Data::load(&info, load, needs)?;
         let population = Population::load(
             config.ward_population.as_deref(),

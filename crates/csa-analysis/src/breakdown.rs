@@ -23,12 +23,13 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::assessment::Assessment;
 use crate::config::{Denominator, Priority};
-use crate::data::{Crimes, People};
 use crate::dims::{Dim, Keyer, Label, Side};
 use crate::error::{internal, AnalysisError, Result};
 use crate::names;
+use crate::needs::Needs;
 use crate::period::Periods;
 use crate::select::filter_columns;
+use crate::store::{Crimes, People};
 
 pub const MAX_DIMS: usize = 4;
 type Key = [u32; MAX_DIMS];
@@ -83,10 +84,17 @@ pub fn people_of(a: &Assessment, side: Side) -> Result<Option<&People>> {
             a.data.info.dir.display()
         )));
     }
-    match people {
-        Some(p) => Ok(Some(p)),
-        None => Ok(None),
+    let (recorded, who) = match side {
+        Side::Victim => (a.data.info.victims, "victims"),
+        _ => (a.data.info.offenders, "offenders"),
+    };
+    if recorded == 0 {
+        return Err(AnalysisError::Usage(format!(
+            "{} has no {who} (its extracts had no {who} file, or none of its rows matched a crime): breakdowns of {who} need them",
+            a.data.info.dir.display()
+        )));
     }
+    Ok(people)
 }
 
 /// The columns of `cols` that are entirely unrecorded in the loaded data.
@@ -213,6 +221,16 @@ fn tally(a: &Assessment, keyers: &[Keyer], people: Option<&People>, s: &Selectio
 }
 
 /// The breakdown of priority `p` by `dims` (no dims: one row, the total).
+/// What [`breakdown`] of `p` by `dims` needs loaded.
+pub fn needs(p: &Priority, dims: &[Dim]) -> Result<Needs> {
+    let side = side_of(dims)?;
+    let mut n = Needs::for_priority(p).with(dims.iter().flat_map(|d| d.columns()));
+    n.victims = side == Side::Victim;
+    n.offenders = side == Side::Offender;
+    n.relationship = dims.contains(&Dim::OffenderRelationship);
+    Ok(n)
+}
+
 pub fn breakdown(a: &Assessment, p: &Priority, dims: &[Dim]) -> Result<Breakdown> {
     if dims.len() > MAX_DIMS {
         return Err(AnalysisError::Usage(format!("at most {MAX_DIMS} dimensions at once")));

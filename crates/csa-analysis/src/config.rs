@@ -22,6 +22,10 @@ use crate::period::{Month, Period};
 pub const DEFAULT_CONFIG: &str = include_str!("../../../data/config/priorities.toml");
 /// The compiled-in ward population (Census 2021 residents, Census 2011 households).
 pub const DEFAULT_WARD_POPULATION: &str = include_str!("../../../data/population/wards-2025.csv");
+/// The compiled-in residents by age, sex and ethnic group per ward and local authority
+/// (Census 2021, gzip; see [`crate::population`]).
+pub const DEFAULT_GROUP_POPULATION: &[u8] =
+    include_bytes!("../../../data/population/groups-2025.csv.gz");
 /// Name of the priority that always exists and matches every record.
 pub const ALL: &str = "all";
 /// Default age bands: lower bounds of `0-9, 10-17, 18-24, 25-34, 35-44, 45-54, 55-64, 65+`.
@@ -46,7 +50,8 @@ pub struct Config {
     pub pseudonym_key: Option<String>,
     /// Ward population CSV; `None` = the compiled-in Census figures.
     pub ward_population: Option<PathBuf>,
-    /// Residents by age band / sex / ethnicity (`dimension,group,residents`), when available.
+    /// Residents by age, sex and ethnicity (see [`crate::population`]); `None` = the
+    /// compiled-in Census figures.
     pub group_population: Option<PathBuf>,
     /// Cambridge Crime Harm Index weights (`offence_code,weight`), when given.
     pub chi_weights: Option<PathBuf>,
@@ -162,6 +167,8 @@ pub struct Priority {
     pub filter: Filter,
     /// Survey options that express concern about this priority (canonical option names).
     pub survey: Vec<String>,
+    /// Whether the pack gives its equalities ward by ward (`ward_equalities = true`).
+    pub ward_equalities: bool,
 }
 
 impl Priority {
@@ -173,6 +180,7 @@ impl Priority {
             denominator: Denominator::Residents,
             filter: Filter::default(),
             survey: Vec::new(),
+            ward_equalities: false,
         }
     }
 }
@@ -414,6 +422,7 @@ impl Config {
                 denominator,
                 filter,
                 survey,
+                ward_equalities: p.ward_equalities.unwrap_or(false),
             });
         }
         if raw.priority.is_empty() {
@@ -723,6 +732,7 @@ struct RawPriority {
     filter: RawFilter,
     #[serde(default)]
     survey: Vec<Spanned<String>>,
+    ward_equalities: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]

@@ -11,10 +11,10 @@ use csa_model::Col;
 use rustc_hash::FxHashMap;
 
 use crate::config::weekday_name;
-use crate::data::{Crimes, People, Text};
 use crate::error::{AnalysisError, Result};
 use crate::names;
 use crate::period::Month;
+use crate::store::{Crimes, People, Text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dim {

@@ -1,150 +1,385 @@
 //! Equalities: each group's share of the victims (or offenders) of a priority against its
-//! share of the resident population.
+//! share of the resident population, for the whole area ([`equalities`]) and ward by ward
+//! ([`equalities_by_ward`]).
 //!
-//! People are counted once (distinct ids in the current period, described by their latest
-//! record). Groups not recorded ("Not stated", unknown sex or age) are reported in `unknown`
-//! and left out of the shares. For group `g` with `a` people of `n` known and population `b`
-//! of `m`:
+//! People are counted once (distinct ids among the priority's records in the current
+//! period, described by their latest record); ward by ward, once in each ward where one of
+//! those records happened (the ward of the crime, not the person's home: a person victimised
+//! in two wards counts in both). Groups not recorded ("Not stated", unknown sex or age) are
+//! reported in `unknown` and left out of the shares. Ages use the configured `age_bands`, and
+//! so does the population (banded from census single years, [`crate::population`]).
 //!
-//! `ratio = (a / n) / (b / m)` (1 = proportionate, 2 = twice the population share), with a 95%
-//! confidence interval on the log scale (Katz): `exp(ln(ratio) +- 1.96 * sqrt(1/a - 1/n + 1/b - 1/m))`.
-//! No interval when `a` is 0. Ratios need a group population table (see
-//! [`crate::population`]); without one the shares are still given and the ratio is null.
+//! For group `g` with `a` people of the `n` with a known value and a population of `b` of `m`:
+//!
+//! | figure | formula |
+//! |---|---|
+//! | `group_share_pct` | `100 a / n` |
+//! | `population_share_pct` | `100 b / m` |
+//! | `ratio` | `(a / n) / (b / m)`: 1 = proportionate, 2 = twice the population share |
+//! | 95% interval, `0 < a < n` | Katz log method: `exp(ln(ratio) +- 1.96 sqrt(1/a - 1/n + 1/b - 1/m))` |
+//! | 95% interval, `a = 0` or `a = n` | Katz has no width there: the exact Clopper-Pearson bounds of `a / n`, `[0, 1 - 0.025^(1/n)]` or `[0.025^(1/n), 1]`, divided by `b / m` (the census side taken as exact; its term `1/b - 1/m` is negligible beside these) |
+//! | `finding` | `over-represented` when the interval lies above 1, `under-represented` when below, else `no clear difference` |
+//!
+//! For the whole area, a dimension with no known people (a priority without victims, such as
+//! weapon possession) has no rows; a group without residents has no ratio. Ward by ward,
+//! every group of every ward is listed, and small numbers give no
+//! ratio either: fewer than [`MIN_WARD_PEOPLE`] people of the ward with a known value of the
+//! dimension (the `note` says so); the public edition's disclosure control then hides counts
+//! of 1 to 4 and whatever would give them away (csa-report).
 
+use csa_model::{Col, Ethnicity, Sex};
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::assessment::Assessment;
 use crate::breakdown::{float_col, int_col, people_of, round2, text_col};
 use crate::config::Priority;
+use crate::data::People;
 use crate::dims::{age_band, age_band_labels, Side};
 use crate::error::{internal, AnalysisError, Result};
 use crate::names;
+use crate::needs::Needs;
+use crate::population::{GroupCounts, GroupDim, GROUP_DIMENSIONS};
 
-/// Ratio of proportions and its 95% Katz interval.
-pub fn ratio_ci(a: f64, n: f64, b: f64, m: f64) -> Option<(f64, Option<(f64, f64)>)> {
-    if n <= 0.0 || b <= 0.0 || m <= 0.0 {
+/// Ward by ward, the least number of people with a known value of a dimension for a ratio.
+pub const MIN_WARD_PEOPLE: u64 = 10;
+/// z of the two-sided 95% interval.
+const Z: f64 = 1.96;
+/// Tail probability of each side of the 95% interval.
+const TAIL: f64 = 0.025;
+
+/// Ratio of proportions and its 95% interval (see the module header); `None` when there
+/// are no known people (`n` = 0) or no residents in the group.
+pub fn ratio_ci(a: f64, n: f64, b: f64, m: f64) -> Option<(f64, (f64, f64))> {
+    if n <= 0.0 || b <= 0.0 || m <= 0.0 || a < 0.0 || a > n {
         return None;
     }
-    let r = (a / n) / (b / m);
-    if a <= 0.0 {
-        return Some((r, None));
+    let pop_share = b / m;
+    let r = (a / n) / pop_share;
+    if a == 0.0 {
+        return Some((r, (0.0, (1.0 - TAIL.powf(1.0 / n)) / pop_share)));
+    }
+    if a == n {
+        return Some((r, (TAIL.powf(1.0 / n) / pop_share, 1.0 / pop_share)));
     }
     let se = (1.0 / a - 1.0 / n + 1.0 / b - 1.0 / m).max(0.0).sqrt();
-    Some((r, Some(((r.ln() - 1.96 * se).exp(), (r.ln() + 1.96 * se).exp()))))
+    Some((r, ((r.ln() - Z * se).exp(), (r.ln() + Z * se).exp())))
 }
 
-fn unknown(dimension: &str, label: &str) -> bool {
-    match dimension {
-        "sex" => label.eq_ignore_ascii_case("unknown"),
-        "ethnicity" => label.eq_ignore_ascii_case("not stated"),
-        _ => false,
+/// `over-represented` / `under-represented` when the interval lies above / below 1, else
+/// `no clear difference`.
+pub fn finding(ci: (f64, f64)) -> &'static str {
+    if ci.0 > 1.0 {
+        "over-represented"
+    } else if ci.1 < 1.0 {
+        "under-represented"
+    } else {
+        "no clear difference"
     }
 }
 
-pub fn equalities(a: &Assessment, p: &Priority, side: Side) -> Result<DataFrame> {
-    let people = people_of(a, side)?
-        .ok_or_else(|| AnalysisError::Internal("people were not loaded".into()))?;
+fn unknown(dimension: GroupDim, label: &str) -> bool {
+    dimension.is_unknown(label)
+}
+
+/// What [`equalities`] of `p` on `side` needs loaded.
+pub fn needs(p: &Priority, side: Side) -> Needs {
+    let n = Needs::for_priority(p);
+    match side {
+        Side::Victim => n.with_victims(),
+        Side::Offender => n.with_offenders(),
+        Side::Crime => n,
+    }
+}
+
+/// The group of person record `i` in `dimension`; `None` when not recorded.
+fn label(
+    people: &People,
+    i: usize,
+    dimension: GroupDim,
+    bands: &[u8],
+    band_labels: &[String],
+) -> Option<String> {
+    let l = match dimension {
+        GroupDim::AgeBand => match age_band(people.age[i], bands) {
+            0 => None,
+            k => Some(band_labels[k as usize - 1].clone()),
+        },
+        GroupDim::Sex => people.sex.get(i).map(str::to_string),
+        GroupDim::Ethnicity => people.ethnicity.get(i).map(str::to_string),
+    };
+    l.filter(|l| !unknown(dimension, l))
+}
+
+/// People of one area (the whole area or a ward) by group, per dimension.
+#[derive(Default)]
+struct Tally {
+    counts: [FxHashMap<String, u64>; 3],
+    unknown: [u64; 3],
+}
+
+impl Tally {
+    fn add(&mut self, people: &People, i: usize, bands: &[u8], band_labels: &[String]) {
+        for (k, d) in GROUP_DIMENSIONS.iter().enumerate() {
+            match label(people, i, *d, bands, band_labels) {
+                Some(l) => *self.counts[k].entry(l).or_default() += 1,
+                None => self.unknown[k] += 1,
+            }
+        }
+    }
+}
+
+/// One row of an equalities table.
+struct Row {
+    dimension: GroupDim,
+    group: String,
+    people: u64,
+    known: u64,
+    unknown: u64,
+    share: Option<f64>,
+    population: Option<f64>,
+    pop_share: Option<f64>,
+    ratio: Option<(f64, (f64, f64))>,
+    note: Option<String>,
+}
+
+/// Order of the groups of a dimension: age bands youngest first, sex and ethnic group in
+/// the vocabularies' order, anything else after them by name.
+fn group_order(dimension: GroupDim, group: &str, band_labels: &[String]) -> (usize, String) {
+    let pos = match dimension {
+        GroupDim::AgeBand => band_labels.iter().position(|b| b == group),
+        GroupDim::Sex => Sex::ALL.iter().position(|s| s.name() == group),
+        GroupDim::Ethnicity => Ethnicity::ALL.iter().position(|e| e.name() == group),
+    };
+    (pos.unwrap_or(usize::MAX), group.to_string())
+}
+
+/// The rows of one area: every group with people or residents, per dimension.
+/// `min_known`: 0 for the whole area, where a dimension without known people has no rows
+/// (no share or ratio to give); else the small-number rule of a ward, whose every group is
+/// listed with a note.
+fn rows_of(
+    tally: &Tally,
+    pops: &[std::result::Result<GroupCounts, String>; 3],
+    band_labels: &[String],
+    min_known: u64,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (k, &dimension) in GROUP_DIMENSIONS.iter().enumerate() {
+        let counts = &tally.counts[k];
+        if min_known == 0 && counts.is_empty() {
+            continue;
+        }
+        let pop = pops[k].as_ref().ok();
+        let mut groups: Vec<&str> = counts.keys().map(String::as_str).collect();
+        if let Some(p) = pop {
+            for g in p.residents.keys() {
+                if !unknown(dimension, g) && !groups.contains(&g.as_str()) {
+                    groups.push(g.as_str());
+                }
+            }
+        }
+        groups.sort_by_key(|g| group_order(dimension, g, band_labels));
+        let known: u64 = counts.values().sum();
+        let m: f64 = pop.map_or(0.0, |p| {
+            p.residents.iter().filter(|(g, _)| !unknown(dimension, g)).map(|(_, n)| *n).sum()
+        });
+        for g in groups {
+            let a = counts.get(g).copied().unwrap_or(0);
+            let b = pop.and_then(|p| p.residents.get(g).copied());
+            let small = known < min_known;
+            let note = match (&pops[k], small) {
+                (Err(why), _) => Some(why.clone()),
+                (Ok(_), true) => Some(format!(
+                    "fewer than {min_known} people with a known {}: no ratio",
+                    dimension.noun()
+                )),
+                (Ok(_), false) if b.unwrap_or(0.0) <= 0.0 => {
+                    Some("no residents in this group: no ratio".into())
+                }
+                _ => None,
+            };
+            rows.push(Row {
+                dimension,
+                group: g.to_string(),
+                people: a,
+                known,
+                unknown: tally.unknown[k],
+                share: (known > 0).then(|| round2(100.0 * a as f64 / known as f64)),
+                population: b,
+                pop_share: b.filter(|_| m > 0.0).map(|b| round2(100.0 * b / m)),
+                ratio: if small {
+                    None
+                } else {
+                    b.and_then(|b| ratio_ci(a as f64, known as f64, b, m))
+                },
+                note,
+            });
+        }
+    }
+    rows
+}
+
+/// Which records of the priority fall in the current period.
+fn in_period(a: &Assessment, p: &Priority) -> Result<Vec<bool>> {
     let crimes = &a.data.crimes;
     let sel = a.selector(p)?;
     let mut in_period = vec![false; crimes.len];
     for r in sel.rows(crimes, a.periods.current) {
         in_period[r as usize] = true;
     }
-    // latest record of each person: (date, record index)
-    let mut latest: FxHashMap<u32, (i32, usize)> = FxHashMap::default();
+    Ok(in_period)
+}
+
+/// The latest record of each (key, person) among the records in the period; `key` gives
+/// the unit a record counts in (`None`: none).
+fn latest(
+    a: &Assessment,
+    people: &People,
+    in_period: &[bool],
+    key: impl Fn(usize) -> Option<u32>,
+) -> FxHashMap<(u32, u32), (i32, usize)> {
+    let mut latest: FxHashMap<(u32, u32), (i32, usize)> = FxHashMap::default();
     for (i, &c) in people.crime.iter().enumerate() {
-        if in_period[c as usize] {
-            let d = crimes.date[c as usize];
-            let e = latest.entry(people.person.codes[i]).or_insert((d, i));
-            if d >= e.0 {
-                *e = (d, i);
-            }
+        let c = c as usize;
+        if !in_period[c] {
+            continue;
+        }
+        let Some(k) = key(c) else { continue };
+        let d = a.data.crimes.date[c];
+        let e = latest.entry((k, people.person.codes[i])).or_insert((d, i));
+        if d >= e.0 {
+            *e = (d, i);
         }
     }
+    latest
+}
+
+fn people_side(a: &Assessment, side: Side) -> Result<&People> {
+    people_of(a, side)?.ok_or_else(|| AnalysisError::Internal("people were not loaded".into()))
+}
+
+/// Residents by group of the area, per dimension.
+fn area_pops(a: &Assessment) -> [std::result::Result<GroupCounts, String>; 3] {
+    let wards: Vec<&str> = a.area.wards.iter().map(|w| w.0.as_str()).collect();
+    GROUP_DIMENSIONS.map(|d| a.population.area_groups(&wards, d, &a.config.age_bands))
+}
+
+/// Where the residents by group come from (for the whole area, or ward by ward with
+/// `by_ward`), and why a dimension has no figures: for the notes of a table.
+pub fn population_notes(a: &Assessment, by_ward: bool) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut sources = Vec::new();
+    let bands = &a.config.age_bands;
+    for (k, d) in GROUP_DIMENSIONS.iter().enumerate() {
+        let name = d.noun();
+        let mut found: Vec<String> = Vec::new();
+        let mut missing: Vec<String> = Vec::new();
+        if by_ward {
+            for (code, _) in &a.area.wards {
+                match a.population.ward_groups(code, *d, bands) {
+                    Ok(g) => found.extend(g.source.split("; ").map(str::to_string)),
+                    Err(why) => missing.push(format!("{code}: {why}")),
+                }
+            }
+        } else {
+            match &area_pops(a)[k] {
+                Ok(g) => found.push(g.source.clone()),
+                Err(why) => missing.push(why.clone()),
+            }
+        }
+        found.sort();
+        found.dedup();
+        if !found.is_empty() {
+            sources.push(format!("{name}: {}", found.join(", ")));
+        }
+        if let Some(first) = missing.first() {
+            notes.push(match missing.len() {
+                1 => format!("no ratios by {name} ({first})"),
+                n => format!("no ratios by {name} in {n} wards (e.g. {first})"),
+            });
+        }
+    }
+    if !sources.is_empty() {
+        notes.insert(
+            0,
+            format!(
+                "residents by group{} from {} ({})",
+                if by_ward { " per ward" } else { "" },
+                a.population.groups_source().unwrap_or("-"),
+                sources.join("; ")
+            ),
+        );
+    }
+    notes
+}
+
+/// The area-wide equalities table of priority `p` (see the module header).
+pub fn equalities(a: &Assessment, p: &Priority, side: Side) -> Result<DataFrame> {
+    let people = people_side(a, side)?;
+    let in_period = in_period(a, p)?;
     let bands = &a.config.age_bands;
     let band_labels = age_band_labels(bands);
-    let mut rows: Vec<(String, String, u64)> = Vec::new();
-    let mut unknowns: FxHashMap<&str, u64> = FxHashMap::default();
-    for dimension in ["age_band", "sex", "ethnicity"] {
-        let mut counts: FxHashMap<String, u64> = FxHashMap::default();
-        for &(_, i) in latest.values() {
-            let label = match dimension {
-                "age_band" => match age_band(people.age[i], bands) {
-                    0 => None,
-                    k => Some(band_labels[k as usize - 1].clone()),
-                },
-                "sex" => people.sex.get(i).map(str::to_string),
-                _ => people.ethnicity.get(i).map(str::to_string),
-            };
-            match label.filter(|l| !unknown(dimension, l)) {
-                Some(l) => *counts.entry(l).or_default() += 1,
-                None => *unknowns.entry(dimension).or_default() += 1,
-            }
-        }
-        let mut groups: Vec<(String, u64)> = counts.into_iter().collect();
-        // population groups with no people still get a row
-        for g in a.population.groups_of(dimension).keys() {
-            if !unknown(dimension, g) && !groups.iter().any(|(l, _)| l == g) {
-                groups.push((g.to_string(), 0));
-            }
-        }
-        if dimension == "age_band" {
-            groups.sort_by_key(|(l, _)| {
-                band_labels.iter().position(|b| b == l).unwrap_or(usize::MAX)
-            });
-        } else {
-            groups.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-        }
-        rows.extend(groups.into_iter().map(|(l, c)| (dimension.to_string(), l, c)));
+    let mut tally = Tally::default();
+    for &(_, i) in latest(a, people, &in_period, |_| Some(0)).values() {
+        tally.add(people, i, bands, &band_labels);
     }
-    let known: FxHashMap<&str, u64> = ["age_band", "sex", "ethnicity"]
-        .iter()
-        .map(|d| (*d, rows.iter().filter(|r| r.0 == *d).map(|r| r.2).sum()))
-        .collect();
-    let pops: FxHashMap<&str, FxHashMap<&str, f64>> =
-        ["age_band", "sex", "ethnicity"].iter().map(|d| (*d, a.population.groups_of(d))).collect();
-    let pop_total =
-        |d: &str| pops[d].iter().filter(|(g, _)| !unknown(d, g)).map(|(_, n)| *n).sum::<f64>();
-    // (group share %, population share %, ratio with its interval)
-    type Stat = (Option<f64>, Option<f64>, Option<(f64, Option<(f64, f64)>)>);
-    let stats: Vec<Stat> = rows
-        .iter()
-        .map(|(d, g, c)| {
-            let n = known[d.as_str()] as f64;
-            let share = (n > 0.0).then(|| round2(100.0 * *c as f64 / n));
-            let b = pops[d.as_str()].get(g.as_str()).copied();
-            let m = pop_total(d);
-            let pshare = b.filter(|_| m > 0.0).map(|b| round2(100.0 * b / m));
-            (share, pshare, b.and_then(|b| ratio_ci(*c as f64, n, b, m)))
-        })
-        .collect();
+    let rows = rows_of(&tally, &area_pops(a), &band_labels, 0);
+    frame(&rows, None)
+}
+
+/// Equalities ward by ward: the rows of [`equalities`] for every ward of the area, against
+/// the ward's residents, with the small-number rule (see the module header).
+pub fn equalities_by_ward(a: &Assessment, p: &Priority, side: Side) -> Result<DataFrame> {
+    let people = people_side(a, side)?;
+    let in_period = in_period(a, p)?;
+    let bands = &a.config.age_bands;
+    let band_labels = age_band_labels(bands);
+    let wards = a.data.crimes.text(Col::WardCode)?;
+    let mut tallies: FxHashMap<u32, Tally> = FxHashMap::default();
+    let codes = &wards.codes;
+    for (&(w, _), &(_, i)) in &latest(a, people, &in_period, |c| Some(codes[c]).filter(|w| *w != 0))
+    {
+        tallies.entry(w).or_default().add(people, i, bands, &band_labels);
+    }
+    let empty = Tally::default();
+    let mut rows = Vec::new();
+    let mut ward_of_row = Vec::new();
+    for (code, name) in &a.area.wards {
+        let tally = wards.code_of(code).and_then(|k| tallies.get(&k)).unwrap_or(&empty);
+        let pops = GROUP_DIMENSIONS.map(|d| a.population.ward_groups(code, d, bands));
+        let r = rows_of(tally, &pops, &band_labels, MIN_WARD_PEOPLE);
+        ward_of_row.extend(std::iter::repeat_n((code.as_str(), name.as_str()), r.len()));
+        rows.extend(r);
+    }
+    frame(&rows, Some(&ward_of_row))
+}
+
+fn frame(rows: &[Row], wards: Option<&[(&str, &str)]>) -> Result<DataFrame> {
     let r3 = |x: f64| (x * 1000.0).round() / 1000.0;
-    DataFrame::new(
-        rows.len(),
-        vec![
-            text_col(names::DIMENSION, rows.iter().map(|r| Some(r.0.clone()))),
-            text_col(names::GROUP, rows.iter().map(|r| Some(r.1.clone()))),
-            int_col(names::PEOPLE, rows.iter().map(|r| Some(r.2 as i64))),
-            float_col(names::GROUP_SHARE_PCT, stats.iter().map(|s| s.0)),
-            float_col(names::POPULATION_SHARE_PCT, stats.iter().map(|s| s.1)),
-            float_col(names::RATIO, stats.iter().map(|s| s.2.map(|r| r3(r.0)))),
-            float_col(
-                names::RATIO_LOW,
-                stats.iter().map(|s| s.2.and_then(|r| r.1).map(|c| r3(c.0))),
-            ),
-            float_col(
-                names::RATIO_HIGH,
-                stats.iter().map(|s| s.2.and_then(|r| r.1).map(|c| r3(c.1))),
-            ),
-            int_col(names::KNOWN, rows.iter().map(|r| Some(known[r.0.as_str()] as i64))),
-            int_col(
-                names::UNKNOWN,
-                rows.iter().map(|r| Some(*unknowns.get(r.0.as_str()).unwrap_or(&0) as i64)),
-            ),
-        ],
-    )
-    .map_err(internal)
+    let mut cols = Vec::new();
+    if let Some(w) = wards {
+        cols.push(text_col(Col::WardCode.name(), w.iter().map(|w| Some(w.0.to_string()))));
+        cols.push(text_col(Col::WardName.name(), w.iter().map(|w| Some(w.1.to_string()))));
+    }
+    cols.extend([
+        text_col(names::DIMENSION, rows.iter().map(|r| Some(r.dimension.name().to_string()))),
+        text_col(names::GROUP, rows.iter().map(|r| Some(r.group.clone()))),
+        int_col(names::PEOPLE, rows.iter().map(|r| Some(r.people as i64))),
+        float_col(names::GROUP_SHARE_PCT, rows.iter().map(|r| r.share)),
+        float_col(names::POPULATION, rows.iter().map(|r| r.population)),
+        float_col(names::POPULATION_SHARE_PCT, rows.iter().map(|r| r.pop_share)),
+        float_col(names::RATIO, rows.iter().map(|r| r.ratio.map(|x| r3(x.0)))),
+        float_col(names::RATIO_LOW, rows.iter().map(|r| r.ratio.map(|x| r3(x.1 .0)))),
+        float_col(names::RATIO_HIGH, rows.iter().map(|r| r.ratio.map(|x| r3(x.1 .1)))),
+        text_col(names::FINDING, rows.iter().map(|r| r.ratio.map(|x| finding(x.1).to_string()))),
+        int_col(names::KNOWN, rows.iter().map(|r| Some(r.known as i64))),
+        int_col(names::UNKNOWN, rows.iter().map(|r| Some(r.unknown as i64))),
+    ]);
+    if wards.is_some() {
+        cols.push(text_col(names::NOTE, rows.iter().map(|r| r.note.clone())));
+    }
+    DataFrame::new(rows.len(), cols).map_err(internal)
 }
 
 #[cfg(test)]
@@ -156,12 +391,31 @@ mod tests {
     fn katz_interval_by_hand() {
         // 30 of 100 victims are in a group that is 20% of 1,000 residents: ratio 1.5;
         // se = sqrt(1/30 - 1/100 + 1/200 - 1/1000) = sqrt(0.0273333) = 0.165328
-        let (r, ci) = ratio_ci(30.0, 100.0, 200.0, 1000.0).unwrap();
+        let (r, (lo, hi)) = ratio_ci(30.0, 100.0, 200.0, 1000.0).unwrap();
         assert!((r - 1.5).abs() < 1e-12);
-        let (lo, hi) = ci.unwrap();
         assert!((lo - 1.5 * (-1.96f64 * 0.165328).exp()).abs() < 1e-4, "{lo}");
         assert!((hi - 1.5 * (1.96f64 * 0.165328).exp()).abs() < 1e-4, "{hi}");
-        assert_eq!(ratio_ci(0.0, 100.0, 200.0, 1000.0), Some((0.0, None)));
+        assert_eq!(finding((lo, hi)), "over-represented");
         assert_eq!(ratio_ci(1.0, 0.0, 200.0, 1000.0), None);
+        assert_eq!(ratio_ci(1.0, 10.0, 0.0, 1000.0), None);
+    }
+
+    #[test]
+    fn zero_and_all_get_exact_bounds() {
+        // none of 20 victims in a group that is 10% of residents: ratio 0; the upper
+        // Clopper-Pearson bound of 0/20 is 1 - 0.025^(1/20) = 0.168433 (scipy
+        // beta.ppf(0.975, 1, 20)), over 0.1 = 1.684334
+        let (r, (lo, hi)) = ratio_ci(0.0, 20.0, 100.0, 1000.0).unwrap();
+        assert_eq!((r, lo), (0.0, 0.0));
+        assert!((hi - 1.684334).abs() < 1e-5, "{hi}");
+        assert_eq!(finding((lo, hi)), "no clear difference");
+        // all 5 victims in a group that is 50% of residents: ratio 2; the lower bound of
+        // 5/5 is 0.025^(1/5) = 0.478176 (beta.ppf(0.025, 5, 1)), over 0.5 = 0.956352
+        let (r, (lo, hi)) = ratio_ci(5.0, 5.0, 500.0, 1000.0).unwrap();
+        assert_eq!((r, hi), (2.0, 2.0));
+        assert!((lo - 0.956352).abs() < 1e-5, "{lo}");
+        // and for 0 of 200 in a 50% group the whole interval lies below 1
+        let (_, ci) = ratio_ci(0.0, 200.0, 500.0, 1000.0).unwrap();
+        assert_eq!(finding(ci), "under-represented");
     }
 }

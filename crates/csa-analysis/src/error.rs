@@ -20,6 +20,9 @@ pub enum AnalysisError {
     UnknownPriority { name: String, valid: Vec<String> },
     #[error("unknown dimension {name:?}; the dimensions are: {}", valid.join(", "))]
     UnknownDimension { name: String, valid: Vec<String> },
+    /// A bad row of a small input file (an offender cohort file), 1-based line.
+    #[error("{}: line {line}: {detail}", path.display())]
+    Input { path: PathBuf, line: u64, detail: String },
     #[error("{0}")]
     Usage(String),
     #[error("cannot write {}: {detail}", path.display())]

@@ -2,7 +2,9 @@
 //! Excel (one sheet per table, bold frozen header, columns sized to their contents).
 //!
 //! Nulls are empty in CSV and the terminal ("-" there), `null` in JSON and blank cells in
-//! Excel. Numbers keep their value; the terminal shows floats with up to 2 decimals.
+//! Excel. Numbers keep their value; the terminal shows floats with up to 2 decimals. CSV
+//! writes a float as the shortest text that reads back as the same double, in scientific
+//! notation below 1e-5 and from 1e16 on (`5.05e-60`, not 64 digits of `0.000...0505`).
 
 use std::io::Write;
 use std::path::Path;
@@ -45,7 +47,12 @@ pub fn fmt_float(f: f64) -> String {
     }
 }
 
+/// The cell as a number, when the column is numeric (a text column keeps its text, even
+/// when it reads as a number: "25.27" next to a suppressed "<5" stays "25.27").
 fn number(col: &Column, row: usize) -> Option<f64> {
+    if !(col.dtype().is_integer() || col.dtype().is_float() || col.dtype().is_bool()) {
+        return None;
+    }
     match col.get(row).ok()? {
         AnyValue::Null => None,
         v => v.extract::<f64>(),
@@ -121,12 +128,21 @@ pub fn write_csv(df: &DataFrame, out: impl Write) -> Result<()> {
             Some(f) if !matches!(c.dtype(), DataType::Float64 | DataType::Float32) => {
                 format!("{}", f as i64)
             }
-            Some(f) => format!("{f}"),
+            Some(f) => csv_float(f),
             None => cell(c, r).0,
         }))
         .map_err(internal)?;
     }
     w.flush().map_err(internal)
+}
+
+/// A float in CSV: exact (shortest round trip), scientific where a plain decimal runs long.
+pub fn csv_float(f: f64) -> String {
+    if f != 0.0 && f.is_finite() && (f.abs() < 1e-5 || f.abs() >= 1e16) {
+        format!("{f:e}")
+    } else {
+        format!("{f}")
+    }
 }
 
 /// The rows as JSON objects.
@@ -217,7 +233,8 @@ pub fn write_xlsx(
             let mut width = c.name().chars().count();
             for r in 0..df.height() {
                 let row = r as u32 + 1;
-                match number(c, r) {
+                let numeric_text = || cell(c, r).0.parse::<f64>().ok().filter(|f| f.is_finite());
+                match number(c, r).or_else(numeric_text) {
                     Some(f) => {
                         ws.write_number(row, j, f).map_err(err)?;
                         width = width.max(cell(c, r).0.len());
@@ -256,6 +273,20 @@ mod tests {
     }
 
     #[test]
+    fn numbers_in_a_text_column_keep_their_digits() {
+        // a published column with a suppressed cell is text: its other values stay as written
+        let df = DataFrame::new(
+            2,
+            vec![Column::new("rate_pct".into(), vec![Some("25.27"), Some("<5")])],
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        write_csv(&df, &mut buf).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), "rate_pct\n25.27\n<5\n");
+        assert_eq!(json_records(&df)[0]["rate_pct"], "25.27");
+    }
+
+    #[test]
     fn text_csv_json() {
         let t = text_table(&df());
         assert_eq!(t, "ward       count  change_pct\n---------  -----  ----------\nFoleshill     12       33.33\n-              3           -\n");
@@ -272,6 +303,15 @@ mod tests {
             (fmt_float(0.001), fmt_float(0.000_123_4), fmt_float(1e-12), fmt_float(0.5)),
             ("0.001".into(), "0.000123".into(), "1.00e-12".into(), "0.5".into())
         );
+        // tiny p-values keep their digits without 64 characters of zeros
+        assert_eq!(csv_float(5.05e-60), "5.05e-60");
+        assert_eq!(csv_float(2.330_310_731_888_093e-19), "2.330310731888093e-19");
+        assert_eq!(csv_float(0.000_12), "0.00012");
+        assert_eq!(csv_float(0.157), "0.157");
+        assert_eq!(csv_float(0.0), "0");
+        assert_eq!(csv_float(-3e-7), "-3e-7");
+        assert_eq!(csv_float(2e16), "2e16");
+        assert_eq!("5.05e-60".parse::<f64>().ok(), Some(5.05e-60));
         assert_eq!(
             sheet_name("a/b:c [x] and a very long name indeed"),
             "a_b_c _x_ and a very long name "

@@ -22,6 +22,17 @@ use crate::breakdown::{float_col, int_col, round2, select, text_col};
 use crate::config::{weekday_name, Priority};
 use crate::error::{internal, Result};
 use crate::names;
+use crate::needs::Needs;
+
+/// What [`top_locations`] of `p` needs loaded.
+pub fn top_locations_needs(p: &Priority) -> Needs {
+    Needs::for_priority(p).with([Col::LocationDesc, Col::Easting, Col::Northing, Col::WardName])
+}
+
+/// What [`day_hour`] of `p` needs loaded.
+pub fn day_hour_needs(p: &Priority) -> Needs {
+    Needs::for_priority(p).with([Col::DayOfWeek, Col::Hour])
+}
 
 pub fn top_locations(a: &Assessment, p: &Priority, n: usize) -> Result<DataFrame> {
     let crimes = &a.data.crimes;

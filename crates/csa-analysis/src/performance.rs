@@ -4,9 +4,11 @@
 //! significance of the change; a RAG status; and the exceptions the board is told about.
 //!
 //! **Significance** (see [`crate::significance`]): the exact conditional test of this
-//! quarter's count against the same quarter last year (equal exposure), at the targets'
-//! alpha (default 0.05), with the rate ratio's Clopper-Pearson interval; the same for the
-//! rolling 12 months.
+//! quarter's count against the same quarter last year, each over its number of days (2024Q1
+//! has 91, 2023Q1 90: no change means the same count per day), at the targets' alpha
+//! (default 0.05), with the daily rate ratio and its Clopper-Pearson interval; the same for
+//! the rolling 12 months (365 or 366 days). The exception sentence calls a change
+//! significant at that same alpha.
 //!
 //! **RAG** (against the same quarter last year; "adverse" = up for an indicator to reduce,
 //! down for one to increase):
@@ -82,6 +84,8 @@ pub struct Row {
     pub previous_quarter: Compared,
     pub rolling_12: Compared,
     pub year_to_date: Compared,
+    /// Days of this quarter and of the same quarter last year (the test's exposures).
+    pub days: (i64, i64),
     pub test: Option<PoissonTest>,
     pub rolling_test: Option<PoissonTest>,
     pub significant: bool,
@@ -167,14 +171,16 @@ pub fn performance(a: &Assessment, targets: &Targets, q: Quarter) -> Result<Perf
             before: count(Period { from: ytd.from.plus(-12), to: ytd.to.plus(-12) }, &mut notes),
         };
         notes.dedup();
-        let test = match (quarter.count, quarter.before) {
-            (Some(x1), Some(x0)) => Some(poisson_test(x1, x0, targets.alpha)),
+        // exposures in days: quarters and years differ in length
+        let tested = |c: &Compared, now: Period, before: Period| match (c.count, c.before) {
+            (Some(x1), Some(x0)) => {
+                Some(poisson_test(x1, x0, now.days() as f64, before.days() as f64, targets.alpha))
+            }
             _ => None,
         };
-        let rolling_test = match (rolling_12.count, rolling_12.before) {
-            (Some(x1), Some(x0)) => Some(poisson_test(x1, x0, targets.alpha)),
-            _ => None,
-        };
+        let days = (qp.days(), q.plus(-4).period().days());
+        let test = tested(&quarter, qp, q.plus(-4).period());
+        let rolling_test = tested(&rolling_12, r12, r12.previous());
         let baseline_q = baseline_quarter(q, ind.baseline_year);
         let baseline = if ind.target_pct.is_some() {
             count(baseline_q.period(), &mut Vec::new())
@@ -212,7 +218,8 @@ pub fn performance(a: &Assessment, targets: &Targets, q: Quarter) -> Result<Perf
             (None, false) if test.is_none() => Rag::Grey,
             _ => Rag::Green,
         };
-        let sentence = sentence(&ind.priority.name, &quarter, test.as_ref(), target, on_target);
+        let sentence =
+            sentence(&ind.priority.name, &quarter, test.as_ref(), targets.alpha, target, on_target);
         rows.push(Row {
             indicator: ind.priority.name.clone(),
             aim: ind.aim,
@@ -220,6 +227,7 @@ pub fn performance(a: &Assessment, targets: &Targets, q: Quarter) -> Result<Perf
             previous_quarter,
             rolling_12,
             year_to_date,
+            days,
             test,
             rolling_test,
             significant,
@@ -262,11 +270,12 @@ fn rank_exceptions(rows: &mut [Row]) {
 }
 
 /// "Residential burglary up 23% (+41) on the same quarter last year (219 against 178);
-/// significant (p = 0.01); off target (target 169)".
+/// significant (p = 0.01); off target (target 169)", significant at `alpha`.
 fn sentence(
     name: &str,
     q: &Compared,
     test: Option<&PoissonTest>,
+    alpha: f64,
     target: Option<f64>,
     on_target: Option<bool>,
 ) -> String {
@@ -301,13 +310,15 @@ fn sentence(
         _ => format!("{name}: no data for this quarter"),
     };
     if let Some(t) = test {
-        if t.p < 0.001 {
-            s.push_str("; significant (p < 0.001)");
-        } else if t.p < 0.05 {
-            s.push_str(&format!("; significant (p = {:.3})", t.p));
+        let word = if t.p < alpha { "significant" } else { "not significant" };
+        let p = if t.p < 0.001 {
+            "p < 0.001".to_string()
+        } else if t.p < alpha || t.p < 0.01 {
+            format!("p = {:.3}", t.p)
         } else {
-            s.push_str(&format!("; not significant (p = {:.2})", t.p));
-        }
+            format!("p = {:.2}", t.p)
+        };
+        s.push_str(&format!("; {word} ({p})"));
     }
     let fmt =
         |t: f64| if (t - t.round()).abs() < 1e-9 { format!("{t:.0}") } else { format!("{t:.1}") };
@@ -333,6 +344,8 @@ impl Performance {
             text_col(names::AIM, r.iter().map(|x| Some(x.aim.name().to_string()))),
             int_col(names::COUNT, u(&|x| x.quarter.count)),
             int_col(names::SAME_QUARTER_LAST_YEAR, u(&|x| x.quarter.before)),
+            int_col(names::DAYS, i(&|x| Some(x.days.0))),
+            int_col(names::SAME_QUARTER_LAST_YEAR_DAYS, i(&|x| Some(x.days.1))),
             int_col(names::CHANGE, i(&|x| x.quarter.change())),
             float_col(names::CHANGE_PCT, fl(&|x| x.quarter.change_pct())),
             float_col(names::P_VALUE, fl(&|x| x.test.map(|t| t.p))),
@@ -408,7 +421,7 @@ impl Performance {
             ));
         }
         s.push_str(&format!(
-            "\nSignificance: exact conditional Poisson test against the same quarter last year, alpha = {}. RAG rules: csa's data/README.md, \"Quarterly performance\".\n",
+            "\nSignificance: exact conditional Poisson test against the same quarter last year, each over its number of days, alpha = {}. RAG rules: csa's data/README.md, \"Quarterly performance\".\n",
             self.alpha
         ));
         s
@@ -434,4 +447,41 @@ impl Performance {
 
 fn r3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test_with(p: f64) -> PoissonTest {
+        PoissonTest { p, rate_ratio: Some(1.2), ci_low: 1.0, ci_high: 1.4 }
+    }
+
+    #[test]
+    fn the_sentence_uses_the_targets_alpha() {
+        let q = Compared { count: Some(120), before: Some(100) };
+        // alpha 0.1: p = 0.08 is significant, as the RAG (red) says
+        let s = sentence("Robbery", &q, Some(&test_with(0.08)), 0.1, Some(95.0), Some(false));
+        assert_eq!(
+            s,
+            "Robbery up 20% (+20) on the same quarter last year (120 against 100); significant (p = 0.080); off target (target 95)"
+        );
+        // alpha 0.05: the same p is not
+        let s = sentence("Robbery", &q, Some(&test_with(0.08)), 0.05, None, None);
+        assert!(s.ends_with("; not significant (p = 0.08)"), "{s}");
+        // alpha 0.001: p = 0.004 is not significant, shown with three decimals (below 0.01)
+        let s = sentence("Robbery", &q, Some(&test_with(0.004)), 0.001, None, None);
+        assert!(s.ends_with("; not significant (p = 0.004)"), "{s}");
+        let s = sentence("Robbery", &q, Some(&test_with(2.3e-19)), 0.05, None, None);
+        assert!(s.ends_with("; significant (p < 0.001)"), "{s}");
+    }
+
+    #[test]
+    fn quarters_differ_in_days() {
+        use crate::period::Month;
+        let q = |y, m| Period { from: Month::new(y, m), to: Month::new(y, m + 2) };
+        assert_eq!((q(2024, 1).days(), q(2023, 1).days()), (91, 90));
+        assert_eq!((q(2024, 4).days(), q(2024, 7).days(), q(2024, 10).days()), (91, 92, 92));
+        assert_eq!(Period::ending(Month::new(2024, 6), 12).days(), 366);
+    }
 }

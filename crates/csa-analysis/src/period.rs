@@ -82,6 +82,10 @@ impl Period {
     pub fn months(&self) -> i32 {
         self.to.0 - self.from.0 + 1
     }
+    /// Days from the first day of `from` to the last day of `to`, both included.
+    pub fn days(&self) -> i64 {
+        (self.to.last_day() - self.from.first_day()).num_days() + 1
+    }
     pub fn contains(&self, m: Month) -> bool {
         self.from <= m && m <= self.to
     }

@@ -5,9 +5,9 @@
 //!
 //! | factor | measure |
 //! |---|---|
-//! | `volume` | records in the period, per 1,000 residents (households) where known, else the count |
+//! | `volume` | records in the period per 1,000 residents of the area, for every priority (households-denominated ones included: one denominator across priorities, see [`volume_factors`]); the record count for every priority when the area's residents are not known (never a mix) |
 //! | `trend` | % change against the comparison period |
-//! | `harm` | Crime Severity Score total (the sum of the records' ONS weights) |
+//! | `harm` | the sum of the records' ONS Crime Severity Score weights (`harm_css`; ONS's score is this per head, the same order and the same 1-5 scores, since every priority has the same residents) |
 //! | `concentration` | mean of the available: share of its crimes suffered by repeat victims, share of its crimes in Gi* hot cells |
 //! | `concern` | share of survey respondents choosing one of the priority's survey options |
 //!
@@ -18,10 +18,44 @@
 //! by default): a missing factor drops out of that priority's mean instead of counting as
 //! zero, and the reason says so. Ranked by total (highest first), ties by volume, then name.
 //! The reason names the factors that lift the priority most (score x weight, highest two)
-//! and any it could not score.
+//! and any it could not score. (A priority's own rate, per 1,000 households for residential
+//! burglary, stays in the volume table and beside the factor in the ranking table: 15.72 per
+//! 1,000 households against the others' rates per 1,000 residents would rank burglary's
+//! volume by a denominator three times smaller.)
 
 /// The factor names, in the order of [`Factors`] and [`Weights`].
 pub const FACTORS: [&str; 5] = ["volume", "trend", "harm", "concentration", "concern"];
+
+/// What the volume factor counts: the same for every priority ranked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VolumeBasis {
+    /// Records per 1,000 residents of the area.
+    PerThousandResidents,
+    /// Records (the area's residents are not known).
+    Records,
+}
+
+impl VolumeBasis {
+    pub fn unit(self) -> &'static str {
+        match self {
+            VolumeBasis::PerThousandResidents => "per 1,000 residents",
+            VolumeBasis::Records => "records",
+        }
+    }
+}
+
+/// The volume factor of each priority from its record count, on one basis for all: per
+/// 1,000 `residents` when known (and above 0), else the counts themselves.
+pub fn volume_factors(counts: &[u64], residents: Option<f64>) -> (Vec<f64>, VolumeBasis) {
+    match residents.filter(|r| r.is_finite() && *r > 0.0) {
+        Some(r) => (
+            counts.iter().map(|&c| 1000.0 * c as f64 / r).collect(),
+            VolumeBasis::PerThousandResidents,
+        ),
+        None => (counts.iter().map(|&c| c as f64).collect(), VolumeBasis::Records),
+    }
+}
 
 /// A priority's measures (see the module header); `None` = not available.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
@@ -88,8 +122,9 @@ pub struct Ranked {
     pub reason: String,
 }
 
-/// Ranks `items` (priority name, factors) with `weights`.
-pub fn rank(items: &[(String, Factors)], weights: &Weights) -> Vec<Ranked> {
+/// Ranks `items` (priority name, factors) with `weights`; `basis` names the volume's unit in
+/// the reasons.
+pub fn rank(items: &[(String, Factors)], weights: &Weights, basis: VolumeBasis) -> Vec<Ranked> {
     let mut ranges = [(f64::INFINITY, f64::NEG_INFINITY); 5];
     for (_, f) in items {
         for (i, r) in ranges.iter_mut().enumerate() {
@@ -128,7 +163,7 @@ pub fn rank(items: &[(String, Factors)], weights: &Weights) -> Vec<Ranked> {
                 let v = f.get(i).unwrap_or(0.0);
                 let s = scores[i].unwrap_or(0.0);
                 match i {
-                    0 => format!("volume {v:.1} (score {s:.1})"),
+                    0 => format!("volume {v:.1} {} (score {s:.1})", basis.unit()),
                     1 => format!("trend {v:+.1}% (score {s:.1})"),
                     2 => format!("harm {v:.0} CSS (score {s:.1})"),
                     3 => format!("concentration {v:.1}% (score {s:.1})"),
@@ -176,7 +211,7 @@ mod tests {
             ("Robbery".to_string(), f(2.0, Some(-10.0), 1600.0, Some(10.0))),
             ("ASB".to_string(), f(30.0, Some(5.0), 0.0, None)),
         ];
-        let r = rank(&items, &Weights::default());
+        let r = rank(&items, &Weights::default(), VolumeBasis::Records);
         // volume 2..30: burglary 1 + 4 x 8/28 = 2.14, robbery 1, ASB 5
         // trend -10..20: burglary 5, robbery 1, ASB 1 + 4 x 15/30 = 3
         // harm 0..4000: burglary 5, robbery 1 + 4 x 0.4 = 2.6, ASB 1
@@ -208,13 +243,44 @@ mod tests {
         );
         // weights move the order: harm only -> burglary, robbery, ASB
         let w = Weights { volume: 0.0, trend: 0.0, harm: 1.0, concentration: 0.0, concern: 0.0 };
-        let r = rank(&items, &w);
+        let r = rank(&items, &w, VolumeBasis::Records);
         assert_eq!(
             r.iter().map(|x| x.priority.as_str()).collect::<Vec<_>>(),
             vec!["Burglary", "Robbery", "ASB"]
         );
         // one priority: every factor scores 3
-        let one = rank(&items[..1], &Weights::default());
+        let one = rank(&items[..1], &Weights::default(), VolumeBasis::Records);
         assert_eq!(one[0].total, 3.0);
+    }
+
+    #[test]
+    fn one_denominator_for_the_volume_factor() {
+        // Coventry: 345,312 residents, 140,000 households (a round figure for the test).
+        // Burglary 2,201 records = 15.72 per 1,000 households, but 6.37 per 1,000 residents;
+        // robbery 2,500 and vehicle crime 4,000 per 1,000 residents: 7.24 and 11.58.
+        let residents = 345_312.0;
+        assert!((1000.0 * 2_201.0 / 140_000.0 - 15.72f64).abs() < 0.005);
+        let (v, basis) = volume_factors(&[2_201, 2_500, 4_000], Some(residents));
+        assert_eq!(basis, VolumeBasis::PerThousandResidents);
+        let r2 = |x: f64| (x * 100.0).round() / 100.0;
+        assert_eq!(v.iter().map(|x| r2(*x)).collect::<Vec<_>>(), vec![6.37, 7.24, 11.58]);
+        let only_volume =
+            Weights { volume: 1.0, trend: 0.0, harm: 0.0, concentration: 0.0, concern: 0.0 };
+        let items: Vec<(String, Factors)> = ["Burglary", "Robbery", "Vehicle"]
+            .iter()
+            .zip(&v)
+            .map(|(n, x)| (n.to_string(), Factors { volume: Some(*x), ..Factors::default() }))
+            .collect();
+        let r = rank(&items, &only_volume, basis);
+        // on households burglary (15.72) would have come first; on residents it is last
+        assert_eq!(
+            r.iter().map(|x| x.priority.as_str()).collect::<Vec<_>>(),
+            vec!["Vehicle", "Robbery", "Burglary"]
+        );
+        assert!(r[0].reason.contains("volume 11.6 per 1,000 residents"), "{}", r[0].reason);
+        // no residents: counts for all, never a mix
+        let (v, basis) = volume_factors(&[2_201, 2_500], None);
+        assert_eq!((v, basis), (vec![2_201.0, 2_500.0], VolumeBasis::Records));
+        assert_eq!(volume_factors(&[3], Some(0.0)).1, VolumeBasis::Records);
     }
 }

@@ -10,7 +10,10 @@
 //! priority recorded in the 365 days before (earlier = an earlier recorded date, or the same
 //! date and an earlier record); a *same-pair* repeat when that earlier crime also shares an
 //! offender with this one. The look-back reaches into the 12 months before the period, which
-//! [`Assessment`] loads.
+//! [`Assessment`] loads. When the dataset does not have records in every one of those months
+//! (data that start with the period), earlier crimes are missing and repeats would be
+//! undercounted, so the repeat figures are left empty (like a comparison period the data do
+//! not cover) and [`RepeatWithin::note`] says which months are missing.
 //!
 //! **Prolific offenders**: offenders ranked by distinct crimes of the priority in the period
 //! (ties by the most recent crime), ids replaced by pseudonyms (see [`pseudonym`]).
@@ -23,11 +26,12 @@ use sha2::{Digest, Sha256};
 use crate::assessment::Assessment;
 use crate::breakdown::{float_col, int_col, people_of, round2, text_col};
 use crate::config::Priority;
-use crate::data::People;
 use crate::dims::Side;
 use crate::error::{internal, AnalysisError, Result};
 use crate::names;
+use crate::needs::Needs;
 use crate::period::Period;
+use crate::store::People;
 
 /// Keyed pseudonym of a person id: `prefix` + the first 10 hex digits of
 /// SHA-256(key ":" id). Stable for one key (one dataset, unless configured), not reversible
@@ -60,6 +64,21 @@ fn people_or_err(a: &Assessment, side: Side) -> Result<&People> {
 }
 
 /// Repeats in the current period.
+/// What [`repeats`] of `p` on `side` needs loaded (victims also need offenders, for
+/// [`repeat_within`]'s same-offender rule).
+pub fn needs(p: &Priority, side: Side) -> Needs {
+    match side {
+        Side::Victim => Needs::for_priority(p).with_victims().with_offenders(),
+        Side::Offender => Needs::for_priority(p).with_offenders(),
+        Side::Crime => Needs::for_priority(p),
+    }
+}
+
+/// What [`prolific_offenders`] of `p` needs loaded.
+pub fn prolific_needs(p: &Priority) -> Needs {
+    Needs::for_priority(p).with_offenders().with([Col::OffenceGroup, Col::CrimeType])
+}
+
 pub fn repeats(a: &Assessment, p: &Priority, side: Side) -> Result<RepeatSummary> {
     let people = people_or_err(a, side)?;
     let crimes = &a.data.crimes;
@@ -102,18 +121,48 @@ pub struct RepeatWithin {
     pub days: i32,
     /// Victim records of current-period crimes.
     pub victim_records: u64,
-    pub repeat_victim_records: u64,
+    /// `None` (and the percentages too) when the look-back is not covered.
+    pub repeat_victim_records: Option<u64>,
     pub repeat_victim_pct: Option<f64>,
-    pub same_pair_records: u64,
+    pub same_pair_records: Option<u64>,
     pub same_pair_pct: Option<f64>,
+    /// The months before the period that the look-back reads.
+    pub look_back: String,
+    /// Whether the dataset has records in every month of the look-back.
+    pub look_back_covered: bool,
+    /// Months of the look-back with records in the dataset.
+    pub look_back_months_with_data: usize,
+}
+
+impl RepeatWithin {
+    /// Why the repeat figures are empty, when they are.
+    pub fn note(&self) -> Option<String> {
+        (!self.look_back_covered).then(|| {
+            format!(
+                "\"again within {} days\" needs the months before the period ({}); the dataset has records in {} of them, so repeats would be undercounted and are not shown",
+                self.days, self.look_back, self.look_back_months_with_data
+            )
+        })
+    }
 }
 
 /// Victims victimised again within `days` (365 for the MARAC rule), and by the same offender.
+/// At most 366 days: [`Assessment`] loads the 12 months before the period.
 pub fn repeat_within(a: &Assessment, p: &Priority, days: i32) -> Result<RepeatWithin> {
+    if !(0..=366).contains(&days) {
+        return Err(AnalysisError::Usage(format!(
+            "the repeat look-back is at most 366 days (the 12 months loaded before the period), not {days}"
+        )));
+    }
     let victims = people_or_err(a, Side::Victim)?;
     let crimes = &a.data.crimes;
     let sel = a.selector(p)?;
-    let look = Period { from: a.periods.current.from.plus(-12), to: a.periods.current.to };
+    let current = a.periods.current;
+    let earliest = current.from.first_day() - chrono::Duration::days(i64::from(days));
+    let before = Period { from: crate::period::Month::of(earliest), to: current.from.plus(-1) };
+    let with_data = before.iter().filter(|m| a.covers(Period { from: *m, to: *m })).count();
+    let covered = days == 0 || with_data == before.months() as usize;
+    let look = Period { from: before.from.min(current.from), to: current.to };
     let mut matched = vec![false; crimes.len];
     for r in sel.rows(crimes, look) {
         matched[r as usize] = true;
@@ -159,13 +208,17 @@ pub fn repeat_within(a: &Assessment, p: &Priority, days: i32) -> Result<RepeatWi
             pair += u64::from(is_pair);
         }
     }
+    let shown = |v: u64| covered.then_some(v);
     Ok(RepeatWithin {
         days,
         victim_records: records,
-        repeat_victim_records: repeat,
-        repeat_victim_pct: pct(repeat, records),
-        same_pair_records: pair,
-        same_pair_pct: pct(pair, records),
+        repeat_victim_records: shown(repeat),
+        repeat_victim_pct: pct(repeat, records).filter(|_| covered),
+        same_pair_records: shown(pair),
+        same_pair_pct: pct(pair, records).filter(|_| covered),
+        look_back: before.to_string(),
+        look_back_covered: covered,
+        look_back_months_with_data: with_data,
     })
 }
 
@@ -184,12 +237,12 @@ pub fn repeats_table(s: &RepeatSummary, within: Option<&RepeatWithin>) -> Result
     if let Some(w) = within {
         rows.push((
             format!("victim records again within {} days", w.days),
-            Some(w.repeat_victim_records as f64),
+            w.repeat_victim_records.map(|v| v as f64),
         ));
         rows.push((format!("victim records again within {} days, %", w.days), w.repeat_victim_pct));
         rows.push((
             format!("same victim and offender again within {} days", w.days),
-            Some(w.same_pair_records as f64),
+            w.same_pair_records.map(|v| v as f64),
         ));
         rows.push((
             format!("same victim and offender again within {} days, %", w.days),
@@ -246,7 +299,7 @@ pub fn prolific_offenders(a: &Assessment, p: &Priority, n: usize) -> Result<Data
             .max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))?;
         Some(g.values[best.0 as usize - 1].clone())
     };
-    let date = |d: i32| Some(crate::data::day_to_date(d).to_string());
+    let date = |d: i32| Some(crate::store::day_to_date(d).to_string());
     let key = a.pseudonym_key()?;
     DataFrame::new(
         ranked.len(),

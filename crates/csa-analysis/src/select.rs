@@ -8,9 +8,9 @@
 use csa_model::{Col, HateStrand};
 
 use crate::config::Filter;
-use crate::data::{Crimes, Text};
 use crate::error::Result;
 use crate::period::Period;
+use crate::store::{Crimes, Text};
 
 /// Columns a filter reads.
 pub fn filter_columns(f: &Filter) -> Vec<Col> {

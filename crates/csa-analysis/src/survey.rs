@@ -10,7 +10,9 @@
 //! counts as "Other" and is listed in the "other answers" table; `news_channels` is a list
 //! separated by `;`; `help_*` are free text. A blank is "not answered" and is left out of
 //! that question's base. A row with the wrong number of fields or no respondent id is
-//! rejected with its line and reason; a yes/no value that is neither is recorded as a
+//! rejected with its line and reason, and so is one with a control character other than tab
+//! in a column read here (line breaks inside an answer become one space: the rule of
+//! `csa_model::text`, as for crime records); a yes/no value that is neither is recorded as a
 //! problem (file, line, field, value) and treated as blank. Rows read = accepted + rejected.
 //!
 //! **Shares** are of respondents who answered the question (for multi-pick questions: who
@@ -23,6 +25,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use csa_model::text;
 use polars::prelude::*;
 
 use crate::breakdown::{float_col, int_col, round2, text_col};
@@ -143,6 +146,21 @@ impl Survey {
                 });
                 continue;
             }
+            // control characters (csa_model::text): a forbidden one in a column the survey
+            // reads rejects the row; line breaks in an answer become a space
+            let rec = match text::check_record(&rec, |i| idx.contains(&i)) {
+                Ok(None) => rec,
+                Ok(Some(cleaned)) => cleaned,
+                Err((i, c)) => {
+                    s.rejected.push(Problem {
+                        line,
+                        field: header[i].clone(),
+                        value: text::escape_forbidden(&rec[i]).into_owned(),
+                        reason: format!("{} {}", header[i], text::describe(c)),
+                    });
+                    continue;
+                }
+            };
             let f = |name: &str| {
                 rec.get(idx[COLUMNS.iter().position(|c| *c == name).unwrap_or(0)])
                     .unwrap_or("")

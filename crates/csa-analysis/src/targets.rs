@@ -4,7 +4,7 @@
 //! ```toml
 //! [defaults]
 //! aim = "reduce"         # or "increase" (e.g. more reporting of hate crime)
-//! target_pct = 5         # 5% fewer (or more) than the baseline quarter
+//! target_pct = 5         # 5% fewer (or more) than the baseline quarter; leave out for none
 //! alpha = 0.05           # significance level of the change tests
 //!
 //! [[indicator]]
@@ -14,14 +14,34 @@
 //!                        # default: the same quarter a year before
 //!
 //! [[indicator]]
+//! priority = "Robbery"
+//! target_pct = 0         # a target: no more than the baseline quarter
+//!
+//! [[indicator]]
 //! priority = "Hate crime"
 //! aim = "increase"
-//! target_pct = 0         # no target: judged on significant movements only when omitted
+//! target_pct = "none"    # no target (the default's does not apply): judged on significant
+//!                        # movements only
 //! ```
 //!
+//! An indicator without `target_pct` takes the default's (none when `[defaults]` has none).
 //! Target count = baseline x (1 - target_pct/100) to reduce, x (1 + target_pct/100) to
 //! increase; met when the quarter's count is at or below (reduce) or at or above (increase)
-//! it. Mistakes are reported as FILE:LINE:COLUMN.
+//! it, so 0 is a target too: hold the baseline. Mistakes are reported as FILE:LINE:COLUMN.
+//!
+//! A re-offending indicator (the proven re-offending rate of the latest cohort whose
+//! follow-up the quarter completes; [`crate::reoffending_indicator`]):
+//!
+//! ```toml
+//! [[reoffending]]
+//! name = "Proven re-offending"   # default; shown as the indicator
+//! priority = "Domestic abuse"    # optional: the cohort's index offences (default: all crime)
+//! target_pct = 5                 # a rate 5% (relative) below the baseline cohort's
+//! aim = "reduce"                 # the default for re-offending
+//! baseline_year = 2023           # default: the cohort a year before
+//! follow_up_months = 12          # the defaults of the measure
+//! waiting_months = 6
+//! ```
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -64,13 +84,29 @@ pub struct Targets {
     pub source: PathBuf,
     pub indicators: Vec<Indicator>,
     pub alpha: f64,
+    /// Re-offending rate indicators (`[[reoffending]]`).
+    pub reoffending: Vec<ReoffendingIndicator>,
+}
+
+/// A `[[reoffending]]` indicator: the proven re-offending rate of a quarter's cohort.
+#[derive(Debug, Clone)]
+pub struct ReoffendingIndicator {
+    pub name: String,
+    /// Restricts the cohort's index offences; `all` by default.
+    pub priority: Priority,
+    pub aim: Aim,
+    /// Relative %: target rate = baseline rate x (1 -/+ target_pct/100); `None` = no target.
+    pub target_pct: Option<f64>,
+    /// Year whose same cohort quarter is the baseline; `None` = the cohort a year before.
+    pub baseline_year: Option<i32>,
+    pub spec: crate::reoffending::Spec,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawDefaults {
     aim: Option<Spanned<String>>,
-    target_pct: Option<f64>,
+    target_pct: Option<Spanned<toml::Value>>,
     alpha: Option<Spanned<f64>>,
 }
 
@@ -79,8 +115,20 @@ struct RawDefaults {
 struct RawIndicator {
     priority: Spanned<String>,
     aim: Option<Spanned<String>>,
-    target_pct: Option<Spanned<f64>>,
+    target_pct: Option<Spanned<toml::Value>>,
     baseline_year: Option<Spanned<i32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReoffending {
+    name: Option<String>,
+    priority: Option<Spanned<String>>,
+    aim: Option<Spanned<String>>,
+    target_pct: Option<Spanned<toml::Value>>,
+    baseline_year: Option<Spanned<i32>>,
+    follow_up_months: Option<Spanned<u32>>,
+    waiting_months: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +137,8 @@ struct RawTargets {
     defaults: Option<RawDefaults>,
     #[serde(default)]
     indicator: Vec<RawIndicator>,
+    #[serde(default)]
+    reoffending: Vec<RawReoffending>,
 }
 
 impl Targets {
@@ -124,8 +174,25 @@ impl Targets {
             }
             None => 0.05,
         };
-        if raw.indicator.is_empty() {
-            return Err(at(None, "no [[indicator]] entries: name at least one priority".into()));
+        // a percentage in [0, 100), or "none"
+        let target = |t: &Spanned<toml::Value>| -> Result<Option<f64>> {
+            let bad = |what: String| {
+                at(Some(t.span()), format!("target_pct {what}: give a percentage at least 0 and below 100, or \"none\" for no target"))
+            };
+            match t.get_ref() {
+                toml::Value::Integer(i) if (0..100).contains(i) => Ok(Some(*i as f64)),
+                toml::Value::Float(f) if (0.0..100.0).contains(f) => Ok(Some(*f)),
+                toml::Value::String(w) if w.trim().eq_ignore_ascii_case("none") => Ok(None),
+                toml::Value::String(w) => Err(bad(format!("{w:?}"))),
+                other => Err(bad(other.to_string())),
+            }
+        };
+        let default_target = d.target_pct.as_ref().map(&target).transpose()?.flatten();
+        if raw.indicator.is_empty() && raw.reoffending.is_empty() {
+            return Err(at(
+                None,
+                "no [[indicator]] or [[reoffending]] entries: name at least one priority".into(),
+            ));
         }
         let mut indicators = Vec::new();
         for r in &raw.indicator {
@@ -133,14 +200,8 @@ impl Targets {
                 .priority(r.priority.get_ref())
                 .map_err(|e| at(Some(r.priority.span()), e.to_string()))?;
             let target_pct = match &r.target_pct {
-                Some(t) if !(0.0..100.0).contains(t.get_ref()) => {
-                    return Err(at(
-                        Some(t.span()),
-                        format!("target_pct {} must be at least 0 and below 100", t.get_ref()),
-                    ))
-                }
-                Some(t) => Some(*t.get_ref()),
-                None => d.target_pct,
+                Some(t) => target(t)?,
+                None => default_target,
             };
             indicators.push(Indicator {
                 priority,
@@ -149,7 +210,50 @@ impl Targets {
                 baseline_year: r.baseline_year.as_ref().map(|y| *y.get_ref()),
             });
         }
-        Ok(Targets { source: path.to_path_buf(), indicators, alpha })
+        let mut reoffending = Vec::new();
+        for r in &raw.reoffending {
+            let priority = match &r.priority {
+                Some(p) => {
+                    config.priority(p.get_ref()).map_err(|e| at(Some(p.span()), e.to_string()))?
+                }
+                None => Priority::all(),
+            };
+            // the same percentage (or "none") as an indicator's; the default's is for counts,
+            // not rates, so it does not apply
+            let target_pct = r.target_pct.as_ref().map(&target).transpose()?.flatten();
+            let defaults = crate::reoffending::Spec::default();
+            let spec = crate::reoffending::Spec {
+                follow_up_months: r
+                    .follow_up_months
+                    .as_ref()
+                    .map_or(defaults.follow_up_months, |m| *m.get_ref()),
+                waiting_months: r
+                    .waiting_months
+                    .as_ref()
+                    .map_or(defaults.waiting_months, |m| *m.get_ref()),
+                ..defaults
+            };
+            spec.check().map_err(|e| {
+                let span =
+                    r.follow_up_months.as_ref().or(r.waiting_months.as_ref()).map(|m| m.span());
+                at(span, e.to_string())
+            })?;
+            reoffending.push(ReoffendingIndicator {
+                name: r.name.clone().unwrap_or_else(|| {
+                    if crate::config::same_name(&priority.name, crate::config::ALL) {
+                        "Proven re-offending".into()
+                    } else {
+                        format!("Proven re-offending ({})", priority.name)
+                    }
+                }),
+                priority,
+                aim: r.aim.as_ref().map(aim).transpose()?.unwrap_or(Aim::Reduce),
+                target_pct,
+                baseline_year: r.baseline_year.as_ref().map(|y| *y.get_ref()),
+                spec,
+            });
+        }
+        Ok(Targets { source: path.to_path_buf(), indicators, alpha, reoffending })
     }
 }
 
@@ -197,5 +301,47 @@ mod tests {
         .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(e.contains("t.toml:3:1") && e.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn zero_is_a_target_and_none_opts_out_of_the_default() {
+        let c = Config::default_config();
+        let t = Targets::parse(
+            "[defaults]\ntarget_pct = 5\n[[indicator]]\npriority = \"robbery\"\ntarget_pct = 0\n[[indicator]]\npriority = \"Hate crime\"\ntarget_pct = \"none\"\n[[indicator]]\npriority = \"Vehicle crime\"\n",
+            Path::new("t.toml"),
+            &c,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let pct: Vec<Option<f64>> = t.indicators.iter().map(|i| i.target_pct).collect();
+        assert_eq!(pct, vec![Some(0.0), None, Some(5.0)]);
+        // no [defaults] target: none unless the indicator sets one
+        let t = Targets::parse("[[indicator]]\npriority = \"robbery\"\n", Path::new("t.toml"), &c)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.indicators[0].target_pct, None);
+        for bad in
+            ["target_pct = 100", "target_pct = -1", "target_pct = \"never\"", "target_pct = true"]
+        {
+            let e = Targets::parse(
+                &format!("[[indicator]]\npriority = \"robbery\"\n{bad}\n"),
+                Path::new("t.toml"),
+                &c,
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+            assert!(
+                e.starts_with("t.toml:3:14: target_pct") && e.contains("\"none\""),
+                "{bad}: {e}"
+            );
+        }
+        let e = Targets::parse(
+            "[defaults]\ntarget_pct = 150\n[[indicator]]\npriority = \"robbery\"\n",
+            Path::new("t.toml"),
+            &c,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(e.starts_with("t.toml:2:14"), "{e}");
     }
 }

@@ -4,7 +4,9 @@
 //! - `rate_per_1000` = 1000 * count / area population (residents, or households for a
 //!   priority with `denominator = "households"`; area = the wards with records);
 //! - `harm_css` = sum of ONS Crime Severity Score weights of the priority's crimes;
-//!   `harm_css_per_1000` = 1000 * harm_css / residents (the ONS score); `harm_coverage_pct` =
+//!   `harm_css_per_head` = harm_css / residents, ONS's Crime Severity Score (ONS publishes
+//!   it per head of population: weights in days of custody, so an area's score is in the
+//!   tens, and a priority's is its share of it); `harm_coverage_pct` =
 //!   share of the priority's crimes (ASB excluded) with a weight, `harm_estimated_pct` the
 //!   share weighted by their crime type's average because they have no offence code (see
 //!   [`crate::harm`]);
@@ -19,6 +21,7 @@ use crate::config::{Denominator, Priority};
 use crate::error::{internal, Result};
 use crate::harm::css_by_crime_type;
 use crate::names;
+use crate::needs::Needs;
 
 /// The crime columns [`harm`] reads (load them with the priorities' own).
 pub const HARM_COLUMNS: &[Col] = &[Col::OffenceCode, Col::CrimeType, Col::RecordKind];
@@ -82,6 +85,11 @@ pub fn harm(a: &Assessment, rows: &[u32]) -> Result<Harm> {
 }
 
 /// One row per priority.
+/// What [`volume`] of `priorities` needs loaded: their filters' columns and the harm columns.
+pub fn needs(priorities: &[Priority]) -> Needs {
+    Needs::for_priorities(priorities).with(HARM_COLUMNS.iter().copied())
+}
+
 pub fn volume(a: &Assessment, priorities: &[Priority]) -> Result<DataFrame> {
     let residents = a.area_population(false);
     let households = a.area_population(true);
@@ -128,9 +136,10 @@ pub fn volume(a: &Assessment, priorities: &[Priority]) -> Result<DataFrame> {
         float_col(names::COMPARISON_RATE_PER_1000, rows.iter().map(|r| rate(r.2, r.3))),
         float_col(names::HARM_CSS, rows.iter().map(|r| Some(round2(r.4.css)))),
         float_col(
-            names::HARM_CSS_PER_1000,
-            rows.iter()
-                .map(|r| residents.filter(|p| *p > 0.0).map(|p| round2(1000.0 * r.4.css / p))),
+            names::HARM_CSS_PER_HEAD,
+            rows.iter().map(|r| {
+                residents.filter(|p| *p > 0.0).map(|p| (r.4.css / p * 10_000.0).round() / 10_000.0)
+            }),
         ),
         float_col(
             names::HARM_COVERAGE_PCT,

@@ -25,6 +25,17 @@ pub struct ControlChart {
     pub highlight: std::ops::Range<usize>,
 }
 
+impl From<&csa_analysis::quarterly::ControlSeries> for ControlChart {
+    fn from(s: &csa_analysis::quarterly::ControlSeries) -> ControlChart {
+        ControlChart {
+            title: s.title.clone(),
+            months: s.months.clone(),
+            baseline: s.baseline.clone(),
+            highlight: s.highlight.clone(),
+        }
+    }
+}
+
 /// Centre, warning and control limits: (c, lower warning, upper warning, lower control, upper control).
 pub fn limits(baseline: &[u64]) -> Option<(f64, f64, f64, f64, f64)> {
     if baseline.is_empty() {

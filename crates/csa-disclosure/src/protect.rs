@@ -254,7 +254,9 @@ fn hide_around(
                     if seen.insert(y) && model.cells[y].state.unknown() {
                         next.push(y);
                     }
-                    if is_candidate(model, g, y) && best.is_none_or(|(c, _)| model.cells[y].cost < c) {
+                    if is_candidate(model, g, y)
+                        && best.is_none_or(|(c, _)| model.cells[y].cost < c)
+                    {
                         best = Some((model.cells[y].cost, y));
                     }
                 }

@@ -33,7 +33,9 @@ pub fn in_great_britain_bng(easting: f64, northing: f64) -> bool {
 
 /// lon/lat in degrees -> (easting, northing) in metres; `None` outside the OSTN15 grid.
 pub fn lonlat_to_bng(lon: f64, lat: f64) -> Option<(f64, f64)> {
-    if !lon.is_finite() || !lat.is_finite() {
+    // far from the grid, lonlat_bng's cell index overflows (a panic in a debug build, a
+    // wrong cell otherwise): no point that far off has a BNG position anyway
+    if !((-20.0..=15.0).contains(&lon) && (40.0..=70.0).contains(&lat)) {
         return None;
     }
     lonlat_bng::convert_osgb36(lon, lat).ok().filter(|(e, n)| e.is_finite() && n.is_finite())
@@ -41,7 +43,9 @@ pub fn lonlat_to_bng(lon: f64, lat: f64) -> Option<(f64, f64)> {
 
 /// (easting, northing) in metres -> lon/lat in degrees; `None` outside the OSTN15 grid.
 pub fn bng_to_lonlat(easting: f64, northing: f64) -> Option<(f64, f64)> {
-    if !easting.is_finite() || !northing.is_finite() {
+    // off the grid, lonlat_bng's cell index overflows (found by fuzzing the boundaries
+    // reader: a BNG GeoJSON with a huge coordinate)
+    if !in_great_britain_bng(easting, northing) {
         return None;
     }
     lonlat_bng::convert_osgb36_to_ll(easting, northing)
@@ -57,4 +61,20 @@ pub fn multipolygon_to_bng(mp: &geo::MultiPolygon<f64>) -> geo::MultiPolygon<f64
         let (x, y) = lonlat_to_bng(c.x, c.y).unwrap_or((f64::NAN, f64::NAN));
         geo::Coord { x, y }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn far_off_the_grid_is_none_not_a_panic() {
+        assert_eq!(bng_to_lonlat(1e12, 5.0), None);
+        assert_eq!(bng_to_lonlat(-1.0, 100.0), None);
+        assert_eq!(bng_to_lonlat(f64::NAN, 100.0), None);
+        assert_eq!(lonlat_to_bng(1e10, 52.0), None);
+        assert_eq!(lonlat_to_bng(-1.5, -1e300), None);
+        assert!(bng_to_lonlat(433_000.0, 279_000.0).is_some());
+        assert!(lonlat_to_bng(-1.51, 52.41).is_some());
+    }
 }

@@ -38,6 +38,8 @@ pub enum BoundaryError {
     MissingProperty { feature: usize, property: String, present: String },
     #[error("feature {feature}: {message}")]
     BadGeometry { feature: usize, message: String },
+    #[error("feature {feature}: property `{property}` holds a control character ({value:?})")]
+    ControlCharacter { feature: usize, property: String, value: String },
     #[error("area code `{code}` appears in features {first} and {second}")]
     DuplicateCode { code: String, first: usize, second: usize },
 }
@@ -81,6 +83,17 @@ impl Boundaries {
             };
             let code = prop(code_property)?;
             let name = prop(name_property)?;
+            // codes and names go into every crime's ward columns: none may hold a control
+            // character (tab aside)
+            for (property, value) in [(code_property, &code), (name_property, &name)] {
+                if value.chars().any(|c| c.is_ascii_control() && c != '\t') {
+                    return Err(BoundaryError::ControlCharacter {
+                        feature: i,
+                        property: property.to_string(),
+                        value: value.clone(),
+                    });
+                }
+            }
             let geometry = parse_geometry(f.get("geometry"), is_bng)
                 .map_err(|message| BoundaryError::BadGeometry { feature: i, message })?;
             if let Some(first) = seen.insert(code.clone(), i) {

@@ -99,6 +99,7 @@ pub fn append(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<(Manifest, AppendRecord)> {
     let out = &req.out;
+    dataset::remove_stale_siblings(out);
     let old = read_manifest(out)?;
     if old.schema_version != csa_model::SCHEMA_VERSION {
         return Err(IngestError::NoInputs {

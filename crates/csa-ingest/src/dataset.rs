@@ -16,15 +16,7 @@ use crate::record::{CrimeRow, PersonRow, Quarantined};
 /// Hive's folder value for a null partition key.
 pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
-/// One written Parquet file.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Partition {
-    pub table: String,
-    pub year: Option<i32>,
-    pub month: Option<u32>,
-    pub rows: u64,
-    pub path: String,
-}
+pub use csa_model::manifest::Partition;
 
 fn col<T, Phantom: ?Sized>(c: Col, values: T) -> Column
 where
@@ -46,6 +38,42 @@ fn frame(height: usize, columns: Vec<Column>, order: &[Col]) -> Result<DataFrame
         .map_err(|e| IngestError::Internal(format!("building a frame: {e}")))
 }
 
+/// Text columns of the crimes frame, in the order `crimes_frame` pushes their values (each
+/// one's storage is [`Col::storage`]; a test checks they agree).
+const TEXT: [Col; 18] = [
+    Col::CrimeRef,
+    Col::RecordKind,
+    Col::Force,
+    Col::DatePrecision,
+    Col::OffenceCode,
+    Col::OffenceDescription,
+    Col::CrimeType,
+    Col::OffenceSubgroup,
+    Col::OffenceGroup,
+    Col::LocationType,
+    Col::LocationDesc,
+    Col::LsoaCode,
+    Col::LsoaName,
+    Col::WardCode,
+    Col::WardName,
+    Col::GeoMethod,
+    Col::Outcome,
+    Col::SourceFile,
+];
+/// Float columns, in push order.
+const FLOAT: [Col; 4] = [Col::Longitude, Col::Latitude, Col::Easting, Col::Northing];
+/// Flag columns, in push order.
+const FLAG: [Col; 8] = [
+    Col::DomesticAbuse,
+    Col::HateCrime,
+    Col::HateRace,
+    Col::HateReligion,
+    Col::HateSexualOrientation,
+    Col::HateDisability,
+    Col::HateTransgender,
+    Col::AlcoholRelated,
+];
+
 /// The crimes table, rows in the given order.
 /// One value per row.
 fn map<'a, T, U>(rows: &[&'a T], f: impl Fn(&'a T) -> U) -> Vec<U> {
@@ -60,37 +88,6 @@ pub fn crimes_frame<'a>(
     let n = rows.len();
     // one pass over the rows, each value pushed to its column: a row's memory is touched
     // once (37 passes, one per column, cost twice as much on a million rows)
-    const TEXT: [Col; 18] = [
-        Col::CrimeRef,
-        Col::RecordKind,
-        Col::Force,
-        Col::DatePrecision,
-        Col::OffenceCode,
-        Col::OffenceDescription,
-        Col::CrimeType,
-        Col::OffenceSubgroup,
-        Col::OffenceGroup,
-        Col::LocationType,
-        Col::LocationDesc,
-        Col::LsoaCode,
-        Col::LsoaName,
-        Col::WardCode,
-        Col::WardName,
-        Col::GeoMethod,
-        Col::Outcome,
-        Col::SourceFile,
-    ];
-    const FLOAT: [Col; 4] = [Col::Longitude, Col::Latitude, Col::Easting, Col::Northing];
-    const FLAG: [Col; 8] = [
-        Col::DomesticAbuse,
-        Col::HateCrime,
-        Col::HateRace,
-        Col::HateReligion,
-        Col::HateSexualOrientation,
-        Col::HateDisability,
-        Col::HateTransgender,
-        Col::AlcoholRelated,
-    ];
     let mut text: Vec<Vec<Option<&'a str>>> =
         (0..TEXT.len()).map(|_| Vec::with_capacity(n)).collect();
     let mut float: Vec<Vec<Option<f64>>> =
@@ -304,14 +301,21 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     Ok(())
 }
 
-/// Replaces `out` with the finished folder `tmp`: the old dataset is renamed aside, the new
-/// one renamed in, the old one deleted. A crash leaves either the old or the new dataset at
-/// `out` (or, between the two renames, the old one at `.<name>.old-<pid>` beside it).
+/// Replaces `out` with the finished folder `tmp`. On Linux the two are swapped in one atomic
+/// `renameat2(RENAME_EXCHANGE)`, so `out` is at every moment either the whole old folder or
+/// the whole new one; the old one (now at `tmp`) is then deleted. Where the file system cannot
+/// exchange, the old folder is renamed aside to `.<name>.old-<pid>` and the new one renamed
+/// in; a run killed between the two renames leaves no `out`, and the next run puts the old
+/// folder back ([`remove_stale_siblings`]).
 pub fn replace_dir(tmp: &Path, out: &Path) -> Result<()> {
     fn wr(path: &Path) -> impl Fn(std::io::Error) -> IngestError + '_ {
         move |source| IngestError::Write { path: path.to_path_buf(), source }
     }
     if out.exists() {
+        if exchange(tmp, out).map_err(wr(out))? {
+            std::fs::remove_dir_all(tmp).map_err(wr(tmp))?;
+            return Ok(());
+        }
         let old = sibling(out, "old");
         std::fs::rename(out, &old).map_err(wr(out))?;
         std::fs::rename(tmp, out).map_err(wr(out))?;
@@ -322,10 +326,148 @@ pub fn replace_dir(tmp: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Swaps two paths atomically; `Ok(false)` where the system or file system cannot.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    use rustix::io::Errno;
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(true),
+        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
+    Ok(false)
+}
+
+/// The kinds of work folder csa makes beside an output (`.<name>.<kind>-<pid>`): ingest's
+/// `tmp`, the swap's `old`, `append` staging, `csa assess` staging, quarterly's `partial`.
+const WORK_FOLDERS: [&str; 5] = ["tmp", "old", "append", "assess", "partial"];
+
+/// Clears up after runs on `out` that were killed (their process is gone from /proc): a
+/// `.<name>.old-<pid>` folder is put back at `out` when `out` is missing (a run killed between
+/// the two renames of [`replace_dir`]'s fallback), and every other work folder of a dead run
+/// beside `out` is removed. Work folders of live runs are left alone; where processes cannot
+/// be checked (no /proc), nothing is touched. Errors are ignored: a folder that cannot be
+/// removed now is tried again by the next run.
+pub fn remove_stale_siblings(out: &Path) {
+    let Some(name) = out.file_name().map(|n| n.to_string_lossy().into_owned()) else { return };
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let dead = |pid: u32| pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists();
+    let mut stale = Vec::new();
+    for e in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        if let Some((kind, _)) = work_folder(&file, &name).filter(|&(_, pid)| dead(pid)) {
+            stale.push((kind == "old", e.path()));
+        }
+    }
+    if !out.exists() {
+        if let Some((_, old)) = stale.iter().find(|(is_old, _)| *is_old) {
+            let _ = std::fs::rename(old, out);
+        }
+    }
+    for (_, p) in stale {
+        if p.exists() {
+            let _ = std::fs::remove_dir_all(&p);
+        }
+    }
+}
+
+/// `(kind, pid)` when `file` is a work folder of `name`: `.<name>.<kind>-<pid>`, or one made
+/// beside such a folder (`..<name>.append-<pid>.tmp-<pid>`).
+fn work_folder<'f>(file: &'f str, name: &str) -> Option<(&'f str, u32)> {
+    let rest = file.strip_prefix('.')?;
+    let rest = rest.strip_prefix('.').unwrap_or(rest).strip_prefix(name)?.strip_prefix('.')?;
+    let (head, pid) = rest.rsplit_once('-')?;
+    let kind = head.rsplit('.').next()?;
+    WORK_FOLDERS.contains(&kind).then_some(())?;
+    Some((kind, pid.parse().ok()?))
+}
+
 /// `.<name>.<what>-<pid>` next to `path`.
 pub fn sibling(path: &Path, what: &str) -> PathBuf {
     let name =
         path.file_name().map_or_else(|| "dataset".into(), |n| n.to_string_lossy().into_owned());
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     parent.join(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_folders_are_recognised() {
+        assert_eq!(work_folder(".ds.tmp-42", "ds"), Some(("tmp", 42)));
+        assert_eq!(work_folder(".ds.old-7", "ds"), Some(("old", 7)));
+        assert_eq!(work_folder("..ds.append-9.tmp-9", "ds"), Some(("tmp", 9)));
+        assert_eq!(work_folder(".pack.assess-3", "pack"), Some(("assess", 3)));
+        assert_eq!(work_folder(".ds.tmp-42", "d"), None);
+        assert_eq!(work_folder(".ds.backup-42", "ds"), None);
+        assert_eq!(work_folder(".ds.tmp-x", "ds"), None);
+        assert_eq!(work_folder("ds.tmp-42", "ds"), None);
+    }
+
+    #[test]
+    fn replacing_swaps_whole_folders_and_dead_runs_are_cleared() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let out = t.path().join("ds");
+        let write = |dir: &Path, text: &str| {
+            std::fs::create_dir_all(dir).expect("mkdir");
+            std::fs::write(dir.join("f"), text).expect("write");
+        };
+        let read = |dir: &Path| std::fs::read_to_string(dir.join("f")).expect("read");
+        write(&out, "old");
+        let tmp = sibling(&out, "tmp");
+        write(&tmp, "new");
+        replace_dir(&tmp, &out).expect("replace");
+        assert_eq!(read(&out), "new");
+        assert!(!tmp.exists(), "the old folder is removed");
+        // a run killed between the fallback's two renames: no `out`, the old one aside
+        let dead = u32::MAX - 1; // no such process
+        std::fs::rename(&out, t.path().join(format!(".ds.old-{dead}"))).expect("rename");
+        write(&t.path().join(format!(".ds.tmp-{dead}")), "half");
+        write(&t.path().join(format!("..ds.append-{dead}.tmp-{dead}")), "half");
+        let live = t.path().join(format!(".ds.tmp-{}", std::process::id()));
+        write(&live, "mine");
+        remove_stale_siblings(&out);
+        assert_eq!(read(&out), "new", "the old folder is put back");
+        let left: Vec<String> = std::fs::read_dir(t.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        let mut left = left;
+        left.sort();
+        assert_eq!(left, vec![format!(".ds.tmp-{}", std::process::id()), "ds".to_string()]);
+    }
+}
+
+#[cfg(test)]
+mod storage_tests {
+    use super::*;
+    use csa_model::Storage;
+
+    #[test]
+    fn frame_column_lists_agree_with_the_model() {
+        assert!(TEXT.iter().all(|c| c.storage() == Storage::Text));
+        assert!(FLOAT.iter().all(|c| c.storage() == Storage::Float));
+        assert!(FLAG.iter().all(|c| c.storage() == Storage::Flag && *c != Col::InArea));
+        // every text, float and flag column of the crimes table is in exactly one list (in_area
+        // is pushed on its own)
+        for c in CRIMES {
+            let listed = TEXT.contains(c) || FLOAT.contains(c) || FLAG.contains(c);
+            let expected = match c.storage() {
+                Storage::Text | Storage::Float => true,
+                Storage::Flag => *c != Col::InArea,
+                _ => false,
+            };
+            assert_eq!(listed, expected, "{c}");
+        }
+    }
 }

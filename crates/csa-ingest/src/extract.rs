@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use csa_model::{Col, CrimeType, Ethnicity, LocationType, Reason, RecordKind, Sex};
+use csa_model::{text, Col, CrimeType, Ethnicity, LocationType, Reason, RecordKind, Sex};
 use rayon::prelude::*;
 
 use crate::coords;
@@ -85,6 +85,8 @@ type RowResult = std::result::Result<Row, Quarantined>;
 /// `Col as usize` (looked up for every field of every row, so no hashing).
 struct Columns<'m> {
     slots: Vec<Option<Slot<'m>>>,
+    /// (position in the row, column) of every column read.
+    read: Vec<(usize, Col)>,
     tm: &'m TableMapping,
 }
 
@@ -149,10 +151,12 @@ impl<'m> Columns<'m> {
             });
         }
         let mut slots = vec![None; 64];
+        let mut read = Vec::with_capacity(idx.len());
         for (col, i) in idx {
             slots[col as usize] = Some((i, tm.codes.get(col.name())));
+            read.push((i, col));
         }
-        Ok(Columns { slots, tm })
+        Ok(Columns { slots, read, tm })
     }
 
     /// The trimmed value of `col` after the mapping's code list; "" when the column is absent.
@@ -166,6 +170,29 @@ impl<'m> Columns<'m> {
             Some(mapped) => Cow::Owned(mapped.clone()),
             None => Cow::Borrowed(v),
         }
+    }
+
+    /// The control-character rule (`csa_model::text`) on the columns csa reads: the row
+    /// quarantined, or its fields with line breaks made spaces (`None`: unchanged).
+    fn check_controls(
+        &self,
+        fields: &csv::StringRecord,
+        q: Quarantine,
+    ) -> std::result::Result<Option<csv::StringRecord>, Quarantined> {
+        let col_at = |i: usize| self.read.iter().find(|(at, _)| *at == i).map(|&(_, c)| c);
+        text::check_record(fields, |i| col_at(i).is_some()).map_err(|(i, c)| {
+            let col = col_at(i).unwrap_or(Col::CrimeRef);
+            let name = self.tm.columns.get(col.name()).map_or(col.name(), String::as_str);
+            q(
+                col,
+                &fields[i],
+                Reason::ControlCharacter,
+                format!(
+                    "{name} {} (re-export the file, or remove the character)",
+                    text::describe(c)
+                ),
+            )
+        })
     }
 
     fn formats(&self, col: Col) -> Option<&[String]> {
@@ -346,7 +373,8 @@ fn crime_row(
     ctx: &ParseContext,
     q: &dyn Fn(Col, &str, Reason, String) -> Quarantined,
 ) -> std::result::Result<CrimeRow, Quarantined> {
-    let f = &row.fields;
+    let cleaned = cols.check_controls(&row.fields, q)?;
+    let f = cleaned.as_ref().unwrap_or(&row.fields);
     let crime_ref = required(cols, f, Col::CrimeRef, q)?;
     let rd = required(cols, f, Col::RecordedDate, q)?;
     let (recorded, _) = parse_date(&rd, cols.formats(Col::RecordedDate)).ok_or_else(|| {
@@ -516,7 +544,8 @@ fn person_row(
     file: u32,
     q: &dyn Fn(Col, &str, Reason, String) -> Quarantined,
 ) -> std::result::Result<PersonRow, Quarantined> {
-    let f = &row.fields;
+    let cleaned = cols.check_controls(&row.fields, q)?;
+    let f = cleaned.as_ref().unwrap_or(&row.fields);
     let crime_ref = required(cols, f, Col::CrimeRef, q)?;
     let person_id = required(cols, f, Col::PersonId, q)?;
     let age = optional(

@@ -135,12 +135,12 @@ enum InputKind {
 }
 
 impl InputKind {
-    fn name(self) -> &'static str {
+    fn source_kind(self) -> manifest::SourceKind {
         match self {
-            InputKind::PoliceUk => "police_uk",
-            InputKind::Extract(Table::Crimes) => "extract_crimes",
-            InputKind::Extract(Table::Victims) => "extract_victims",
-            InputKind::Extract(Table::Offenders) => "extract_offenders",
+            InputKind::PoliceUk => manifest::SourceKind::PoliceUk,
+            InputKind::Extract(Table::Crimes) => manifest::SourceKind::ExtractCrimes,
+            InputKind::Extract(Table::Victims) => manifest::SourceKind::ExtractVictims,
+            InputKind::Extract(Table::Offenders) => manifest::SourceKind::ExtractOffenders,
         }
     }
 }
@@ -168,9 +168,10 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
                 std::fs::read(p).map_err(|source| IngestError::Read { path: p.clone(), source })?;
             (
                 Mapping::load(p, &bytes)?,
-                Some(manifest::ReferenceFile::new(
+                Some(manifest::reference_file(
                     &source::describe(p, &bytes),
                     "column mapping".into(),
+                    None,
                 )),
             )
         }
@@ -431,7 +432,7 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         }
         reports.push(manifest::InputReport {
             path: meta.path.clone(),
-            kind: inputs[i].1.name().to_string(),
+            kind: inputs[i].1.source_kind(),
             bytes: meta.bytes,
             sha256: meta.sha256.clone(),
             rows_read: rows_read[i],
@@ -451,6 +452,7 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     let mut offender_refs: Vec<&(PersonRow, (i32, u32))> = offenders.iter().collect();
     offender_refs.par_sort_by_key(|(_, ym)| *ym);
     quarantined.sort_by_key(|q| (q.year_month.is_none(), q.year_month, q.source_file, q.line));
+    dataset::remove_stale_siblings(&req.out);
     let tmp = dataset::sibling(&req.out, "tmp");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp)
@@ -501,7 +503,7 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
         boundaries: ward_ref,
         lsoa_boundaries: lsoa_index.map(|(_, r)| r),
         lsoa_lookup: lookup.as_ref().and_then(|l| {
-            l.meta.as_ref().map(|m| manifest::ReferenceFile::new(m, format!("{} LSOAs", l.len())))
+            l.meta.as_ref().map(|m| manifest::reference_file(m, format!("{} LSOAs", l.len()), None))
         }),
         mapping: mapping_ref,
         offence_reference: format!(
@@ -613,7 +615,12 @@ fn load_boundaries(
     let b = Boundaries::from_geojson(&text, code, name)
         .map_err(|source| IngestError::Boundaries { path: path.to_path_buf(), source })?;
     let desc = format!("{} areas, code property {code}, name property {name}", b.len());
-    Ok((b, manifest::ReferenceFile::new(&meta, desc)))
+    let properties = manifest::AreaProperties {
+        areas: b.len() as u64,
+        code_property: code.to_string(),
+        name_property: name.to_string(),
+    };
+    Ok((b, manifest::reference_file(&meta, desc, Some(properties))))
 }
 
 /// Assigns ward (and missing LSOA) to every crime with coordinates; marks `in_area`.

@@ -36,7 +36,12 @@ pub struct LsoaLookup {
 impl LsoaLookup {
     pub fn load(path: &Path, cols: &LookupColumns) -> Result<LsoaLookup> {
         let (data, meta) = crate::source::read_input(path)?;
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(&data[..]);
+        Ok(LsoaLookup { meta: Some(meta), ..LsoaLookup::parse(&data, cols, path)? })
+    }
+
+    /// Reads a lookup from its (decompressed) bytes; `path` names it in errors.
+    pub fn parse(data: &[u8], cols: &LookupColumns, path: &Path) -> Result<LsoaLookup> {
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(data);
         let bad = |detail: String| IngestError::BadLookup { path: path.to_path_buf(), detail };
         let header: Vec<String> = rdr
             .headers()
@@ -60,6 +65,17 @@ impl LsoaLookup {
             let (Some(l), Some(w), Some(n)) = (rec.get(li), rec.get(wi), rec.get(ni)) else {
                 return Err(bad(format!("line {line} has too few fields")));
             };
+            // a reference file is whole or refused: no control character (tab aside) in a
+            // code or name it gives (csa_model::text)
+            for (col, v) in [(li, l), (wi, w), (ni, n)] {
+                if let Some(c) = v.chars().find(|c| c.is_ascii_control() && *c != '\t') {
+                    return Err(bad(format!(
+                        "line {line}: column {} {}",
+                        header[col],
+                        csa_model::text::describe(c)
+                    )));
+                }
+            }
             if l.trim().is_empty() {
                 continue;
             }
@@ -73,7 +89,7 @@ impl LsoaLookup {
         if map.is_empty() {
             return Err(bad("no rows".into()));
         }
-        Ok(LsoaLookup { map, meta: Some(meta) })
+        Ok(LsoaLookup { map, meta: None })
     }
 
     pub fn ward(&self, lsoa: &str) -> Option<&(Arc<str>, Arc<str>)> {

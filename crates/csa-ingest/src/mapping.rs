@@ -113,6 +113,23 @@ impl Mapping {
     /// Parses and checks mapping text.
     pub fn parse(text: &str) -> std::result::Result<Mapping, String> {
         let m: Mapping = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        // the force name and mapped codes are written into the dataset: no control character
+        // (tab aside) may reach it from here (csa_model::text)
+        let control = |s: &str| s.chars().any(|c| c.is_ascii_control() && c != '\t');
+        if m.force.as_deref().is_some_and(control) {
+            return Err("force: the name holds a control character".into());
+        }
+        for table in [Table::Crimes, Table::Victims, Table::Offenders] {
+            for (col, codes) in &m.table(table).codes {
+                if let Some((from, _)) = codes.iter().find(|(k, v)| control(k) || control(v)) {
+                    return Err(format!(
+                        "[{}.codes.{col}]: the code {:?} or its value holds a control character",
+                        table.name(),
+                        from
+                    ));
+                }
+            }
+        }
         for table in [Table::Crimes, Table::Victims, Table::Offenders] {
             let tm = m.table(table);
             let allowed = input_columns(table);

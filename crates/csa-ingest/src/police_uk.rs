@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
-use csa_model::{CrimeType, Reason, RecordKind};
+use chrono::{Datelike, NaiveDate};
+use csa_model::{text, CrimeType, Reason, RecordKind};
 use rayon::prelude::*;
 
 use crate::coords;
@@ -147,6 +147,22 @@ fn parse_row(
             q.year_month = ym;
             q
         };
+    // control characters (csa_model::text): every column but Context is read
+    let cleaned = text::check_record(f, |i| i < HEADER.len() - 1).map_err(|(i, c)| {
+        let month = parse_month(f[1].trim()).map(|d| (d.year(), d.month()));
+        quarantine(
+            HEADER[i],
+            &f[i],
+            Reason::ControlCharacter,
+            format!(
+                "{} {} (re-export the file, or remove the character)",
+                HEADER[i],
+                text::describe(c)
+            ),
+            month,
+        )
+    })?;
+    let f = cleaned.as_ref().unwrap_or(f);
     let month = f[1].trim();
     let recorded_date = parse_month(month).ok_or_else(|| {
         quarantine(
@@ -157,8 +173,7 @@ fn parse_row(
             None,
         )
     })?;
-    let ym =
-        Some((chrono::Datelike::year(&recorded_date), chrono::Datelike::month(&recorded_date)));
+    let ym = Some((recorded_date.year(), recorded_date.month()));
     let type_text = f[9].trim();
     let crime_type = CrimeType::parse(type_text).ok_or_else(|| {
         quarantine(

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use csa_model::text::{escape_forbidden, forbidden_in};
 use csa_model::{CrimeType, Ethnicity, LocationType, Reason, RecordKind, Sex};
 
 /// Which dataset table a row belongs to.
@@ -153,15 +154,18 @@ impl Quarantined {
         detail: String,
         raw: String,
     ) -> Quarantined {
+        // what is written about a rejected row shows control characters escaped (`\x00`),
+        // never as they are (csa_model::text)
+        let esc = |s: &str| escape_forbidden(s).into_owned();
         Quarantined {
             table,
             source_file,
             line,
-            field: field.to_string(),
-            value: value.to_string(),
+            field: esc(field),
+            value: esc(value),
             reason,
-            detail,
-            raw,
+            detail: if forbidden_in(&detail).is_some() { esc(&detail) } else { detail },
+            raw: if forbidden_in(&raw).is_some() { esc(&raw) } else { raw },
             year_month: None,
             crime_ref: None,
         }

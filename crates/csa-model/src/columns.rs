@@ -122,10 +122,62 @@ impl Col {
         }
     }
 
+    /// How the column is stored in the dataset's Parquet files: the one place that says it
+    /// (ingest writes by it, analysis loads by it, data/README.md documents it).
+    pub const fn storage(self) -> Storage {
+        use Col::*;
+        match self {
+            CrimeRef | RecordKind | Force | DatePrecision | OffenceCode | OffenceDescription
+            | CrimeType | OffenceSubgroup | OffenceGroup | LocationType | LocationDesc
+            | LsoaCode | LsoaName | WardCode | WardName | GeoMethod | Outcome | SourceFile
+            | PersonId | Sex | Ethnicity | RelationshipToVictim | Table | Field | Value
+            | Reason | Detail | Raw => Storage::Text,
+            RecordedDate => Storage::Date,
+            CommittedFrom | CommittedTo => Storage::DateTime,
+            DayOfWeek | Hour => Storage::SmallInt,
+            Age => Storage::Age,
+            Longitude | Latitude | Easting | Northing => Storage::Float,
+            InArea
+            | DomesticAbuse
+            | HateCrime
+            | HateRace
+            | HateReligion
+            | HateSexualOrientation
+            | HateDisability
+            | HateTransgender
+            | AlcoholRelated => Storage::Flag,
+            SourceLine => Storage::Int,
+            Year | Month => Storage::PartitionKey,
+        }
+    }
+
     /// Looks a column up by its physical name.
     pub fn from_name(name: &str) -> Option<Col> {
         all().find(|c| c.name() == name)
     }
+}
+
+/// Physical storage of a column (Parquet / Arrow type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Storage {
+    /// UTF-8 string (dictionary-encoded by Parquet).
+    Text,
+    /// Calendar date (`Date`, days since 1970-01-01).
+    Date,
+    /// Local date and time without zone, milliseconds (`Datetime(ms)`).
+    DateTime,
+    /// Small integer (`Int8`): day of week 1..=7, hour 0..=23.
+    SmallInt,
+    /// Age in years (`Int16`).
+    Age,
+    /// 64-bit float: coordinates.
+    Float,
+    /// Boolean; null where not recorded.
+    Flag,
+    /// 64-bit integer: line numbers.
+    Int,
+    /// Hive partition key in the folder name, not inside the files.
+    PartitionKey,
 }
 
 impl std::fmt::Display for Col {

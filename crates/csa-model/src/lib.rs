@@ -3,13 +3,16 @@
 //! here; other crates build on these definitions.
 
 pub mod columns;
+pub mod manifest;
 pub mod offences;
 pub mod quarantine;
 pub mod rng;
 pub mod survey;
 pub mod taxonomy;
+pub mod text;
 
-pub use columns::{Col, CRIMES, OFFENDERS, QUARANTINE, VICTIMS};
+pub use columns::{Col, Storage, CRIMES, OFFENDERS, QUARANTINE, VICTIMS};
+pub use manifest::Manifest;
 pub use offences::{OffenceInfo, OffenceTable};
 pub use quarantine::Reason;
 pub use taxonomy::{CrimeType, Ethnicity, HateStrand, LocationType, RecordKind, Sex};

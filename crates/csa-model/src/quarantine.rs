@@ -37,6 +37,9 @@ pub enum Reason {
     UnknownCode,
     /// The same person listed twice on the same crime in the same role.
     DuplicatePerson,
+    /// A field csa reads holds a control character other than tab or a line break
+    /// (see `crate::text`).
+    ControlCharacter,
 }
 
 impl Reason {
@@ -57,6 +60,7 @@ impl Reason {
         Reason::MissingValue,
         Reason::UnknownCode,
         Reason::DuplicatePerson,
+        Reason::ControlCharacter,
     ];
 
     /// Stable machine-readable code.
@@ -78,6 +82,7 @@ impl Reason {
             Reason::MissingValue => "missing_value",
             Reason::UnknownCode => "unknown_code",
             Reason::DuplicatePerson => "duplicate_person",
+            Reason::ControlCharacter => "control_character",
         }
     }
 

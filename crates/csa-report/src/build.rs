@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use csa_analysis::breakdown::breakdown;
 use csa_analysis::config::{same_name, Priority};
 use csa_analysis::hotspots;
-use csa_analysis::ranking::{rank, Factors, Ranked};
+use csa_analysis::ranking::{rank, volume_factors, Factors, Ranked};
 use csa_analysis::survey::Survey;
 use csa_analysis::{names, Assessment, Dim, Result};
 use rayon::prelude::*;
@@ -33,6 +33,8 @@ pub struct Built {
     pub survey: Option<(Survey, std::path::PathBuf)>,
     pub manifest: serde_json::Value,
     pub notes: Vec<String>,
+    /// The Reducing Re-offending section.
+    pub reoffending: crate::reoffending::ReoffendingSection,
 }
 
 /// Runs every analysis of the pack.
@@ -57,6 +59,9 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
             tables.extend(equalities_table(&a, &priorities, who)?);
         }
     }
+    if has_people {
+        tables.extend(crate::equalities::ward_table(&a, &priorities)?);
+    }
     let mut out_parts = Vec::new();
     for (part, t) in parts {
         tables.extend(t);
@@ -79,7 +84,19 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or(serde_json::Value::Null);
     tables.extend(data_quality_tables(&manifest));
-    Ok(Built { assessment: a, area, tables, parts: out_parts, ranking, survey, manifest, notes })
+    let (reoffending, reoffending_tables) = crate::reoffending::section(&a)?;
+    tables.extend(reoffending_tables);
+    Ok(Built {
+        assessment: a,
+        area,
+        tables,
+        parts: out_parts,
+        ranking,
+        survey,
+        manifest,
+        notes,
+        reoffending,
+    })
 }
 
 fn one_way() -> Protect {
@@ -211,16 +228,28 @@ fn ranking(
         survey?.concern(&p.survey).pct()
     };
     let vol = table(tables, ids::PRIORITY_VOLUMES)?;
-    let items: Vec<(String, Factors)> = parts
+    let ranked_parts: Vec<&PriorityPart> =
+        parts.iter().filter(|part| part.measurable && !part.is_all()).collect();
+    // one denominator for every priority's volume (residents; counts when unknown)
+    let counts: Vec<u64> = ranked_parts
         .iter()
-        .filter(|part| part.measurable && !part.is_all())
         .map(|part| {
+            vol.find(names::PRIORITY, &part.priority.name)
+                .and_then(|i| vol.get(i, names::COUNT).as_i64())
+                .map_or(0, |c| c.max(0) as u64)
+        })
+        .collect();
+    let (volumes, volume_basis) = volume_factors(&counts, a.area_population(false));
+    let items: Vec<(String, Factors)> = ranked_parts
+        .iter()
+        .zip(volumes)
+        .map(|(part, volume)| {
             let i = vol.find(names::PRIORITY, &part.priority.name);
             let g = |c: &str| i.and_then(|i| vol.get(i, c).as_f64());
             let conc: Vec<f64> =
                 [part.repeat_victim_crimes_pct, part.hot_share_pct].into_iter().flatten().collect();
             let f = Factors {
-                volume: g(names::RATE_PER_1000).or_else(|| g(names::COUNT)),
+                volume: Some(volume),
                 trend: g(names::CHANGE_PCT),
                 harm: g(names::HARM_CSS),
                 concentration: (!conc.is_empty())
@@ -230,7 +259,7 @@ fn ranking(
             (part.priority.name.clone(), f)
         })
         .collect();
-    let mut ranking = rank(&items, &a.config.ranking);
+    let mut ranking = rank(&items, &a.config.ranking, volume_basis);
     for r in &mut ranking {
         if parts.iter().any(|p| p.priority.name == r.priority && p.partly_measured) {
             r.reason.push_str("; only partly measured on this data");
@@ -240,13 +269,18 @@ fn ranking(
 }
 
 /// The ranking as a table: factors, scores and total.
-pub(crate) fn ranking_table(ranking: &[Ranked], tables: &[Table], parts: &[PriorityPart]) -> Result<Table> {
+pub(crate) fn ranking_table(
+    ranking: &[Ranked],
+    tables: &[Table],
+    parts: &[PriorityPart],
+) -> Result<Table> {
     let mut columns = vec![
         col::RANK,
         names::PRIORITY,
         names::SUBGROUPS,
         names::COUNT,
         col::VOLUME,
+        col::HOUSEHOLD_RATE_PER_1000,
         col::TREND_PCT,
         col::HARM,
         col::CONCENTRATION_PCT,
@@ -259,6 +293,7 @@ pub(crate) fn ranking_table(ranking: &[Ranked], tables: &[Table], parts: &[Prior
         Role::Key,
         Role::Key,
         Role::Count,
+        Role::Derived,
         Role::Derived,
         Role::Derived,
         Role::Derived,
@@ -292,6 +327,13 @@ pub(crate) fn ranking_table(ranking: &[Ranked], tables: &[Table], parts: &[Prior
             ),
             i.map_or(Cell::Null, |i| vol.get(i, names::COUNT).clone()),
             num(r.factors.volume),
+            // the priority's own rate where it is per household (beside the common factor)
+            match part.map(|p| p.priority.denominator) {
+                Some(csa_analysis::config::Denominator::Households) => {
+                    i.map_or(Cell::Null, |i| vol.get(i, names::RATE_PER_1000).clone())
+                }
+                _ => Cell::Null,
+            },
             num(r.factors.trend),
             num(r.factors.harm),
             num(r.factors.concentration),

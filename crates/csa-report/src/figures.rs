@@ -122,7 +122,9 @@ fn pyramid(t: &Table, title: &str) -> Option<Pyramid> {
     let bands = t
         .rows
         .iter()
-        .filter(|r| !matches!(&r[0], Cell::Text(s) if s == ids::col::TOTAL_ROW || s.starts_with('(')))
+        .filter(
+            |r| !matches!(&r[0], Cell::Text(s) if s == ids::col::TOTAL_ROW || s.starts_with('(')),
+        )
         .map(|r| (r[0].text(), (count(&r[m]), r[m].display()), (count(&r[f]), r[f].display())))
         .collect::<Vec<_>>();
     (!bands.is_empty()).then(|| Pyramid { title: title.into(), bands })
@@ -161,7 +163,10 @@ pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> csa_analysis::Result<
         let t = table(tables, &all.id(Kind::Wards))?;
         let values: std::collections::HashMap<String, f64> = (0..t.rows.len())
             .filter_map(|i| {
-                Some((t.get(i, ids::col::WARD_CODE).text(), t.get(i, names::RATE_PER_1000).as_f64()?))
+                Some((
+                    t.get(i, ids::col::WARD_CODE).text(),
+                    t.get(i, names::RATE_PER_1000).as_f64()?,
+                ))
             })
             .collect();
         let title = "All crime and ASB per 1,000 residents by ward".to_string();
@@ -223,5 +228,8 @@ pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> csa_analysis::Result<
             Ok(Figure { name, title, svg })
         })
         .collect::<Result<_, ChartError>>()
-        .map_err(|e| csa_analysis::AnalysisError::Write { path: dir.to_path_buf(), detail: e.to_string() })
+        .map_err(|e| csa_analysis::AnalysisError::Write {
+            path: dir.to_path_buf(),
+            detail: e.to_string(),
+        })
 }

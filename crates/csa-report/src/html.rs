@@ -217,6 +217,7 @@ pub fn report(
         sections.push((format!("p-{}", part.slug), part.priority.name.clone()));
     }
     sections.extend([
+        ("reoffending".to_string(), "Reducing Re-offending".to_string()),
         ("wards".to_string(), "Ward profiles".to_string()),
         ("equalities".into(), "Equalities".into()),
         ("survey".into(), "Public survey".into()),
@@ -246,7 +247,12 @@ pub fn report(
         &mut h,
         table(tables, ids::PRIORITY_VOLUMES)?,
         100,
-        &[names::SUBGROUPS, names::DENOMINATOR, names::HARM_COVERAGE_PCT, names::HARM_ESTIMATED_PCT],
+        &[
+            names::SUBGROUPS,
+            names::DENOMINATOR,
+            names::HARM_COVERAGE_PCT,
+            names::HARM_ESTIMATED_PCT,
+        ],
     );
     figure_html(&mut h, figures, figure::WARD_RATES);
     if let Some(all) = all {
@@ -260,7 +266,7 @@ pub fn report(
     let w = &a.config.ranking;
     let _ = write!(
         h,
-        "<p>Each priority is scored on five factors, each scaled 1 (lowest among the priorities) to 5 (highest): <b>volume</b> (records per 1,000 residents, or households for burglary), <b>trend</b> (% change on {}), <b>harm</b> (total ONS Crime Severity Score), <b>concentration</b> (mean of the share of its crimes suffered by repeat victims and the share in Gi* hotspot cells) and <b>public concern</b> (share of survey respondents choosing it). The total is the weighted mean of the factors a priority has (weights: volume {}, trend {}, harm {}, concentration {}, concern {}); a missing factor drops out rather than counting as zero. The reason column names the factors that lift each priority most.</p>",
+        "<p>Each priority is scored on five factors, each scaled 1 (lowest among the priorities) to 5 (highest): <b>volume</b> (records per 1,000 residents for every priority, so that one denominator compares them; a priority counted per household, such as residential burglary, shows that rate beside it; the record counts when the residents are not known), <b>trend</b> (% change on {}), <b>harm</b> (the sum of the ONS Crime Severity Score weights of its crimes; the same order as ONS's per-head score, since every priority has the same residents), <b>concentration</b> (mean of the share of its crimes suffered by repeat victims and the share in Gi* hotspot cells) and <b>public concern</b> (share of survey respondents choosing it). The total is the weighted mean of the factors a priority has (weights: volume {}, trend {}, harm {}, concentration {}, concern {}); a missing factor drops out rather than counting as zero. The reason column names the factors that lift each priority most.</p>",
         p.comparison, w.volume, w.trend, w.harm, w.concentration, w.concern
     );
     table_html(&mut h, table(tables, ids::PRIORITY_RANKING)?, 100, &[names::SUBGROUPS]);
@@ -268,11 +274,12 @@ pub fn report(
     for part in b.parts.iter().filter(|p| !p.is_all()) {
         priority_section(&mut h, b, part, ed, figures, o.edition)?;
     }
+    reoffending_section(&mut h, b, tables);
     ward_profiles(&mut h, b, tables)?;
     // equalities
     h.push_str("<section id=\"equalities\"><h2>Equalities</h2>");
     if a.data.info.has_people() {
-        h.push_str("<p>Each group's share of the people (victims, offenders; each person counted once, with their latest record) against its share of the area's residents. A ratio above 1 means the group is over-represented; the 95% interval (Katz log method) shows how sure that is. Groups are shown where the population by group is configured; all priorities are in the tables.</p>");
+        h.push_str("<p>Each group's share of the people (victims, offenders; each person counted once, with their latest record) against its share of the area's residents (ages in the configured age bands, the residents banded the same way). A ratio above 1 means the group is over-represented; the 95% interval (Katz log method; exact bounds when a group has none or all of the people) shows how sure that is, and the finding says when it lies wholly above or below 1. All priorities are in the tables.</p>");
         for who in Who::BOTH {
             {
                 let t = table(tables, &ids::equalities(who))?;
@@ -282,6 +289,7 @@ pub fn report(
                 table_html(&mut h, &all, 60, &[names::PRIORITY]);
             }
         }
+        ward_equalities(&mut h, b, tables);
     } else {
         note(&mut h, "The data has no victims or offenders (police.uk data carries none), so there is no equalities analysis. A force extract with victims and offenders gives it.");
     }
@@ -350,7 +358,11 @@ fn executive_summary(
             if let Some(r) = v.get(i, names::RATE_PER_1000).as_f64() {
                 card(h, &format!("{r:.1}"), "per 1,000 residents");
             }
-            card(h, &v.get(i, names::HARM_CSS).display(), "harm (Crime Severity Score total)");
+            card(
+                h,
+                &v.get(i, names::HARM_CSS).display(),
+                "harm (sum of Crime Severity Score weights)",
+            );
         }
     }
     if let Some(s) = &b.survey {
@@ -545,6 +557,26 @@ fn priority_section(
     Ok(())
 }
 
+/// The Reducing Re-offending section ([`crate::reoffending`]).
+fn reoffending_section(h: &mut String, b: &Built, tables: &[Table]) {
+    let r = &b.reoffending;
+    h.push_str("<section id=\"reoffending\"><h2>Reducing Re-offending</h2>");
+    let _ = write!(
+        h,
+        "<p>Proven re-offending, the Ministry of Justice measure adapted to recorded crime. A quarter's <b>cohort</b> is every offender linked to a crime committed in the quarter; their <b>index date</b> is their first such offence. A <b>re-offence</b> is another crime of theirs committed after the index date and within {} months of it, and recorded within a further {} months (the waiting period). The <b>rate</b> is the share of the cohort who re-offend (95% Wilson interval); <b>frequency</b> is re-offences per offender; harm is the Crime Severity Score of the re-offences. Only cohorts whose follow-up and waiting period the data cover are shown.</p>",
+        r.spec.follow_up_months, r.spec.waiting_months
+    );
+    for n in &r.notes {
+        note(h, n);
+    }
+    for name in &r.tables {
+        if let Some(t) = crate::table::find(tables, name) {
+            table_html(h, t, 60, &[names::CODE]);
+        }
+    }
+    h.push_str("</section>");
+}
+
 fn ward_profiles(h: &mut String, b: &Built, tables: &[Table]) -> csa_analysis::Result<()> {
     h.push_str("<section class=\"wards\" id=\"wards\"><h2>Ward profiles</h2><p>For each ward: every priority's records, change and rate, and the rate as a multiple of the area's (1.5 = half as high again as the area).</p>");
     let prof = table(tables, ids::WARD_PROFILES)?;
@@ -605,7 +637,14 @@ fn methodology(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], sum
                 .unwrap_or_default()
         ),
     );
-    row("Population", a.population.source.clone());
+    row(
+        "Population",
+        format!(
+            "residents and households per ward: {}; residents by age, sex and ethnic group: {}",
+            a.population.source,
+            a.population.groups_source().unwrap_or("none")
+        ),
+    );
     row("Age bands (lower bounds)", format!("{:?}", c.age_bands));
     row("Harm", "ONS Crime Severity Score weights per Home Office offence code; records without a code take their crime type's mean weight (share shown as harm_estimated_pct)".into());
     row(
@@ -678,4 +717,46 @@ fn methodology(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], sum
         );
     }
     h.push_str("</tbody></table></section>");
+}
+
+/// The population behind the equalities ratios, and the ward-by-ward findings of the
+/// priorities with `ward_equalities` (the full table is in the CSV).
+fn ward_equalities(h: &mut String, b: &Built, tables: &[Table]) {
+    for n in csa_analysis::equalities::population_notes(&b.assessment, false) {
+        note(h, &n);
+    }
+    let Some(t) = crate::table::find(tables, crate::equalities::WARD_VICTIMS) else {
+        return;
+    };
+    let flagged: Vec<String> = b
+        .assessment
+        .config
+        .all_priorities()
+        .into_iter()
+        .filter(|p| p.ward_equalities)
+        .map(|p| p.name)
+        .collect();
+    let _ = write!(
+        h,
+        "<h3>Ward by ward</h3><p>For {}: each group's share of a ward's victims (counted once in each ward where a crime against them happened) against its share of the ward's residents (Census 2021; how the ward figures were made is in data/README.md). No ratio where fewer than {} victims in the ward have a known value. Below, the groups whose 95% interval lies wholly above or below 1; every ward and group is in tables/{}.csv.</p>",
+        esc(&flagged.join(", ")),
+        csa_analysis::equalities::MIN_WARD_PEOPLE,
+        crate::equalities::WARD_VICTIMS
+    );
+    for n in csa_analysis::equalities::population_notes(&b.assessment, true) {
+        note(h, &n);
+    }
+    for p in &flagged {
+        let f = crate::equalities::findings(t, p);
+        if f.rows.is_empty() {
+            note(
+                h,
+                &format!(
+                    "{p}: no group is over- or under-represented among any ward's victims at 95%."
+                ),
+            );
+        } else {
+            table_html(h, &f, 60, &[names::PRIORITY, names::KNOWN, names::UNKNOWN, names::NOTE]);
+        }
+    }
 }

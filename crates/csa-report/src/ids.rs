@@ -124,6 +124,8 @@ pub mod col {
     /// The ranking table.
     pub const RANK: &str = "rank";
     pub const VOLUME: &str = "volume";
+    /// A per-household priority's own rate, beside the common volume factor.
+    pub const HOUSEHOLD_RATE_PER_1000: &str = "household_rate_per_1000";
     pub const TREND_PCT: &str = "trend_pct";
     pub const HARM: &str = "harm_css";
     pub const CONCENTRATION_PCT: &str = "concentration_pct";

@@ -10,8 +10,8 @@
 //!
 //! Never a point: the public edition aggregates to wards and grid cells only.
 
-use geo::{ConvexHull, Coord, Geometry, MultiPoint, Point};
 use csa_analysis::names;
+use geo::{ConvexHull, Coord, Geometry, MultiPoint, Point};
 use serde_json::{json, Map, Value};
 
 use crate::build::Built;
@@ -31,7 +31,11 @@ pub fn json_cell(c: &Cell) -> Value {
 
 /// (file name, GeoJSON) of every layer.
 /// `public`: the public edition (a cluster of 1 to 4 crimes shows "<5").
-pub fn layers(b: &Built, tables: &[Table], public: bool) -> csa_analysis::Result<Vec<(String, Value)>> {
+pub fn layers(
+    b: &Built,
+    tables: &[Table],
+    public: bool,
+) -> csa_analysis::Result<Vec<(String, Value)>> {
     let mut out = Vec::new();
     if let Some(area) = &b.area {
         let all = match b.parts.iter().find(|p| p.is_all() && p.has(Kind::Wards)) {
@@ -88,7 +92,8 @@ pub fn layers(b: &Built, tables: &[Table], public: bool) -> csa_analysis::Result
         let located = h.gi.points.xy.len().max(1) as f64;
         let mut by_cluster: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
         for i in 0..t.rows.len() {
-            let (Some(x), Some(y)) = (t.get(i, names::CELL_X).as_f64(), t.get(i, names::CELL_Y).as_f64())
+            let (Some(x), Some(y)) =
+                (t.get(i, names::CELL_X).as_f64(), t.get(i, names::CELL_Y).as_f64())
             else {
                 continue;
             };
@@ -107,7 +112,9 @@ pub fn layers(b: &Built, tables: &[Table], public: bool) -> csa_analysis::Result
         for (k, rows) in by_cluster {
             let corners: Vec<Point<f64>> = rows
                 .iter()
-                .filter_map(|&i| Some((t.get(i, names::CELL_X).as_f64()?, t.get(i, names::CELL_Y).as_f64()?)))
+                .filter_map(|&i| {
+                    Some((t.get(i, names::CELL_X).as_f64()?, t.get(i, names::CELL_Y).as_f64()?))
+                })
                 .flat_map(|(x, y)| {
                     [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)]
                         .map(|(dx, dy)| Point::new(x + dx * half, y + dy * half))

@@ -17,12 +17,14 @@
 
 pub mod build;
 pub mod edition;
+pub mod equalities;
 pub mod figures;
 pub mod html;
 pub mod ids;
 pub mod layers;
 pub mod part;
 pub mod public;
+pub mod reoffending;
 pub mod summary;
 pub mod table;
 pub mod write;

@@ -327,6 +327,7 @@ fn people_tables(b: &mut Builder) -> Result<()> {
         }
         let within =
             if side == Side::Victim && domestic { Some(repeat_within(a, p, 365)?) } else { None };
+        b.part.notes.extend(within.as_ref().and_then(|w| w.note()));
         let count = |v: u64| Cell::Int(v as i64);
         let pct = |v: Option<f64>| v.map_or(Cell::Null, Cell::Float);
         repeat_rows.push(vec![
@@ -338,9 +339,9 @@ fn people_tables(b: &mut Builder) -> Result<()> {
             count(r.crimes_with_repeat),
             pct(r.crimes_share_pct),
             count(r.max_crimes),
-            within.as_ref().map_or(Cell::Null, |w| count(w.repeat_victim_records)),
+            within.as_ref().and_then(|w| w.repeat_victim_records).map_or(Cell::Null, count),
             within.as_ref().map_or(Cell::Null, |w| pct(w.repeat_victim_pct)),
-            within.as_ref().map_or(Cell::Null, |w| count(w.same_pair_records)),
+            within.as_ref().and_then(|w| w.same_pair_records).map_or(Cell::Null, count),
             within.as_ref().map_or(Cell::Null, |w| pct(w.same_pair_pct)),
         ]);
     }

@@ -9,10 +9,10 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::build::Built;
-use crate::figures::Figure;
-use crate::layers::json_cell;
 use crate::edition::{Edition, PackOptions};
+use crate::figures::Figure;
 use crate::ids;
+use crate::layers::json_cell;
 use crate::table::{table, Table};
 use crate::write::EditionTables;
 
@@ -128,6 +128,7 @@ pub fn summary(
             "hotspots": c.hotspots,
             "hotspot_runs": hotspot_params,
             "population": a.population.source,
+            "population_groups": a.population.groups_source(),
             "harm": if a.chi.is_some() { "ONS Crime Severity Score and Cambridge Crime Harm Index" } else { "ONS Crime Severity Score" },
             "pseudonyms": "keyed SHA-256 of the person id (key: the configured pseudonym_key, else a hash of the dataset's person records), first 10 hex digits",
             "disclosure": if o.edition == Edition::Public {

@@ -142,12 +142,13 @@ pub fn role_of(name: &str) -> Role {
         | n::RATE_PER_1000
         | n::COMPARISON_RATE_PER_1000
         | n::HARM_CSS
-        | n::HARM_CSS_PER_1000
+        | n::HARM_CSS_PER_HEAD
         | n::HARM_CHI
         | n::GROUP_SHARE_PCT
         | n::RATIO
         | n::RATIO_LOW
         | n::RATIO_HIGH
+        | n::FINDING
         | n::CI_LOW_PCT
         | n::CI_HIGH_PCT => Role::Derived,
         n::POPULATION
@@ -292,9 +293,8 @@ impl Table {
                 .col(csa_analysis::names::COUNT)
                 .or_else(|| self.col(csa_analysis::names::RESPONDENTS));
             if let Some(j) = j {
-                self.rows.retain(
-                    |r| !matches!(r[j].as_i64(), Some(v) if (1..THRESHOLD).contains(&v)),
-                );
+                self.rows
+                    .retain(|r| !matches!(r[j].as_i64(), Some(v) if (1..THRESHOLD).contains(&v)));
             }
         }
     }

@@ -1,7 +1,8 @@
 //! Writing the pack: publication (public edition), figures, layers, tables in three formats,
 //! the report and the summary, all into `.<DIR>.assess-<pid>` beside the output folder,
-//! which then replaces `DIR` in two renames. A run that fails removes its staging folder; a
-//! killed one leaves it beside `DIR` (named by its pid) and `DIR` untouched.
+//! which then replaces `DIR` (`csa_ingest::dataset::replace_dir`: one atomic exchange where
+//! the file system allows). A run that fails removes its staging folder; a killed one leaves
+//! it beside `DIR` (named by its pid) and `DIR` untouched, and the next run removes it.
 //!
 //! Layout of the pack:
 //!
@@ -21,7 +22,6 @@
 //! when the audit fails, the pack is not swapped in and the previous one stays.
 
 use std::path::{Path, PathBuf};
-
 
 use csa_analysis::{AnalysisError, Result};
 use serde::Serialize;
@@ -78,7 +78,11 @@ pub fn edition_tables(b: &Built, edition: Edition, primary_only: bool) -> Result
         }
         Edition::Public => {
             let p = crate::public::publish(b, primary_only)?;
-            EditionTables { tables: p.tables.clone(), ranking: p.ranking.clone(), published: Some(p) }
+            EditionTables {
+                tables: p.tables.clone(),
+                ranking: p.ranking.clone(),
+                published: Some(p),
+            }
         }
     })
 }
@@ -102,7 +106,7 @@ fn sheet_names(tables: &[Table]) -> Vec<String> {
 
 /// Writes the pack of `b` (see the module header) and swaps it in at `o.out`.
 pub fn write_pack(b: &Built, o: &PackOptions) -> Result<PackSummary> {
-    remove_stale_staging(&o.out);
+    csa_ingest::dataset::remove_stale_siblings(&o.out);
     let staging = csa_ingest::dataset::sibling(&o.out, "assess");
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| write_err(&staging, e))?;
@@ -117,26 +121,6 @@ pub fn write_pack(b: &Built, o: &PackOptions) -> Result<PackSummary> {
         Err(e) => {
             let _ = std::fs::remove_dir_all(&staging);
             Err(e)
-        }
-    }
-}
-
-/// Removes `.<DIR>.assess-<pid>` folders beside `out` left by runs that were killed (their
-/// process is gone). Where processes cannot be checked (no /proc), nothing is removed.
-fn remove_stale_staging(out: &Path) {
-    let Some(name) = out.file_name().map(|n| n.to_string_lossy().into_owned()) else { return };
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
-    let prefix = format!(".{name}.assess-");
-    for e in std::fs::read_dir(parent).into_iter().flatten().flatten() {
-        let file = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = file.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = std::fs::remove_dir_all(e.path());
         }
     }
 }

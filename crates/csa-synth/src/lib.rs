@@ -14,12 +14,16 @@
 //! - near-repeat burglaries: follow-ons within 200 m and 14 days of an earlier burglary;
 //! - planted hotspots per crime type (centre, radius, extra count);
 //! - demographics close to Coventry's Census 2021 ethnic mix; a person keeps the same age,
-//!   sex and ethnicity on every crime.
+//!   sex and ethnicity on every crime;
+//! - re-offending: a panel of offenders per quarter and age band on a fixed schedule across
+//!   years, and the exact proven re-offending of every cohort quarter ([`reoffending`]).
+//!   People outside the panel are keyed by seed and year, so they never link across years.
 //!
 //! Records are generated in fixed-size chunks, each with its own stream of a seeded
 //! generator, so the output is the same for a given seed whatever the thread count.
 
 pub use csa_model::rng;
+pub mod reoffending;
 pub mod survey;
 mod write;
 
@@ -125,6 +129,8 @@ pub struct GroundTruth {
     pub near_repeat_max_days: i64,
     pub near_repeat_burglaries: u64,
     pub domestic_abuse_crimes: u64,
+    /// The planted re-offending and every cohort quarter's proven re-offending.
+    pub reoffending: reoffending::ReoffendingTruth,
 }
 
 /// The names of Coventry's wards (the areas of synthetic survey respondents).
@@ -148,6 +154,10 @@ struct World {
     ward_cum: Vec<f64>,
     mix: Vec<(String, CrimeType, String)>,
     mix_cum: Vec<f64>,
+    /// The offences of panel crimes (property and drug offences: never domestic abuse or
+    /// night-time violence, whose own patterns are planted elsewhere): indices into `mix`.
+    panel_mix: Vec<usize>,
+    panel_cum: Vec<f64>,
     hotspots: Vec<(Hotspot, CrimeType, f64)>,
     pubs: Vec<(f64, f64)>,
     year: i32,
@@ -195,12 +205,27 @@ pub fn generate(opts: &SynthOptions) -> Result<Synthetic, SynthError> {
         cumulative(wards.areas.iter().map(|a| if a.name == "St Michael's" { 2.0 } else { 1.0 }));
     let mut setup = Rng::new(opts.seed, u64::MAX);
     let n_total = opts.crimes + opts.asb;
+    let panel_types = [
+        CrimeType::Shoplifting,
+        CrimeType::OtherTheft,
+        CrimeType::Burglary,
+        CrimeType::VehicleCrime,
+        CrimeType::Drugs,
+        CrimeType::TheftFromThePerson,
+        CrimeType::BicycleTheft,
+        CrimeType::PossessionOfWeapons,
+    ];
+    let panel_mix: Vec<usize> =
+        (0..mix.len()).filter(|&i| panel_types.contains(&mix[i].1)).collect();
+    let panel_cum = cumulative(panel_mix.iter().map(|&i| weights[i]));
     let mut w = World {
         wards,
         ward_boxes,
         ward_cum,
         mix_cum: cumulative(weights),
         mix,
+        panel_mix,
+        panel_cum,
         hotspots: Vec::new(),
         pubs: (0..8)
             .map(|_| offset(CITY_CENTRE, 350.0 * setup.f64().sqrt(), setup.f64()))
@@ -237,15 +262,27 @@ pub fn generate(opts: &SynthOptions) -> Result<Synthetic, SynthError> {
             w.hotspots.push((h, t, share));
         }
     }
-    let chunks = n_total.div_ceil(CHUNK);
+    // the panel crimes recorded this year count within --crimes
+    let panel = reoffending::Panel::new(opts.crimes, opts.year);
+    let planted: Vec<&reoffending::PanelEvent> =
+        panel.events.iter().filter(|e| e.recorded.year() == opts.year).collect();
+    let n_panel = planted.len().min(opts.crimes);
+    let n_main = n_total - n_panel;
+    let chunks = n_main.div_ceil(CHUNK);
     let mut records: Vec<SynthCrime> = (0..chunks)
         .into_par_iter()
         .flat_map_iter(|c| {
             let start = c * CHUNK;
-            let end = (start + CHUNK).min(n_total);
-            w.chunk(c as u64, start, end, opts.crimes)
+            let end = (start + CHUNK).min(n_main);
+            w.chunk(c as u64, start, end, opts.crimes - n_panel)
         })
         .collect();
+    records.par_extend(
+        planted[..n_panel]
+            .par_iter()
+            .enumerate()
+            .map(|(j, e)| w.panel_crime(&panel, e, n_total + j)),
+    );
     // crime references increase with the recorded date, as a force's would
     records.par_sort_by(|a, b| {
         (a.recorded_date, a.committed_from).cmp(&(b.recorded_date, b.committed_from))
@@ -268,6 +305,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Synthetic, SynthError> {
         near_repeat_max_days: 14,
         near_repeat_burglaries: 0,
         domestic_abuse_crimes: 0,
+        reoffending: reoffending::truth(&records, &panel, opts.year),
     };
     for r in &records {
         if let Some(h) = r.hotspot {
@@ -508,6 +546,33 @@ impl World {
         out
     }
 
+    /// A scheduled panel crime: its offence, place and hour from its own stream, its dates
+    /// and offender from the schedule.
+    fn panel_crime(
+        &self,
+        panel: &reoffending::Panel,
+        e: &reoffending::PanelEvent,
+        i: usize,
+    ) -> SynthCrime {
+        let mut rng = Rng::new(e.key, 0x0FF);
+        let (code, t, subgroup) = &self.mix[self.panel_mix[rng.weighted(&self.panel_cum)]];
+        let mut r = self.make(&mut rng, i, code.clone(), *t, subgroup);
+        let hour = Self::random_hour(*t, &mut rng);
+        let minute = rng.below(60) as u32;
+        r.committed_from = e.committed.and_hms_opt(hour, minute, 0).unwrap_or_default();
+        r.committed_to = None;
+        r.recorded_date = e.recorded;
+        let p = &panel.people[e.person];
+        r.offenders = vec![Person {
+            id: p.id.clone(),
+            age: Some(p.age),
+            sex: p.sex,
+            ethnicity: p.ethnicity,
+            relationship: None,
+        }];
+        r
+    }
+
     fn place(&self, r: &mut SynthCrime, (lon, lat): (f64, f64)) {
         let (e, n) = csa_geo::lonlat_to_bng(lon, lat).unwrap_or((0.0, 0.0));
         r.lon = lon;
@@ -740,9 +805,11 @@ impl World {
         (victims, offenders)
     }
 
-    /// A person whose id, age, sex and ethnicity depend only on (namespace, index).
+    /// A person whose id, age, sex and ethnicity depend only on (namespace, index), the seed
+    /// and the year (so two years never share a person by chance, whatever their seeds).
     fn person(&self, ns: u64, k: u64, role: Role, relationship: Option<&'static str>) -> Person {
-        let h = splitmix(self.seed ^ splitmix(ns << 56 ^ k));
+        let year = splitmix(0x7EA2 ^ self.year as u64);
+        let h = splitmix(self.seed ^ splitmix(ns << 56 ^ k) ^ year);
         let mut r = Rng::new(h, ns);
         let id = format!("P{:012X}", h >> 16);
         let female = match role {

@@ -107,6 +107,24 @@ pub enum Command {
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage (or a held lock); with\n",
         "--exceptions-exit-code N, N when there are exceptions."))]
     Quarterly(QuarterlyArgs),
+    /// Proven re-offending of a period's offender cohort, or an offender cohort (IOM) before and after entry.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa reoffending --dataset out/dataset --cohort 2024Q1\n",
+        "  csa reoffending --dataset out/dataset --cohort FY2024 --by age_band,ward --format xlsx --out reoffending.xlsx\n",
+        "  csa reoffending --dataset out/dataset --cohort 2025Q1 --provisional\n",
+        "  csa reoffending --dataset out/dataset --cohort-file iom-cohort.csv --format csv --out iom.csv\n\n",
+        "Cohort: every offender linked to a crime with an offence date (committed_from, else\n",
+        "recorded_date) in the period; index date = their earliest such date. Re-offence: another\n",
+        "crime of theirs dated after the index date, within the follow-up (12 months) and recorded\n",
+        "within the follow-up plus the waiting period (6 months). A period the data do not cover\n",
+        "that far is refused unless --provisional. The first row is the whole cohort; breakdowns\n",
+        "follow, each against the cohort a year earlier (Fisher exact p, Newcombe interval).\n",
+        "An offender cohort file (person_id, entry_date[, exit_date]) gives offences, harm and rates\n",
+        "per person-year in the 12 months (--follow-up-months) before and after entry, people as\n",
+        "pseudonyms.\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
+    Reoffending(ReoffendingArgs),
     /// Tally a public consultation survey: shares with 95% intervals, cross-tabs, other answers.
     #[command(after_help = concat!(
         "Examples:\n",
@@ -220,9 +238,9 @@ pub enum View {
     TopLocations,
     /// Day of week x hour committed.
     DayHour,
-    /// Victims' age, sex and ethnicity against the resident population.
+    /// Victims' age, sex and ethnicity against the resident population (--by ward: per ward).
     EqualitiesVictims,
-    /// Offenders' age, sex and ethnicity against the resident population.
+    /// Offenders' age, sex and ethnicity against the resident population (--by ward: per ward).
     EqualitiesOffenders,
 }
 
@@ -230,7 +248,8 @@ pub enum View {
 pub struct BreakdownArgs {
     #[command(flatten)]
     pub scope: Scope,
-    /// Dimensions, comma-separated (at most 4); none gives the total.
+    /// Dimensions, comma-separated (at most 4); none gives the total. The equalities views
+    /// take `ward` (ward by ward) or nothing (the whole area).
     #[arg(long, value_name = "DIM[,DIM...]", default_value = "")]
     pub by: String,
     /// What to compute.
@@ -256,7 +275,8 @@ pub enum HotspotMethod {
     Nnh,
     /// DBSCAN clustering (--eps, --min-points).
     Dbscan,
-    /// Gi* per month (or quarter) and a Mann-Kendall trend per cell.
+    /// Space-time Gi* per month (or quarter), a Mann-Kendall trend per cell, ArcGIS's 17
+    /// emerging hot spot categories.
     Emerging,
 }
 
@@ -326,6 +346,10 @@ pub struct HotspotsArgs {
     /// Emerging hot spots: time step.
     #[arg(long, value_enum, default_value = "month")]
     pub step: TimeStep,
+    /// Emerging hot spots: earlier time steps in each bin's neighbourhood (ArcGIS's
+    /// neighborhood time step).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub time_window: usize,
     /// Ward boundaries (GeoJSON) of the study area [default: the config's, else the dataset's].
     #[arg(long, value_name = "FILE")]
     pub boundaries: Option<PathBuf>,
@@ -386,6 +410,53 @@ pub struct QuarterlyArgs {
     /// Exit with this code (e.g. 3) when there are exceptions [default: 0 as for any success].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(3..=125))]
     pub exceptions_exit_code: Option<i32>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["cohort", "cohort_file"])))]
+pub struct ReoffendingArgs {
+    /// Dataset folder written by `csa ingest` [default: the config's dataset].
+    #[arg(long, value_name = "DIR")]
+    pub dataset: Option<PathBuf>,
+    /// Assessment configuration (TOML): area, age bands, pseudonym key [default: the shipped one].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The cohort's period: a quarter (2024Q1, or FY2024Q1 = April-June 2024) or a financial
+    /// year (FY2024 = April 2024 to March 2025).
+    #[arg(long, value_name = "PERIOD")]
+    pub cohort: Option<String>,
+    /// An offender cohort (IOM) to track instead: CSV with person_id, entry_date[, exit_date].
+    #[arg(long, value_name = "FILE", conflicts_with = "cohort")]
+    pub cohort_file: Option<PathBuf>,
+    /// The priority whose crimes put an offender in the cohort (`csa priorities`).
+    #[arg(long, value_name = "NAME", default_value = "all", conflicts_with = "cohort_file")]
+    pub priority: String,
+    /// Follow-up after the index date (with --cohort-file: the window before and after entry).
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    pub follow_up_months: u32,
+    /// Months after the follow-up by which a re-offence must be recorded.
+    #[arg(long, value_name = "N", default_value_t = 6, conflicts_with = "cohort_file")]
+    pub waiting_months: u32,
+    /// Breakdowns, comma-separated: age_band, sex, ethnicity, offence_group, ward, prolific
+    /// (or all, none).
+    #[arg(
+        long,
+        value_name = "DIM[,DIM...]",
+        default_value = "all",
+        conflicts_with = "cohort_file"
+    )]
+    pub by: String,
+    /// Other crimes in the 12 months before the index date that make an offender prolific.
+    #[arg(long, value_name = "N", default_value_t = 3, conflicts_with = "cohort_file")]
+    pub prolific_crimes: u32,
+    /// Report a period the data do not yet cover as provisional instead of refusing it.
+    #[arg(long, conflicts_with = "cohort_file")]
+    pub provisional: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

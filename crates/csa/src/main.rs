@@ -25,6 +25,7 @@ fn main() {
         cli::Command::Hotspots(a) => cmd::hotspots::run(*a),
         cli::Command::NearRepeat(a) => cmd::hotspots::near_repeat(a),
         cli::Command::Quarterly(a) => cmd::quarterly::run(a),
+        cli::Command::Reoffending(a) => cmd::reoffending::run(a),
         cli::Command::Survey(a) => cmd::survey::run(a),
         cli::Command::Assess(a) => cmd::assess::run(a, opts.quiet),
         cli::Command::Audit(a) => cmd::audit::run(a),

@@ -93,7 +93,10 @@ enum Kinds {
 fn measure_kind(m: &str) -> Kinds {
     if m.ends_with("_latest") || m == "cell" {
         Kinds::Unlinked
-    } else if m == "crimes" || m.ends_with("_records") || m.starts_with("crimes_with_") && !m.contains("repeat") {
+    } else if m == "crimes"
+        || m.ends_with("_records")
+        || m.starts_with("crimes_with_") && !m.contains("repeat")
+    {
         Kinds::Additive
     } else if m == "victims" || m == "offenders" || m == "points" {
         Kinds::Distinct
@@ -113,7 +116,12 @@ struct Key {
 
 impl Key {
     fn new(measure: &str, period: &str, pop: &str) -> Key {
-        Key { measure: measure.into(), period: period.into(), pop: pop.into(), coords: BTreeMap::new() }
+        Key {
+            measure: measure.into(),
+            period: period.into(),
+            pop: pop.into(),
+            coords: BTreeMap::new(),
+        }
     }
 
     fn at(mut self, dim: &str, value: &str) -> Key {
@@ -210,7 +218,13 @@ impl<'a> Builder<'a> {
                 let base = key.without(d);
                 let e = self
                     .sums
-                    .entry((base.measure.clone(), base.period.clone(), base.pop.clone(), base.coords_text(), d.to_string()))
+                    .entry((
+                        base.measure.clone(),
+                        base.period.clone(),
+                        base.pop.clone(),
+                        base.coords_text(),
+                        d.to_string(),
+                    ))
                     .or_insert_with(|| (BTreeSet::new(), true));
                 e.0.insert(id);
                 e.1 &= complete;
@@ -308,12 +322,19 @@ pub fn build_model(
         let m = bd.cell(margin, sum, group);
         match (bd.model.cells[m].value, sum) {
             (Some(a), Some(s)) if a != s => {
-                bd.mismatches.push(format!("{}: the {dim} list adds up to {s}, not {a}", bd.model.cells[m].key));
+                bd.mismatches.push(format!(
+                    "{}: the {dim} list adds up to {s}, not {a}",
+                    bd.model.cells[m].key
+                ));
                 continue;
             }
             _ => {}
         }
-        bd.model.add(Constraint::sum(m, &members, format!("{} by {dim} adds up", bd.model.cells[m].key)));
+        bd.model.add(Constraint::sum(
+            m,
+            &members,
+            format!("{} by {dim} adds up", bd.model.cells[m].key),
+        ));
     }
     unlisted_members(&mut bd, &cur, unlisted);
     relations(&mut bd);
@@ -328,7 +349,12 @@ pub fn build_model(
             c.candidate = false;
         }
     }
-    Ok(PackModel { model: bd.model, places: bd.places, derived: bd.derived, mismatches: bd.mismatches })
+    Ok(PackModel {
+        model: bd.model,
+        places: bd.places,
+        derived: bd.derived,
+        mismatches: bd.mismatches,
+    })
 }
 
 fn int(c: &Cell) -> Option<i64> {
@@ -337,7 +363,15 @@ fn int(c: &Cell) -> Option<i64> {
 
 /// Derived columns of a breakdown-like row: (column, inputs) with `count`, `comparison` and
 /// the total of the count column.
-fn derive_row(bd: &mut Builder, ti: usize, t: &Table, i: usize, count: Option<CellId>, comparison: Option<CellId>, total: Option<CellId>) {
+fn derive_row(
+    bd: &mut Builder,
+    ti: usize,
+    t: &Table,
+    i: usize,
+    count: Option<CellId>,
+    comparison: Option<CellId>,
+    total: Option<CellId>,
+) {
     for (j, c) in t.columns.iter().enumerate() {
         if t.roles[j] != Role::Derived {
             continue;
@@ -359,9 +393,29 @@ fn volumes(bd: &mut Builder, ti: usize, t: &Table, cur: &str, cmp: &str) {
     let (Some(jc), jp) = (t.col(names::COUNT), t.col(names::COMPARISON)) else { return };
     for i in 0..t.rows.len() {
         let pop = t.get(i, names::PRIORITY).text();
-        let c = bd.place(ti, i, jc, Key::new("crimes", cur, &pop), int(&t.rows[i][jc]), GROUP_CURRENT, &[], true, true);
+        let c = bd.place(
+            ti,
+            i,
+            jc,
+            Key::new("crimes", cur, &pop),
+            int(&t.rows[i][jc]),
+            GROUP_CURRENT,
+            &[],
+            true,
+            true,
+        );
         let p = jp.filter(|&j| int(&t.rows[i][j]).is_some()).map(|j| {
-            bd.place(ti, i, j, Key::new("crimes", cmp, &pop), int(&t.rows[i][j]), GROUP_COMPARISON, &[], true, true)
+            bd.place(
+                ti,
+                i,
+                j,
+                Key::new("crimes", cmp, &pop),
+                int(&t.rows[i][j]),
+                GROUP_COMPARISON,
+                &[],
+                true,
+                true,
+            )
         });
         derive_row(bd, ti, t, i, Some(c), p, None);
     }
@@ -373,9 +427,29 @@ fn crime_types(bd: &mut Builder, ti: usize, t: &Table, cur: &str, cmp: &str) {
     let total = bd.total("crimes", cur, all, GROUP_CURRENT);
     for i in 0..t.rows.len() {
         let pop = crime_type_pop(&t.get(i, csa_analysis::Dim::CrimeType.name()).text());
-        let c = bd.place(ti, i, jc, Key::new("crimes", cur, &pop), int(&t.rows[i][jc]), GROUP_CURRENT, &[], true, false);
+        let c = bd.place(
+            ti,
+            i,
+            jc,
+            Key::new("crimes", cur, &pop),
+            int(&t.rows[i][jc]),
+            GROUP_CURRENT,
+            &[],
+            true,
+            false,
+        );
         let p = jp.filter(|&j| int(&t.rows[i][j]).is_some()).map(|j| {
-            bd.place(ti, i, j, Key::new("crimes", cmp, &pop), int(&t.rows[i][j]), GROUP_COMPARISON, &[], true, false)
+            bd.place(
+                ti,
+                i,
+                j,
+                Key::new("crimes", cmp, &pop),
+                int(&t.rows[i][j]),
+                GROUP_COMPARISON,
+                &[],
+                true,
+                false,
+            )
         });
         derive_row(bd, ti, t, i, Some(c), p, Some(total));
     }
@@ -392,9 +466,29 @@ fn ward_profiles(bd: &mut Builder, ti: usize, t: &Table, cur: &str, cmp: &str, d
         let pop = t.get(i, names::PRIORITY).text();
         let ward = t.get(i, col::WARD_CODE).text();
         let key = |period: &str| Key::new("crimes", period, &pop).at("ward", &ward);
-        let c = bd.place(ti, i, jc, key(cur), int(&t.rows[i][jc]), GROUP_CURRENT, &["ward"], true, dense);
+        let c = bd.place(
+            ti,
+            i,
+            jc,
+            key(cur),
+            int(&t.rows[i][jc]),
+            GROUP_CURRENT,
+            &["ward"],
+            true,
+            dense,
+        );
         let p = jp.filter(|&j| int(&t.rows[i][j]).is_some()).map(|j| {
-            bd.place(ti, i, j, key(cmp), int(&t.rows[i][j]), GROUP_COMPARISON, &["ward"], true, dense)
+            bd.place(
+                ti,
+                i,
+                j,
+                key(cmp),
+                int(&t.rows[i][j]),
+                GROUP_COMPARISON,
+                &["ward"],
+                true,
+                dense,
+            )
         });
         let total = bd.total("crimes", cur, &pop, GROUP_CURRENT);
         for (j, c_name) in t.columns.iter().enumerate() {
@@ -417,7 +511,17 @@ fn ranking(bd: &mut Builder, ti: usize, t: &Table, cur: &str) {
     for i in 0..t.rows.len() {
         let pop = t.get(i, names::PRIORITY).text();
         if int(&t.rows[i][jc]).is_some() {
-            bd.place(ti, i, jc, Key::new("crimes", cur, &pop), int(&t.rows[i][jc]), GROUP_CURRENT, &[], true, true);
+            bd.place(
+                ti,
+                i,
+                jc,
+                Key::new("crimes", cur, &pop),
+                int(&t.rows[i][jc]),
+                GROUP_CURRENT,
+                &[],
+                true,
+                true,
+            );
         }
     }
 }
@@ -426,28 +530,66 @@ fn equalities(bd: &mut Builder, ti: usize, t: &Table, cur: &str, who: Who) {
     // people by their latest record; their total is the priority's distinct people
     let latest = format!("{}_latest", who.name());
     let measure = latest.as_str();
-    let (Some(jp), jk, ju) = (t.col(names::PEOPLE), t.col(names::KNOWN), t.col(names::UNKNOWN)) else {
+    let (Some(jp), jk, ju) = (t.col(names::PEOPLE), t.col(names::KNOWN), t.col(names::UNKNOWN))
+    else {
         return;
     };
     for i in 0..t.rows.len() {
         let pop = t.get(i, names::PRIORITY).text();
         let dim = t.get(i, names::DIMENSION).text();
         let group = t.get(i, names::GROUP).text();
-        let people = bd.place(ti, i, jp, Key::new(measure, cur, &pop).at(&dim, &group), int(&t.rows[i][jp]), GROUP_REST, &[dim.as_str()], true, false);
+        let people = bd.place(
+            ti,
+            i,
+            jp,
+            Key::new(measure, cur, &pop).at(&dim, &group),
+            int(&t.rows[i][jp]),
+            GROUP_REST,
+            &[dim.as_str()],
+            true,
+            false,
+        );
         let total = bd.total(who.name(), cur, &pop, GROUP_REST);
         let unknown = ju.map(|j| {
-            bd.place(ti, i, j, Key::new(measure, cur, &pop).at(&dim, "(unknown)"), int(&t.rows[i][j]), GROUP_REST, &[dim.as_str()], true, false)
+            bd.place(
+                ti,
+                i,
+                j,
+                Key::new(measure, cur, &pop).at(&dim, "(unknown)"),
+                int(&t.rows[i][j]),
+                GROUP_REST,
+                &[dim.as_str()],
+                true,
+                false,
+            )
         });
         let known = jk.map(|j| {
-            bd.place(ti, i, j, Key::new(measure, cur, &pop).at(&format!("{dim} known"), "yes"), int(&t.rows[i][j]), GROUP_REST, &[], true, false)
+            bd.place(
+                ti,
+                i,
+                j,
+                Key::new(measure, cur, &pop).at(&format!("{dim} known"), "yes"),
+                int(&t.rows[i][j]),
+                GROUP_REST,
+                &[],
+                true,
+                false,
+            )
         });
         if let (Some(k), Some(u)) = (known, unknown) {
-            bd.model.add(Constraint::sum(total, &[k, u], format!("{measure} of {pop}: known {dim} + unknown")));
+            bd.model.add(Constraint::sum(
+                total,
+                &[k, u],
+                format!("{measure} of {pop}: known {dim} + unknown"),
+            ));
         }
         if i == 0 || t.get(i - 1, names::PRIORITY).text() != pop {
             // the groups of each dimension add up to this, the same people
             let all_latest = bd.total(measure, cur, &pop, GROUP_REST);
-            bd.model.add(Constraint::zero(vec![(all_latest, 1.0), (total, -1.0)], format!("{measure} of {pop} are its distinct people")));
+            bd.model.add(Constraint::zero(
+                vec![(all_latest, 1.0), (total, -1.0)],
+                format!("{measure} of {pop} are its distinct people"),
+            ));
         }
         for (j, c) in t.columns.iter().enumerate() {
             if t.roles[j] == Role::Derived {
@@ -472,34 +614,96 @@ fn part_table(
 ) {
     let offset = bd.offset;
     match kind {
-        Kind::Months | Kind::Wards | Kind::LocationTypes | Kind::Ethnicity(_) | Kind::Relationship => {
+        Kind::Months
+        | Kind::Wards
+        | Kind::LocationTypes
+        | Kind::Ethnicity(_)
+        | Kind::Relationship => {
             let (dim, dim_col, measure, dense) = match kind {
                 Kind::Months => ("month", names::MONTH.to_string(), "crimes".to_string(), true),
-                Kind::Wards => ("ward", col::WARD_CODE.to_string(), "crimes".to_string(), dense_wards),
-                Kind::LocationTypes => ("location_type", csa_analysis::Dim::LocationType.name().to_string(), "crimes".to_string(), false),
-                Kind::Ethnicity(Who::Victims) => ("ethnicity", csa_analysis::Dim::VictimEthnicity.name().to_string(), "victim_records".to_string(), false),
-                Kind::Ethnicity(Who::Offenders) => ("ethnicity", csa_analysis::Dim::OffenderEthnicity.name().to_string(), "offender_records".to_string(), false),
-                _ => ("relationship", csa_analysis::Dim::OffenderRelationship.name().to_string(), "offender_records".to_string(), false),
+                Kind::Wards => {
+                    ("ward", col::WARD_CODE.to_string(), "crimes".to_string(), dense_wards)
+                }
+                Kind::LocationTypes => (
+                    "location_type",
+                    csa_analysis::Dim::LocationType.name().to_string(),
+                    "crimes".to_string(),
+                    false,
+                ),
+                Kind::Ethnicity(Who::Victims) => (
+                    "ethnicity",
+                    csa_analysis::Dim::VictimEthnicity.name().to_string(),
+                    "victim_records".to_string(),
+                    false,
+                ),
+                Kind::Ethnicity(Who::Offenders) => (
+                    "ethnicity",
+                    csa_analysis::Dim::OffenderEthnicity.name().to_string(),
+                    "offender_records".to_string(),
+                    false,
+                ),
+                _ => (
+                    "relationship",
+                    csa_analysis::Dim::OffenderRelationship.name().to_string(),
+                    "offender_records".to_string(),
+                    false,
+                ),
             };
-            let (Some(jc), jp, jpeople) = (t.col(names::COUNT), t.col(names::COMPARISON), t.col(names::PEOPLE)) else {
+            let (Some(jc), jp, jpeople) =
+                (t.col(names::COUNT), t.col(names::COMPARISON), t.col(names::PEOPLE))
+            else {
                 return;
             };
             let total = bd.total(&measure, cur, pop, GROUP_CURRENT);
             for i in 0..t.rows.len() {
                 let v = t.get(i, &dim_col).text();
-                let c = bd.place(ti, i, jc, Key::new(&measure, cur, pop).at(dim, &v), int(&t.rows[i][jc]), GROUP_CURRENT, &[dim], true, dense);
+                let c = bd.place(
+                    ti,
+                    i,
+                    jc,
+                    Key::new(&measure, cur, pop).at(dim, &v),
+                    int(&t.rows[i][jc]),
+                    GROUP_CURRENT,
+                    &[dim],
+                    true,
+                    dense,
+                );
                 let p = jp.filter(|&j| int(&t.rows[i][j]).is_some()).map(|j| {
                     let cv = if dim == "month" {
-                        csa_analysis::period::Month::parse(&v).map_or(v.clone(), |m| m.plus(-offset).to_string())
+                        csa_analysis::period::Month::parse(&v)
+                            .map_or(v.clone(), |m| m.plus(-offset).to_string())
                     } else {
                         v.clone()
                     };
-                    bd.place(ti, i, j, Key::new(&measure, cmp, pop).at(dim, &cv), int(&t.rows[i][j]), GROUP_COMPARISON, &[dim], true, dense)
+                    bd.place(
+                        ti,
+                        i,
+                        j,
+                        Key::new(&measure, cmp, pop).at(dim, &cv),
+                        int(&t.rows[i][j]),
+                        GROUP_COMPARISON,
+                        &[dim],
+                        true,
+                        dense,
+                    )
                 });
                 if let Some(j) = jpeople {
                     let who = if measure.starts_with("victim") { "victims" } else { "offenders" };
-                    let pe = bd.place(ti, i, j, Key::new(who, cur, pop).at(dim, &v), int(&t.rows[i][j]), GROUP_REST, &[], true, false);
-                    bd.model.add(Constraint::at_most_zero(vec![(pe, 1.0), (c, -1.0)], format!("{who} at most their records ({pop}, {dim} {v})")));
+                    let pe = bd.place(
+                        ti,
+                        i,
+                        j,
+                        Key::new(who, cur, pop).at(dim, &v),
+                        int(&t.rows[i][j]),
+                        GROUP_REST,
+                        &[],
+                        true,
+                        false,
+                    );
+                    bd.model.add(Constraint::at_most_zero(
+                        vec![(pe, 1.0), (c, -1.0)],
+                        format!("{who} at most their records ({pop}, {dim} {v})"),
+                    ));
                 }
                 derive_row(bd, ti, t, i, Some(c), p, Some(total));
             }
@@ -519,7 +723,17 @@ fn part_table(
                     } else if c == col::TIME_UNKNOWN {
                         key = key.at("hour", "unknown");
                     }
-                    bd.place(ti, i, j, key, int(&t.rows[i][j]), GROUP_REST, &["day", "hour"], true, true);
+                    bd.place(
+                        ti,
+                        i,
+                        j,
+                        key,
+                        int(&t.rows[i][j]),
+                        GROUP_REST,
+                        &["day", "hour"],
+                        true,
+                        true,
+                    );
                 }
             }
         }
@@ -536,7 +750,17 @@ fn part_table(
                     if c != col::TOTAL {
                         key = key.at("sex", c);
                     }
-                    bd.place(ti, i, j, key, int(&t.rows[i][j]), GROUP_REST, &["age", "sex"], true, false);
+                    bd.place(
+                        ti,
+                        i,
+                        j,
+                        key,
+                        int(&t.rows[i][j]),
+                        GROUP_REST,
+                        &["age", "sex"],
+                        true,
+                        false,
+                    );
                 }
             }
         }
@@ -549,11 +773,38 @@ fn part_table(
                 let ward = t.get(i, csa_model::Col::WardName.name()).text();
                 // a place without a description is one point, which the public table does
                 // not show: nothing to link it with
-                let place = if loc.starts_with('(') { format!("{loc} #{i} of {}", t.name) } else { format!("{loc}, {ward}") };
-                let c = bd.place(ti, i, jc, Key::new("crimes", cur, pop).at("location", &place), int(&t.rows[i][jc]), GROUP_REST, &[], false, false);
+                let place = if loc.starts_with('(') {
+                    format!("{loc} #{i} of {}", t.name)
+                } else {
+                    format!("{loc}, {ward}")
+                };
+                let c = bd.place(
+                    ti,
+                    i,
+                    jc,
+                    Key::new("crimes", cur, pop).at("location", &place),
+                    int(&t.rows[i][jc]),
+                    GROUP_REST,
+                    &[],
+                    false,
+                    false,
+                );
                 if let Some(j) = jpts {
-                    let pts = bd.place(ti, i, j, Key::new("points", cur, pop).at("location", &place), int(&t.rows[i][j]), GROUP_REST, &[], false, false);
-                    bd.model.add(Constraint::at_most_zero(vec![(pts, 1.0), (c, -1.0)], format!("points at most crimes ({pop}, {place})")));
+                    let pts = bd.place(
+                        ti,
+                        i,
+                        j,
+                        Key::new("points", cur, pop).at("location", &place),
+                        int(&t.rows[i][j]),
+                        GROUP_REST,
+                        &[],
+                        false,
+                        false,
+                    );
+                    bd.model.add(Constraint::at_most_zero(
+                        vec![(pts, 1.0), (c, -1.0)],
+                        format!("points at most crimes ({pop}, {place})"),
+                    ));
                 }
                 derive_row(bd, ti, t, i, Some(c), None, Some(total));
             }
@@ -561,8 +812,22 @@ fn part_table(
         Kind::HotspotCells => {
             let Some(jc) = t.col(names::COUNT) else { return };
             for i in 0..t.rows.len() {
-                let cell = format!("{},{}", t.get(i, names::CELL_X).text(), t.get(i, names::CELL_Y).text());
-                let c = bd.place(ti, i, jc, Key::new("crimes", cur, pop).at("grid_cell", &cell), int(&t.rows[i][jc]), GROUP_REST, &[], false, false);
+                let cell = format!(
+                    "{},{}",
+                    t.get(i, names::CELL_X).text(),
+                    t.get(i, names::CELL_Y).text()
+                );
+                let c = bd.place(
+                    ti,
+                    i,
+                    jc,
+                    Key::new("crimes", cur, pop).at("grid_cell", &cell),
+                    int(&t.rows[i][jc]),
+                    GROUP_REST,
+                    &[],
+                    false,
+                    false,
+                );
                 // the Gi* z and p of a cell are functions of its count
                 for c_name in [names::GI_Z, names::GI_P] {
                     if let Some(j) = t.col(c_name) {
@@ -598,17 +863,40 @@ fn repeats(bd: &mut Builder, ti: usize, t: &Table, pop: &str, cur: &str) {
             if int(&t.rows[i][j]).is_none() {
                 continue;
             }
-            let id = bd.place(ti, i, j, Key::new(&m, cur, pop), int(&t.rows[i][j]), GROUP_REST, &[], true, false);
+            let id = bd.place(
+                ti,
+                i,
+                j,
+                Key::new(&m, cur, pop),
+                int(&t.rows[i][j]),
+                GROUP_REST,
+                &[],
+                true,
+                false,
+            );
             by.insert(t.columns[j].clone(), id);
         }
         let le = |bd: &mut Builder, a: Option<&CellId>, b: Option<&CellId>, what: &str| {
             if let (Some(&a), Some(&b)) = (a, b) {
-                bd.model.add(Constraint::at_most_zero(vec![(a, 1.0), (b, -1.0)], format!("{what} ({pop}, {side})")));
+                bd.model.add(Constraint::at_most_zero(
+                    vec![(a, 1.0), (b, -1.0)],
+                    format!("{what} ({pop}, {side})"),
+                ));
             }
         };
         le(bd, by.get("repeat_people"), by.get("people"), "repeat people at most people");
-        le(bd, by.get("crimes_with_repeat_people"), by.get("crimes"), "crimes with repeat people at most crimes");
-        le(bd, by.get("most_crimes_for_one_person"), by.get("crimes"), "one person's crimes at most crimes");
+        le(
+            bd,
+            by.get("crimes_with_repeat_people"),
+            by.get("crimes"),
+            "crimes with repeat people at most crimes",
+        );
+        le(
+            bd,
+            by.get("most_crimes_for_one_person"),
+            by.get("crimes"),
+            "one person's crimes at most crimes",
+        );
         le(bd, by.get("crimes"), Some(&crimes), "crimes with people at most crimes");
         for (j, c) in t.columns.iter().enumerate() {
             if t.roles[j] != Role::Derived {
@@ -634,7 +922,9 @@ fn repeats(bd: &mut Builder, ti: usize, t: &Table, pop: &str, cur: &str) {
 fn other_table(bd: &mut Builder, ti: usize, t: &Table) {
     let counts: Vec<usize> = (0..t.columns.len()).filter(|&j| t.roles[j] == Role::Count).collect();
     let smalls: Vec<usize> = (0..t.columns.len()).filter(|&j| t.roles[j] == Role::Small).collect();
-    let key = |i: usize, j: usize| Key::new("cell", "", &t.name).at("row", &format!("{i:06}")).at("column", &t.columns[j]);
+    let key = |i: usize, j: usize| {
+        Key::new("cell", "", &t.name).at("row", &format!("{i:06}")).at("column", &t.columns[j])
+    };
     let mut ids: BTreeMap<(usize, usize), CellId> = BTreeMap::new();
     for i in 0..t.rows.len() {
         for &j in counts.iter().chain(&smalls) {
@@ -662,14 +952,28 @@ fn other_table(bd: &mut Builder, ti: usize, t: &Table) {
             let known = t.col(names::KNOWN);
             for &j in &counts {
                 for (k, rows) in &groups {
-                    let members: Vec<CellId> = rows.iter().filter_map(|&i| ids.get(&(i, j)).copied()).collect();
+                    let members: Vec<CellId> =
+                        rows.iter().filter_map(|&i| ids.get(&(i, j)).copied()).collect();
                     if !members.is_empty() {
                         let m = margin(bd, format!("{} {}", t.columns[j], k.join("/")), &members);
                         let sum = bd.model.cells[m].value;
                         for &i in rows {
-                            let Some(&kn) = known.and_then(|kj| ids.get(&(i, kj))) else { continue };
-                            if j == t.col(names::PEOPLE).unwrap_or(usize::MAX) && bd.model.cells[kn].value == sum {
-                                bd.model.add(Constraint::zero(vec![(kn, 1.0), (m, -1.0)], format!("{}: {} is the {} of {}", t.name, names::KNOWN, t.columns[j], k.join("/"))));
+                            let Some(&kn) = known.and_then(|kj| ids.get(&(i, kj))) else {
+                                continue;
+                            };
+                            if j == t.col(names::PEOPLE).unwrap_or(usize::MAX)
+                                && bd.model.cells[kn].value == sum
+                            {
+                                bd.model.add(Constraint::zero(
+                                    vec![(kn, 1.0), (m, -1.0)],
+                                    format!(
+                                        "{}: {} is the {} of {}",
+                                        t.name,
+                                        names::KNOWN,
+                                        t.columns[j],
+                                        k.join("/")
+                                    ),
+                                ));
                             }
                         }
                     }
@@ -680,16 +984,28 @@ fn other_table(bd: &mut Builder, ti: usize, t: &Table) {
             if let Some((&total_col, inner)) = counts.split_last() {
                 let body = if *total_row { t.rows.len().saturating_sub(1) } else { t.rows.len() };
                 for i in 0..t.rows.len() {
-                    let members: Vec<CellId> = inner.iter().filter_map(|&j| ids.get(&(i, j)).copied()).collect();
+                    let members: Vec<CellId> =
+                        inner.iter().filter_map(|&j| ids.get(&(i, j)).copied()).collect();
                     if let Some(&tot) = ids.get(&(i, total_col)) {
-                        bd.model.add(Constraint::sum(tot, &members, format!("{} row {i} adds up", t.name)));
+                        bd.model.add(Constraint::sum(
+                            tot,
+                            &members,
+                            format!("{} row {i} adds up", t.name),
+                        ));
                     }
                 }
                 for &j in counts.iter() {
-                    let members: Vec<CellId> = (0..body).filter_map(|i| ids.get(&(i, j)).copied()).collect();
+                    let members: Vec<CellId> =
+                        (0..body).filter_map(|i| ids.get(&(i, j)).copied()).collect();
                     match (*total_row, ids.get(&(body, j))) {
-                        (true, Some(&tot)) => bd.model.add(Constraint::sum(tot, &members, format!("{} column {} adds up", t.name, t.columns[j]))),
-                        _ => margin(bd, format!("column {}", t.columns[j]), &members),
+                        (true, Some(&tot)) => bd.model.add(Constraint::sum(
+                            tot,
+                            &members,
+                            format!("{} column {} adds up", t.name, t.columns[j]),
+                        )),
+                        _ => {
+                            margin(bd, format!("column {}", t.columns[j]), &members);
+                        }
                     }
                 }
             }
@@ -697,7 +1013,8 @@ fn other_table(bd: &mut Builder, ti: usize, t: &Table) {
     }
     // derived figures: on every count of the row
     for i in 0..t.rows.len() {
-        let row_cells: Vec<CellId> = counts.iter().chain(&smalls).filter_map(|&j| ids.get(&(i, j)).copied()).collect();
+        let row_cells: Vec<CellId> =
+            counts.iter().chain(&smalls).filter_map(|&j| ids.get(&(i, j)).copied()).collect();
         for j in 0..t.columns.len() {
             if t.roles[j] == Role::Derived && !row_cells.is_empty() {
                 bd.derive(ti, i, j, row_cells.clone());
@@ -721,23 +1038,42 @@ fn unlisted_members(bd: &mut Builder, cur: &str, unlisted: &Unlisted) {
             at.entry(k.coords_text()).or_default().insert(k.pop.clone(), id);
         }
     }
-    let families: Vec<(String, Vec<String>)> = r.partitions.iter().chain(&r.covers).cloned().collect();
+    let families: Vec<(String, Vec<String>)> =
+        r.partitions.iter().chain(&r.covers).cloned().collect();
     for (coords, pops) in at {
-        let (dim, place) = coords.split_once('=').map_or((String::new(), String::new()), |(d, v)| (d.to_string(), v.to_string()));
+        let (dim, place) = coords
+            .split_once('=')
+            .map_or((String::new(), String::new()), |(d, v)| (d.to_string(), v.to_string()));
         for (whole, parts) in &families {
             let members: Vec<&String> = std::iter::once(whole).chain(parts).collect();
             if !members.iter().any(|m| pops.contains_key(*m)) {
                 continue;
             }
-            let missing: Vec<&String> = members.iter().copied().filter(|m| !pops.contains_key(*m)).collect();
+            let missing: Vec<&String> =
+                members.iter().copied().filter(|m| !pops.contains_key(*m)).collect();
             if missing.is_empty() {
                 continue;
             }
             let values: Option<Vec<i64>> = if dim == "location" {
-                missing.iter().map(|m| Some(unlisted.counts.get(&((*m).clone(), place.clone())).copied().unwrap_or(0))).collect()
+                missing
+                    .iter()
+                    .map(|m| {
+                        Some(
+                            unlisted
+                                .counts
+                                .get(&((*m).clone(), place.clone()))
+                                .copied()
+                                .unwrap_or(0),
+                        )
+                    })
+                    .collect()
             } else if missing.len() == 1 && !missing.contains(&whole) {
                 let w = pops.get(whole).and_then(|&i| bd.model.cells[i].value);
-                let shown: Option<i64> = parts.iter().filter(|p| pops.contains_key(*p)).map(|p| bd.model.cells[pops[p]].value).sum();
+                let shown: Option<i64> = parts
+                    .iter()
+                    .filter(|p| pops.contains_key(*p))
+                    .map(|p| bd.model.cells[pops[p]].value)
+                    .sum();
                 match (w, shown) {
                     (Some(w), Some(s)) if w >= s => Some(vec![w - s]),
                     _ => None,
@@ -762,7 +1098,9 @@ fn relations(bd: &mut Builder) {
     // (measure, period, coords) -> pop -> cell
     let mut at: BTreeMap<(String, String, String), BTreeMap<String, CellId>> = BTreeMap::new();
     for (id, k) in bd.keys.iter().enumerate() {
-        at.entry((k.measure.clone(), k.period.clone(), k.coords_text())).or_default().insert(k.pop.clone(), id);
+        at.entry((k.measure.clone(), k.period.clone(), k.coords_text()))
+            .or_default()
+            .insert(k.pop.clone(), id);
     }
     let mut added: BTreeSet<Vec<(CellId, i64)>> = BTreeSet::new();
     let mut add = |bd: &mut Builder, terms: Vec<(CellId, f64)>, equal: bool, label: String| {
@@ -770,7 +1108,11 @@ fn relations(bd: &mut Builder) {
         sig.sort_unstable();
         sig.push((usize::MAX, i64::from(equal)));
         if added.insert(sig) {
-            bd.model.add(if equal { Constraint::zero(terms, label) } else { Constraint::at_most_zero(terms, label) });
+            bd.model.add(if equal {
+                Constraint::zero(terms, label)
+            } else {
+                Constraint::at_most_zero(terms, label)
+            });
         }
     };
     for ((measure, period, coords), pops) in &at {
@@ -786,7 +1128,8 @@ fn relations(bd: &mut Builder) {
                 add(bd, vec![(a, 1.0), (b, -1.0)], false, format!("{sub} within {sup}: {here}"));
             }
         }
-        let fams = r.partitions.iter().map(|f| (f, true)).chain(r.packings.iter().map(|f| (f, false)));
+        let fams =
+            r.partitions.iter().map(|f| (f, true)).chain(r.packings.iter().map(|f| (f, false)));
         for ((whole, parts), partition) in fams {
             let Some(w) = get(whole) else { continue };
             let present: Vec<CellId> = parts.iter().filter_map(|p| get(p)).collect();
@@ -795,10 +1138,20 @@ fn relations(bd: &mut Builder) {
                 Kinds::Additive if present.len() >= 2 || (partition && all_there) => {
                     let mut terms: Vec<(CellId, f64)> = present.iter().map(|&p| (p, 1.0)).collect();
                     terms.push((w, -1.0));
-                    add(bd, terms, partition && all_there, format!("{whole} {} {}: {here}", if partition && all_there { "=" } else { ">=" }, parts.join(" + ")));
+                    add(
+                        bd,
+                        terms,
+                        partition && all_there,
+                        format!(
+                            "{whole} {} {}: {here}",
+                            if partition && all_there { "=" } else { ">=" },
+                            parts.join(" + ")
+                        ),
+                    );
                 }
                 Kinds::Distinct if partition && all_there => {
-                    let mut terms: Vec<(CellId, f64)> = present.iter().map(|&p| (p, -1.0)).collect();
+                    let mut terms: Vec<(CellId, f64)> =
+                        present.iter().map(|&p| (p, -1.0)).collect();
                     terms.push((w, 1.0));
                     add(bd, terms, false, format!("{whole} <= {}: {here}", parts.join(" + ")));
                 }
@@ -810,7 +1163,8 @@ fn relations(bd: &mut Builder) {
                 let Some(w) = get(whole) else { continue };
                 let present: Vec<CellId> = parts.iter().filter_map(|p| get(p)).collect();
                 if present.len() == parts.len() {
-                    let mut terms: Vec<(CellId, f64)> = present.iter().map(|&p| (p, -1.0)).collect();
+                    let mut terms: Vec<(CellId, f64)> =
+                        present.iter().map(|&p| (p, -1.0)).collect();
                     terms.push((w, 1.0));
                     add(bd, terms, false, format!("{whole} <= {}: {here}", parts.join(" + ")));
                 }

@@ -19,7 +19,7 @@ pub mod spec;
 use std::collections::BTreeMap;
 
 use csa_analysis::breakdown::select;
-use csa_analysis::ranking::{rank, Factors, Ranked};
+use csa_analysis::ranking::{rank, volume_factors, Factors, Ranked};
 use csa_analysis::{names, AnalysisError, Result};
 use csa_disclosure::{Protection, State, Symbol};
 use csa_model::Col;
@@ -143,7 +143,8 @@ fn unlisted(b: &Built, tables: &[Table], pops: &[(String, Rows)]) -> Result<cell
             }
         }
         if let Some(full) = b.tables.iter().find(|t| t.name == part.id(Kind::TopLocations)) {
-            let last = (0..full.rows.len()).filter_map(|i| full.get(i, names::COUNT).as_i64()).min();
+            let last =
+                (0..full.rows.len()).filter_map(|i| full.get(i, names::COUNT).as_i64()).min();
             let upper = match last {
                 Some(m) if full.rows.len() >= a.config.top_n && m >= csa_disclosure::THRESHOLD => m,
                 _ => csa_disclosure::THRESHOLD - 1,
@@ -177,12 +178,17 @@ pub fn publish(b: &Built, primary_only: bool) -> Result<Published> {
     let rel = period_relations(b)?;
     let (pops, _) = populations(b, true)?;
     let unlisted = unlisted(b, &tables, &pops)?;
-    let PackModel { model, places, derived, mismatches } = build_model(b, &tables, &rel, &unlisted)?;
+    let PackModel { model, places, derived, mismatches } =
+        build_model(b, &tables, &rel, &unlisted)?;
     if let Some(m) = mismatches.first() {
-        return Err(AnalysisError::Internal(format!("the public edition's model of the tables is inconsistent: {m} ({} such)", mismatches.len())));
+        return Err(AnalysisError::Internal(format!(
+            "the public edition's model of the tables is inconsistent: {m} ({} such)",
+            mismatches.len()
+        )));
     }
     let (mut model, perm) = model.canonical();
-    let mut places: Vec<cells::Place> = places.into_iter().map(|p| cells::Place { cell: perm[p.cell], ..p }).collect();
+    let mut places: Vec<cells::Place> =
+        places.into_iter().map(|p| cells::Place { cell: perm[p.cell], ..p }).collect();
     let mut derived: Vec<cells::DerivedAt> = derived
         .into_iter()
         .map(|d| cells::DerivedAt { inputs: d.inputs.iter().map(|&i| perm[i]).collect(), ..d })
@@ -191,8 +197,9 @@ pub fn publish(b: &Built, primary_only: bool) -> Result<Published> {
     let protection = if primary_only {
         csa_disclosure::protect::primary_only(&mut model)
     } else {
-        csa_disclosure::protect(&mut model)
-            .map_err(|e| AnalysisError::Internal(format!("the public edition cannot be protected: {e}")))?
+        csa_disclosure::protect(&mut model).map_err(|e| {
+            AnalysisError::Internal(format!("the public edition cannot be protected: {e}"))
+        })?
     };
     // hidden counts into the tables
     let mut loss: Vec<TableLoss> = tables
@@ -275,8 +282,23 @@ fn public_ranking(b: &Built, tables: &[Table]) -> Result<Vec<Ranked>> {
     let find = |n: &str| tables.iter().find(|t| t.name == n);
     let vol = crate::table::table(tables, ids::PRIORITY_VOLUMES)?;
     let shown = |c: &Cell| c.as_f64();
+    let ranked: Vec<&crate::part::PriorityPart> =
+        b.parts.iter().filter(|p| p.measurable && !p.is_all()).collect();
+    // the common volume factor from the published counts (a hidden count: no factor)
+    let counts: Vec<Option<u64>> = ranked
+        .iter()
+        .map(|part| {
+            vol.find(names::PRIORITY, &part.priority.name)
+                .and_then(|i| vol.get(i, names::COUNT).as_i64())
+                .map(|c| c.max(0) as u64)
+        })
+        .collect();
+    let (volumes, basis) = volume_factors(
+        &counts.iter().map(|c| c.unwrap_or(0)).collect::<Vec<_>>(),
+        b.assessment.area_population(false),
+    );
     let mut items: Vec<(String, Factors)> = Vec::new();
-    for part in b.parts.iter().filter(|p| p.measurable && !p.is_all()) {
+    for (k, part) in ranked.into_iter().enumerate() {
         let i = vol.find(names::PRIORITY, &part.priority.name);
         let g = |c: &str| i.and_then(|i| shown(vol.get(i, c)));
         // concentration: the published share of crimes with repeat victims, and the share of
@@ -296,10 +318,12 @@ fn public_ranking(b: &Built, tables: &[Table]) -> Result<Vec<Ranked>> {
             }
             let share = s.concern(&part.priority.survey);
             // the count behind the share is published nowhere: only when it is not small
-            (share.k == 0 || share.k >= csa_disclosure::THRESHOLD as u64).then(|| share.pct()).flatten()
+            (share.k == 0 || share.k >= csa_disclosure::THRESHOLD as u64)
+                .then(|| share.pct())
+                .flatten()
         });
         let f = Factors {
-            volume: g(names::RATE_PER_1000).or_else(|| g(names::COUNT)),
+            volume: counts[k].map(|_| volumes[k]),
             trend: g(names::CHANGE_PCT),
             harm: g(names::HARM_CSS),
             concentration: (!conc.is_empty()).then(|| conc.iter().sum::<f64>() / conc.len() as f64),
@@ -307,7 +331,7 @@ fn public_ranking(b: &Built, tables: &[Table]) -> Result<Vec<Ranked>> {
         };
         items.push((part.priority.name.clone(), f));
     }
-    let mut ranking = rank(&items, &b.assessment.config.ranking);
+    let mut ranking = rank(&items, &b.assessment.config.ranking, basis);
     for r in &mut ranking {
         if b.parts.iter().any(|p| p.priority.name == r.priority && p.partly_measured) {
             r.reason.push_str("; only partly measured on this data");

@@ -100,9 +100,7 @@ pub fn relations(pops: &[(String, Rows)], all: &str, types: &[String]) -> Relati
     }
     let n = reps.len();
     let sub: Vec<Vec<bool>> = (0..n)
-        .map(|a| {
-            (0..n).map(|b| a != b && pops[reps[a]].1.subset_of(&pops[reps[b]].1)).collect()
-        })
+        .map(|a| (0..n).map(|b| a != b && pops[reps[a]].1.subset_of(&pops[reps[b]].1)).collect())
         .collect();
     let name = |k: usize| pops[reps[k]].0.clone();
     let size = |k: usize| pops[reps[k]].1.count;
@@ -153,10 +151,9 @@ pub fn relations(pops: &[(String, Rows)], all: &str, types: &[String]) -> Relati
         for &c in &kids {
             u.union(&pops[reps[c]].1);
         }
-        let disjoint =
-            kids.iter().enumerate().all(|(i, &x)| {
-                kids[i + 1..].iter().all(|&y| pops[reps[x]].1.disjoint(&pops[reps[y]].1))
-            });
+        let disjoint = kids.iter().enumerate().all(|(i, &x)| {
+            kids[i + 1..].iter().all(|&y| pops[reps[x]].1.disjoint(&pops[reps[y]].1))
+        });
         if kids.len() >= 2 && u.count == whole.count && !disjoint {
             out.covers.push((name(w), kids.iter().map(|&c| name(c)).collect()));
         }
@@ -169,11 +166,15 @@ pub fn relations(pops: &[(String, Rows)], all: &str, types: &[String]) -> Relati
         v
     };
     let all = out.name(all).to_string();
-    if parts.len() >= 2 && !out.partitions.iter().any(|(w, p)| *w == all && {
-        let mut q = p.clone();
-        q.sort();
-        q == parts
-    }) {
+    if parts.len() >= 2
+        && !out.partitions.iter().any(|(w, p)| {
+            *w == all && {
+                let mut q = p.clone();
+                q.sort();
+                q == parts
+            }
+        })
+    {
         out.partitions.push((all, parts));
     }
     out

@@ -99,7 +99,10 @@ impl Spec {
         let cur = period_text(&a.periods.current);
         let cmp = period_text(&a.periods.comparison);
         let mut rule = BTreeMap::new();
-        rule.insert("<5".into(), "0 to 4: a count of 1 to 4, or a 0 hidden so that a <5 cannot be worked out".into());
+        rule.insert(
+            "<5".into(),
+            "0 to 4: a count of 1 to 4, or a 0 hidden so that a <5 cannot be worked out".into(),
+        );
         rule.insert("*".into(), "1 or more: a count of 5 or more hidden so that a <5 cannot be worked out, or a count of 1 to 4 whose <5 would say too much".into());
         rule.insert("rule".into(), "given everything published, a <5 can still be anything from 1 to 4; a * is not pinned and not known to be 1 to 4 any better; a count published nowhere is not known to be 1 to 4 any better".into());
         let mut s = Spec {
@@ -177,25 +180,48 @@ impl Spec {
             if part.hotspots.is_none() || !part.has(Kind::HotspotCells) {
                 continue;
             }
-            let Some(t) = tables.iter().find(|t| t.name == part.id(Kind::HotspotCells)) else { continue };
+            let Some(t) = tables.iter().find(|t| t.name == part.id(Kind::HotspotCells)) else {
+                continue;
+            };
             if part.hotspots.as_ref().is_some_and(|h| h.gi.grid.is_none()) {
                 continue;
             }
             let mut by_cluster: BTreeMap<i64, Vec<Option<usize>>> = BTreeMap::new();
             for i in 0..t.rows.len() {
-                if t.get(i, names::CELL_X).as_f64().is_none() || t.get(i, names::CELL_Y).as_f64().is_none() {
+                if t.get(i, names::CELL_X).as_f64().is_none()
+                    || t.get(i, names::CELL_Y).as_f64().is_none()
+                {
                     continue;
                 }
-                let coords = format!("grid_cell={},{}", t.get(i, names::CELL_X).text(), t.get(i, names::CELL_Y).text());
+                let coords = format!(
+                    "grid_cell={},{}",
+                    t.get(i, names::CELL_X).text(),
+                    t.get(i, names::CELL_Y).text()
+                );
                 let k = key(&cur, &part.priority.name, &coords);
-                s.copies.push(Copy { file: "maps/hotspot_cells.geojson".into(), feature: Some(f_cell), at: names::COUNT.into(), key: k, inputs: vec![] });
+                s.copies.push(Copy {
+                    file: "maps/hotspot_cells.geojson".into(),
+                    feature: Some(f_cell),
+                    at: names::COUNT.into(),
+                    key: k,
+                    inputs: vec![],
+                });
                 f_cell += 1;
-                by_cluster.entry(t.get(i, names::CLUSTER).as_i64().unwrap_or(0)).or_default().push(k);
+                by_cluster
+                    .entry(t.get(i, names::CLUSTER).as_i64().unwrap_or(0))
+                    .or_default()
+                    .push(k);
             }
             for (_, members) in by_cluster {
                 let inputs: Vec<usize> = members.into_iter().flatten().collect();
                 for at in ["crimes", "share_pct"] {
-                    s.copies.push(Copy { file: "maps/hotspot_clusters.geojson".into(), feature: Some(f_cluster), at: at.into(), key: None, inputs: inputs.clone() });
+                    s.copies.push(Copy {
+                        file: "maps/hotspot_clusters.geojson".into(),
+                        feature: Some(f_cluster),
+                        at: at.into(),
+                        key: None,
+                        inputs: inputs.clone(),
+                    });
                 }
                 f_cluster += 1;
             }
@@ -207,7 +233,13 @@ impl Spec {
                 let ptr = format!("/key_figures/{}", pop.replace('~', "~0").replace('/', "~1"));
                 let (c, p) = (key(&cur, &pop, ""), key(&cmp, &pop, ""));
                 let mut copy = |at: &str, key: Option<usize>, inputs: Vec<Option<usize>>| {
-                    s.copies.push(Copy { file: "summary.json".into(), feature: None, at: format!("{ptr}/{at}"), key, inputs: inputs.into_iter().flatten().collect() });
+                    s.copies.push(Copy {
+                        file: "summary.json".into(),
+                        feature: None,
+                        at: format!("{ptr}/{at}"),
+                        key,
+                        inputs: inputs.into_iter().flatten().collect(),
+                    });
                 };
                 copy(names::COUNT, c, vec![]);
                 copy(names::COMPARISON, p, vec![]);
@@ -271,7 +303,8 @@ fn read_err(path: &Path, e: impl std::fmt::Display) -> AnalysisError {
 /// One table's CSV as header + rows of text.
 fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
     let mut r = csv::Reader::from_path(path).map_err(|e| read_err(path, e))?;
-    let header: Vec<String> = r.headers().map_err(|e| read_err(path, e))?.iter().map(str::to_string).collect();
+    let header: Vec<String> =
+        r.headers().map_err(|e| read_err(path, e))?.iter().map(str::to_string).collect();
     let mut rows = Vec::new();
     for rec in r.records() {
         rows.push(rec.map_err(|e| read_err(path, e))?.iter().map(str::to_string).collect());
@@ -290,7 +323,8 @@ pub fn audit_packs(dirs: &[PathBuf], ranges: bool) -> Result<PackAudit> {
     let mut derived_all: Vec<(Vec<CellId>, String)> = Vec::new();
     for dir in dirs {
         let path = dir.join(FILE);
-        let text = std::fs::read(&path).map_err(|e| read_err(&path, format!("{e} (is this a public pack?)")))?;
+        let text = std::fs::read(&path)
+            .map_err(|e| read_err(&path, format!("{e} (is this a public pack?)")))?;
         let spec: Spec = serde_json::from_slice(&text).map_err(|e| read_err(&path, e))?;
         let ids: Vec<CellId> = spec.keys.iter().map(|k| model.cell(k)).collect();
         let key = |k: usize| -> Result<CellId> {
@@ -304,7 +338,10 @@ pub fn audit_packs(dirs: &[PathBuf], ranges: bool) -> Result<PackAudit> {
                 }
                 Some((prev, prev_place)) if *prev != what => {
                     // a number wins: whoever reads both knows it
-                    problems.push(format!("{} shows {:?} at {} and {:?} at {}", model.cells[id].key, prev, prev_place, what, place));
+                    problems.push(format!(
+                        "{} shows {:?} at {} and {:?} at {}",
+                        model.cells[id].key, prev, prev_place, what, place
+                    ));
                     if matches!(what, Shows::Number(_)) {
                         shown_at.insert(id, (what, place));
                     }
@@ -338,11 +375,18 @@ pub fn audit_packs(dirs: &[PathBuf], ranges: bool) -> Result<PackAudit> {
             }
             let doc = &jsons[&c.file];
             let v = match c.feature {
-                Some(f) => doc.pointer(&format!("/features/{f}/properties")).and_then(|p| p.get(&c.at)),
+                Some(f) => {
+                    doc.pointer(&format!("/features/{f}/properties")).and_then(|p| p.get(&c.at))
+                }
                 None => doc.pointer(&c.at),
             };
             let what = shows_json(v);
-            let place = format!("{}: {} {}", dir.display(), c.file, c.feature.map_or(c.at.clone(), |f| format!("feature {f} {}", c.at)));
+            let place = format!(
+                "{}: {} {}",
+                dir.display(),
+                c.file,
+                c.feature.map_or(c.at.clone(), |f| format!("feature {f} {}", c.at))
+            );
             match c.key {
                 Some(k) => {
                     if what != Shows::Nothing {
@@ -351,7 +395,8 @@ pub fn audit_packs(dirs: &[PathBuf], ranges: bool) -> Result<PackAudit> {
                 }
                 None => {
                     if matches!(what, Shows::Number(_)) {
-                        let inputs = c.inputs.iter().map(|&k| key(k)).collect::<Result<Vec<_>>>()?;
+                        let inputs =
+                            c.inputs.iter().map(|&k| key(k)).collect::<Result<Vec<_>>>()?;
                         derived_all.push((inputs, place));
                     }
                 }
@@ -361,15 +406,18 @@ pub fn audit_packs(dirs: &[PathBuf], ranges: bool) -> Result<PackAudit> {
             if let Some(t) = cell_text(table, *row, column)? {
                 if matches!(shows_text(&t), Shows::Number(_)) {
                     let inputs = inputs.iter().map(|&k| key(k)).collect::<Result<Vec<_>>>()?;
-                    derived_all.push((inputs, format!("{}: {table} row {row} {column}", dir.display())));
+                    derived_all
+                        .push((inputs, format!("{}: {table} row {row} {column}", dir.display())));
                 }
             }
         }
         for c in &spec.constraints {
-            let terms: Vec<(CellId, f64)> = c.terms.iter().map(|&(k, a)| Ok((key(k)?, a))).collect::<Result<_>>()?;
+            let terms: Vec<(CellId, f64)> =
+                c.terms.iter().map(|&(k, a)| Ok((key(k)?, a))).collect::<Result<_>>()?;
             let lo = c.lo.unwrap_or(f64::NEG_INFINITY);
             let hi = c.hi.unwrap_or(f64::INFINITY);
-            let mut sig: Vec<String> = terms.iter().map(|(i, a)| format!("{}*{a}", model.cells[*i].key)).collect();
+            let mut sig: Vec<String> =
+                terms.iter().map(|(i, a)| format!("{}*{a}", model.cells[*i].key)).collect();
             sig.sort();
             sig.push(format!("{lo}..{hi}"));
             if seen_constraints.insert(sig.join(" ")) {
@@ -384,7 +432,11 @@ pub fn audit_packs(dirs: &[PathBuf], ranges: bool) -> Result<PackAudit> {
                 c.state = State::Shown;
                 c.value = Some(v.round() as i64);
                 if (1..csa_disclosure::THRESHOLD).contains(&(v.round().max(0.0) as i64)) {
-                    problems.push(format!("{place} shows {}, a count of 1 to 4 ({})", v.round(), c.key));
+                    problems.push(format!(
+                        "{place} shows {}, a count of 1 to 4 ({})",
+                        v.round(),
+                        c.key
+                    ));
                 }
             }
             Shows::Hidden(s) => c.state = State::Hidden(*s),
@@ -401,11 +453,18 @@ pub fn audit_packs(dirs: &[PathBuf], ranges: bool) -> Result<PackAudit> {
             .map(|&i| model.cells[i].key.as_str())
             .collect();
         if !hidden.is_empty() {
-            problems.push(format!("{place} shows a figure derived from {}, which is not published", hidden.join(", ")));
+            problems.push(format!(
+                "{place} shows a figure derived from {}, which is not published",
+                hidden.join(", ")
+            ));
         }
     }
-    let outcome = audit(&model, &AuditOptions { ranges, ..Default::default() })
-        .map_err(|e| AnalysisError::Usage(format!("auditing {}: {e}", dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "))))?;
+    let outcome = audit(&model, &AuditOptions { ranges, ..Default::default() }).map_err(|e| {
+        AnalysisError::Usage(format!(
+            "auditing {}: {e}",
+            dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+        ))
+    })?;
     Ok(PackAudit { packs: dirs.to_vec(), model, outcome, problems })
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use csa_analysis::hotspots::{self, HotspotOptions, HotspotRun, Method, Step};
-use csa_analysis::{export, Assessment, Needs, Priority};
+use csa_analysis::{export, Assessment, Priority};
 use csa_hotspots::knox::{KnoxOptions, Metric};
 use serde_json::{json, Map, Value};
 
@@ -16,9 +16,7 @@ use crate::exit::UsageError;
 /// Opens the assessment of `scope` with what spatial analysis reads.
 fn open(scope: &Scope) -> anyhow::Result<(Assessment, Priority)> {
     let Resolved { config, dataset, priority, period } = resolve(scope)?;
-    let mut needs = Needs::for_priorities([&priority]);
-    needs.add(hotspots::SPATIAL_COLUMNS.iter().copied());
-    let a = Assessment::open(&dataset, config, period, &needs)?;
+    let a = Assessment::open(&dataset, config, period, &hotspots::needs(&priority))?;
     Ok((a, priority))
 }
 
@@ -77,6 +75,7 @@ pub fn run(a: HotspotsArgs) -> anyhow::Result<()> {
             TimeStep::Month => Step::Month,
             TimeStep::Quarter => Step::Quarter,
         },
+        time_window: a.time_window,
     };
     let (assessment, priority) = open(&a.scope)?;
     let area = hotspots::study_area(&assessment, a.boundaries.as_deref())?;
@@ -170,14 +169,46 @@ fn print_summary(run: &HotspotRun, written: &[PathBuf]) {
             .unwrap_or_default()
     };
     match run.method {
-        Method::Gi => println!(
-            "  {} cells of {} m, band {} m: {} hot and {} cold at 95% (FDR)",
-            show("cells"),
-            show("cell_m"),
-            show("band_m"),
-            show("hot_cells_95"),
-            show("cold_cells_95")
-        ),
+        Method::Gi => {
+            println!(
+                "  {} cells of {} m, band {} m: {} hot and {} cold at 95% (FDR)",
+                show("cells"),
+                show("cell_m"),
+                show("band_m"),
+                show("hot_cells_95"),
+                show("cold_cells_95")
+            );
+            if p.contains_key("permutation_hot_cells_95") {
+                println!(
+                    "  with permutation p: {} hot and {} cold at 95% (FDR)",
+                    show("permutation_hot_cells_95"),
+                    show("permutation_cold_cells_95")
+                );
+            }
+            let needed = p
+                .get("permutation_cells_needed_at_smallest_p_for_fdr_95")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+            if needed > 1.0 {
+                println!(
+                    "  note: with {} permutations the smallest pseudo p is {}; under FDR at 95% a cell is a permutation hot or cold spot only when at least {needed} cells reach it (more permutations give finer bins)",
+                    show("permutations"),
+                    show("permutation_smallest_p")
+                );
+            }
+            if p.get("analytic_can_find_cold_spots") == Some(&Value::Bool(false)) {
+                println!(
+                    "  note: the analytic test cannot find a cold spot on these counts: a neighbourhood of {} cells with no crimes has z = {} only{}",
+                    p.get("n_neighbours").and_then(|n| n.get("max")).map_or(String::new(), ToString::to_string),
+                    show("analytic_lowest_possible_z"),
+                    if p.get("permutation_cold_cells_95").and_then(Value::as_u64).unwrap_or(0) > 0 {
+                        "; the permutation cold spots are areas of empty or near-empty cells that random allocations rarely produce"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
         Method::Kde => println!(
             "  {} cells of {} m, bandwidth {:.0} m",
             show("cells"),

@@ -6,6 +6,7 @@ pub mod breakdown;
 pub mod hotspots;
 pub mod ingest;
 pub mod quarterly;
+pub mod reoffending;
 pub mod survey;
 pub mod synth;
 

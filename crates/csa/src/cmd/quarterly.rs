@@ -1,15 +1,18 @@
 //! `csa quarterly`: the scheduled performance run. Unattended by design: no prompts, logs on
 //! stderr (text or JSON lines), a lock file beside the output folder, and the output written
-//! into a fresh folder that replaces the old one only when everything is written.
+//! into a fresh folder that replaces the old one only when everything is written. What is
+//! written, and each control chart's baseline, is csa-analysis's `quarterly` module.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use csa_analysis::performance::{performance, span, Performance};
+use csa_analysis::performance::{performance, span};
 use csa_analysis::quarter::Quarter;
+use csa_analysis::quarterly::{write_outputs, ControlSeries, RunInfo};
 use csa_analysis::targets::Targets;
-use csa_analysis::{export, Assessment, DatasetInfo, Needs};
+use csa_analysis::{reoffending_indicator, Assessment, DatasetInfo, Needs, Periods};
+use csa_charts::control_chart::ControlChart;
 use serde_json::{json, Map, Value};
 
 use crate::cli::{LogFormat, QuarterlyArgs};
@@ -152,6 +155,16 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
     log.event("info", "start", json!({"quarter": quarter.to_string(), "dataset": dataset.display().to_string(), "indicators": targets.indicators.len()}));
     let mut needs = Needs::for_priorities(targets.indicators.iter().map(|i| &i.priority));
     needs.victims = false;
+    // the re-offending indicators read older cohorts and every offender: loaded on their own
+    let reoffending = match reoffending_indicator::span(quarter, &targets) {
+        Some(load) => {
+            let periods = Periods { current: load, comparison: load };
+            let needs = reoffending_indicator::needs(&targets);
+            let a = Assessment::open_months(&dataset, config.clone(), periods, load, &needs)?;
+            reoffending_indicator::indicators(&a, &targets, quarter)?
+        }
+        None => Vec::new(),
+    };
     let assessment = Assessment::open(&dataset, config, Some(span(quarter, &targets)), &needs)?;
     if !assessment.covers(quarter.period()) {
         return Err(UsageError(format!(
@@ -164,23 +177,34 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
         .into());
     }
     let perf = performance(&assessment, &targets, quarter)?;
+    csa_ingest::dataset::remove_stale_siblings(&a.out);
     let tmp = csa_ingest::dataset::sibling(&a.out, "partial");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
     }
-    std::fs::create_dir_all(tmp.join("charts"))
-        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let info = RunInfo {
+        dataset: dataset.clone(),
+        targets: targets.source.clone(),
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        tool: format!("csa {}", env!("CARGO_PKG_VERSION")),
+    };
+    let draw = |s: &ControlSeries, path: &Path| {
+        csa_charts::render::write_png(path, &ControlChart::from(s)).map_err(|e| {
+            csa_analysis::AnalysisError::Write { path: path.to_path_buf(), detail: e.to_string() }
+        })
+    };
     let written =
-        write_outputs(&tmp, &perf, &assessment, &targets, &dataset).inspect_err(|_| {
+        write_outputs(&tmp, &perf, &reoffending, &assessment, &info, &draw).inspect_err(|_| {
             let _ = std::fs::remove_dir_all(&tmp);
         })?;
     if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    // the same swap as a dataset's: old folder aside, new one in, old one removed
+    // the same swap as a dataset's (atomic where the file system can exchange)
     csa_ingest::dataset::replace_dir(&tmp, &a.out)?;
-    let exceptions = perf.exceptions().len();
+    let exceptions = perf.exceptions().len() + reoffending.iter().filter(|r| r.exception).count();
     log.event(
         "info",
         "done",
@@ -188,79 +212,6 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
                "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0}),
     );
     Ok(exceptions)
-}
-
-fn write_outputs(
-    dir: &Path,
-    perf: &Performance,
-    a: &Assessment,
-    targets: &Targets,
-    dataset: &Path,
-) -> anyhow::Result<usize> {
-    let table = perf.table()?;
-    let mut csv = Vec::new();
-    export::write_csv(&table, &mut csv)?;
-    std::fs::write(dir.join("performance.csv"), csv).context("cannot write performance.csv")?;
-    let mut doc = perf.json();
-    if let Some(o) = doc.as_object_mut() {
-        o.insert("dataset".into(), json!(dataset.display().to_string()));
-        o.insert("dataset_manifest_sha256".into(), json!(a.data.info.manifest_sha256));
-        o.insert("targets".into(), json!(targets.source.display().to_string()));
-        o.insert(
-            "generated_at".into(),
-            json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        );
-        o.insert("tool".into(), json!(format!("csa {}", env!("CARGO_PKG_VERSION"))));
-        o.insert("exceptions".into(), json!(perf.exceptions().iter().map(|r| json!({"rank": r.exception_rank, "indicator": r.indicator, "rag": r.rag, "text": r.sentence})).collect::<Vec<_>>()));
-    }
-    let mut bytes = serde_json::to_vec_pretty(&doc)?;
-    bytes.push(b'\n');
-    std::fs::write(dir.join("performance.json"), bytes).context("cannot write performance.json")?;
-    std::fs::write(dir.join("exceptions.md"), perf.exceptions_markdown())
-        .context("cannot write exceptions.md")?;
-    let about = csa_analysis::export::about_table(&[
-        ("quarter", perf.quarter.to_string()),
-        ("months", format!("{} to {}", perf.quarter.period().from, perf.quarter.period().to)),
-        ("dataset", dataset.display().to_string()),
-        ("targets", targets.source.display().to_string()),
-        ("significance", format!("exact conditional Poisson test, alpha {}", perf.alpha)),
-    ])?;
-    export::write_xlsx(
-        &dir.join("performance.xlsx"),
-        &[("performance".into(), &table), ("about".into(), &about)],
-        None,
-    )?;
-    let q = perf.quarter.period();
-    // performance.csv, .json, .xlsx, exceptions.md, then one chart per indicator with a baseline
-    let mut files = 4;
-    for r in &perf.rows {
-        let months: Vec<(String, u64)> =
-            r.monthly.iter().map(|(m, c)| (m.to_string(), *c)).collect();
-        let at = |m: csa_analysis::Month| r.monthly.iter().position(|(x, _)| *x == m).unwrap_or(0);
-        let (qs, qe) = (at(q.from), at(q.to) + 1);
-        // baseline: the 12 months before the quarter (as many as are loaded and covered)
-        let first = r
-            .monthly
-            .iter()
-            .position(|(m, _)| a.covers(csa_analysis::Period { from: *m, to: *m }))
-            .unwrap_or(qs);
-        let chart = csa_charts::control_chart::ControlChart {
-            title: format!("{}: monthly count, Poisson control limits", r.indicator),
-            months,
-            baseline: qs.saturating_sub(12).max(first)..qs,
-            highlight: qs..qe,
-        };
-        if chart.baseline.is_empty() {
-            continue;
-        }
-        csa_charts::render::write_png(
-            &dir.join("charts")
-                .join(format!("{}.png", csa_analysis::config::slug(&r.indicator, '-'))),
-            &chart,
-        )?;
-        files += 1;
-    }
-    Ok(files)
 }
 
 #[cfg(test)]
