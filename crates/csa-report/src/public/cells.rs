@@ -149,6 +149,10 @@ pub fn period_text(p: &csa_analysis::period::Period) -> String {
     format!("{}..{}", p.from, p.to)
 }
 
+/// A list's (measure, period, population, coordinates without the listed one, listed
+/// dimension).
+type SumKey = (String, String, String, String, String);
+
 struct Builder<'a> {
     rel: &'a BTreeMap<String, Relations>,
     model: Model,
@@ -156,7 +160,7 @@ struct Builder<'a> {
     places: Vec<Place>,
     derived: Vec<DerivedAt>,
     /// (measure, period, pop, base coords, dim) -> members; false when a partial listing fed it
-    sums: BTreeMap<(String, String, String, String, String), (BTreeSet<CellId>, bool)>,
+    sums: BTreeMap<SumKey, (BTreeSet<CellId>, bool)>,
     dense: Vec<bool>,
     mismatches: Vec<String>,
     offset: i32,
@@ -1044,6 +1048,10 @@ fn unlisted_members(bd: &mut Builder, cur: &str, unlisted: &Unlisted) {
         let (dim, place) = coords
             .split_once('=')
             .map_or((String::new(), String::new()), |(d, v)| (d.to_string(), v.to_string()));
+        // a place without a description is one table's own row: nothing to link it with
+        if place.starts_with('(') {
+            continue;
+        }
         for (whole, parts) in &families {
             let members: Vec<&String> = std::iter::once(whole).chain(parts).collect();
             if !members.iter().any(|m| pops.contains_key(*m)) {

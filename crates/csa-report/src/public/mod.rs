@@ -78,9 +78,12 @@ fn public_tables(b: &Built) -> Vec<Table> {
     out
 }
 
+/// Populations with their records, and the crime types' names.
+type Populations = (Vec<(String, Rows)>, Vec<String>);
+
 /// The populations of one period and their records: all, the measurable priorities, the
 /// crime types (labelled as the crime types table labels them).
-fn populations(b: &Built, current: bool) -> Result<(Vec<(String, Rows)>, Vec<String>)> {
+fn populations(b: &Built, current: bool) -> Result<Populations> {
     let a = &b.assessment;
     let n = a.data.crimes.len;
     let mut pops = Vec::new();

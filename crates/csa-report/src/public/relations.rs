@@ -104,9 +104,9 @@ pub fn relations(pops: &[(String, Rows)], all: &str, types: &[String]) -> Relati
         .collect();
     let name = |k: usize| pops[reps[k]].0.clone();
     let size = |k: usize| pops[reps[k]].1.count;
-    for a in 0..n {
-        for b in 0..n {
-            if sub[a][b] && size(a) > 0 {
+    for (a, row) in sub.iter().enumerate() {
+        for (b, &is_sub) in row.iter().enumerate() {
+            if is_sub && size(a) > 0 {
                 out.subsets.push((name(a), name(b)));
             }
         }
