@@ -1110,3 +1110,93 @@ fn reoffending_section_is_the_truth_and_published_protected() {
     assert!(!h.iter().any(|c| c == "reoffended_by_then_pct"));
     assert!(rows.iter().all(|r| !small(&r[col(&h, "first_reoffences")])));
 }
+
+/// An extract may come with victims but no offenders file (or the other way round): the pack
+/// is built, the missing side's sections say why they are absent, the other side's are there.
+#[test]
+fn extract_with_one_side_of_people_builds_a_pack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wards = data("data/boundaries/coventry-wards-2025.geojson");
+    let wards = wards.to_str().unwrap();
+    for (keep, missing) in [("victims", "offenders"), ("offenders", "victims")] {
+        let mut extracts = Vec::new();
+        for (year, seed) in [("2024", "1"), ("2025", "2")] {
+            let e = tmp.path().join(format!("{keep}-{year}"));
+            let out = e.to_str().unwrap().to_string();
+            csa_ok(&[
+                "--quiet", "synth", "--crimes", "400", "--seed", seed, "--year", year, "--out",
+                &out,
+            ]);
+            std::fs::remove_file(e.join(format!("{missing}.csv"))).unwrap();
+            extracts.push(out);
+        }
+        let ds = tmp.path().join(format!("{keep}-ds"));
+        let ds = ds.to_str().unwrap();
+        csa_ok(&[
+            "--quiet",
+            "ingest",
+            "--extract",
+            &extracts[0],
+            "--extract",
+            &extracts[1],
+            "--boundaries",
+            wards,
+            "--out",
+            ds,
+        ]);
+        let config = tmp.path().join(format!("{keep}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "[assessment]\nname = \"One side\"\nboundaries = {wards:?}\n\
+                 period = {{ from = \"2025-01\", to = \"2025-12\" }}\n\
+                 comparison = {{ from = \"2024-01\", to = \"2024-12\" }}\n\
+                 [hotspots]\npermutations = 9\nmin_crimes = 30\n\
+                 [[priority]]\nname = \"Burglary\"\nfilter = {{ crime_type = [\"Burglary\"] }}\n\
+                 [[priority]]\nname = \"Domestic abuse\"\nfilter = {{ domestic_abuse = true }}\n",
+            ),
+        )
+        .unwrap();
+        let pack = tmp.path().join(format!("{keep}-pack"));
+        let o = csa(&[
+            "--quiet",
+            "assess",
+            "--config",
+            config.to_str().unwrap(),
+            "--dataset",
+            ds,
+            "--out",
+            pack.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{keep} only: {}", String::from_utf8_lossy(&o.stderr));
+        let tables = pack.join("tables");
+        assert!(tables.join(format!("burglary_{keep}_age_sex.csv")).exists(), "{keep} only");
+        assert!(!tables.join(format!("burglary_{missing}_age_sex.csv")).exists(), "{keep} only");
+        assert!(tables.join(format!("equalities_{keep}.csv")).exists(), "{keep} only");
+        assert!(!tables.join(format!("equalities_{missing}.csv")).exists(), "{keep} only");
+        let html = std::fs::read_to_string(pack.join("report.html")).unwrap();
+        assert!(
+            html.contains(&format!(
+                "The data has no {missing} (its extracts had no {missing} file)"
+            )),
+            "{keep} only: the report says why there are no {missing} figures"
+        );
+        // the breakdown of the missing side is refused with a message naming it
+        let by = format!("{}_sex", &missing[..missing.len() - 1]);
+        let cfg = config.to_str().unwrap();
+        let o = csa(&[
+            "breakdown",
+            "--dataset",
+            ds,
+            "--config",
+            cfg,
+            "--priority",
+            "Burglary",
+            "--by",
+            &by,
+        ]);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("has no {missing}")), "{err}");
+    }
+}

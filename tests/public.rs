@@ -417,11 +417,10 @@ fn the_public_packs_pass_csa_audit_alone() {
     audit_sets(&[vec![p.public.as_path()], vec![p.public_2024.as_path()]]);
 }
 
-/// Known to fail (issue 13, item 5, open): a few cells of the shared year are hidden
-/// differently in the two packs (e.g. a 2024 count `<5` in the 2025 pack's comparison column
-/// and `*` in the 2024 pack), so together they narrow it.
+/// The shared year is protected alike in both packs (its cells are group 0 in the 2024 pack,
+/// group 1 in the 2025 pack, and a later group never changes them), so together they narrow
+/// nothing.
 #[test]
-#[ignore = "open: the shared year is not yet protected identically in both years' packs"]
 fn the_public_packs_pass_csa_audit_together() {
     let p = packs();
     audit_sets(&[vec![p.public.as_path(), p.public_2024.as_path()]]);
@@ -448,7 +447,6 @@ fn audit_sets(sets: &[Vec<&Path>]) {
 }
 
 #[test]
-#[ignore = "open: the shared year is not yet protected identically in both years' packs"]
 fn the_shared_year_is_published_alike_in_both_years_packs() {
     let p = packs();
     let mut compared = 0;

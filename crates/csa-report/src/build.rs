@@ -14,7 +14,7 @@ use csa_analysis::config::{same_name, Priority};
 use csa_analysis::hotspots;
 use csa_analysis::ranking::{rank, volume_factors, Factors, Ranked};
 use csa_analysis::survey::Survey;
-use csa_analysis::{names, Assessment, Dim, Result};
+use csa_analysis::{names, Assessment, Dim, Result, Side};
 use rayon::prelude::*;
 
 use crate::ids::{self, col, Kind, Who};
@@ -37,6 +37,16 @@ pub struct Built {
     pub reoffending: crate::reoffending::ReoffendingSection,
 }
 
+/// Whether the data has any people on `side` (an extract may come with victims but no
+/// offenders, or the other way round).
+pub(crate) fn has_side(a: &Assessment, side: Side) -> bool {
+    match side {
+        Side::Victim => a.data.info.victims > 0,
+        Side::Offender => a.data.info.offenders > 0,
+        Side::Crime => true,
+    }
+}
+
 /// Runs every analysis of the pack.
 pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Result<Built> {
     let area = hotspots::study_area(&a, None)?;
@@ -56,10 +66,15 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         .collect::<Result<_>>()?;
     if has_people {
         for who in Who::BOTH {
+            if !has_side(&a, who.side()) {
+                let w = who.name();
+                notes.push(format!("The data has no {w} (its extracts had no {w} file): the equalities of {w} need them."));
+                continue;
+            }
             tables.extend(equalities_table(&a, &priorities, who)?);
         }
     }
-    if has_people {
+    if has_side(&a, Side::Victim) {
         tables.extend(crate::equalities::ward_table(&a, &priorities)?);
     }
     let mut out_parts = Vec::new();
@@ -225,7 +240,8 @@ fn ranking(
         if p.survey.is_empty() {
             return None;
         }
-        survey?.concern(&p.survey).pct()
+        // weighted to the population when the consultation settings say so
+        survey?.concern_pct(&p.survey)
     };
     let vol = table(tables, ids::PRIORITY_VOLUMES)?;
     let ranked_parts: Vec<&PriorityPart> =
@@ -423,6 +439,10 @@ fn survey_title(name: &str) -> String {
         "survey_news_channels" => "Survey: where respondents get local news",
         "survey_ways_to_help" => "Survey: ways respondents would help",
         "survey_other_answers" => "Survey: answers outside the listed options",
+        "survey_priorities_weighted" => {
+            "Survey: priorities, unweighted and weighted to the population"
+        }
+        names::T_YOU_SAID_WE_DID => "You said, we did",
         _ => name,
     }
     .to_string()

@@ -281,6 +281,11 @@ pub fn report(
     if a.data.info.has_people() {
         h.push_str("<p>Each group's share of the people (victims, offenders; each person counted once, with their latest record) against its share of the area's residents (ages in the configured age bands, the residents banded the same way). A ratio above 1 means the group is over-represented; the 95% interval (Katz log method; exact bounds when a group has none or all of the people) shows how sure that is, and the finding says when it lies wholly above or below 1. All priorities are in the tables.</p>");
         for who in Who::BOTH {
+            if !crate::build::has_side(a, who.side()) {
+                let w = who.name();
+                note(&mut h, &format!("The data has no {w} (its extracts had no {w} file), so there are no equalities figures for {w}."));
+                continue;
+            }
             {
                 let t = table(tables, &ids::equalities(who))?;
                 let mut all = t.clone();
@@ -510,6 +515,10 @@ fn priority_section(
         for who in Who::BOTH {
             let w = who.name();
             let _ = write!(h, "<h3>{}</h3>", heading(w));
+            if !crate::build::has_side(&b.assessment, who.side()) {
+                note(h, &format!("The data has no {w} (its extracts had no {w} file), so there are no {w} figures for this priority."));
+                continue;
+            }
             figure_html(h, figures, &format!("{s}_{w}_pyramid"));
             for kind in [Kind::AgeSex(who), Kind::Ethnicity(who)] {
                 if let Some(t) = part_table(tables, part, kind)? {

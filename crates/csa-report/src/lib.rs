@@ -16,6 +16,7 @@
 //! The library never prints.
 
 pub mod build;
+pub mod consultation;
 pub mod edition;
 pub mod equalities;
 pub mod figures;

@@ -309,6 +309,10 @@ fn people_tables(b: &mut Builder) -> Result<()> {
             Who::Offenders => (Dim::OffenderAgeBand, Dim::OffenderSex, Dim::OffenderEthnicity),
         };
         let w = who.name();
+        if !crate::build::has_side(a, who.side()) {
+            b.part.notes.push(format!("The data has no {w} (its extracts had no {w} file), so {} has no {w} figures.", b.name));
+            continue;
+        }
         let by_age_sex = breakdown(a, p, &[age, sex])?;
         let t = age_sex_matrix(
             &by_age_sex,
@@ -359,7 +363,8 @@ fn people_tables(b: &mut Builder) -> Result<()> {
         }
     }
     b.push(Kind::Repeats, t);
-    if domestic {
+    let has_offenders = crate::build::has_side(a, Side::Offender);
+    if domestic && has_offenders {
         let rel = breakdown(a, p, &[Dim::OffenderRelationship])?;
         let t = bd_table(
             &rel,
@@ -368,15 +373,17 @@ fn people_tables(b: &mut Builder) -> Result<()> {
         )?;
         b.push(Kind::Relationship, t);
     }
-    let pro = prolific_offenders(a, p, a.config.top_n)?;
-    let mut pro = Table::from_df(
-        "",
-        &format!("{}: the {} most prolific offenders (pseudonymised)", b.name, a.config.top_n),
-        &pro,
-        Protect::Primary,
-    )?;
-    pro.public = false;
-    b.push(Kind::ProlificOffenders, pro);
+    if has_offenders {
+        let pro = prolific_offenders(a, p, a.config.top_n)?;
+        let mut pro = Table::from_df(
+            "",
+            &format!("{}: the {} most prolific offenders (pseudonymised)", b.name, a.config.top_n),
+            &pro,
+            Protect::Primary,
+        )?;
+        pro.public = false;
+        b.push(Kind::ProlificOffenders, pro);
+    }
     Ok(())
 }
 

@@ -321,8 +321,9 @@ fn public_ranking(b: &Built, tables: &[Table]) -> Result<Vec<Ranked>> {
             }
             let share = s.concern(&part.priority.survey);
             // the count behind the share is published nowhere: only when it is not small
+            // (the share itself weighted as the restricted ranking's, when the survey is)
             (share.k == 0 || share.k >= csa_disclosure::THRESHOLD as u64)
-                .then(|| share.pct())
+                .then(|| s.concern_pct(&part.priority.survey))
                 .flatten()
         });
         let f = Factors {

@@ -3,12 +3,15 @@
 pub mod assess;
 pub mod audit;
 pub mod breakdown;
+pub mod consultation;
 pub mod hotspots;
 pub mod ingest;
 pub mod quarterly;
 pub mod reoffending;
+pub mod serve;
 pub mod survey;
 pub mod synth;
+pub mod user;
 
 use std::path::{Path, PathBuf};
 
