@@ -19,10 +19,8 @@
 //!    cell, the constraints tight at its failing extreme that hold a candidate get the
 //!    cheapest one hidden; back to 2. Only the components with a change are audited again.
 //!    When no candidate is tight, every candidate in the failing component's constraints is
-//!    hidden; when there is none, a failing `<5` of the group is shown as `*` (1 or more: no
-//!    upper limit), and for a failing cell of an earlier group (final: never changed by a
-//!    later group) the group's `<5` in its component's constraints are; when even that
-//!    fails, the tables cannot be protected (an error).
+//!    hidden; when there is none, a failing `<5` is shown as `*` (1 or more: no upper
+//!    limit); when even that fails, the tables cannot be protected (an error).
 //!
 //! Everything iterates in cell and constraint order, so the same model gives the same
 //! result (the two years' packs share their common year's cells this way).
@@ -179,42 +177,12 @@ pub fn protect(model: &mut Model) -> Result<Protection, ProtectError> {
                 }
                 if !any {
                     for f in &o.failures {
-                        // (a hidden 0 cannot be shown as "*", which means 1 or more); only
-                        // a cell of this group: earlier groups are final, so that a year
-                        // is published alike in every pack that shows it
-                        let c = &mut model.cells[f.cell];
-                        if c.group == g
-                            && c.state == State::Hidden(Symbol::Small)
-                            && c.value.is_some_and(|v| v >= 1)
+                        // (a hidden 0 cannot be shown as "*", which means 1 or more)
+                        if model.cells[f.cell].state == State::Hidden(Symbol::Small)
+                            && model.cells[f.cell].value.is_some_and(|v| v >= 1)
                         {
-                            c.state = State::Hidden(Symbol::Star);
+                            model.cells[f.cell].state = State::Hidden(Symbol::Star);
                             any = true;
-                        }
-                    }
-                }
-                if !any {
-                    // a failing cell of an earlier group: the `<5` of this group in its
-                    // component's constraints become `*` (no upper limit) instead
-                    for f in &o.failures {
-                        for &(i, _) in &f.at {
-                            for &k in &of_cell[i] {
-                                if group_of[k] > g {
-                                    continue;
-                                }
-                                let terms: Vec<CellId> =
-                                    model.constraints[k].terms.iter().map(|t| t.0).collect();
-                                for y in terms {
-                                    let c = &mut model.cells[y];
-                                    if c.group == g
-                                        && c.state == State::Hidden(Symbol::Small)
-                                        && c.value.is_some_and(|v| v >= 1)
-                                    {
-                                        c.state = State::Hidden(Symbol::Star);
-                                        changed.insert(y);
-                                        any = true;
-                                    }
-                                }
-                            }
                         }
                     }
                 }
@@ -528,42 +496,6 @@ mod tests {
     use crate::audit::Range;
     use crate::model::Constraint;
     use csa_model::rng::Rng;
-
-    fn shown(m: &mut Model, key: &str, value: i64, group: u32, candidate: bool) -> CellId {
-        let id = m.cell(key);
-        let c = &mut m.cells[id];
-        c.value = Some(value);
-        c.state = State::Shown;
-        c.group = group;
-        c.candidate = candidate;
-        c.cost = value as f64 + 0.5;
-        id
-    }
-
-    #[test]
-    fn a_later_group_never_changes_an_earlier_groups_cells() {
-        // group 0: x = 4 alone (a "<5" with nothing against it); group 1: r = 4 and a total
-        // s = x + r = 8 that may not be hidden: x and r are both pinned at 4, nothing is left
-        // to hide, so a symbol must give; x's is final (the same year in another pack), so
-        // r becomes "*"
-        let mut m = Model::new();
-        let x = shown(&mut m, "a|x", 4, 0, true);
-        let r = shown(&mut m, "b|r", 4, 1, true);
-        let s = shown(&mut m, "b|s", 8, 1, false);
-        m.add(Constraint::sum(s, &[x, r], "s = x + r"));
-        protect(&mut m).unwrap();
-        assert_eq!(m.cells[x].state, State::Hidden(Symbol::Small), "group 0 is final");
-        assert_eq!(m.cells[r].state, State::Hidden(Symbol::Star));
-        let o = audit(&m, &AuditOptions { ranges: true, ..Default::default() }).unwrap();
-        assert!(o.passed());
-        assert_eq!(o.ranges[&x], Range { lo: 0, hi: Some(4), exact: true });
-        assert_eq!(o.ranges[&r], Range { lo: 4, hi: Some(8), exact: true });
-        // group 0 alone is protected the same way (x as "<5")
-        let mut alone = Model::new();
-        let x0 = shown(&mut alone, "a|x", 4, 0, true);
-        protect(&mut alone).unwrap();
-        assert_eq!(alone.cells[x0].state, m.cells[x].state);
-    }
 
     /// A two-way table (rows x cols, all shown) with row totals, column totals and the
     /// grand total; returns the model and the cell ids (rows + 1) x (cols + 1).

@@ -38,4 +38,9 @@ pub struct PackOptions {
     /// fails its audit and is never written; this exists to prove that gate (tests set it
     /// through `CSA_PUBLIC_PRIMARY_ONLY=1`).
     pub primary_only: bool,
+    /// Public edition: last year's public pack, whose assessment period is this pack's
+    /// comparison period: its cells of that year are published here exactly as there (so
+    /// the two packs together reveal nothing either does not). `None`: the comparison year
+    /// is protected from its own data (group 1).
+    pub previous_public: Option<PathBuf>,
 }

@@ -71,13 +71,18 @@ pub struct EditionTables {
 }
 
 /// The tables of `edition`.
-pub fn edition_tables(b: &Built, edition: Edition, primary_only: bool) -> Result<EditionTables> {
+pub fn edition_tables(
+    b: &Built,
+    edition: Edition,
+    primary_only: bool,
+    previous_public: Option<&std::path::Path>,
+) -> Result<EditionTables> {
     Ok(match edition {
         Edition::Restricted => {
             EditionTables { tables: b.tables.clone(), ranking: b.ranking.clone(), published: None }
         }
         Edition::Public => {
-            let p = crate::public::publish(b, primary_only)?;
+            let p = crate::public::publish(b, primary_only, previous_public)?;
             EditionTables {
                 tables: p.tables.clone(),
                 ranking: p.ranking.clone(),
@@ -130,7 +135,7 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
     for d in ["tables", "charts", "maps"] {
         mkdir(&dir.join(d))?;
     }
-    let ed = edition_tables(b, o.edition, o.primary_only)?;
+    let ed = edition_tables(b, o.edition, o.primary_only, o.previous_public.as_deref())?;
     let tables = &ed.tables;
     // tables: CSV and Parquet each, all in one workbook
     use rayon::prelude::*;

@@ -345,6 +345,11 @@ pub struct AssessArgs {
     /// Keep the dataset ingested from the config's [inputs] here (replaced whole).
     #[arg(long, value_name = "DIR")]
     pub keep_dataset: Option<PathBuf>,
+    /// Public edition: last year's public pack (its period is this one's comparison): the
+    /// comparison year is published exactly as there, so the two packs together reveal
+    /// nothing more.
+    #[arg(long, value_name = "DIR")]
+    pub previous_public: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

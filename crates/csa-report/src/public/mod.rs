@@ -174,9 +174,13 @@ fn unlisted(b: &Built, tables: &[Table], pops: &[(String, Rows)]) -> Result<cell
     Ok(out)
 }
 
-/// Makes the public edition of `b` (`primary_only`: see
-/// [`crate::edition::PackOptions::primary_only`]).
-pub fn publish(b: &Built, primary_only: bool) -> Result<Published> {
+/// Makes the public edition of `b` (`primary_only`, `previous`: see
+/// [`crate::edition::PackOptions`]).
+pub fn publish(
+    b: &Built,
+    primary_only: bool,
+    previous: Option<&std::path::Path>,
+) -> Result<Published> {
     let mut tables = public_tables(b);
     let rel = period_relations(b)?;
     let (pops, _) = populations(b, true)?;
@@ -197,6 +201,9 @@ pub fn publish(b: &Built, primary_only: bool) -> Result<Published> {
         .map(|d| cells::DerivedAt { inputs: d.inputs.iter().map(|&i| perm[i]).collect(), ..d })
         .collect();
     model.check_values().map_err(|e| AnalysisError::Internal(format!("public edition: {e}")))?;
+    if let Some(dir) = previous {
+        carry_previous(b, &mut model, dir)?;
+    }
     let protection = if primary_only {
         csa_disclosure::protect::primary_only(&mut model)
     } else {
@@ -277,6 +284,40 @@ pub fn publish(b: &Built, primary_only: bool) -> Result<Published> {
     }
     let spec = spec::Spec::new(b, &tables, &model, &places, &derived, &rel, &loss);
     Ok(Published { tables, ranking, spec, protection, loss })
+}
+
+/// Publishes the comparison year's cells as last year's public pack at `dir` did: its shown
+/// counts shown (unless now 1 to 4), its hidden ones hidden with the same symbol (`*` where
+/// the value no longer fits `<5`), none of them hidden again to protect others.
+fn carry_previous(b: &Built, model: &mut csa_disclosure::Model, dir: &std::path::Path) -> Result<()> {
+    let cmp = cells::period_text(&b.assessment.periods.comparison);
+    let (period, states) = spec::published_states(dir)?;
+    if period != cmp {
+        return Err(AnalysisError::Usage(format!(
+            "{}: the previous public pack covers {period}, not this pack's comparison period {cmp}",
+            dir.display()
+        )));
+    }
+    for c in &mut model.cells {
+        if c.key.split('|').nth(1) != Some(cmp.as_str()) {
+            continue;
+        }
+        let Some(&prev) = states.get(&c.key) else { continue };
+        let v = c.value.unwrap_or(0);
+        c.candidate = false;
+        // (the data of that year may have changed since: a symbol that no longer fits is
+        // the one that does, and a count now 1 to 4 is hidden by the primary step)
+        c.state = match prev {
+            State::Hidden(Symbol::Small) if v >= csa_disclosure::THRESHOLD => {
+                State::Hidden(Symbol::Star)
+            }
+            State::Hidden(Symbol::Star) if v == 0 => State::Hidden(Symbol::Small),
+            State::Hidden(s) => State::Hidden(s),
+            _ => State::Shown,
+        };
+        c.primary = false;
+    }
+    Ok(())
 }
 
 /// The ranking factors of every measurable priority from the published tables only: a factor

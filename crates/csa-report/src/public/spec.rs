@@ -312,6 +312,39 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
     Ok((header, rows))
 }
 
+/// What the public pack at `dir` publishes of each key in its tables: its assessment period
+/// and, by key, shown or hidden (`<5`, `*`).
+pub fn published_states(dir: &Path) -> Result<(String, BTreeMap<String, State>)> {
+    let path = dir.join(FILE);
+    let text = std::fs::read(&path)
+        .map_err(|e| read_err(&path, format!("{e} (is this a public pack?)")))?;
+    let spec: Spec = serde_json::from_slice(&text).map_err(|e| read_err(&path, e))?;
+    let mut csvs: BTreeMap<String, (Vec<String>, Vec<Vec<String>>)> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for (k, table, row, column) in &spec.cells {
+        let Some(key) = spec.keys.get(*k) else {
+            return Err(read_err(&path, format!("key {k} does not exist")));
+        };
+        if !csvs.contains_key(table) {
+            let p = dir.join("tables").join(format!("{table}.csv"));
+            csvs.insert(table.clone(), read_csv(&p)?);
+        }
+        let (h, rows) = &csvs[table];
+        let text = h.iter().position(|c| c == column).and_then(|j| rows.get(*row).map(|r| &r[j]));
+        let state = match text.map(|t| shows_text(t)) {
+            Some(Shows::Hidden(s)) => State::Hidden(s),
+            Some(Shows::Number(_)) => State::Shown,
+            _ => continue,
+        };
+        // a number anywhere wins (whoever reads both knows it)
+        let e = out.entry(key.clone()).or_insert(state);
+        if state == State::Shown {
+            *e = State::Shown;
+        }
+    }
+    Ok((spec.current, out))
+}
+
 /// Audits the public packs in `dirs` from their files alone, as one set. `ranges`: compute
 /// every hidden cell's exact range (else the verdict only).
 pub fn audit_packs(dirs: &[PathBuf], ranges: bool) -> Result<PackAudit> {

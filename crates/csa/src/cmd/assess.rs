@@ -103,6 +103,7 @@ pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
             config_file: Some(a.config.clone()),
             // testing the audit gate only (see PackOptions::primary_only)
             primary_only: std::env::var("CSA_PUBLIC_PRIMARY_ONLY").is_ok_and(|v| v == "1"),
+            previous_public: a.previous_public.clone(),
         };
         Ok(csa_report::write_pack(&built, &opts)?)
     })();
