@@ -77,7 +77,7 @@ fn packs() -> &'static Packs {
                 "comparison = { from = \"2024-01\", to = \"2024-12\" }",
                 "comparison = { from = \"2023-01\", to = \"2023-12\" }",
             )
-            .replace("\"../boundaries/", &format!("\"{}/", data("data/boundaries").display()))
+            .replace("\"../", &format!("\"{}/", data("data").display()))
             .replace("\"survey/", &format!("\"{}/", data("data/demo/survey").display()));
         assert!(text.contains("2023-01"));
         std::fs::write(&c24, text).unwrap();

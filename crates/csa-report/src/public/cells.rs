@@ -305,7 +305,7 @@ pub fn build_model(
             let pop = b.parts[k].priority.name.clone();
             part_table(&mut bd, ti, t, kind, &pop, &cur, &cmp, dense_wards);
         } else {
-            other_table(&mut bd, ti, t);
+            other_table(&mut bd, ti, t, &cur);
         }
     }
     // lists add up to their margins
@@ -840,7 +840,7 @@ fn part_table(
                 }
             }
         }
-        Kind::ProlificOffenders => other_table(bd, ti, t),
+        Kind::ProlificOffenders => other_table(bd, ti, t, cur),
     }
 }
 
@@ -921,13 +921,14 @@ fn repeats(bd: &mut Builder, ti: usize, t: &Table, pop: &str, cur: &str) {
     }
 }
 
-/// A table this module does not know: each count cell its own key, protected by the table's
-/// shape (its lists add up to margins that count as published).
-fn other_table(bd: &mut Builder, ti: usize, t: &Table) {
+/// A table this module does not know: each count cell its own key (with the assessment
+/// period, so that two years' packs never share one), protected by the table's shape (its
+/// lists add up to margins that count as published).
+fn other_table(bd: &mut Builder, ti: usize, t: &Table, cur: &str) {
     let counts: Vec<usize> = (0..t.columns.len()).filter(|&j| t.roles[j] == Role::Count).collect();
     let smalls: Vec<usize> = (0..t.columns.len()).filter(|&j| t.roles[j] == Role::Small).collect();
     let key = |i: usize, j: usize| {
-        Key::new("cell", "", &t.name).at("row", &format!("{i:06}")).at("column", &t.columns[j])
+        Key::new("cell", cur, &t.name).at("row", &format!("{i:06}")).at("column", &t.columns[j])
     };
     let mut ids: BTreeMap<(usize, usize), CellId> = BTreeMap::new();
     for i in 0..t.rows.len() {
@@ -940,7 +941,7 @@ fn other_table(bd: &mut Builder, ti: usize, t: &Table) {
     }
     let margin = |bd: &mut Builder, label: String, members: &[CellId]| -> CellId {
         let v: Option<i64> = members.iter().map(|&m| bd.model.cells[m].value).sum();
-        let m = bd.cell(Key::new("cell", "", &t.name).at("margin", &label), v, GROUP_OTHER);
+        let m = bd.cell(Key::new("cell", cur, &t.name).at("margin", &label), v, GROUP_OTHER);
         bd.model.add(Constraint::sum(m, members, format!("{}: {label} adds up", t.name)));
         m
     };
