@@ -23,8 +23,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use common::serve::{
-    add_user, enc, hidden, public_pack, small_counts_in_csv, synth_dataset, users, Server,
-    PASSWORD,
+    add_user, enc, hidden, public_pack, small_counts_in_csv, synth_dataset, users, Server, PASSWORD,
 };
 use common::{csa, csa_ok};
 
@@ -313,7 +312,10 @@ fn a_public_user_gets_the_public_packs_tables_and_nothing_else() {
         ("priority=robbery&by=month", "robbery_months"),
         ("priority=sexual-offences&by=location_type", "sexual_offences_location_types"),
         ("priority=residential-burglary&view=top-locations", "residential_burglary_top_locations"),
-        ("priority=night-time-economy-violence&view=day-hour", "night_time_economy_violence_day_hour"),
+        (
+            "priority=night-time-economy-violence&view=day-hour",
+            "night_time_economy_violence_day_hour",
+        ),
         ("view=volume", "priority_volumes"),
     ];
     let mut hidden_cells = 0;
@@ -323,7 +325,11 @@ fn a_public_user_gets_the_public_packs_tables_and_nothing_else() {
             .unwrap_or_else(|e| panic!("{id}: {e}"));
         let csv = s.get(&format!("/api/breakdown?{q}&format=csv"), Some(&f.board));
         assert_eq!(csv.status, 200, "{q}: {}", csv.text());
-        assert!(small_counts_in_csv(&csv.text()).is_empty(), "{q}: {:?}", small_counts_in_csv(&csv.text()));
+        assert!(
+            small_counts_in_csv(&csv.text()).is_empty(),
+            "{q}: {:?}",
+            small_counts_in_csv(&csv.text())
+        );
         let (got, want) = (count_cells(&csv.body), count_cells(&pack));
         assert!(!want.is_empty(), "{id}");
         assert_eq!(got, want, "{q}: the counts are the public pack's {id}");
@@ -349,7 +355,11 @@ fn a_public_user_gets_the_public_packs_tables_and_nothing_else() {
     );
     let home = s.get("/", Some(&f.board));
     assert_eq!(home.status, 200);
-    assert!(small_counts_in_html(&home.text()).is_empty(), "{:?}", small_counts_in_html(&home.text()));
+    assert!(
+        small_counts_in_html(&home.text()).is_empty(),
+        "{:?}",
+        small_counts_in_html(&home.text())
+    );
     // the JSON's totals are the pack's priority_volumes row
     let j: serde_json::Value = serde_json::from_slice(
         &s.get("/api/breakdown?priority=hate-crime-transgender&by=ward", Some(&f.board)).body,
@@ -456,10 +466,8 @@ fn a_pack_that_is_not_public_or_fails_its_audit_is_refused_at_start() {
 
 /// Hate crime's exact counts by ward code (an administrator's answer).
 fn s_exact_wards(f: &Fixture) -> std::collections::BTreeMap<String, String> {
-    let csv = f
-        .server
-        .get("/api/breakdown?priority=hate-crime&by=ward&format=csv", Some(&f.admin))
-        .body;
+    let csv =
+        f.server.get("/api/breakdown?priority=hate-crime&by=ward&format=csv", Some(&f.admin)).body;
     let mut r = csv::Reader::from_reader(&csv[..]);
     let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
     let (jc, jw) = (

@@ -310,7 +310,10 @@ fn people_tables(b: &mut Builder) -> Result<()> {
         };
         let w = who.name();
         if !crate::build::has_side(a, who.side()) {
-            b.part.notes.push(format!("The data has no {w} (its extracts had no {w} file), so {} has no {w} figures.", b.name));
+            b.part.notes.push(format!(
+                "The data has no {w} (its extracts had no {w} file), so {} has no {w} figures.",
+                b.name
+            ));
             continue;
         }
         let by_age_sex = breakdown(a, p, &[age, sex])?;

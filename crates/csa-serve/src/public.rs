@@ -181,7 +181,7 @@ fn table_id(view: View, dims: &[Dim], slug: &str) -> Result<String> {
                 "the public edition does not publish {}{}: public figures are the public pack's tables only (volume; counts in all or by month, ward, location type, victim or offender ethnicity, offender relationship; day-hour; top-locations), since figures computed per request could be differenced against each other",
                 view.name(),
                 if by.is_empty() { String::new() } else { format!(" by {}", by.join(", ")) }
-            )))
+            )));
         }
     };
     Ok(kind.id(slug))

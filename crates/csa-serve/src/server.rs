@@ -1187,8 +1187,8 @@ impl Server {
         let dataset = tokio::task::spawn_blocking(move || {
             Dataset::open(&dir, config, targets, public_pack.as_deref())
         })
-            .await
-            .map_err(internal)??;
+        .await
+        .map_err(internal)??;
         let tcp = TcpListener::bind(&o.bind)
             .await
             .map_err(|e| ServeError::BadRequest(format!("cannot listen on {}: {e}", o.bind)))?;

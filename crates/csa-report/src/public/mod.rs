@@ -289,7 +289,11 @@ pub fn publish(
 /// Publishes the comparison year's cells as last year's public pack at `dir` did: its shown
 /// counts shown (unless now 1 to 4), its hidden ones hidden with the same symbol (`*` where
 /// the value no longer fits `<5`), none of them hidden again to protect others.
-fn carry_previous(b: &Built, model: &mut csa_disclosure::Model, dir: &std::path::Path) -> Result<()> {
+fn carry_previous(
+    b: &Built,
+    model: &mut csa_disclosure::Model,
+    dir: &std::path::Path,
+) -> Result<()> {
     let cmp = cells::period_text(&b.assessment.periods.comparison);
     let (period, states) = spec::published_states(dir)?;
     if period != cmp {
