@@ -127,6 +127,22 @@ fn sign_in(addr: &str, user: &str) -> String {
 
 /// The requests of a user who may see `priorities` (slugs).
 fn mix(priorities: &[&str], exact: bool) -> Vec<String> {
+    if !exact {
+        // the public role: the public pack's tables only (everything else is a 403)
+        let mut v = vec!["/".to_string()];
+        for p in priorities {
+            for by in ["", "ward", "month"] {
+                let b = if by.is_empty() { String::new() } else { format!("&by={by}") };
+                v.push(format!("/priority?priority={p}{b}"));
+                v.push(format!("/api/breakdown?priority={p}{b}&format=csv"));
+            }
+            v.push(format!("/download?priority={p}&by=ward&format=xlsx"));
+            for view in ["top-locations", "day-hour"] {
+                v.push(format!("/priority?priority={p}&view={view}"));
+            }
+        }
+        return v;
+    }
     let mut v = vec!["/".to_string(), "/quarterly".to_string()];
     for p in priorities {
         for by in ["", "ward", "month", "victim_age_band", "victim_sex,ward", "day_of_week,hour"] {
@@ -141,9 +157,7 @@ fn mix(priorities: &[&str], exact: bool) -> Vec<String> {
         for view in ["repeat-victims", "top-locations", "day-hour", "equalities-victims"] {
             v.push(format!("/priority?priority={p}&view={view}"));
         }
-        if exact {
-            v.push(format!("/priority?priority={p}&view=prolific"));
-        }
+        v.push(format!("/priority?priority={p}&view=prolific"));
     }
     v
 }
@@ -207,12 +221,29 @@ fn main() {
     }
     eprintln!("{} users added in {:.1} s", users.len(), t.elapsed().as_secs_f64());
 
+    // the public pack public users see (the shipped priorities, as the server's)
+    let t = Instant::now();
+    let pack = tmp.path().join("public");
+    let st = Command::new(csa)
+        .args(["--quiet", "assess", "--edition", "public", "--config"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/data/config/priorities.toml"))
+        .arg("--dataset")
+        .arg(&ds)
+        .arg("--out")
+        .arg(&pack)
+        .status()
+        .expect("csa assess");
+    assert!(st.success(), "csa assess --edition public");
+    eprintln!("public pack written in {:.1} s", t.elapsed().as_secs_f64());
+
     let t = Instant::now();
     let mut server = Command::new(csa)
         .args(["serve", "--dataset"])
         .arg(&ds)
         .arg("--users")
         .arg(&users_file)
+        .arg("--public-pack")
+        .arg(&pack)
         .args(["--bind", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())

@@ -6,8 +6,10 @@
 //! - sessions: no session is a redirect (pages) or 401 (API); wrong passwords, forged and
 //!   expired sessions, missing CSRF tokens and other origins are refused; sign-ins are
 //!   throttled per user and address;
-//! - roles: a partner gets 403 for another sub-group's priority; a public user gets no
-//!   count of 1 to 4 from any page, download or API answer, and no person-level table;
+//! - roles: a partner gets 403 for another sub-group's priority; a public user gets the
+//!   public pack's tables cell for cell (`--public-pack`), no count of 1 to 4 from any page,
+//!   download or API answer, and a 403 for anything the pack does not publish; a pack that is
+//!   not public or fails its audit stops the server from starting;
 //! - hostile requests (traversal, encoded dots, long or binary parameters, big bodies,
 //!   unknown parameters, odd methods) get a 4xx and the server keeps serving;
 //! - the audit log records every request as a JSON line, never a password;
@@ -21,13 +23,15 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use common::serve::{
-    add_user, enc, hidden, small_counts_in_csv, synth_dataset, users, Server, PASSWORD,
+    add_user, enc, hidden, public_pack, small_counts_in_csv, synth_dataset, users, Server, PASSWORD,
 };
 use common::{csa, csa_ok};
 
 struct Fixture {
     _tmp: tempfile::TempDir,
     dataset: PathBuf,
+    /// The public pack of the dataset (`csa assess --edition public`), served to `board`.
+    pack: PathBuf,
     users: PathBuf,
     server: Server,
     admin: String,
@@ -41,11 +45,12 @@ fn fx() -> &'static Fixture {
         let tmp = tempfile::tempdir().unwrap();
         let dataset = synth_dataset(tmp.path(), 4000);
         let users = users(tmp.path());
-        let server = Server::start(&dataset, &users, &[]);
+        let pack = public_pack(tmp.path(), &dataset);
+        let server = Server::start(&dataset, &users, &["--public-pack", pack.to_str().unwrap()]);
         let admin = server.sign_in("admin", PASSWORD).expect("admin signs in");
         let harp = server.sign_in("harp", PASSWORD).expect("harp signs in");
         let board = server.sign_in("board", PASSWORD).expect("board signs in");
-        Fixture { _tmp: tmp, dataset, users, server, admin, harp, board }
+        Fixture { _tmp: tmp, dataset, pack, users, server, admin, harp, board }
     })
 }
 
@@ -277,32 +282,58 @@ fn partners_see_their_sub_groups_priorities_only() {
     assert_eq!(s.get("/admin/users", Some(&f.admin)).status, 200);
 }
 
+/// The cells of the count columns of a CSV, by (row, column name).
+fn count_cells(csv: &[u8]) -> Vec<(usize, String, String)> {
+    let mut r = csv::Reader::from_reader(csv);
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    let mut out = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.unwrap();
+        for (j, v) in rec.iter().enumerate() {
+            let hour = h[j].len() == 3
+                && h[j].starts_with('h')
+                && h[j][1..].bytes().all(|b| b.is_ascii_digit());
+            if ["count", "comparison", "time_unknown"].contains(&h[j].as_str()) || hour {
+                out.push((i, h[j].clone(), v.to_string()));
+            }
+        }
+    }
+    out
+}
+
 #[test]
-fn a_public_user_never_gets_a_count_of_1_to_4() {
+fn a_public_user_gets_the_public_packs_tables_and_nothing_else() {
     let f = fx();
     let s = &f.server;
-    let queries = [
-        "priority=all&by=ward",
-        "priority=hate-crime&by=ward",
-        "priority=robbery&by=victim_sex,ward",
-        "priority=domestic-abuse&by=victim_age_band,victim_sex",
-        "priority=sexual-offences&by=offender_age_band",
-        "priority=hate-crime-race",
-        "priority=robbery&by=month",
-        "priority=residential-burglary&view=top-locations",
-        "priority=night-time-economy-violence&view=day-hour",
-        "priority=hate-crime&view=repeat-victims",
-        "priority=robbery&view=repeat-offenders",
-        "priority=domestic-abuse&view=equalities-victims",
-        "view=volume",
-        "priority=weapon-possession&by=lsoa&from=2025-06&to=2025-08",
+    // answered from the public pack, cell for cell
+    let answered = [
+        ("priority=all&by=ward", "all_wards"),
+        ("priority=hate-crime&by=ward", "hate_crime_wards"),
+        ("priority=robbery&by=month", "robbery_months"),
+        ("priority=sexual-offences&by=location_type", "sexual_offences_location_types"),
+        ("priority=residential-burglary&view=top-locations", "residential_burglary_top_locations"),
+        (
+            "priority=night-time-economy-violence&view=day-hour",
+            "night_time_economy_violence_day_hour",
+        ),
+        ("view=volume", "priority_volumes"),
     ];
+    let mut hidden_cells = 0;
     let mut checked = 0;
-    for q in queries {
+    for (q, id) in answered {
+        let pack = std::fs::read(f.pack.join("tables").join(format!("{id}.csv")))
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
         let csv = s.get(&format!("/api/breakdown?{q}&format=csv"), Some(&f.board));
         assert_eq!(csv.status, 200, "{q}: {}", csv.text());
-        let small = small_counts_in_csv(&csv.text());
-        assert!(small.is_empty(), "{q}: the public API shows {small:?}");
+        assert!(
+            small_counts_in_csv(&csv.text()).is_empty(),
+            "{q}: {:?}",
+            small_counts_in_csv(&csv.text())
+        );
+        let (got, want) = (count_cells(&csv.body), count_cells(&pack));
+        assert!(!want.is_empty(), "{id}");
+        assert_eq!(got, want, "{q}: the counts are the public pack's {id}");
+        hidden_cells += want.iter().filter(|c| c.2 == "<5" || c.2 == "*").count();
         let dl = s.get(&format!("/download?{q}&format=csv"), Some(&f.board));
         assert_eq!(dl.body, csv.body, "{q}: the download is the API's table");
         let page = s.get(&format!("/priority?{q}"), Some(&f.board));
@@ -312,36 +343,138 @@ fn a_public_user_never_gets_a_count_of_1_to_4() {
             "{q}: the page shows {:?}",
             small_counts_in_html(&page.text())
         );
-        // the exact table did have small counts somewhere, or the check proves little
         checked += small_counts_in_csv(
             &s.get(&format!("/api/breakdown?{q}&format=csv"), Some(&f.admin)).text(),
         )
         .len();
     }
+    assert!(hidden_cells > 10, "only {hidden_cells} hidden cells in the pack's tables");
     assert!(
         checked > 20,
         "the exact tables had only {checked} small counts: the fixture is too big to test this"
     );
-    for page in ["/", "/quarterly"] {
-        let t = s.get(page, Some(&f.board)).text();
-        assert!(small_counts_in_html(&t).is_empty(), "{page}: {:?}", small_counts_in_html(&t));
-    }
-    // the JSON's totals too
+    let home = s.get("/", Some(&f.board));
+    assert_eq!(home.status, 200);
+    assert!(
+        small_counts_in_html(&home.text()).is_empty(),
+        "{:?}",
+        small_counts_in_html(&home.text())
+    );
+    // the JSON's totals are the pack's priority_volumes row
     let j: serde_json::Value = serde_json::from_slice(
-        &s.get("/api/breakdown?priority=hate-crime-transgender", Some(&f.board)).body,
+        &s.get("/api/breakdown?priority=hate-crime-transgender&by=ward", Some(&f.board)).body,
     )
     .unwrap();
     assert!(!matches!(j["total"].as_u64(), Some(1..=4)), "{}", j["total"]);
-    // no person-level table, no table of more than two dimensions
-    assert_eq!(s.get("/api/breakdown?priority=robbery&view=prolific", Some(&f.board)).status, 403);
-    assert_eq!(
-        s.get("/api/breakdown?priority=robbery&by=ward,hour,month", Some(&f.board)).status,
-        403
-    );
+    // what the pack does not publish is refused, saying so: other dimensions, two
+    // dimensions, other periods, person-level tables, repeats, equalities, the quarter, maps
+    for q in [
+        "/api/breakdown?priority=robbery&by=victim_sex,ward",
+        "/api/breakdown?priority=domestic-abuse&by=victim_age_band,victim_sex",
+        "/api/breakdown?priority=sexual-offences&by=offender_age_band",
+        "/api/breakdown?priority=robbery&by=month&from=2025-06&to=2025-08",
+        "/api/breakdown?priority=robbery&by=ward&compare=year&from=2025-01&to=2025-06",
+        "/api/breakdown?priority=hate-crime&view=repeat-victims",
+        "/api/breakdown?priority=domestic-abuse&view=equalities-victims",
+        "/api/breakdown?priority=robbery&view=prolific",
+        "/api/breakdown?priority=robbery&by=ward,hour,month",
+        "/priority?priority=robbery&by=victim_sex&by=ward",
+        "/quarterly",
+        "/hotspots?priority=robbery",
+    ] {
+        let r = s.get(q, Some(&f.board));
+        assert_eq!(r.status, 403, "{q}: {}", r.text());
+        assert!(r.text().contains("public"), "{q}: {}", r.text());
+    }
     let top = s
         .get("/api/breakdown?priority=robbery&view=top-locations&format=csv", Some(&f.board))
         .text();
     assert!(!top.contains("easting") && !top.contains("northing"), "{top}");
+}
+
+#[test]
+fn a_server_without_a_public_pack_gives_the_public_nothing() {
+    let f = fx();
+    let s = Server::start(&f.dataset, &f.users, &[]);
+    let board = s.sign_in("board", PASSWORD).expect("board signs in");
+    let r = s.get("/api/breakdown?priority=robbery&by=ward", Some(&board));
+    assert_eq!(r.status, 403);
+    assert!(r.text().contains("--public-pack"), "{}", r.text());
+    // partners are served as before
+    let harp = s.sign_in("harp", PASSWORD).expect("harp signs in");
+    assert_eq!(s.get("/api/breakdown?priority=domestic-abuse&by=ward", Some(&harp)).status, 200);
+}
+
+#[test]
+fn a_pack_that_is_not_public_or_fails_its_audit_is_refused_at_start() {
+    let f = fx();
+    let tmp = tempfile::tempdir().unwrap();
+    // a restricted pack has no disclosure.json
+    let o = csa(&[
+        "serve",
+        "--dataset",
+        f.dataset.to_str().unwrap(),
+        "--users",
+        f.users.to_str().unwrap(),
+        "--audit",
+        tmp.path().join("a.jsonl").to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+        "--public-pack",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("disclosure.json"));
+    // a public pack with a hidden count shown in clear fails its audit
+    let copy = tmp.path().join("pack");
+    copy_dir(&f.pack, &copy);
+    let exact = s_exact_wards(f);
+    let path = copy.join("tables/hate_crime_wards.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    let (jc, jw) = (
+        h.iter().position(|c| c == "count").unwrap(),
+        h.iter().position(|c| c == "ward_code").unwrap(),
+    );
+    let mut rows: Vec<Vec<String>> =
+        r.records().map(|x| x.unwrap().iter().map(str::to_string).collect()).collect();
+    let i = rows.iter().position(|r| r[jc] == "<5").expect("a <5 in hate crime's wards");
+    rows[i][jc] = exact[&rows[i][jw]].clone();
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(&h).unwrap();
+    for r in &rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+    let o = csa(&[
+        "serve",
+        "--dataset",
+        f.dataset.to_str().unwrap(),
+        "--users",
+        f.users.to_str().unwrap(),
+        "--audit",
+        tmp.path().join("a.jsonl").to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+        "--public-pack",
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("fails its audit"));
+}
+
+/// Hate crime's exact counts by ward code (an administrator's answer).
+fn s_exact_wards(f: &Fixture) -> std::collections::BTreeMap<String, String> {
+    let csv =
+        f.server.get("/api/breakdown?priority=hate-crime&by=ward&format=csv", Some(&f.admin)).body;
+    let mut r = csv::Reader::from_reader(&csv[..]);
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    let (jc, jw) = (
+        h.iter().position(|c| c == "count").unwrap(),
+        h.iter().position(|c| c == "ward_code").unwrap(),
+    );
+    r.records().map(|x| x.unwrap()).map(|x| (x[jw].to_string(), x[jc].to_string())).collect()
 }
 
 /// Table cells of count columns with 1 to 4 in a page (by the column headers).

@@ -33,6 +33,26 @@ pub fn synth_dataset(dir: &Path, crimes: usize) -> PathBuf {
     ds
 }
 
+/// The public pack of `dataset` with the shipped priorities (what `csa serve` without
+/// `--config` answers): `csa assess --edition public` into `dir/public`.
+pub fn public_pack(dir: &Path, dataset: &Path) -> PathBuf {
+    let out = dir.join("public");
+    let config = data("data/config/priorities.toml");
+    csa_ok(&[
+        "--quiet",
+        "assess",
+        "--config",
+        config.to_str().expect("path"),
+        "--dataset",
+        dataset.to_str().expect("path"),
+        "--out",
+        out.to_str().expect("path"),
+        "--edition",
+        "public",
+    ]);
+    out
+}
+
 /// `csa user add` with the password on stdin; returns (exit code, stderr).
 pub fn add_user(
     users: &Path,

@@ -18,7 +18,6 @@ pub mod consultation;
 pub mod data;
 pub mod dataset;
 pub mod dims;
-pub mod disclosure;
 pub mod equalities;
 pub mod error;
 pub mod export;

@@ -14,7 +14,8 @@ use plotters::prelude::*;
 use rayon::prelude::*;
 
 use crate::build::Built;
-use crate::table::{find, Cell, Table};
+use crate::ids::{self, figure, Kind, Who};
+use crate::table::{table, Cell, Table};
 
 /// A drawn figure.
 #[derive(Debug, Clone)]
@@ -110,7 +111,7 @@ fn heat(t: &Table, title: &str) -> HeatMap {
     let mut counts = [[Some(0u64); 24]; 7];
     for (d, row) in counts.iter_mut().enumerate() {
         for (h, c) in row.iter_mut().enumerate() {
-            *c = t.rows.get(d).and_then(|_| count(t.get(d, &format!("h{h:02}"))));
+            *c = t.rows.get(d).and_then(|_| count(t.get(d, &ids::col::hour(h))));
         }
     }
     HeatMap { title: title.into(), counts }
@@ -121,45 +122,51 @@ fn pyramid(t: &Table, title: &str) -> Option<Pyramid> {
     let bands = t
         .rows
         .iter()
-        .filter(|r| !matches!(&r[0], Cell::Text(s) if s == "Total" || s.starts_with('(')))
+        .filter(
+            |r| !matches!(&r[0], Cell::Text(s) if s == ids::col::TOTAL_ROW || s.starts_with('(')),
+        )
         .map(|r| (r[0].text(), (count(&r[m]), r[m].display()), (count(&r[f]), r[f].display())))
         .collect::<Vec<_>>();
     (!bands.is_empty()).then(|| Pyramid { title: title.into(), bands })
 }
 
 /// Draws every figure of the pack into `dir` (PNG and SVG), in parallel.
-pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> Result<Vec<Figure>, ChartError> {
+pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> csa_analysis::Result<Vec<Figure>> {
     let p = &b.assessment.periods;
     let (cur, prev) = (p.current.to_string(), p.comparison.to_string());
     let mut jobs: Vec<(String, String, AnyChart)> = Vec::new();
-    if let Some(t) = find(tables, "all_months") {
+    let all = b.parts.iter().find(|p| p.is_all());
+    if let Some(all) = all.filter(|p| p.has(Kind::Months)) {
+        let t = table(tables, &all.id(Kind::Months))?;
         let title = format!("All crime and ASB per month, {cur} against {prev}");
         jobs.push((
-            "all_trend".into(),
+            figure::ALL_TREND.into(),
             title.clone(),
             AnyChart::Trend(trend(t, &title, &cur, &prev)),
         ));
     }
-    if let Some(t) = find(tables, "priority_volumes") {
-        let title = format!("Priorities: records in {cur} (change on {prev})");
-        jobs.push((
-            "priority_volumes".into(),
-            title.clone(),
-            AnyChart::Bars(bars(t, names::PRIORITY, &title, &[csa_analysis::config::ALL])),
-        ));
-    }
-    if let Some(t) = find(tables, "crime_types") {
-        let title = format!("All crime and ASB by type, {cur} (change on {prev})");
-        jobs.push((
-            "crime_types".into(),
-            title.clone(),
-            AnyChart::Bars(bars(t, "crime_type", &title, &[])),
-        ));
-    }
-    if let (Some(t), Some(area)) = (find(tables, "all_wards"), &b.area) {
+    let t = table(tables, ids::PRIORITY_VOLUMES)?;
+    let title = format!("Priorities: records in {cur} (change on {prev})");
+    jobs.push((
+        figure::PRIORITY_VOLUMES.into(),
+        title.clone(),
+        AnyChart::Bars(bars(t, names::PRIORITY, &title, &[csa_analysis::config::ALL])),
+    ));
+    let t = table(tables, ids::CRIME_TYPES)?;
+    let title = format!("All crime and ASB by type, {cur} (change on {prev})");
+    jobs.push((
+        figure::CRIME_TYPES.into(),
+        title.clone(),
+        AnyChart::Bars(bars(t, csa_analysis::Dim::CrimeType.name(), &title, &[])),
+    ));
+    if let (Some(all), Some(area)) = (all.filter(|p| p.has(Kind::Wards)), &b.area) {
+        let t = table(tables, &all.id(Kind::Wards))?;
         let values: std::collections::HashMap<String, f64> = (0..t.rows.len())
             .filter_map(|i| {
-                Some((t.get(i, "ward_code").text(), t.get(i, names::RATE_PER_1000).as_f64()?))
+                Some((
+                    t.get(i, ids::col::WARD_CODE).text(),
+                    t.get(i, names::RATE_PER_1000).as_f64()?,
+                ))
             })
             .collect();
         let title = "All crime and ASB per 1,000 residents by ward".to_string();
@@ -171,12 +178,13 @@ pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> Result<Vec<Figure>, C
             &values,
             "no figure (no population, or suppressed)",
         );
-        jobs.push(("ward_rates".into(), title, AnyChart::Map(spec)));
+        jobs.push((figure::WARD_RATES.into(), title, AnyChart::Map(spec)));
     }
     for part in &b.parts {
         let s = &part.slug;
         let name = &crate::build::title_of(&part.priority);
-        if let Some(t) = find(tables, &format!("{s}_months")) {
+        if part.has(Kind::Months) {
+            let t = table(tables, &part.id(Kind::Months))?;
             let title = format!("{name} per month, {cur} against {prev}");
             jobs.push((
                 format!("{s}_trend"),
@@ -184,7 +192,8 @@ pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> Result<Vec<Figure>, C
                 AnyChart::Trend(trend(t, &title, &cur, &prev)),
             ));
         }
-        if let Some(t) = find(tables, &format!("{s}_day_hour")) {
+        if part.has(Kind::DayHour) {
+            let t = table(tables, &part.id(Kind::DayHour))?;
             let title = format!("{name}: day of week and hour committed");
             jobs.push((
                 format!("{s}_day_hour"),
@@ -192,11 +201,14 @@ pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> Result<Vec<Figure>, C
                 AnyChart::Heat(Box::new(heat(t, &title))),
             ));
         }
-        for who in ["victims", "offenders"] {
-            if let Some(py) = find(tables, &format!("{s}_{who}_age_sex"))
-                .and_then(|t| pyramid(t, &format!("{name}: {who} by age band and sex")))
-            {
-                jobs.push((format!("{s}_{who}_pyramid"), py.title.clone(), AnyChart::Pyramid(py)));
+        for who in Who::BOTH {
+            if !part.has(Kind::AgeSex(who)) {
+                continue;
+            }
+            let w = who.name();
+            let t = table(tables, &part.id(Kind::AgeSex(who)))?;
+            if let Some(py) = pyramid(t, &format!("{name}: {w} by age band and sex")) {
+                jobs.push((format!("{s}_{w}_pyramid"), py.title.clone(), AnyChart::Pyramid(py)));
             }
         }
         if let Some(h) = &part.hotspots {
@@ -215,5 +227,9 @@ pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> Result<Vec<Figure>, C
             write_png(&dir.join(format!("{name}.png")), &chart)?;
             Ok(Figure { name, title, svg })
         })
-        .collect()
+        .collect::<Result<_, ChartError>>()
+        .map_err(|e| csa_analysis::AnalysisError::Write {
+            path: dir.to_path_buf(),
+            detail: e.to_string(),
+        })
 }

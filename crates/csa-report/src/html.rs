@@ -11,10 +11,34 @@ use std::fmt::Write;
 use csa_analysis::names;
 use serde_json::Value;
 
-use crate::build::{Built, PriorityPart};
+use crate::build::Built;
+use crate::edition::{Edition, PackOptions};
 use crate::figures::Figure;
-use crate::table::{find, Cell, Role, Table};
-use crate::write::{Edition, PackOptions};
+use crate::ids::{self, col, figure, Kind, Who};
+use crate::part::PriorityPart;
+use crate::table::{table, Cell, Role, Table};
+use crate::write::EditionTables;
+
+/// The share of a priority's located crimes in hot cells, when every hot cell's count is
+/// published (else it would give a hidden one back).
+fn hot_share(part: &PriorityPart, tables: &[Table]) -> Option<f64> {
+    let t = tables.iter().find(|t| t.name == part.id(Kind::HotspotCells))?;
+    (0..t.rows.len()).all(|i| !t.get(i, names::COUNT).is_hidden()).then_some(part.hot_share_pct?)
+}
+
+/// The table of `kind` of a part, when the part has one (an error when it says it has one
+/// and the pack has not).
+fn part_table<'a>(
+    tables: &'a [Table],
+    part: &PriorityPart,
+    kind: Kind,
+) -> csa_analysis::Result<Option<&'a Table>> {
+    if part.has(kind) {
+        table(tables, &part.id(kind)).map(Some)
+    } else {
+        Ok(None)
+    }
+}
 
 const CSS: &str = r#"
 @page { size: A4; margin: 16mm 14mm; }
@@ -84,7 +108,7 @@ fn table_html(h: &mut String, t: &Table, max_rows: usize, skip: &[&str]) {
     }
     h.push_str("</tr></thead><tbody>");
     for r in t.rows.iter().take(max_rows) {
-        let total = matches!(&r[0], Cell::Text(s) if s == "Total" || s == "All days");
+        let total = matches!(&r[0], Cell::Text(s) if s == col::TOTAL_ROW || s == col::ALL_DAYS_ROW);
         h.push_str(if total { "<tr class=\"total\">" } else { "<tr>" });
         for &j in &cols {
             let c = &r[j];
@@ -148,11 +172,12 @@ fn pct(c: &Cell) -> String {
 pub fn report(
     b: &Built,
     o: &PackOptions,
-    tables: &[Table],
+    ed: &EditionTables,
     figures: &[Figure],
     summary: &Value,
-) -> String {
+) -> csa_analysis::Result<String> {
     let a = &b.assessment;
+    let tables = &ed.tables[..];
     let title = a
         .config
         .name
@@ -188,7 +213,7 @@ pub fn report(
         ("overview".into(), "Crime overview".into()),
         ("ranking".into(), "Ranked priorities".into()),
     ];
-    for part in b.parts.iter().filter(|p| p.slug != "all") {
+    for part in b.parts.iter().filter(|p| !p.is_all()) {
         sections.push((format!("p-{}", part.slug), part.priority.name.clone()));
     }
     sections.extend([
@@ -205,34 +230,35 @@ pub fn report(
     }
     h.push_str("</ol></nav>");
 
-    executive_summary(&mut h, b, o, tables, summary);
+    executive_summary(&mut h, b, o, tables, summary)?;
     // overview
+    let all = b.parts.iter().find(|p| p.is_all());
     h.push_str("<section id=\"overview\"><h2>Crime overview</h2>");
-    figure_html(&mut h, figures, "all_trend");
-    if let Some(t) = find(tables, "all_months") {
-        table_html(&mut h, t, 24, &[]);
+    figure_html(&mut h, figures, figure::ALL_TREND);
+    if let Some(all) = all {
+        if let Some(t) = part_table(tables, all, Kind::Months)? {
+            table_html(&mut h, t, 24, &[]);
+        }
     }
-    figure_html(&mut h, figures, "crime_types");
-    if let Some(t) = find(tables, "crime_types") {
-        table_html(&mut h, t, 20, &[]);
-    }
-    figure_html(&mut h, figures, "priority_volumes");
-    if let Some(t) = find(tables, "priority_volumes") {
-        table_html(
-            &mut h,
-            t,
-            100,
-            &[
-                names::SUBGROUPS,
-                names::DENOMINATOR,
-                names::HARM_COVERAGE_PCT,
-                names::HARM_ESTIMATED_PCT,
-            ],
-        );
-    }
-    figure_html(&mut h, figures, "ward_rates");
-    if let Some(t) = find(tables, "all_wards") {
-        table_html(&mut h, t, 200, &[]);
+    figure_html(&mut h, figures, figure::CRIME_TYPES);
+    table_html(&mut h, table(tables, ids::CRIME_TYPES)?, 20, &[]);
+    figure_html(&mut h, figures, figure::PRIORITY_VOLUMES);
+    table_html(
+        &mut h,
+        table(tables, ids::PRIORITY_VOLUMES)?,
+        100,
+        &[
+            names::SUBGROUPS,
+            names::DENOMINATOR,
+            names::HARM_COVERAGE_PCT,
+            names::HARM_ESTIMATED_PCT,
+        ],
+    );
+    figure_html(&mut h, figures, figure::WARD_RATES);
+    if let Some(all) = all {
+        if let Some(t) = part_table(tables, all, Kind::Wards)? {
+            table_html(&mut h, t, 200, &[]);
+        }
     }
     h.push_str("</section>");
     // ranking
@@ -243,21 +269,25 @@ pub fn report(
         "<p>Each priority is scored on five factors, each scaled 1 (lowest among the priorities) to 5 (highest): <b>volume</b> (records per 1,000 residents for every priority, so that one denominator compares them; a priority counted per household, such as residential burglary, shows that rate beside it; the record counts when the residents are not known), <b>trend</b> (% change on {}), <b>harm</b> (the sum of the ONS Crime Severity Score weights of its crimes; the same order as ONS's per-head score, since every priority has the same residents), <b>concentration</b> (mean of the share of its crimes suffered by repeat victims and the share in Gi* hotspot cells) and <b>public concern</b> (share of survey respondents choosing it). The total is the weighted mean of the factors a priority has (weights: volume {}, trend {}, harm {}, concentration {}, concern {}); a missing factor drops out rather than counting as zero. The reason column names the factors that lift each priority most.</p>",
         p.comparison, w.volume, w.trend, w.harm, w.concentration, w.concern
     );
-    if let Some(t) = find(tables, "priority_ranking") {
-        table_html(&mut h, t, 100, &[names::SUBGROUPS]);
-    }
+    table_html(&mut h, table(tables, ids::PRIORITY_RANKING)?, 100, &[names::SUBGROUPS]);
     h.push_str("</section>");
-    for part in b.parts.iter().filter(|p| p.slug != "all") {
-        priority_section(&mut h, b, part, tables, figures, o.edition);
+    for part in b.parts.iter().filter(|p| !p.is_all()) {
+        priority_section(&mut h, b, part, ed, figures, o.edition)?;
     }
     reoffending_section(&mut h, b, tables);
-    ward_profiles(&mut h, b, tables);
+    ward_profiles(&mut h, b, tables)?;
     // equalities
     h.push_str("<section id=\"equalities\"><h2>Equalities</h2>");
     if a.data.info.has_people() {
         h.push_str("<p>Each group's share of the people (victims, offenders; each person counted once, with their latest record) against its share of the area's residents (ages in the configured age bands, the residents banded the same way). A ratio above 1 means the group is over-represented; the 95% interval (Katz log method; exact bounds when a group has none or all of the people) shows how sure that is, and the finding says when it lies wholly above or below 1. All priorities are in the tables.</p>");
-        for who in ["victims", "offenders"] {
-            if let Some(t) = find(tables, &format!("equalities_{who}")) {
+        for who in Who::BOTH {
+            if !crate::build::has_side(a, who.side()) {
+                let w = who.name();
+                note(&mut h, &format!("The data has no {w} (its extracts had no {w} file), so there are no equalities figures for {w}."));
+                continue;
+            }
+            {
+                let t = table(tables, &ids::equalities(who))?;
                 let mut all = t.clone();
                 all.rows.retain(|r| r[0].text() == csa_analysis::config::ALL);
                 all.title = format!("{} (all crime)", t.title);
@@ -280,7 +310,7 @@ pub fn report(
                 s.rows_read,
                 s.rejected.len()
             );
-            for t in tables.iter().filter(|t| t.name.starts_with("survey_")) {
+            for t in tables.iter().filter(|t| t.name.starts_with(ids::SURVEY_PREFIX)) {
                 let max = if t.name.ends_with("_by_area") { 40 } else { 30 };
                 table_html(&mut h, t, max, &[]);
             }
@@ -296,10 +326,8 @@ pub fn report(
         "<p>Every input row is either accepted or quarantined with a reason; per file, rows read = accepted + quarantined ({}).</p>",
         if rec["balanced"].as_bool() == Some(true) { "balanced for every file" } else { "NOT balanced: see the dataset manifest" }
     );
-    for n in ["data_quality_inputs", "data_quality_quarantine"] {
-        if let Some(t) = find(tables, n) {
-            table_html(&mut h, t, 200, &["sha256"]);
-        }
+    for n in [ids::DATA_QUALITY_INPUTS, ids::DATA_QUALITY_QUARANTINE] {
+        table_html(&mut h, table(tables, n)?, 200, &[col::SHA256]);
     }
     for n in &b.notes {
         note(&mut h, n);
@@ -307,7 +335,7 @@ pub fn report(
     h.push_str("</section>");
     methodology(&mut h, b, o, tables, summary);
     h.push_str("</body></html>\n");
-    h
+    Ok(h)
 }
 
 fn executive_summary(
@@ -316,10 +344,11 @@ fn executive_summary(
     o: &PackOptions,
     tables: &[Table],
     summary: &Value,
-) {
+) -> csa_analysis::Result<()> {
     let a = &b.assessment;
     h.push_str("<section id=\"summary\"><h2>Executive summary</h2><div class=\"figures\">");
-    if let Some(v) = find(tables, "priority_volumes") {
+    let v = table(tables, ids::PRIORITY_VOLUMES)?;
+    {
         if let Some(i) = v.find(names::PRIORITY, csa_analysis::config::ALL) {
             card(
                 h,
@@ -345,7 +374,8 @@ fn executive_summary(
         card(h, &s.0.responses.len().to_string(), "survey respondents");
     }
     h.push_str("</div>");
-    if let Some(t) = find(tables, "priority_ranking") {
+    {
+        let t = table(tables, ids::PRIORITY_RANKING)?;
         h.push_str("<h3>The priorities, ranked</h3><ol>");
         for row in 0..t.rows.len().min(5) {
             let _ = write!(
@@ -353,14 +383,14 @@ fn executive_summary(
                 "<li><b>{}</b>: {} records, {} (score {}). {}</li>",
                 esc(&t.get(row, names::PRIORITY).text()),
                 esc(&t.get(row, names::COUNT).display()),
-                esc(&pct(t.get(row, "trend_pct"))),
-                esc(&t.get(row, "total_score").display()),
-                esc(&t.get(row, "reason").text())
+                esc(&pct(t.get(row, col::TREND_PCT))),
+                esc(&t.get(row, col::TOTAL_SCORE).display()),
+                esc(&t.get(row, col::REASON).text())
             );
         }
         h.push_str("</ol>");
     }
-    if let Some(v) = find(tables, "priority_volumes") {
+    {
         let mut up: Vec<(String, f64, String)> = (0..v.rows.len())
             .filter(|&i| v.get(i, names::PRIORITY).text() != csa_analysis::config::ALL)
             .filter_map(|i| {
@@ -393,8 +423,8 @@ fn executive_summary(
                 write!(h, "<p><b>Falling by 10% or more:</b> {}.</p>", esc(&falling.join("; ")));
         }
     }
-    if let Some(all) = b.parts.iter().find(|p| p.slug == "all") {
-        if let (Some(hs), Some(share)) = (&all.hotspots, all.hot_share_pct) {
+    if let Some(all) = b.parts.iter().find(|p| p.is_all()) {
+        if let (Some(hs), Some(share)) = (&all.hotspots, hot_share(all, tables)) {
             let _ = write!(
                 h,
                 "<p><b>Hotspots:</b> {} clusters of Gi* hot cells (95%, FDR) hold {share:.1}% of all located crime and ASB.</p>",
@@ -414,16 +444,18 @@ fn executive_summary(
         note(h, n);
     }
     h.push_str("</section>");
+    Ok(())
 }
 
 fn priority_section(
     h: &mut String,
     b: &Built,
     part: &PriorityPart,
-    tables: &[Table],
+    ed: &EditionTables,
     figures: &[Figure],
     edition: Edition,
-) {
+) -> csa_analysis::Result<()> {
+    let tables = &ed.tables[..];
     let s = &part.slug;
     let p = &part.priority;
     let _ = write!(h, "<section class=\"priority\" id=\"p-{}\"><h2>{}</h2>", esc(s), esc(&p.name));
@@ -434,7 +466,8 @@ fn priority_section(
         esc(&owners.join(", ")),
         p.description.as_deref().map(|d| format!(" {}", esc(d))).unwrap_or_default()
     );
-    if let Some(v) = find(tables, "priority_volumes") {
+    {
+        let v = table(tables, ids::PRIORITY_VOLUMES)?;
         if let Some(i) = v.find(names::PRIORITY, &p.name) {
             h.push_str("<div class=\"figures\">");
             card(
@@ -453,8 +486,8 @@ fn priority_section(
                 &format!("per 1,000 {}", v.get(i, names::DENOMINATOR).text()),
             );
             card(h, &v.get(i, names::HARM_CSS).display(), "harm (CSS total)");
-            if let Some(r) = b.ranking.iter().find(|r| r.priority == p.name) {
-                card(h, &format!("{} of {}", r.rank, b.ranking.len()), "rank");
+            if let Some(r) = ed.ranking.iter().find(|r| r.priority == p.name) {
+                card(h, &format!("{} of {}", r.rank, ed.ranking.len()), "rank");
             }
             h.push_str("</div>");
         }
@@ -464,41 +497,46 @@ fn priority_section(
     }
     if !part.measurable {
         h.push_str("</section>");
-        return;
+        return Ok(());
     }
     figure_html(h, figures, &format!("{s}_trend"));
     h.push_str("<h3>Location</h3>");
-    if let Some(t) = find(tables, &format!("{s}_wards")) {
+    if let Some(t) = part_table(tables, part, Kind::Wards)? {
         table_html(h, t, 10, &[names::COMPARISON_RATE_PER_1000]);
     }
-    for n in [format!("{s}_location_types"), format!("{s}_top_locations")] {
-        if let Some(t) = find(tables, &n) {
+    for kind in [Kind::LocationTypes, Kind::TopLocations] {
+        if let Some(t) = part_table(tables, part, kind)? {
             table_html(h, t, 10, &[names::EASTING, names::NORTHING]);
         }
     }
     h.push_str("<h3>Day and time</h3>");
     figure_html(h, figures, &format!("{s}_day_hour"));
     if b.assessment.data.info.has_people() {
-        for who in ["victims", "offenders"] {
-            let _ = write!(h, "<h3>{}</h3>", heading(who));
-            figure_html(h, figures, &format!("{s}_{who}_pyramid"));
-            for n in [format!("{s}_{who}_age_sex"), format!("{s}_{who}_ethnicity")] {
-                if let Some(t) = find(tables, &n) {
+        for who in Who::BOTH {
+            let w = who.name();
+            let _ = write!(h, "<h3>{}</h3>", heading(w));
+            if !crate::build::has_side(&b.assessment, who.side()) {
+                note(h, &format!("The data has no {w} (its extracts had no {w} file), so there are no {w} figures for this priority."));
+                continue;
+            }
+            figure_html(h, figures, &format!("{s}_{w}_pyramid"));
+            for kind in [Kind::AgeSex(who), Kind::Ethnicity(who)] {
+                if let Some(t) = part_table(tables, part, kind)? {
                     table_html(h, t, 20, &[]);
                 }
             }
-            if who == "offenders" {
-                if let Some(t) = find(tables, &format!("{s}_relationship")) {
+            if who == Who::Offenders {
+                if let Some(t) = part_table(tables, part, Kind::Relationship)? {
                     table_html(h, t, 20, &[]);
                 }
                 if edition == Edition::Restricted {
-                    if let Some(t) = find(tables, &format!("{s}_prolific_offenders")) {
+                    if let Some(t) = part_table(tables, part, Kind::ProlificOffenders)? {
                         table_html(h, t, 10, &[]);
                     }
                 }
             }
         }
-        if let Some(t) = find(tables, &format!("{s}_repeats")) {
+        if let Some(t) = part_table(tables, part, Kind::Repeats)? {
             h.push_str("<h3>Repeat victims and offenders</h3>");
             table_html(h, t, 5, &[]);
         }
@@ -512,11 +550,11 @@ fn priority_section(
                 h,
                 "<p>{} clusters of Gi* hot cells (95% confidence after FDR) hold {} of this priority's located crimes.</p>",
                 hs.clusters.len(),
-                part.hot_share_pct.map_or("none".to_string(), |v| format!("{v:.1}%"))
+                hot_share(part, tables).map_or("a share not shown".to_string(), |v| format!("{v:.1}%"))
             );
             figure_html(h, figures, &format!("{s}_hotspots"));
             figure_html(h, figures, &format!("{s}_density"));
-            if let Some(t) = find(tables, &format!("{s}_hotspot_cells")) {
+            if let Some(t) = part_table(tables, part, Kind::HotspotCells)? {
                 table_html(h, t, 10, &[]);
             }
         }
@@ -525,6 +563,7 @@ fn priority_section(
         }
     }
     h.push_str("</section>");
+    Ok(())
 }
 
 /// The Reducing Re-offending section ([`crate::reoffending`]).
@@ -540,22 +579,27 @@ fn reoffending_section(h: &mut String, b: &Built, tables: &[Table]) {
         note(h, n);
     }
     for name in &r.tables {
-        if let Some(t) = find(tables, name) {
+        if let Some(t) = crate::table::find(tables, name) {
             table_html(h, t, 60, &[names::CODE]);
         }
     }
     h.push_str("</section>");
 }
 
-fn ward_profiles(h: &mut String, b: &Built, tables: &[Table]) {
+fn ward_profiles(h: &mut String, b: &Built, tables: &[Table]) -> csa_analysis::Result<()> {
     h.push_str("<section class=\"wards\" id=\"wards\"><h2>Ward profiles</h2><p>For each ward: every priority's records, change and rate, and the rate as a multiple of the area's (1.5 = half as high again as the area).</p>");
-    let (Some(all), Some(prof)) = (find(tables, "all_wards"), find(tables, "ward_profiles")) else {
+    let prof = table(tables, ids::WARD_PROFILES)?;
+    let all = match b.parts.iter().find(|p| p.is_all()) {
+        Some(p) => part_table(tables, p, Kind::Wards)?,
+        None => None,
+    };
+    let Some(all) = all else {
         h.push_str("</section>");
-        return;
+        return Ok(());
     };
     for (code, name) in &b.assessment.area.wards {
         let _ = write!(h, "<h3 id=\"ward-{}\">{} ({})</h3>", esc(code), esc(name), esc(code));
-        if let Some(i) = all.find("ward_code", code) {
+        if let Some(i) = all.find(col::WARD_CODE, code) {
             let _ = write!(
                 h,
                 "<p>{} residents; {} crimes and ASB incidents ({}), {} per 1,000 residents.</p>",
@@ -568,9 +612,10 @@ fn ward_profiles(h: &mut String, b: &Built, tables: &[Table]) {
         let mut t = prof.clone();
         t.rows.retain(|r| r[1].text() == *code && r[0].text() != csa_analysis::config::ALL);
         t.title = format!("{name}: priorities");
-        table_html(h, &t, 100, &["ward_code", "ward_name"]);
+        table_html(h, &t, 100, &[col::WARD_CODE, col::WARD_NAME]);
     }
     h.push_str("</section>");
+    Ok(())
 }
 
 fn methodology(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], summary: &Value) {
@@ -647,9 +692,16 @@ fn methodology(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], sum
         let s = &summary["suppressed"];
         let _ = write!(
             h,
-            "<h3>Disclosure control</h3><p>This public edition follows the usual rule for small numbers: every count of 1 to 4 is shown as \"&lt;5\" ({} cells). So that none of them can be worked out by subtraction from a row or column total, further cells are hidden as \"*\" ({} cells, with the changes, shares and rates computed from hidden counts); each table's suppressed cells are listed in summary.json. Crime references, person identifiers, offender lists and point locations are not in this edition: locations are aggregated to wards and {} m grid cells.</p>",
+            "<h3>Disclosure control</h3><p>This public edition follows the usual rule for small numbers, and makes sure nothing else in the pack undoes it. Every count of 1 to 4 is shown as \"&lt;5\" ({} cells). Further cells are hidden as \"*\" (a count of 5 or more) or \"&lt;5\" (a 0) ({} cells, with the changes, shares, rates and scores computed from hidden counts) so that no \"&lt;5\" can be narrowed down by anyone holding every file of this pack and last year's: not from row or column totals, not from another table carrying the same count or total, not from priorities that add up (serious acquisitive crime is residential burglary + robbery + vehicle crime) or contain one another, not from the meaning of the symbols themselves. Every hidden cell was checked: given everything published, a \"&lt;5\" can still be anything from 1 to 4 (disclosure.json lists every count, where it is shown and how the counts relate; <code>csa audit</code> repeats the check from the files). The ranking uses published figures only. Crime references, person identifiers, offender lists and point locations are not in this edition: locations are aggregated to wards and {} m grid cells.</p>",
             s["primary"], s["secondary"], hs.cell_m
         );
+        if let Some(l) = summary.get("information_loss").filter(|l| !l.is_null()) {
+            let _ = write!(
+                h,
+                "<p>Information lost: {} of {} count cells hidden ({}%), holding {}% of all the counts; {} derived figures hidden.</p>",
+                l["hidden_cells"], l["count_cells"], l["hidden_cells_pct"], l["hidden_count_pct"], l["derived_hidden"]
+            );
+        }
         let per: Vec<String> = tables
             .iter()
             .filter(|t| t.suppressed != (0, 0))
@@ -682,7 +734,7 @@ fn ward_equalities(h: &mut String, b: &Built, tables: &[Table]) {
     for n in csa_analysis::equalities::population_notes(&b.assessment, false) {
         note(h, &n);
     }
-    let Some(t) = find(tables, crate::equalities::WARD_VICTIMS) else {
+    let Some(t) = crate::table::find(tables, crate::equalities::WARD_VICTIMS) else {
         return;
     };
     let flagged: Vec<String> = b

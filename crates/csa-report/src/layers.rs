@@ -10,11 +10,13 @@
 //!
 //! Never a point: the public edition aggregates to wards and grid cells only.
 
+use csa_analysis::names;
 use geo::{ConvexHull, Coord, Geometry, MultiPoint, Point};
 use serde_json::{json, Map, Value};
 
 use crate::build::Built;
-use crate::table::{find, Cell, Table};
+use crate::ids::{self, col, Kind};
+use crate::table::{table, Cell, Table};
 
 /// A cell as a JSON value: numbers as numbers, hidden counts as their text ("<5", "*").
 pub fn json_cell(c: &Cell) -> Value {
@@ -29,24 +31,31 @@ pub fn json_cell(c: &Cell) -> Value {
 
 /// (file name, GeoJSON) of every layer.
 /// `public`: the public edition (a cluster of 1 to 4 crimes shows "<5").
-pub fn layers(b: &Built, tables: &[Table], public: bool) -> Vec<(String, Value)> {
+pub fn layers(
+    b: &Built,
+    tables: &[Table],
+    public: bool,
+) -> csa_analysis::Result<Vec<(String, Value)>> {
     let mut out = Vec::new();
     if let Some(area) = &b.area {
-        let all = find(tables, "all_wards");
-        let profiles = find(tables, "ward_profiles");
+        let all = match b.parts.iter().find(|p| p.is_all() && p.has(Kind::Wards)) {
+            Some(p) => Some(table(tables, &p.id(Kind::Wards))?),
+            None => None,
+        };
+        let profiles = Some(table(tables, ids::WARD_PROFILES)?);
         let features = area.wards.areas.iter().map(|w| {
             let mut props = Map::new();
-            props.insert("ward_code".into(), json!(w.code));
-            props.insert("ward_name".into(), json!(w.name));
+            props.insert(col::WARD_CODE.into(), json!(w.code));
+            props.insert(col::WARD_NAME.into(), json!(w.name));
             if let Some(t) = all {
-                if let Some(i) = t.find("ward_code", &w.code) {
+                if let Some(i) = t.find(col::WARD_CODE, &w.code) {
                     for c in [
-                        csa_analysis::names::POPULATION,
-                        "count",
-                        "comparison",
-                        "change",
-                        "change_pct",
-                        "rate_per_1000",
+                        names::POPULATION,
+                        names::COUNT,
+                        names::COMPARISON,
+                        names::CHANGE,
+                        names::CHANGE_PCT,
+                        names::RATE_PER_1000,
                     ] {
                         props.insert(c.into(), json_cell(t.get(i, c)));
                     }
@@ -54,17 +63,16 @@ pub fn layers(b: &Built, tables: &[Table], public: bool) -> Vec<(String, Value)>
             }
             if let Some(t) = profiles {
                 for i in 0..t.rows.len() {
-                    if t.get(i, "ward_code").text() != w.code {
+                    if t.get(i, col::WARD_CODE).text() != w.code {
                         continue;
                     }
-                    let s = crate::build::slug(&t.get(i, "priority").text());
-                    if s == "all" {
+                    let s = crate::build::slug(&t.get(i, names::PRIORITY).text());
+                    if s == ids::ALL {
                         continue;
                     }
-                    props.insert(format!("{s}_count"), json_cell(t.get(i, "count")));
-                    props
-                        .insert(format!("{s}_rate_per_1000"), json_cell(t.get(i, "rate_per_1000")));
-                    props.insert(format!("{s}_change_pct"), json_cell(t.get(i, "change_pct")));
+                    for c in [names::COUNT, names::RATE_PER_1000, names::CHANGE_PCT] {
+                        props.insert(format!("{s}_{c}"), json_cell(t.get(i, c)));
+                    }
                 }
             }
             (Geometry::MultiPolygon(csa_geo::multipolygon_to_bng(&w.geometry)), props)
@@ -74,17 +82,18 @@ pub fn layers(b: &Built, tables: &[Table], public: bool) -> Vec<(String, Value)>
     let mut cells = Vec::new();
     let mut clusters = Vec::new();
     for part in &b.parts {
-        let (Some(h), Some(t)) =
-            (&part.hotspots, find(tables, &format!("{}_hotspot_cells", part.slug)))
-        else {
+        let Some(h) = &part.hotspots else { continue };
+        if !part.has(Kind::HotspotCells) {
             continue;
-        };
+        }
+        let t = table(tables, &part.id(Kind::HotspotCells))?;
         let Some(grid) = &h.gi.grid else { continue };
         let half = grid.cell / 2.0;
         let located = h.gi.points.xy.len().max(1) as f64;
         let mut by_cluster: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
         for i in 0..t.rows.len() {
-            let (Some(x), Some(y)) = (t.get(i, "cell_x").as_f64(), t.get(i, "cell_y").as_f64())
+            let (Some(x), Some(y)) =
+                (t.get(i, names::CELL_X).as_f64(), t.get(i, names::CELL_Y).as_f64())
             else {
                 continue;
             };
@@ -93,30 +102,32 @@ pub fn layers(b: &Built, tables: &[Table], public: bool) -> Vec<(String, Value)>
                 Coord { x: x + half, y: y + half },
             );
             let mut props = Map::new();
-            props.insert("priority".into(), json!(part.priority.name));
+            props.insert(names::PRIORITY.into(), json!(part.priority.name));
             for (j, c) in t.columns.iter().enumerate() {
                 props.insert(c.clone(), json_cell(&t.rows[i][j]));
             }
-            by_cluster.entry(t.get(i, "cluster").as_i64().unwrap_or(0)).or_default().push(i);
+            by_cluster.entry(t.get(i, names::CLUSTER).as_i64().unwrap_or(0)).or_default().push(i);
             cells.push((Geometry::Rect(rect), props));
         }
         for (k, rows) in by_cluster {
             let corners: Vec<Point<f64>> = rows
                 .iter()
-                .filter_map(|&i| Some((t.get(i, "cell_x").as_f64()?, t.get(i, "cell_y").as_f64()?)))
+                .filter_map(|&i| {
+                    Some((t.get(i, names::CELL_X).as_f64()?, t.get(i, names::CELL_Y).as_f64()?))
+                })
                 .flat_map(|(x, y)| {
                     [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)]
                         .map(|(dx, dy)| Point::new(x + dx * half, y + dy * half))
                 })
                 .collect();
             let hull = MultiPoint::from(corners).convex_hull();
-            let any_hidden = rows.iter().any(|&i| t.get(i, "count").is_hidden());
-            let crimes: i64 = rows.iter().filter_map(|&i| t.get(i, "count").as_i64()).sum();
+            let any_hidden = rows.iter().any(|&i| t.get(i, names::COUNT).is_hidden());
+            let crimes: i64 = rows.iter().filter_map(|&i| t.get(i, names::COUNT).as_i64()).sum();
             let mut props = Map::new();
-            props.insert("priority".into(), json!(part.priority.name));
+            props.insert(names::PRIORITY.into(), json!(part.priority.name));
             props.insert("cluster".into(), json!(k));
             props.insert("cells".into(), json!(rows.len()));
-            let small = public && (1..csa_analysis::disclosure::THRESHOLD as i64).contains(&crimes);
+            let small = public && (1..csa_disclosure::THRESHOLD).contains(&crimes);
             if any_hidden || small {
                 props.insert("crimes".into(), json!(if small { "<5" } else { "*" }));
                 props.insert("share_pct".into(), json!("*"));
@@ -135,5 +146,5 @@ pub fn layers(b: &Built, tables: &[Table], public: bool) -> Vec<(String, Value)>
         "hotspot_clusters.geojson".to_string(),
         csa_geo::geojson::feature_collection(clusters),
     ));
-    out
+    Ok(out)
 }

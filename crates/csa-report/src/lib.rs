@@ -17,14 +17,20 @@
 
 pub mod build;
 pub mod consultation;
+pub mod edition;
 pub mod equalities;
 pub mod figures;
 pub mod html;
+pub mod ids;
 pub mod layers;
+pub mod part;
+pub mod public;
 pub mod reoffending;
 pub mod summary;
 pub mod table;
 pub mod write;
 
 pub use build::{build, Built};
-pub use write::{write_pack, Edition, PackOptions, PackSummary};
+pub use edition::{Edition, PackOptions};
+pub use part::PriorityPart;
+pub use write::{write_pack, PackSummary};

@@ -9,10 +9,12 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::build::Built;
+use crate::edition::{Edition, PackOptions};
 use crate::figures::Figure;
+use crate::ids;
 use crate::layers::json_cell;
-use crate::table::{find, Table};
-use crate::write::PackOptions;
+use crate::table::{table, Table};
+use crate::write::EditionTables;
 
 /// SHA-256 of a file, hex; `None` when it cannot be read.
 pub fn sha256_file(path: &Path) -> Option<String> {
@@ -46,14 +48,16 @@ fn file_name(p: &Path) -> String {
 pub fn summary(
     b: &Built,
     o: &PackOptions,
-    tables: &[Table],
+    ed: &EditionTables,
     figures: &[Figure],
     layers: &[String],
     suppressed: (usize, usize),
 ) -> Result<Value> {
     let a = &b.assessment;
+    let tables = &ed.tables;
     let mut key = Map::new();
-    if let Some(v) = find(tables, "priority_volumes") {
+    {
+        let v = table(tables, ids::PRIORITY_VOLUMES)?;
         for i in 0..v.rows.len() {
             let mut m = Map::new();
             for c in [
@@ -115,7 +119,7 @@ pub fn summary(
             "boundaries": c.boundaries.as_deref().map(file_name),
         },
         "key_figures": key,
-        "ranking": find(tables, "priority_ranking").map(records),
+        "ranking": records(table(tables, ids::PRIORITY_RANKING)?),
         "parameters": {
             "age_bands": c.age_bands,
             "top_n": c.top_n,
@@ -127,8 +131,15 @@ pub fn summary(
             "population_groups": a.population.groups_source(),
             "harm": if a.chi.is_some() { "ONS Crime Severity Score and Cambridge Crime Harm Index" } else { "ONS Crime Severity Score" },
             "pseudonyms": "keyed SHA-256 of the person id (key: the configured pseudonym_key, else a hash of the dataset's person records), first 10 hex digits",
-            "disclosure": if o.edition == crate::write::Edition::Public {
-                json!({"threshold": csa_analysis::disclosure::THRESHOLD, "primary": "counts of 1 to 4 shown as <5", "secondary": "cells hidden as * so that no <5 can be worked out from row or column totals", "derived": "changes, shares and rates of a hidden count hidden as *", "left_out": "person-level tables (prolific offenders), point coordinates of locations"})
+            "disclosure": if o.edition == Edition::Public {
+                json!({
+                    "threshold": csa_disclosure::THRESHOLD,
+                    "<5": "0 to 4: a count of 1 to 4, or a 0 hidden so that a <5 cannot be worked out",
+                    "*": "1 or more: a count of 5 or more hidden so that no <5 can be worked out (from totals, other tables, linked priorities or the bounds of the symbols), or a count of 1 to 4 whose <5 would say too much; also changes, shares, rates and scores computed from a hidden count",
+                    "rule": "given everything this pack publishes, every <5 can still be anything from 1 to 4, and no * is pinned (disclosure.json, csa audit)",
+                    "ranking": "computed from published figures only: a factor whose figure is hidden is left out of that priority's mean",
+                    "left_out": "person-level tables (prolific offenders), point coordinates of locations, top locations and free-text answers with 1 to 4 records",
+                })
             } else {
                 json!("restricted edition: exact figures, for partners only")
             },
@@ -139,6 +150,7 @@ pub fn summary(
             "survey": survey,
         },
         "suppressed": {"primary": suppressed.0, "secondary": suppressed.1},
+        "information_loss": ed.published.as_ref().map(|p| information_loss(&p.loss)),
         "tables": tables.iter().map(|t| json!({
             "name": t.name,
             "title": t.title,
@@ -160,4 +172,26 @@ fn without_paths(m: &Map<String, Value>) -> Map<String, Value> {
             _ => (k.clone(), v.clone()),
         })
         .collect()
+}
+
+/// Cells hidden per table and the share of the counts they hold, with the pack's totals.
+pub fn information_loss(loss: &[crate::public::TableLoss]) -> Value {
+    let sum = |f: &dyn Fn(&crate::public::TableLoss) -> i64| loss.iter().map(f).sum::<i64>();
+    let (counts, hidden) = (sum(&|l| l.counts as i64), sum(&|l| (l.primary + l.secondary) as i64));
+    let (total, hidden_total) = (sum(&|l| l.total), sum(&|l| l.hidden_total));
+    json!({
+        "count_cells": counts,
+        "hidden_cells": hidden,
+        "hidden_cells_pct": if counts > 0 { csa_analysis::breakdown::round2(100.0 * hidden as f64 / counts as f64) } else { 0.0 },
+        "derived_hidden": sum(&|l| l.derived as i64),
+        "hidden_count_pct": if total > 0 { csa_analysis::breakdown::round2(100.0 * hidden_total as f64 / total as f64) } else { 0.0 },
+        "tables": loss.iter().filter(|l| l.counts > 0).map(|l| json!({
+            "table": l.table,
+            "count_cells": l.counts,
+            "primary": l.primary,
+            "secondary": l.secondary,
+            "derived": l.derived,
+            "hidden_count_pct": l.hidden_pct(),
+        })).collect::<Vec<_>>(),
+    })
 }

@@ -2,28 +2,20 @@
 //! edition.
 //!
 //! Roles: a **key** labels the row (ward, month, group); a **count** counts records or
-//! people and takes part in secondary suppression; a **small** count is only primary
-//! suppressed (it adds up to no published total: distinct people, respondents of a multi-pick
-//! question); a **derived** figure is computed from the row's counts (change, %, rate) and is
-//! hidden with them; **other** figures (population, scores, z-values) are never hidden.
+//! people; a **small** count too, but adds up to no published total (distinct people,
+//! respondents of a multi-pick question); a **derived** figure is computed from counts
+//! (change, %, rate) and is hidden with them; **other** figures (population, scores, z-values)
+//! are never hidden.
 //!
-//! Publication ([`Table::publish`], public edition only):
-//! - `Protect::Primary`: every count and small count of 1 to 4 shows as "<5";
-//! - `Protect::Columns { group }`: each count column, within each group of rows (rows with
-//!   the same values in the `group` columns; all rows when it is empty), is a list whose total is published elsewhere: protected as a
-//!   one-column table with [`csa_analysis::disclosure::protect`] (primary "<5" and secondary
-//!   "*");
-//! - `Protect::Matrix`: the count columns are a two-way table whose last count column is the
-//!   row total; the last row is the column totals when `total_row`, and is assumed published
-//!   either way (the safe assumption). Protected as a whole.
-//!
-//! Then, in every row with a hidden count, the derived figures that depend on a hidden count
-//! are hidden too ("*"): `change` and `change_pct` on `count` and `comparison`,
-//! `comparison_rate_per_1000` on `comparison`, the rest on any hidden count of the row.
+//! The public edition ([`crate::public`]) keys every count and small count (what it counts),
+//! protects them all together and writes `<5` and `*` into the tables
+//! ([`Cell::Hidden`]). [`Protect`] says how a table the public edition does not know adds up
+//! (a list per column and group of rows, or a two-way table with its margins); the tables it
+//! knows are linked by what they count.
 
-use csa_analysis::disclosure::{protect, Shown, THRESHOLD};
 use csa_analysis::error::internal;
 use csa_analysis::Result;
+use csa_disclosure::{Symbol, THRESHOLD};
 use polars::prelude::*;
 
 /// One cell.
@@ -33,8 +25,9 @@ pub enum Cell {
     Int(i64),
     Float(f64),
     Text(String),
-    /// A suppressed count (its real value is kept out of the published table).
-    Hidden(Shown),
+    /// A suppressed count or derived figure (its real value is kept out of the published
+    /// table).
+    Hidden(Symbol),
 }
 
 impl Cell {
@@ -45,7 +38,7 @@ impl Cell {
             Cell::Int(v) => v.to_string(),
             Cell::Float(v) => csa_analysis::export::fmt_float(*v),
             Cell::Text(s) => s.clone(),
-            Cell::Hidden(s) => hidden_text(*s),
+            Cell::Hidden(s) => s.text().to_string(),
         }
     }
 
@@ -81,14 +74,6 @@ impl Cell {
 
     pub fn is_hidden(&self) -> bool {
         matches!(self, Cell::Hidden(_))
-    }
-}
-
-/// How a hidden count is published.
-pub fn hidden_text(s: Shown) -> String {
-    match s {
-        Shown::Primary => format!("<{THRESHOLD}"),
-        _ => "*".into(),
     }
 }
 
@@ -128,9 +113,19 @@ pub struct Table {
     pub suppressed: (usize, usize),
 }
 
-/// The table called `name`.
+/// The table called `name`, when the pack has one.
 pub fn find<'a>(tables: &'a [Table], name: &str) -> Option<&'a Table> {
     tables.iter().find(|t| t.name == name)
+}
+
+/// The table called `name`, which a section expects: an error when the pack has none (a
+/// renamed or lost table must not drop a section silently).
+pub fn table<'a>(tables: &'a [Table], name: &str) -> Result<&'a Table> {
+    find(tables, name).ok_or_else(|| {
+        csa_analysis::AnalysisError::Internal(format!(
+            "the pack has no table {name:?}, which the report expects"
+        ))
+    })
 }
 
 /// The role a column of an analysis table has, by its name (see [`csa_analysis::names`]).
@@ -287,8 +282,9 @@ impl Table {
             .collect()
     }
 
-    /// Applies disclosure control (see the module header). Restricted columns are dropped.
-    pub fn publish(&mut self) {
+    /// The public edition's form before protection: restricted columns dropped, and rows
+    /// left out whose count (or respondents) is 1 to 4 when `drop_small_rows`.
+    pub fn prepare_public(&mut self) {
         for c in self.restricted_columns.clone() {
             self.drop_column(&c);
         }
@@ -297,126 +293,10 @@ impl Table {
                 .col(csa_analysis::names::COUNT)
                 .or_else(|| self.col(csa_analysis::names::RESPONDENTS));
             if let Some(j) = j {
-                self.rows.retain(
-                    |r| !matches!(r[j].as_i64(), Some(v) if (1..THRESHOLD as i64).contains(&v)),
-                );
+                self.rows
+                    .retain(|r| !matches!(r[j].as_i64(), Some(v) if (1..THRESHOLD).contains(&v)));
             }
         }
-        let counts: Vec<usize> =
-            (0..self.columns.len()).filter(|&j| self.roles[j] == Role::Count).collect();
-        let smalls: Vec<usize> =
-            (0..self.columns.len()).filter(|&j| self.roles[j] == Role::Small).collect();
-        let value = |c: &Cell| c.as_i64().unwrap_or(0).max(0) as u64;
-        let mut hide: Vec<(usize, usize, Shown)> = Vec::new();
-        let primary_only =
-            |rows: &[Vec<Cell>], cols: &[usize], hide: &mut Vec<(usize, usize, Shown)>| {
-                for (i, r) in rows.iter().enumerate() {
-                    for &j in cols {
-                        if matches!(r[j].as_i64(), Some(v) if (1..THRESHOLD as i64).contains(&v)) {
-                            hide.push((i, j, Shown::Primary));
-                        }
-                    }
-                }
-            };
-        match &self.protect {
-            Protect::Primary => primary_only(&self.rows, &counts, &mut hide),
-            Protect::Columns { group } => {
-                let g: Vec<usize> = group.iter().filter_map(|g| self.col(g)).collect();
-                let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
-                for (i, r) in self.rows.iter().enumerate() {
-                    let key: Vec<String> = g.iter().map(|&g| r[g].text()).collect();
-                    match groups.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, v)) => v.push(i),
-                        None => groups.push((key, vec![i])),
-                    }
-                }
-                for &j in &counts {
-                    for (_, members) in &groups {
-                        let cells: Vec<Vec<u64>> =
-                            members.iter().map(|&i| vec![value(&self.rows[i][j])]).collect();
-                        let p = protect(&cells);
-                        for (k, &i) in members.iter().enumerate() {
-                            let (_, s) = p.at(k, 0);
-                            if s.is_hidden() && self.rows[i][j].as_i64().is_some() {
-                                hide.push((i, j, s));
-                            }
-                        }
-                    }
-                }
-            }
-            Protect::Matrix { total_row } => {
-                if let Some((&total_col, inner)) = counts.split_last() {
-                    let body = if *total_row {
-                        self.rows.len().saturating_sub(1)
-                    } else {
-                        self.rows.len()
-                    };
-                    let cells: Vec<Vec<u64>> = (0..body)
-                        .map(|i| inner.iter().map(|&j| value(&self.rows[i][j])).collect())
-                        .collect();
-                    let p = protect(&cells);
-                    for i in 0..=body {
-                        if i == body && !*total_row {
-                            continue;
-                        }
-                        for (k, &j) in inner.iter().chain(std::iter::once(&total_col)).enumerate() {
-                            let (_, s) = p.at(i, k);
-                            if s.is_hidden() {
-                                hide.push((i, j, s));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        primary_only(&self.rows, &smalls, &mut hide);
-        let (mut primary, mut secondary) = (0, 0);
-        for (i, j, s) in hide {
-            if !self.rows[i][j].is_hidden() {
-                if s == Shown::Primary {
-                    primary += 1
-                } else {
-                    secondary += 1
-                }
-                self.rows[i][j] = Cell::Hidden(s);
-            }
-        }
-        // derived figures of hidden counts
-        let count_col = self.col(csa_analysis::names::COUNT);
-        let comparison_col = self.col(csa_analysis::names::COMPARISON);
-        for r in &mut self.rows {
-            let any = counts.iter().chain(&smalls).any(|&j| r[j].is_hidden());
-            if !any {
-                continue;
-            }
-            let hidden = |c: Option<usize>| c.is_some_and(|j| r[j].is_hidden());
-            let (count_hidden, comparison_hidden) = (hidden(count_col), hidden(comparison_col));
-            for (j, cell) in r.iter_mut().enumerate() {
-                if self.roles[j] != Role::Derived || matches!(cell, Cell::Null | Cell::Hidden(_)) {
-                    continue;
-                }
-                use csa_analysis::names as n;
-                let hide = match self.columns[j].as_str() {
-                    n::CHANGE | n::CHANGE_PCT
-                        if count_col.is_some() && comparison_col.is_some() =>
-                    {
-                        count_hidden || comparison_hidden
-                    }
-                    n::COMPARISON_RATE_PER_1000 if comparison_col.is_some() => comparison_hidden,
-                    n::RATE_PER_1000 | n::SHARE_PCT | n::HARM_CSS | n::HARM_CSS_PER_HEAD
-                        if count_col.is_some() =>
-                    {
-                        count_hidden
-                    }
-                    _ => true,
-                };
-                if hide {
-                    *cell = Cell::Hidden(Shown::Secondary);
-                    secondary += 1;
-                }
-            }
-        }
-        self.suppressed = (primary, secondary);
     }
 
     /// The table as a DataFrame: a column of numbers only stays numeric; a column with a
@@ -455,50 +335,25 @@ impl Table {
 mod tests {
     use super::*;
 
-    fn ward_table() -> Table {
+    #[test]
+    fn hidden_cells_are_text_and_columns_with_them_too() {
         let mut t = Table::new(
             "wards",
             "Wards",
-            &["ward", "count", "comparison", "change", "rate_per_1000", "population"],
-            &[Role::Key, Role::Count, Role::Count, Role::Derived, Role::Derived, Role::Other],
+            &["ward", "count", "population"],
+            &[Role::Key, Role::Count, Role::Other],
             Protect::Columns { group: vec![] },
         );
-        for (w, c, p) in [("A", 3i64, 10i64), ("B", 40, 38), ("C", 25, 2), ("D", 12, 12)] {
-            t.rows.push(vec![
-                Cell::Text(w.into()),
-                Cell::Int(c),
-                Cell::Int(p),
-                Cell::Int(c - p),
-                Cell::Float(c as f64 / 2.0),
-                Cell::Float(2000.0),
-            ]);
+        for (w, c) in [("A", 3i64), ("B", 40)] {
+            t.rows.push(vec![Cell::Text(w.into()), Cell::Int(c), Cell::Float(2000.0)]);
         }
-        t
-    }
-
-    #[test]
-    fn columns_hide_small_counts_a_partner_and_their_derived_figures() {
-        let mut t = ward_table();
-        t.publish();
-        // count column: A (3) is primary; the cheapest partner is D (12)
-        assert_eq!(t.rows[0][1], Cell::Hidden(Shown::Primary));
-        assert_eq!(t.rows[3][1], Cell::Hidden(Shown::Secondary));
-        assert_eq!(t.rows[1][1], Cell::Int(40));
-        // comparison column: C (2) is primary; its partner is the next smallest, A (10)
-        assert_eq!(t.rows[2][2], Cell::Hidden(Shown::Primary));
-        assert_eq!(t.rows[0][2], Cell::Hidden(Shown::Secondary));
-        // change hidden where either count is; the rate only where the count is
-        assert!(t.rows[0][3].is_hidden() && t.rows[2][3].is_hidden() && t.rows[3][3].is_hidden());
-        assert_eq!(t.rows[1][3], Cell::Int(2));
-        assert!(t.rows[0][4].is_hidden());
-        assert_eq!(t.rows[2][4], Cell::Float(12.5));
-        // population is never hidden
-        assert!(t.rows.iter().all(|r| r[5] == Cell::Float(2000.0)));
+        t.rows[0][1] = Cell::Hidden(Symbol::Small);
         let df = t.to_df().unwrap();
         assert_eq!(df.column("count").unwrap().dtype(), &DataType::String);
         assert_eq!(df.column("population").unwrap().dtype(), &DataType::Float64);
         assert_eq!(t.rows[0][1].text(), "<5");
-        assert_eq!(t.rows[3][1].text(), "*");
+        assert_eq!(Cell::Hidden(Symbol::Star).text(), "*");
+        assert_eq!(t.count_columns(), vec!["count"]);
     }
 
     #[test]
@@ -506,43 +361,20 @@ mod tests {
         let mut t = Table::new(
             "top",
             "Top",
-            &["location", "count"],
-            &[Role::Key, Role::Count],
+            &["location", "count", "easting"],
+            &[Role::Key, Role::Count, Role::Other],
             Protect::Primary,
         );
         t.drop_small_rows = true;
+        t.restricted_columns = vec!["easting".into()];
         for (l, c) in [("High Street", 12i64), ("Mill Lane", 3), ("Park", 5)] {
-            t.rows.push(vec![Cell::Text(l.into()), Cell::Int(c)]);
+            t.rows.push(vec![Cell::Text(l.into()), Cell::Int(c), Cell::Int(1)]);
         }
-        t.publish();
+        t.prepare_public();
         assert_eq!(
             t.rows.iter().map(|r| r[0].text()).collect::<Vec<_>>(),
             vec!["High Street", "Park"]
         );
-        assert_eq!(t.suppressed, (0, 0));
-    }
-
-    #[test]
-    fn matrix_with_totals() {
-        let mut t = Table::new(
-            "m",
-            "M",
-            &["age", "female", "male", "total"],
-            &[Role::Key, Role::Count, Role::Count, Role::Count],
-            Protect::Matrix { total_row: true },
-        );
-        for (a, f, m) in [("0-17", 2i64, 20i64), ("18-64", 30, 35), ("65+", 9, 11)] {
-            t.rows.push(vec![Cell::Text(a.into()), Cell::Int(f), Cell::Int(m), Cell::Int(f + m)]);
-        }
-        t.rows.push(vec![Cell::Text("Total".into()), Cell::Int(41), Cell::Int(66), Cell::Int(107)]);
-        t.publish();
-        assert_eq!(t.rows[0][1], Cell::Hidden(Shown::Primary));
-        // no row or column with exactly one hidden cell
-        for r in &t.rows {
-            assert_ne!(r[1..].iter().filter(|c| c.is_hidden()).count(), 1);
-        }
-        for j in 1..4 {
-            assert_ne!(t.rows.iter().filter(|r| r[j].is_hidden()).count(), 1);
-        }
+        assert_eq!(t.columns, vec!["location", "count"]);
     }
 }

@@ -14,7 +14,12 @@
 //! tables/NAME.parquet  ... and Parquet
 //! charts/NAME.png|svg  every chart and map
 //! maps/*.geojson       wards, hotspot cells, hotspot clusters (EPSG:4326)
+//! disclosure.json      public edition: what every count is, where it is shown, how the
+//!                      counts relate (read by `csa audit`)
 //! ```
+//!
+//! A public pack is audited from its files alone once written ([`crate::public::spec`]);
+//! when the audit fails, the pack is not swapped in and the previous one stays.
 
 use std::path::{Path, PathBuf};
 
@@ -22,37 +27,8 @@ use csa_analysis::{AnalysisError, Result};
 use serde::Serialize;
 
 use crate::build::Built;
+use crate::edition::{Edition, PackOptions};
 use crate::table::Table;
-
-/// Who the pack is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Edition {
-    /// Partners: exact figures, pseudonymised offender lists, point-free maps.
-    Restricted,
-    /// Publication: counts of 1 to 4 hidden with secondary suppression, no person-level
-    /// tables, no point locations.
-    Public,
-}
-
-impl Edition {
-    pub fn name(self) -> &'static str {
-        match self {
-            Edition::Restricted => "restricted",
-            Edition::Public => "public",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct PackOptions {
-    pub out: PathBuf,
-    pub edition: Edition,
-    /// The one timestamp of the pack (RFC 3339).
-    pub generated_at: String,
-    /// The configuration file (hashed into the summary); `None` for the built-in one.
-    pub config_file: Option<PathBuf>,
-}
 
 /// What was written.
 #[derive(Debug, Clone, Serialize)]
@@ -60,26 +36,60 @@ pub struct PackSummary {
     pub out: PathBuf,
     pub tables: usize,
     pub figures: usize,
-    /// Cells hidden in the public edition: shown as "<5", and hidden as "*".
+    /// Public edition: counts of 1 to 4 hidden, and further cells hidden (counts and the
+    /// figures derived from hidden counts).
     pub primary_suppressed: usize,
     pub secondary_suppressed: usize,
     /// The priorities, highest rank first.
     pub ranking: Vec<String>,
+    /// Public edition: the audit of the written pack.
+    pub audit: Option<AuditSummary>,
+}
+
+/// The public pack's audit, in figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditSummary {
+    /// Hidden or latent counts audited.
+    pub cells: usize,
+    /// Independent components and the largest one's cells.
+    pub components: usize,
+    pub largest: usize,
+    /// Integer programmes solved (protection and audit).
+    pub solves: usize,
 }
 
 fn write_err(path: &Path, e: impl std::fmt::Display) -> AnalysisError {
     AnalysisError::Write { path: path.to_path_buf(), detail: e.to_string() }
 }
 
-/// The tables of an edition: all, or the published ones.
-pub fn edition_tables(b: &Built, edition: Edition) -> Vec<Table> {
-    let mut tables: Vec<Table> =
-        b.tables.iter().filter(|t| edition == Edition::Restricted || t.public).cloned().collect();
-    if edition == Edition::Public {
-        use rayon::prelude::*;
-        tables.par_iter_mut().for_each(Table::publish);
-    }
-    tables
+/// The tables of an edition and its ranking: everything as built (restricted), or the
+/// published form (public).
+pub struct EditionTables {
+    pub tables: Vec<Table>,
+    pub ranking: Vec<csa_analysis::ranking::Ranked>,
+    pub published: Option<crate::public::Published>,
+}
+
+/// The tables of `edition`.
+pub fn edition_tables(
+    b: &Built,
+    edition: Edition,
+    primary_only: bool,
+    previous_public: Option<&std::path::Path>,
+) -> Result<EditionTables> {
+    Ok(match edition {
+        Edition::Restricted => {
+            EditionTables { tables: b.tables.clone(), ranking: b.ranking.clone(), published: None }
+        }
+        Edition::Public => {
+            let p = crate::public::publish(b, primary_only, previous_public)?;
+            EditionTables {
+                tables: p.tables.clone(),
+                ranking: p.ranking.clone(),
+                published: Some(p),
+            }
+        }
+    })
 }
 
 /// Unique sheet names of at most 31 characters.
@@ -125,7 +135,8 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
     for d in ["tables", "charts", "maps"] {
         mkdir(&dir.join(d))?;
     }
-    let tables = edition_tables(b, o.edition);
+    let ed = edition_tables(b, o.edition, o.primary_only, o.previous_public.as_deref())?;
+    let tables = &ed.tables;
     // tables: CSV and Parquet each, all in one workbook
     use rayon::prelude::*;
     let frames: Vec<polars::prelude::DataFrame> =
@@ -145,7 +156,7 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
         )?;
     }
     let sheets: Vec<(String, &polars::prelude::DataFrame)> =
-        sheet_names(&tables).into_iter().zip(&frames).collect();
+        sheet_names(tables).into_iter().zip(&frames).collect();
     let end = b.assessment.periods.current.to.last_day();
     // the workbook's creation date is the period's last day, so the bytes do not change
     use chrono::Datelike;
@@ -155,9 +166,8 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
         Some((end.year() as u16, end.month() as u8, end.day() as u8)),
     )?;
     // figures and layers
-    let figures = crate::figures::figures(b, &tables, &dir.join("charts"))
-        .map_err(|e| write_err(&dir.join("charts"), e))?;
-    let layers = crate::layers::layers(b, &tables, o.edition == Edition::Public);
+    let figures = crate::figures::figures(b, tables, &dir.join("charts"))?;
+    let layers = crate::layers::layers(b, tables, o.edition == Edition::Public)?;
     for (name, v) in &layers {
         let path = dir.join("maps").join(name);
         let text = serde_json::to_vec(v).map_err(|e| write_err(&path, e))?;
@@ -168,7 +178,7 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
     let summary = crate::summary::summary(
         b,
         o,
-        &tables,
+        &ed,
         &figures,
         &layers.iter().map(|l| l.0.clone()).collect::<Vec<_>>(),
         (primary, secondary),
@@ -177,15 +187,36 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
     let mut text = serde_json::to_vec_pretty(&summary).map_err(|e| write_err(&summary_path, e))?;
     text.push(b'\n');
     std::fs::write(&summary_path, text).map_err(|e| write_err(&summary_path, e))?;
-    let html = crate::html::report(b, o, &tables, &figures, &summary);
+    let html = crate::html::report(b, o, &ed, &figures, &summary)?;
     let report = dir.join("report.html");
     std::fs::write(&report, html).map_err(|e| write_err(&report, e))?;
+    // the public edition: its model, then its audit from the files just written
+    let mut audit = None;
+    if let Some(p) = &ed.published {
+        let path = dir.join(crate::public::spec::FILE);
+        let text = serde_json::to_vec(&p.spec).map_err(|e| write_err(&path, e))?;
+        std::fs::write(&path, text).map_err(|e| write_err(&path, e))?;
+        let a = crate::public::spec::audit_packs(&[dir.to_path_buf()], false)?;
+        if !a.passed() {
+            return Err(AnalysisError::Internal(format!(
+                "the public edition failed its audit, so it was not written: {}",
+                crate::public::spec::describe(&a, 10)
+            )));
+        }
+        audit = Some(AuditSummary {
+            cells: a.outcome.ranges.len(),
+            components: a.outcome.components,
+            largest: a.outcome.largest,
+            solves: a.outcome.solves + p.protection.solves,
+        });
+    }
     Ok(PackSummary {
         out: dir.to_path_buf(),
         tables: tables.len(),
         figures: figures.len(),
         primary_suppressed: primary,
         secondary_suppressed: secondary,
-        ranking: b.ranking.iter().map(|r| r.priority.clone()).collect(),
+        ranking: ed.ranking.iter().map(|r| r.priority.clone()).collect(),
+        audit,
     })
 }

@@ -147,7 +147,7 @@ pub fn table(t: &Table, caption: &str) -> String {
             let class = if num[j] { " class=\"n\"" } else { "" };
             match c {
                 Cell::Hidden(s) => {
-                    let why = if *s == csa_analysis::disclosure::Shown::Primary {
+                    let why = if *s == csa_disclosure::Symbol::Small {
                         "a count of 1 to 4, suppressed"
                     } else {
                         "suppressed so that a small count cannot be worked out"

@@ -8,9 +8,9 @@
 //!                          ├─ access: partner (their sub-groups) / public / admin
 //!                          ├─ query: parameters -> ViewQuery (same as csa breakdown's flags)
 //!                          └─ state: the dataset loaded once -> Data::slice -> View::answer
-//!                                    (csa-analysis) -> shown (exact, or public::publish
-//!                                    through csa-report's public edition) -> page / CSV /
-//!                                    XLSX / JSON
+//!                                    (csa-analysis) -> shown (exact; or, for the public
+//!                                    role, the table of the audited public pack,
+//!                                    public::publish) -> page / CSV / XLSX / JSON
 //! ```
 //!
 //! The library never prints: the server reports through [`server::Event`]s, which the CLI

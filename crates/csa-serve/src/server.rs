@@ -69,6 +69,9 @@ pub struct Options {
     pub audit: PathBuf,
     /// Targets of the quarterly page (default: every priority, no target).
     pub targets: Option<PathBuf>,
+    /// The public pack (`csa assess --edition public`) the `public` role is shown; without
+    /// one, public users get no figures.
+    pub public_pack: Option<PathBuf>,
     pub session_idle: Duration,
     pub session_lifetime: Duration,
 }
@@ -820,6 +823,11 @@ async fn hotspots_page(
     let raw = raw.unwrap_or_default();
     render(app, who, "/hotspots", move |l, who, footer| {
         let (q, _) = checked_query(l, who, &raw, &[])?;
+        if !who.exact() {
+            return Err(ServeError::Forbidden(
+                "hot spot maps computed here are not part of the public edition: the public pack has its own maps".into(),
+            ));
+        }
         let periods = l.periods(q.period, q.compare)?;
         let maps = l.hotspot_maps(&q.priority, periods)?;
         Ok((pages::hotspots(who, &q, &periods.current.to_string(), &maps, footer), None))
@@ -833,6 +841,11 @@ async fn quarterly(State(app): State<Arc<App>>, Extension(who): Extension<Who>) 
         Err(r) => return r,
     };
     render(app, who, "/quarterly", |l, who, footer| {
+        if !who.exact() {
+            return Err(ServeError::Forbidden(
+                "the quarterly performance table is not part of the public edition (its quarters could be differenced against the published year)".into(),
+            ));
+        }
         let perf = l.performance()?;
         let mine: Vec<String> = who.priorities(&l.config).into_iter().map(|p| p.name).collect();
         let visible = |name: &str| who.sees_everything() || mine.iter().any(|m| m == name);
@@ -849,11 +862,7 @@ async fn quarterly(State(app): State<Arc<App>>, Extension(who): Extension<Who>) 
         let q = perf.quarter;
         let title =
             format!("Quarterly performance, {q} ({} to {})", q.period().from, q.period().to);
-        let t = if who.exact() {
-            Table::from_df("performance", &title, &df, Protect::Primary)?
-        } else {
-            crate::public::publish_performance(&df)?
-        };
+        let t = Table::from_df("performance", &title, &df, Protect::Primary)?;
         let mut exceptions = Vec::new();
         let mut withheld = 0;
         for r in perf.exceptions().into_iter().filter(|r| visible(&r.indicator)) {
@@ -1174,9 +1183,12 @@ impl Server {
             None => None,
         };
         let (dir, config, targets) = (o.dataset.clone(), o.config.clone(), o.targets.clone());
-        let dataset = tokio::task::spawn_blocking(move || Dataset::open(&dir, config, targets))
-            .await
-            .map_err(internal)??;
+        let public_pack = o.public_pack.clone();
+        let dataset = tokio::task::spawn_blocking(move || {
+            Dataset::open(&dir, config, targets, public_pack.as_deref())
+        })
+        .await
+        .map_err(internal)??;
         let tcp = TcpListener::bind(&o.bind)
             .await
             .map_err(|e| ServeError::BadRequest(format!("cannot listen on {}: {e}", o.bind)))?;

@@ -66,9 +66,10 @@ pub fn shown(l: &Loaded, who: &Principal, q: &ViewQuery) -> Result<Shown> {
         let p = l.published(q)?;
         let mut notes = a.notes.clone();
         notes.push(format!(
-            "published figures: counts of 1 to {} show as <{}, and counts that would let them be worked out as *",
-            csa_analysis::disclosure::THRESHOLD - 1,
-            csa_analysis::disclosure::THRESHOLD
+            "the public edition's table {} as published: counts of 1 to {} show as <{}, and counts that would let them be worked out as *",
+            p.id,
+            csa_disclosure::THRESHOLD - 1,
+            csa_disclosure::THRESHOLD
         ));
         Ok(Shown {
             title: a.title.clone(),

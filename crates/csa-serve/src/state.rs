@@ -29,7 +29,7 @@ use csa_analysis::{
 
 use crate::cache::Cache;
 use crate::error::{internal, Result, ServeError};
-use crate::public::{publish, Published};
+use crate::public::{publish, PublicPack, Published};
 use crate::query::{Compare, ViewQuery};
 
 /// Answers with more rows than this are computed each time, not kept: the caches hold many
@@ -62,6 +62,8 @@ pub struct Loaded {
     pub targets: Targets,
     /// When this version was loaded (UTC).
     pub loaded_at: String,
+    /// The public edition the `public` role is shown (`--public-pack`), read once at start.
+    pub public: Option<Arc<PublicPack>>,
     slices: Cache<Result<Arc<Data>>>,
     answers: Cache<Result<Arc<Answer>>>,
     published: Cache<Result<Arc<Published>>>,
@@ -127,6 +129,7 @@ impl Loaded {
         config: &Config,
         targets: Option<&Path>,
         generation: u64,
+        public: Option<Arc<PublicPack>>,
     ) -> Result<Loaded> {
         let info = DatasetInfo::open(dir)?;
         let (Some(&first), Some(&last)) = (info.months.first(), info.months.last()) else {
@@ -165,6 +168,7 @@ impl Loaded {
             pseudonym_key,
             area,
             loaded_at: crate::audit::now(),
+            public,
             slices: Cache::with_budget(8, slice_bytes),
             answers: Cache::with_budget(256, CACHE_BYTES),
             published: Cache::with_budget(256, CACHE_BYTES),
@@ -265,7 +269,7 @@ impl Loaded {
             &key,
             || {
                 let a = self.answer(q)?;
-                Ok(Arc::new(publish(q.view, &q.dims, &a)?))
+                Ok(Arc::new(publish(self.public.as_deref(), q, &a)?))
             },
             |p| p.as_ref().map_or(0, |p| published_bytes(p)),
         );
@@ -364,6 +368,7 @@ pub struct Dataset {
     pub dir: PathBuf,
     config: Config,
     targets: Option<PathBuf>,
+    public: Option<Arc<PublicPack>>,
     current: RwLock<Option<Arc<Loaded>>>,
     generation: AtomicU64,
     /// The manifest hash a reload failed on, and the message (not retried until it changes
@@ -380,13 +385,21 @@ pub enum Reload {
 }
 
 impl Dataset {
-    /// Loads `dir` (an error stops the server from starting: the user fixes the path).
-    pub fn open(dir: &Path, config: Config, targets: Option<PathBuf>) -> Result<Dataset> {
-        let loaded = Loaded::load(dir, &config, targets.as_deref(), 1)?;
+    /// Loads `dir` and the public pack `public_pack` (an error stops the server from
+    /// starting: the user fixes the path).
+    pub fn open(
+        dir: &Path,
+        config: Config,
+        targets: Option<PathBuf>,
+        public_pack: Option<&Path>,
+    ) -> Result<Dataset> {
+        let public = public_pack.map(PublicPack::load).transpose()?.map(Arc::new);
+        let loaded = Loaded::load(dir, &config, targets.as_deref(), 1, public.clone())?;
         Ok(Dataset {
             dir: dir.to_path_buf(),
             config,
             targets,
+            public,
             current: RwLock::new(Some(Arc::new(loaded))),
             generation: AtomicU64::new(1),
             failed: Mutex::new(None),
@@ -430,7 +443,13 @@ impl Dataset {
             }
         }
         let generation = self.generation.load(Ordering::SeqCst) + 1;
-        match Loaded::load(&self.dir, &self.config, self.targets.as_deref(), generation) {
+        match Loaded::load(
+            &self.dir,
+            &self.config,
+            self.targets.as_deref(),
+            generation,
+            self.public.clone(),
+        ) {
             Ok(l) => {
                 let crimes = l.data.crimes.len;
                 self.generation.store(generation, Ordering::SeqCst);

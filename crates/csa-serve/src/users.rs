@@ -13,8 +13,8 @@
 //! OWASP's recommended minimum: 19 MiB of memory, 2 passes, 1 lane, a 16-byte random salt.
 //!
 //! Roles: `partner` sees exact figures for the priorities of their sub-groups (every
-//! priority when none are listed); `public` sees everything under the public edition's
-//! disclosure rules; `admin` sees everything exactly, the users and the audit log.
+//! priority when none are listed); `public` sees only the tables of the public pack
+//! (`csa serve --public-pack`, see [`crate::public`]); `admin` sees everything exactly, the users and the audit log.
 
 use std::path::{Path, PathBuf};
 

@@ -160,9 +160,27 @@ pub enum Command {
         "contained), summary.json, tables.xlsx, tables/*.csv|parquet, charts/*.png|svg and\n",
         "maps/*.geojson into a new folder that replaces --out only when complete. The public\n",
         "edition shows counts of 1 to 4 as <5, hides cells that would give them away (*), and\n",
-        "leaves out offender lists and point locations. SOURCE_DATE_EPOCH fixes the timestamp.\n",
-        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
+        "leaves out offender lists and point locations; it also writes disclosure.json and is\n",
+        "audited from its files before it replaces --out (a failed audit keeps the previous\n",
+        "pack). SOURCE_DATE_EPOCH fixes the timestamp.\n",
+        "Exit codes: 0 ok, 1 internal error (or the public edition failed its audit), 2 bad\n",
+        "input or usage."))]
     Assess(AssessArgs),
+    /// Audit public packs from their files alone: every hidden count's range.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa audit out/public\n",
+        "  csa audit out/public-2025 out/public-2024 --failures\n\n",
+        "Reads the pack's tables, maps, summary.json and disclosure.json (what every count is,\n",
+        "where it is shown, how the counts relate) and works out, for every hidden count (<5, *)\n",
+        "and every count published nowhere that the others imply, the range of whole numbers it\n",
+        "can take given everything published (integer programmes). Prints one line per cell:\n",
+        "key, symbol, range, exact (yes; no with --quick: the range lies inside the true one),\n",
+        "ok or FAIL. Several packs are audited as one set (this year's and\n",
+        "last year's share a year).\n",
+        "Exit codes: 0 every range meets the rule, 3 a cell fails it (or a derived figure or a\n",
+        "second place gives a hidden count away), 2 bad input (not a public pack)."))]
+    Audit(AuditArgs),
     /// Serve the sub-group leads' workspace in the browser: sign-in, roles, audit log.
     #[command(after_help = concat!(
         "Examples:\n",
@@ -172,7 +190,7 @@ pub enum Command {
         "Pages: sign in, the user's priorities, a priority's breakdowns (period, comparison, up to\n",
         "four dimensions; table, chart, ward map, downloads), the other views, hot spot maps and the\n",
         "quarterly table; GET /api/breakdown answers like csa breakdown. Roles: partner (exact\n",
-        "figures for their sub-groups' priorities), public (the public edition's suppression),\n",
+        "figures for their sub-groups' priorities), public (the tables of --public-pack only),\n",
         "admin (also users and the audit log). Every request is recorded in the audit log (JSON\n",
         "lines; --audit, default audit.jsonl beside the users file). The dataset is loaded once and\n",
         "again when its manifest changes (csa ingest --append). With an empty users file on a\n",
@@ -190,6 +208,21 @@ pub enum Command {
         "reads the file again within seconds; a removed user's sessions end.\n",
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
     User(UserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Public pack folders (`csa assess --edition public`); several are audited as one set.
+    #[arg(required = true, value_name = "PACK_DIR")]
+    pub packs: Vec<PathBuf>,
+    /// Print only the cells that fail, and the totals.
+    #[arg(long)]
+    pub failures: bool,
+    /// The verdict only, with far fewer integer programmes: a range is exact where it had to
+    /// be solved (always for a failing cell), else what the witnesses reached, which lies
+    /// inside the true range (column `exact`: no).
+    #[arg(long)]
+    pub quick: bool,
 }
 
 #[derive(Debug, Args)]
@@ -218,6 +251,10 @@ pub struct ServeArgs {
     /// Targets of the quarterly page (as `csa quarterly --targets`) [default: every priority, no target].
     #[arg(long, value_name = "FILE")]
     pub targets: Option<PathBuf>,
+    /// The public pack (`csa assess --edition public`) shown to the public role, audited when
+    /// loaded [default: none; public users then get no figures].
+    #[arg(long, value_name = "DIR")]
+    pub public_pack: Option<PathBuf>,
     /// A session ends after this long without a request (e.g. 30m, 90s, 1h).
     #[arg(long, value_name = "DURATION", default_value = "30m")]
     pub session_idle: String,
@@ -246,7 +283,7 @@ pub enum UserAction {
 pub enum RoleArg {
     /// Exact figures for the priorities of their sub-groups (all when none are given).
     Partner,
-    /// Everything under the public edition's disclosure rules.
+    /// The tables of the public pack (`csa serve --public-pack`) only.
     Public,
     /// Exact figures, the users and the audit log.
     Admin,
@@ -308,6 +345,11 @@ pub struct AssessArgs {
     /// Keep the dataset ingested from the config's [inputs] here (replaced whole).
     #[arg(long, value_name = "DIR")]
     pub keep_dataset: Option<PathBuf>,
+    /// Public edition: last year's public pack (its period is this one's comparison): the
+    /// comparison year is published exactly as there, so the two packs together reveal
+    /// nothing more.
+    #[arg(long, value_name = "DIR")]
+    pub previous_public: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,8 @@ pub const OK: i32 = 0;
 pub const INTERNAL: i32 = 1;
 /// Bad input or usage: the user can fix it (the message says which file, row or column).
 pub const BAD_INPUT: i32 = 2;
+/// `csa audit`: a public pack gives a hidden count away.
+pub const AUDIT_FAILED: i32 = 3;
 
 /// A user-fixable problem detected by the CLI itself.
 #[derive(Debug, thiserror::Error)]

@@ -29,6 +29,7 @@ fn main() {
         cli::Command::Survey(a) => cmd::survey::run(a),
         cli::Command::Consultation(a) => cmd::consultation::run(a),
         cli::Command::Assess(a) => cmd::assess::run(a, opts.quiet),
+        cli::Command::Audit(a) => cmd::audit::run(a),
         cli::Command::Serve(a) => cmd::serve::run(a),
         cli::Command::User(a) => cmd::user::run(a),
     };

@@ -101,6 +101,9 @@ pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
             edition,
             generated_at,
             config_file: Some(a.config.clone()),
+            // testing the audit gate only (see PackOptions::primary_only)
+            primary_only: std::env::var("CSA_PUBLIC_PRIMARY_ONLY").is_ok_and(|v| v == "1"),
+            previous_public: a.previous_public.clone(),
         };
         Ok(csa_report::write_pack(&built, &opts)?)
     })();
@@ -118,9 +121,15 @@ pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
     );
     if edition == Edition::Public {
         println!(
-            "suppressed: {} counts of 1 to 4 shown as <5, {} further cells hidden as *",
+            "suppressed: {} counts of 1 to 4 shown as <5, {} further cells hidden (counts and figures derived from them)",
             s.primary_suppressed, s.secondary_suppressed
         );
+        if let Some(au) = &s.audit {
+            println!(
+                "audited from its files: {} hidden or implied counts in {} independent parts (largest {}), every range meets the rule",
+                au.cells, au.components, au.largest
+            );
+        }
     }
     if !s.ranking.is_empty() {
         println!(

@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod assess;
+pub mod audit;
 pub mod breakdown;
 pub mod consultation;
 pub mod hotspots;

@@ -92,6 +92,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         tls: a.tls_cert.clone().zip(a.tls_key.clone()),
         audit,
         targets: a.targets.clone(),
+        public_pack: a.public_pack.clone(),
         session_idle,
         session_lifetime,
     };
