@@ -50,6 +50,8 @@ fn options(cmd: &[&str]) -> Vec<String> {
     let mut opts: Vec<String> = text
         .lines()
         .filter(|l| l.trim_start().starts_with('-') && indent(l) <= 6)
+        // the option itself, not its description (two spaces apart), which may name others
+        .map(|l| l.trim_start().split("  ").next().unwrap_or_default())
         .flat_map(|l| l.split([' ', ',', '=', '[', '<']).map(str::to_string).collect::<Vec<_>>())
         .filter(|w| w.starts_with("--") && w.len() > 2)
         .filter(|w| !matches!(w.as_str(), "--help" | "--version" | "--quiet"))

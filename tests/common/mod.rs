@@ -120,3 +120,6 @@ pub fn ingest_police_uk_march(ds: &Path) {
         ds.to_str().expect("utf-8 path"),
     ]);
 }
+
+/// Helpers of the `csa serve` tests.
+pub mod serve;

@@ -28,7 +28,8 @@ use crate::select::Selector;
 pub struct Assessment {
     pub config: Config,
     pub population: Population,
-    pub data: Data,
+    /// Shared: a server answers many queries from one slice.
+    pub data: std::sync::Arc<Data>,
     pub periods: Periods,
     /// Cambridge Crime Harm Index weight by offence code, when configured.
     pub chi: Option<FxHashMap<String, f64>>,
@@ -47,6 +48,39 @@ pub struct Area {
     pub boundaries: Option<std::path::PathBuf>,
 }
 
+/// What an assessment reads besides the dataset, once per configuration: the population
+/// denominators, the harm weights and the configured area. `csa serve` keeps one for every
+/// query instead of reading the files again.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub population: Population,
+    pub chi: Option<FxHashMap<String, f64>>,
+    /// The area of the configured boundaries; `None` = the wards of the loaded data.
+    pub area: Option<Area>,
+}
+
+impl Setting {
+    pub fn load(config: &Config) -> Result<Setting> {
+        let population = Population::load(
+            config.ward_population.as_deref(),
+            config.group_population.as_deref(),
+        )?;
+        let chi = match &config.chi_weights {
+            None => None,
+            Some(p) => Some(crate::harm::load_chi(p)?),
+        };
+        let area = match &config.boundaries {
+            Some(path) => Some(area_of_boundaries(
+                path,
+                &config.ward_code_property,
+                &config.ward_name_property,
+            )?),
+            None => None,
+        };
+        Ok(Setting { population, chi, area })
+    }
+}
+
 impl Assessment {
     /// Opens `dataset` for `config`; `period` overrides the configured period.
     pub fn open(
@@ -56,14 +90,27 @@ impl Assessment {
         needs: &Needs,
     ) -> Result<Assessment> {
         let info = DatasetInfo::open(dataset)?;
+        let periods = Assessment::periods(&info, &config, period, || info.latest_complete())?;
+        Assessment::with_months(&info, config, periods, Assessment::months_to_load(periods), needs)
+    }
+
+    /// The current and comparison periods of an assessment of `info` (see the module header);
+    /// `latest_complete` says whether the latest month is complete (asked only when the
+    /// default period rule needs it; [`DatasetInfo::latest_complete`] reads it).
+    pub fn periods(
+        info: &DatasetInfo,
+        config: &Config,
+        period: Option<Period>,
+        latest_complete: impl FnOnce() -> Result<bool>,
+    ) -> Result<Periods> {
         let current = match period.or(config.period) {
             Some(p) => p,
             None => {
                 let latest = info.latest().ok_or_else(|| AnalysisError::Dataset {
-                    path: dataset.to_path_buf(),
+                    path: info.dir.clone(),
                     detail: "the dataset has no crime records".into(),
                 })?;
-                default_period(latest, info.latest_complete()?, 12)
+                default_period(latest, latest_complete()?, 12)
             }
         };
         let comparison = match (period, config.comparison) {
@@ -71,12 +118,17 @@ impl Assessment {
             (None, Some(c)) => c,
             _ => current.previous(),
         };
-        let periods = Periods { current, comparison };
-        let load = Period {
+        Ok(Periods { current, comparison })
+    }
+
+    /// The months an assessment over `periods` loads: from 12 months before the current
+    /// period (the repeat rule's look-back) or the comparison start, to the later end.
+    pub fn months_to_load(periods: Periods) -> Period {
+        let (current, comparison) = (periods.current, periods.comparison);
+        Period {
             from: comparison.from.min(current.from.plus(-12)),
             to: current.to.max(comparison.to),
-        };
-        Assessment::with_months(info, config, periods, load, needs)
+        }
     }
 
     /// Opens `dataset` for `config` with the periods given and the months `load` loaded (an
@@ -88,36 +140,45 @@ impl Assessment {
         load: Period,
         needs: &Needs,
     ) -> Result<Assessment> {
-        Assessment::with_months(DatasetInfo::open(dataset)?, config, periods, load, needs)
+        Assessment::with_months(&DatasetInfo::open(dataset)?, config, periods, load, needs)
     }
 
     fn with_months(
-        info: DatasetInfo,
+        info: &DatasetInfo,
         config: Config,
         periods: Periods,
         load: Period,
         needs: &Needs,
     ) -> Result<Assessment> {
-        let data = Data::load(&info, load, needs)?;
-        let population = Population::load(
-            config.ward_population.as_deref(),
-            config.group_population.as_deref(),
-        )?;
-        let chi = match &config.chi_weights {
-            None => None,
-            Some(p) => Some(crate::harm::load_chi(p)?),
-        };
-        let pseudonym_key = std::sync::OnceLock::new();
-        if let Some(k) = &config.pseudonym_key {
-            let _ = pseudonym_key.set(k.clone());
+        let data = Data::load(info, load, needs)?;
+        let setting = Setting::load(&config)?;
+        Ok(Assessment::assemble(config, setting, periods, std::sync::Arc::new(data), None))
+    }
+
+    /// An assessment over data already loaded for `periods` (what [`Assessment::open`] builds
+    /// after loading; a server passes a [`Data::slice`] of the data it holds). `pseudonym_key`
+    /// is the dataset's default key when already known (the configured key wins).
+    pub fn assemble(
+        config: Config,
+        setting: Setting,
+        periods: Periods,
+        data: std::sync::Arc<Data>,
+        pseudonym_key: Option<String>,
+    ) -> Assessment {
+        let key = std::sync::OnceLock::new();
+        if let Some(k) = config.pseudonym_key.clone().or(pseudonym_key) {
+            let _ = key.set(k);
         }
-        let area = match &config.boundaries {
-            Some(path) => {
-                area_of_boundaries(path, &config.ward_code_property, &config.ward_name_property)?
-            }
-            None => area_of_data(&data),
-        };
-        Ok(Assessment { config, population, data, periods, chi, pseudonym_key, area })
+        let area = setting.area.unwrap_or_else(|| area_of_data(&data));
+        Assessment {
+            config,
+            population: setting.population,
+            data,
+            periods,
+            chi: setting.chi,
+            pseudonym_key: key,
+            area,
+        }
     }
 
     /// The key of the person-id pseudonyms (see the field).

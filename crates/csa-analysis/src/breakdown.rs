@@ -84,10 +84,17 @@ pub fn people_of(a: &Assessment, side: Side) -> Result<Option<&People>> {
             a.data.info.dir.display()
         )));
     }
-    match people {
-        Some(p) => Ok(Some(p)),
-        None => Ok(None),
+    let (recorded, who) = match side {
+        Side::Victim => (a.data.info.victims, "victims"),
+        _ => (a.data.info.offenders, "offenders"),
+    };
+    if recorded == 0 {
+        return Err(AnalysisError::Usage(format!(
+            "{} has no {who} (its extracts had no {who} file, or none of its rows matched a crime): breakdowns of {who} need them",
+            a.data.info.dir.display()
+        )));
     }
+    Ok(people)
 }
 
 /// The columns of `cols` that are entirely unrecorded in the loaded data.

@@ -61,6 +61,10 @@ pub struct Config {
     pub ranking: crate::ranking::Weights,
     /// The public consultation survey (`[assessment] survey`), when there is one.
     pub survey: Option<PathBuf>,
+    /// Consultation settings (`[assessment] consultation`, see [`crate::consultation`]): the
+    /// survey is then weighted to the population for the ranking's public concern, and the
+    /// "you said, we did" table joins the pack's survey section.
+    pub consultation: Option<PathBuf>,
     /// Inputs `csa assess` ingests itself when no dataset is named (`[inputs]`).
     pub inputs: Inputs,
     /// Hotspot parameters of the annual pack (`[hotspots]`).
@@ -508,6 +512,7 @@ impl Config {
             priorities,
             ranking,
             survey: a.survey.as_ref().map(rel),
+            consultation: a.consultation.as_ref().map(rel),
             inputs,
             hotspots,
         })
@@ -698,6 +703,7 @@ struct RawAssessment {
     top_n: Option<usize>,
     pseudonym_key: Option<String>,
     survey: Option<Spanned<String>>,
+    consultation: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

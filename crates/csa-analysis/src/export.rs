@@ -213,46 +213,61 @@ pub fn write_xlsx(
     sheets: &[(String, &DataFrame)],
     created: Option<(u16, u8, u8)>,
 ) -> Result<()> {
-    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
     let err = |e: rust_xlsxwriter::XlsxError| AnalysisError::Write {
         path: path.to_path_buf(),
         detail: e.to_string(),
     };
+    workbook(sheets, created).map_err(err)?.save(path).map_err(err)
+}
+
+/// The workbook of [`write_xlsx`] as bytes (a download).
+pub fn xlsx_bytes(
+    sheets: &[(String, &DataFrame)],
+    created: Option<(u16, u8, u8)>,
+) -> Result<Vec<u8>> {
+    workbook(sheets, created).and_then(|mut wb| wb.save_to_buffer()).map_err(internal)
+}
+
+fn workbook(
+    sheets: &[(String, &DataFrame)],
+    created: Option<(u16, u8, u8)>,
+) -> std::result::Result<rust_xlsxwriter::Workbook, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
     let mut wb = Workbook::new();
     if let Some((y, m, d)) = created {
-        let date = ExcelDateTime::from_ymd(y, m, d).map_err(err)?;
+        let date = ExcelDateTime::from_ymd(y, m, d)?;
         wb.set_properties(&DocProperties::new().set_creation_datetime(&date));
     }
     let bold = Format::new().set_bold();
     for (name, df) in sheets {
         let ws = wb.add_worksheet();
-        ws.set_name(sheet_name(name)).map_err(err)?;
+        ws.set_name(sheet_name(name))?;
         for (j, c) in df.columns().iter().enumerate() {
             let j = j as u16;
-            ws.write_string_with_format(0, j, c.name().as_str(), &bold).map_err(err)?;
+            ws.write_string_with_format(0, j, c.name().as_str(), &bold)?;
             let mut width = c.name().chars().count();
             for r in 0..df.height() {
                 let row = r as u32 + 1;
                 let numeric_text = || cell(c, r).0.parse::<f64>().ok().filter(|f| f.is_finite());
                 match number(c, r).or_else(numeric_text) {
                     Some(f) => {
-                        ws.write_number(row, j, f).map_err(err)?;
+                        ws.write_number(row, j, f)?;
                         width = width.max(cell(c, r).0.len());
                     }
                     None => {
                         let (s, _) = cell(c, r);
                         if !s.is_empty() {
                             width = width.max(s.chars().count());
-                            ws.write_string(row, j, &s).map_err(err)?;
+                            ws.write_string(row, j, &s)?;
                         }
                     }
                 }
             }
-            ws.set_column_width(j, (width.min(60) + 2) as f64).map_err(err)?;
+            ws.set_column_width(j, (width.min(60) + 2) as f64)?;
         }
-        ws.set_freeze_panes(1, 0).map_err(err)?;
+        ws.set_freeze_panes(1, 0)?;
     }
-    wb.save(path).map_err(err)
+    Ok(wb)
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@
 
 pub mod assessment;
 pub mod breakdown;
+pub mod codebook;
 pub mod config;
+pub mod consultation;
 pub mod data;
 pub mod dataset;
 pub mod dims;
@@ -35,6 +37,7 @@ pub mod population;
 pub mod proportions;
 pub mod quarter;
 pub mod quarterly;
+pub mod raking;
 pub mod ranking;
 pub mod rates;
 pub mod reoffending;
@@ -43,13 +46,14 @@ pub mod reoffending_table;
 pub mod repeats;
 pub mod select;
 pub mod significance;
+pub mod slice;
 pub mod store;
 pub mod survey;
 pub mod targets;
 pub mod views;
 pub mod volume;
 
-pub use assessment::Assessment;
+pub use assessment::{Assessment, Setting};
 pub use breakdown::{breakdown, Breakdown};
 pub use config::{Config, Filter, Priority, SubGroup};
 pub use data::{Data, DatasetInfo};

@@ -157,3 +157,31 @@ pub const RATE_CHANGE_PCT: &str = "rate_change_pct";
 pub const TARGET_RATE_PCT: &str = "target_rate_pct";
 pub const BASELINE_RATE_PCT: &str = "baseline_rate_pct";
 pub const COMPARISON_COHORT_PERIOD: &str = "comparison_cohort_period";
+// the public consultation (csa-analysis/src/consultation.rs)
+pub const CONSULT_WARD_CODE: &str = "ward_code";
+pub const RESPONSES_PER_1000: &str = "responses_per_1000";
+pub const REPRESENTATION: &str = "representation";
+pub const WEIGHTED_SHARE_PCT: &str = "weighted_share_pct";
+pub const WEIGHTED_CI_LOW_PCT: &str = "weighted_ci_low_pct";
+pub const WEIGHTED_CI_HIGH_PCT: &str = "weighted_ci_high_pct";
+pub const EFFECTIVE_BASE: &str = "effective_base";
+pub const TARGET_SHARE_PCT: &str = "target_share_pct";
+pub const WEEK: &str = "week";
+pub const WEEK_START: &str = "week_start";
+pub const RESPONSES: &str = "responses";
+pub const CUMULATIVE: &str = "cumulative";
+pub const THEME: &str = "theme";
+pub const ANSWERS: &str = "answers";
+pub const EXAMPLES: &str = "examples";
+pub const YOU_SAID: &str = "you_said";
+pub const WE_DID: &str = "we_did";
+// consultation table names
+pub const T_CONSULTATION_METHOD: &str = "consultation_method";
+pub const T_CONSULTATION_REPRESENTATION: &str = "consultation_representation";
+pub const T_CONSULTATION_WEIGHTING: &str = "consultation_weighting";
+pub const T_CONSULTATION_PRIORITIES: &str = "consultation_priorities";
+pub const T_CONSULTATION_WEEKS: &str = "consultation_weeks";
+pub const T_CONSULTATION_THEMES: &str = "consultation_themes";
+pub const T_CONSULTATION_UNCODED: &str = "consultation_uncoded";
+/// Also a table of the assessment pack's survey section.
+pub const T_YOU_SAID_WE_DID: &str = "survey_you_said_we_did";

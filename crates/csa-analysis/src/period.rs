@@ -79,6 +79,18 @@ impl Period {
         }
         Ok(Period { from, to })
     }
+    /// The period of a query's first and last month: both, from one to the other; the first
+    /// alone, the 12 months from it; the last alone, the 12 months to it; neither, `None`
+    /// (the configured period or the default rule applies). `csa breakdown --from --to` and
+    /// `csa serve` read periods with it.
+    pub fn from_bounds(from: Option<Month>, to: Option<Month>) -> Result<Option<Period>> {
+        Ok(match (from, to) {
+            (None, None) => None,
+            (Some(f), None) => Some(Period::new(f, f.plus(11))?),
+            (None, Some(t)) => Some(Period::ending(t, 12)),
+            (Some(f), Some(t)) => Some(Period::new(f, t)?),
+        })
+    }
     pub fn months(&self) -> i32 {
         self.to.0 - self.from.0 + 1
     }

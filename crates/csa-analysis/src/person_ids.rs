@@ -29,6 +29,23 @@ impl PersonIds {
     pub fn distinct(&self) -> usize {
         self.ends.len()
     }
+    /// The ids of `records` (indices into `codes`, in order) as a dictionary of their own,
+    /// numbered in order of first appearance: what interning those records' ids gives.
+    pub(crate) fn subset(&self, records: &[usize]) -> PersonIds {
+        let mut map: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut out = PersonIds::default();
+        let codes = records
+            .iter()
+            .map(|&i| match self.codes[i] {
+                0 => 0,
+                c => *map.entry(c).or_insert_with(|| {
+                    out.push(self.id(c).unwrap_or_default(), self.hashes[c as usize - 1])
+                }),
+            })
+            .collect();
+        out.codes = codes;
+        out
+    }
     fn push(&mut self, id: &str, hash: u64) -> u32 {
         self.arena.push_str(id);
         self.ends.push(self.arena.len() as u32);

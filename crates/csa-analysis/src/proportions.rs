@@ -97,10 +97,13 @@ mod tests {
     /// (k1, n1, k0, n0) -> Fisher p, Wilson of k1/n1, Newcombe of the difference: scipy
     /// 1.17 `fisher_exact`, statsmodels 0.15 `proportion_confint(method="wilson")` and
     /// `confint_proportions_2indep(method="newcomb", compare="diff")`.
+    /// x1, n1, x0, n0, Fisher p, Wilson low and high of x1/n1, Newcombe low and high.
+    type Case = (u64, u64, u64, u64, f64, f64, f64, f64, f64);
+
     #[test]
     fn against_scipy_and_statsmodels() {
         #[rustfmt::skip]
-        let cases: [(u64, u64, u64, u64, f64, f64, f64, f64, f64); 7] = [
+        let cases: [Case; 7] = [
             (30, 100, 20, 100, 0.14120674630517252, 0.21894885294932756, 0.39584854633346667, -0.020249362153013428, 0.21673435401778593),
             (0, 10, 0, 12, 1.0, 0.0, 0.27753279986288926, -0.24249400665524096, 0.27753279986288926),
             (5, 5, 0, 7, 0.0012626262626262623, 0.5655175352168252, 1.0, 0.4393529903596999, 1.0),

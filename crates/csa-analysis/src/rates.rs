@@ -19,7 +19,7 @@
 //! Checked against scipy `binomtest` and `beta.ppf` (statsmodels `test_poisson_2indep(method=
 //! "exact-cond")` gives the same p).
 
-use crate::significance::beta_inc;
+use crate::significance::beta_quantile;
 
 /// The comparison of two rates.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -63,20 +63,6 @@ pub fn rate_test(x1: u64, t1: f64, x0: u64, t0: f64, alpha: f64) -> Option<RateT
         ci_low: ratio(pi_l),
         ci_high: ratio(pi_u),
     })
-}
-
-/// x with I_x(a, b) = q, by bisection to 1e-13.
-fn beta_quantile(q: f64, a: f64, b: f64) -> f64 {
-    let (mut lo, mut hi) = (0.0, 1.0);
-    while hi - lo > 1e-13 {
-        let mid = 0.5 * (lo + hi);
-        if beta_inc(a, b, mid) < q {
-            lo = mid
-        } else {
-            hi = mid
-        }
-    }
-    0.5 * (lo + hi)
 }
 
 #[cfg(test)]

@@ -368,9 +368,13 @@ pub fn curve(c: &Cohort) -> KaplanMeier {
     KaplanMeier::fit(&obs, Z95)
 }
 
+/// One month of [`curve_by_month`]: month, day, at risk, first re-offences, % re-offended,
+/// interval.
+type CurveRow = (i64, i64, Option<i64>, i64, f64, Option<f64>, Option<f64>);
+
 /// The curve read month by month of the follow-up (module header).
 pub fn curve_by_month(km: &KaplanMeier, months: u32) -> Result<DataFrame> {
-    let mut rows: Vec<(i64, i64, Option<i64>, i64, f64, Option<f64>, Option<f64>)> = Vec::new();
+    let mut rows: Vec<CurveRow> = Vec::new();
     let mut before = 0.0;
     for m in 1..=months {
         let day = (f64::from(m) * 365.25 / 12.0).round();

@@ -181,10 +181,11 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     h
 }
 
-/// x with I_x(a, b) = q, by bisection.
-fn beta_quantile(q: f64, a: f64, b: f64) -> f64 {
+/// x with I_x(a, b) = q, by bisection to 1e-13 (the quarterly test's and the re-offending
+/// rate test's Clopper-Pearson bounds).
+pub(crate) fn beta_quantile(q: f64, a: f64, b: f64) -> f64 {
     let (mut lo, mut hi) = (0.0, 1.0);
-    while hi - lo > 1e-12 {
+    while hi - lo > 1e-13 {
         let mid = 0.5 * (lo + hi);
         if beta_inc(a, b, mid) < q {
             lo = mid

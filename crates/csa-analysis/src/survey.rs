@@ -32,7 +32,10 @@ use crate::breakdown::{float_col, int_col, round2, text_col};
 use crate::error::{internal, AnalysisError, Result};
 use crate::names;
 
-pub use csa_model::survey::{MEASURE_OPTIONS, PRIORITY_OPTIONS, SURVEY_COLUMNS as COLUMNS};
+pub use csa_model::survey::{
+    CHANNELS, MEASURE_OPTIONS, PRIORITY_OPTIONS, SURVEY_COLUMNS as COLUMNS,
+    SURVEY_OPTIONAL_COLUMNS as OPTIONAL_COLUMNS,
+};
 
 /// One respondent.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +53,15 @@ pub struct Response {
     pub area: Option<String>,
     pub age_band: Option<String>,
     pub sex: Option<String>,
+    /// Optional columns (read when the file has them): ethnic group (one of the five ONS
+    /// groups, as csa spells them), the date the response came in, the channel (one of
+    /// [`CHANNELS`]) and a free-text comment.
+    pub ethnicity: Option<String>,
+    pub date: Option<chrono::NaiveDate>,
+    pub channel: Option<String>,
+    pub comment: Option<String>,
+    /// Answers outside the options, as written: ("priority" or "measure", text).
+    pub other_text: Vec<(&'static str, String)>,
 }
 
 /// A field that could not be used.
@@ -71,6 +83,13 @@ pub struct Survey {
     pub problems: Vec<Problem>,
     /// Answers outside the options: (question, text) -> count.
     pub other_answers: BTreeMap<(String, String), u64>,
+    /// The optional columns the file carries.
+    pub optional: Vec<&'static str>,
+    /// Weights to the population, one per response (`crate::consultation`), when weighted:
+    /// then the public concern of the ranking is the weighted share.
+    pub weights: Option<Vec<f64>>,
+    /// The "you said, we did" table the partnership fills in, when there is one.
+    pub you_said: Vec<crate::consultation::YouSaid>,
 }
 
 fn key(s: &str) -> String {
@@ -119,8 +138,17 @@ impl Survey {
                 COLUMNS.join(", ")
             )));
         }
-        let idx: Vec<usize> = COLUMNS.iter().map(|c| pos(c).unwrap_or(0)).collect();
+        let mut idx: Vec<usize> = COLUMNS.iter().map(|c| pos(c).unwrap_or(0)).collect();
         let mut s = Survey::default();
+        let mut opt_idx: Vec<Option<usize>> = Vec::new();
+        for c in OPTIONAL_COLUMNS {
+            let p = pos(c);
+            if let Some(p) = p {
+                idx.push(p);
+                s.optional.push(c);
+            }
+            opt_idx.push(p);
+        }
         for rec in r.records() {
             s.rows_read += 1;
             let rec = match rec {
@@ -196,24 +224,28 @@ impl Survey {
                     _ => resp.city_centre_night = parsed,
                 }
             }
-            let mut picks =
-                |fields: &[&str], options: &[&str], question: &str, out: &mut Vec<usize>| {
-                    for field in fields {
-                        let v = f(field);
-                        if v.is_empty() {
-                            continue;
-                        }
-                        let i = option_index(options, v);
-                        if i == options.len() - 1 && key(v) != "other" {
-                            *s.other_answers
-                                .entry((question.to_string(), v.to_string()))
-                                .or_default() += 1;
-                        }
-                        if !out.contains(&i) {
-                            out.push(i);
-                        }
+            let mut other_text: Vec<(&'static str, String)> = Vec::new();
+            let mut picks = |fields: &[&str],
+                             options: &[&str],
+                             question: &'static str,
+                             out: &mut Vec<usize>| {
+                for field in fields {
+                    let v = f(field);
+                    if v.is_empty() {
+                        continue;
                     }
-                };
+                    let i = option_index(options, v);
+                    if i == options.len() - 1 && key(v) != "other" {
+                        *s.other_answers
+                            .entry((question.to_string(), v.to_string()))
+                            .or_default() += 1;
+                        other_text.push((question, v.to_string()));
+                    }
+                    if !out.contains(&i) {
+                        out.push(i);
+                    }
+                }
+            };
             picks(
                 &["priority_1", "priority_2", "priority_3"],
                 PRIORITY_OPTIONS,
@@ -226,6 +258,7 @@ impl Survey {
                 "measure",
                 &mut resp.measures,
             );
+            resp.other_text = other_text;
             resp.help = ["help_1", "help_2", "help_3"]
                 .iter()
                 .map(|h| f(h))
@@ -241,7 +274,50 @@ impl Survey {
             let opt = |v: &str| (!v.is_empty()).then(|| v.to_string());
             resp.area = opt(f("area"));
             resp.age_band = opt(f("age_band"));
-            resp.sex = opt(f("sex"));
+            resp.sex = opt(f("sex")).map(|v| match csa_model::Sex::parse(&v) {
+                Some(csa_model::Sex::Female) => "Female".to_string(),
+                Some(csa_model::Sex::Male) => "Male".to_string(),
+                _ => v,
+            });
+            let g = |k: usize| {
+                opt_idx[k].and_then(|i| rec.get(i)).map(str::trim).filter(|v| !v.is_empty())
+            };
+            if let Some(v) = g(0) {
+                match csa_model::Ethnicity::parse(v) {
+                    Some(csa_model::Ethnicity::NotStated) => {}
+                    Some(e) => resp.ethnicity = Some(e.name().to_string()),
+                    None => s.problems.push(Problem {
+                        line,
+                        field: "ethnicity".into(),
+                        value: v.into(),
+                        reason: "not one of the five ONS ethnic groups (Asian, Black, Mixed, White, Other); treated as not answered".into(),
+                    }),
+                }
+            }
+            if let Some(v) = g(1) {
+                match parse_date(v) {
+                    Some(d) => resp.date = Some(d),
+                    None => s.problems.push(Problem {
+                        line,
+                        field: "date".into(),
+                        value: v.into(),
+                        reason: "not a date (YYYY-MM-DD or DD/MM/YYYY); treated as not known"
+                            .into(),
+                    }),
+                }
+            }
+            if let Some(v) = g(2) {
+                match CHANNELS.iter().find(|c| c.eq_ignore_ascii_case(v)) {
+                    Some(c) => resp.channel = Some((*c).to_string()),
+                    None => s.problems.push(Problem {
+                        line,
+                        field: "channel".into(),
+                        value: v.into(),
+                        reason: format!("not one of {}; treated as not known", CHANNELS.join(", ")),
+                    }),
+                }
+            }
+            resp.comment = g(3).map(str::to_string);
             s.responses.push(resp);
         }
         Ok(s)
@@ -252,14 +328,41 @@ impl Survey {
         shares(self.responses.iter().map(|r| r.priorities.as_slice()), PRIORITY_OPTIONS)
     }
 
+    /// Public concern about a priority in percent, as the ranking uses it: the weighted share
+    /// when the survey is weighted ([`Survey::weights`]), else the plain share.
+    pub fn concern_pct(&self, options: &[String]) -> Option<f64> {
+        match &self.weights {
+            Some(w) => self.weighted_concern(options, w).pct(),
+            None => self.concern(options).pct(),
+        }
+    }
+
+    /// Weighted public concern (see [`Survey::concern`]), with weights per response.
+    pub fn weighted_concern(&self, options: &[String], weights: &[f64]) -> WeightedShare {
+        let wanted = wanted(options);
+        self.weighted_priority(weights, |p| p.iter().any(|x| wanted.contains(x)))
+    }
+
+    /// Weighted share, of respondents who chose any priority, of those whose priorities
+    /// satisfy `chose`.
+    pub fn weighted_priority(
+        &self,
+        weights: &[f64],
+        chose: impl Fn(&[usize]) -> bool,
+    ) -> WeightedShare {
+        WeightedShare::of(
+            self.responses
+                .iter()
+                .zip(weights)
+                .filter(|(r, _)| !r.priorities.is_empty())
+                .map(|(r, w)| (*w, chose(&r.priorities))),
+        )
+    }
+
     /// Public concern about a priority: respondents choosing any of `options` (canonical
     /// option names), of those who chose any priority.
     pub fn concern(&self, options: &[String]) -> Share {
-        let wanted: Vec<usize> = options
-            .iter()
-            .map(|o| option_index(PRIORITY_OPTIONS, o))
-            .filter(|&i| i + 1 < PRIORITY_OPTIONS.len())
-            .collect();
+        let wanted = wanted(options);
         let answered = self.responses.iter().filter(|r| !r.priorities.is_empty());
         let (mut k, mut n) = (0, 0);
         for r in answered {
@@ -306,6 +409,9 @@ impl Survey {
             .map_err(internal)?,
         ));
         out.push(("survey_priorities".into(), share_table(&self.priority_shares())?));
+        if let Some(w) = &self.weights {
+            out.push(("survey_priorities_weighted".into(), self.weighted_table(w)?));
+        }
         out.push((
             "survey_measures".into(),
             share_table(&shares(
@@ -362,7 +468,34 @@ impl Survey {
             )
             .map_err(internal)?,
         ));
+        if !self.you_said.is_empty() {
+            out.push((
+                names::T_YOU_SAID_WE_DID.into(),
+                crate::consultation::you_said_table(&self.you_said)?,
+            ));
+        }
         Ok(out)
+    }
+
+    /// Priority shares unweighted and weighted to the population, side by side.
+    fn weighted_table(&self, w: &[f64]) -> Result<DataFrame> {
+        let plain = self.priority_shares();
+        let ws: Vec<WeightedShare> = (0..PRIORITY_OPTIONS.len())
+            .map(|i| self.weighted_priority(w, |p| p.contains(&i)))
+            .collect();
+        DataFrame::new(
+            plain.len(),
+            vec![
+                text_col(names::OPTION, plain.iter().map(|p| Some(p.0.to_string()))),
+                int_col(names::RESPONDENTS, plain.iter().map(|p| Some(p.1.k as i64))),
+                int_col(names::BASE, plain.iter().map(|p| Some(p.1.n as i64))),
+                float_col(names::SHARE_PCT, plain.iter().map(|p| p.1.pct())),
+                float_col(names::WEIGHTED_SHARE_PCT, ws.iter().map(|w| w.pct())),
+                float_col(names::WEIGHTED_CI_LOW_PCT, ws.iter().map(|w| w.low_pct())),
+                float_col(names::WEIGHTED_CI_HIGH_PCT, ws.iter().map(|w| w.high_pct())),
+            ],
+        )
+        .map_err(internal)
     }
 
     /// Priority shares within each group (respondents of the group who chose any priority).
@@ -395,6 +528,87 @@ impl Survey {
     }
 }
 
+fn wanted(options: &[String]) -> Vec<usize> {
+    options
+        .iter()
+        .map(|o| option_index(PRIORITY_OPTIONS, o))
+        .filter(|&i| i + 1 < PRIORITY_OPTIONS.len())
+        .collect()
+}
+
+/// A date as `YYYY-MM-DD` (a time after it is ignored) or `DD/MM/YYYY`.
+pub fn parse_date(v: &str) -> Option<chrono::NaiveDate> {
+    let v = v.trim();
+    let day = v.get(..10).unwrap_or(v);
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(v, "%d/%m/%Y"))
+        .ok()
+}
+
+/// A weighted share: the weight of respondents choosing, of the weight of the base, with the
+/// Wilson interval at the base's Kish effective sample size
+/// (`n_eff = (sum w)^2 / sum w^2`, [`crate::raking`]): with equal weights it is the plain
+/// Wilson interval; unequal weights widen it by the design effect.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct WeightedShare {
+    /// Respondents choosing, and in the base (unweighted counts).
+    pub k: u64,
+    pub n: u64,
+    /// Weight choosing, and of the base.
+    pub wk: f64,
+    pub wn: f64,
+    /// Effective sample size of the base.
+    pub n_eff: f64,
+}
+
+impl WeightedShare {
+    /// From (weight, chose) per respondent of the base.
+    pub fn of(items: impl Iterator<Item = (f64, bool)>) -> WeightedShare {
+        let mut s = WeightedShare::default();
+        let mut w2 = 0.0;
+        for (w, chose) in items {
+            s.n += 1;
+            s.wn += w;
+            w2 += w * w;
+            if chose {
+                s.k += 1;
+                s.wk += w;
+            }
+        }
+        s.n_eff = if w2 > 0.0 { s.wn * s.wn / w2 } else { 0.0 };
+        s
+    }
+    pub fn p(self) -> Option<f64> {
+        (self.wn > 0.0).then(|| self.wk / self.wn)
+    }
+    /// 95% Wilson interval at the effective sample size.
+    pub fn wilson(self) -> Option<(f64, f64)> {
+        let p = self.p()?;
+        wilson(p, self.n_eff)
+    }
+    pub fn pct(self) -> Option<f64> {
+        self.p().map(|p| round2(100.0 * p))
+    }
+    pub fn low_pct(self) -> Option<f64> {
+        self.wilson().map(|w| round2(100.0 * w.0))
+    }
+    pub fn high_pct(self) -> Option<f64> {
+        self.wilson().map(|w| round2(100.0 * w.1))
+    }
+}
+
+/// 95% Wilson score interval of a share `p` of `n` (which may be an effective size).
+pub fn wilson(p: f64, n: f64) -> Option<(f64, f64)> {
+    if n.is_nan() || n <= 0.0 {
+        return None;
+    }
+    let z = 1.959_963_984_540_054;
+    let d = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / d;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / d;
+    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+}
+
 /// k of n, with the Wilson interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Share {
@@ -411,12 +625,7 @@ impl Share {
     }
     /// 95% Wilson score interval.
     pub fn wilson(self) -> Option<(f64, f64)> {
-        let p = self.p()?;
-        let (n, z) = (self.n as f64, 1.959_963_984_540_054);
-        let d = 1.0 + z * z / n;
-        let centre = (p + z * z / (2.0 * n)) / d;
-        let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / d;
-        Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+        wilson(self.p()?, self.n as f64)
     }
     pub fn pct(self) -> Option<f64> {
         self.p().map(|p| round2(100.0 * p))
@@ -449,18 +658,19 @@ fn shares<'a>(
 }
 
 fn share_table(rows: &[(&'static str, Share)]) -> Result<DataFrame> {
-    DataFrame::new(
-        rows.len(),
-        vec![
-            text_col(names::OPTION, rows.iter().map(|r| Some(r.0.to_string()))),
-            int_col(names::RESPONDENTS, rows.iter().map(|r| Some(r.1.k as i64))),
-            int_col(names::BASE, rows.iter().map(|r| Some(r.1.n as i64))),
-            float_col(names::SHARE_PCT, rows.iter().map(|r| r.1.pct())),
-            float_col(names::CI_LOW_PCT, rows.iter().map(|r| r.1.low_pct())),
-            float_col(names::CI_HIGH_PCT, rows.iter().map(|r| r.1.high_pct())),
-        ],
-    )
-    .map_err(internal)
+    DataFrame::new(rows.len(), share_columns(rows)).map_err(internal)
+}
+
+/// The columns of a share table: option, respondents, base, share and its interval.
+pub(crate) fn share_columns(rows: &[(&'static str, Share)]) -> Vec<Column> {
+    vec![
+        text_col(names::OPTION, rows.iter().map(|r| Some(r.0.to_string()))),
+        int_col(names::RESPONDENTS, rows.iter().map(|r| Some(r.1.k as i64))),
+        int_col(names::BASE, rows.iter().map(|r| Some(r.1.n as i64))),
+        float_col(names::SHARE_PCT, rows.iter().map(|r| r.1.pct())),
+        float_col(names::CI_LOW_PCT, rows.iter().map(|r| r.1.low_pct())),
+        float_col(names::CI_HIGH_PCT, rows.iter().map(|r| r.1.high_pct())),
+    ]
 }
 
 #[cfg(test)]
@@ -522,5 +732,45 @@ mod tests {
         );
         assert!(t.iter().any(|(n, df)| n == "survey_news_channels" && df.height() == 2));
         assert!(Survey::parse(b"respondent_id,area\n1,x\n", Path::new("s.csv")).is_err());
+    }
+
+    #[test]
+    fn weighted_share_at_the_effective_size() {
+        // weights 1, 1, 2, 2, the 1st and 3rd chose: p = 3/6; n_eff = 6^2 / 10 = 3.6;
+        // Wilson at 3.6 (Python): 0.140756388 to 0.859243612
+        let w =
+            WeightedShare::of([(1.0, true), (1.0, false), (2.0, true), (2.0, false)].into_iter());
+        assert_eq!((w.k, w.n, w.p()), (2, 4, Some(0.5)));
+        assert!((w.n_eff - 3.6).abs() < 1e-12);
+        let (lo, hi) = w.wilson().unwrap_or_default();
+        assert!((lo - 0.140_756_388).abs() < 1e-8 && (hi - 0.859_243_612).abs() < 1e-8);
+        // equal weights: the plain Wilson interval
+        let e = WeightedShare::of([(3.0, true), (3.0, false)].into_iter());
+        assert_eq!(e.wilson(), Share::of(1, 2).wilson());
+    }
+
+    #[test]
+    fn optional_columns() {
+        let text = format!(
+            "{}ethnicity,date,channel,comment\n\
+             1,Y,Y,N,Burglary,,,,,,,,,,,,Foleshill,25-34,f,IC4,2025-01-07,Online,dark alley\n\
+             2,Y,Y,N,Burglary,,,,,,,,,,,,Foleshill,25-34,M,purple,07/01/2025,fax,\n\
+             3,Y,Y,N,Burglary,,,,,,,,,,,,Foleshill,25-34,M,,someday,,\n",
+            HEADER.trim_end().to_string() + ","
+        );
+        let s =
+            Survey::parse(text.as_bytes(), Path::new("s.csv")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.optional, vec!["ethnicity", "date", "channel", "comment"]);
+        let r = &s.responses;
+        assert_eq!(r[0].sex.as_deref(), Some("Female"));
+        assert_eq!(r[0].ethnicity.as_deref(), Some("Asian"));
+        assert_eq!(r[0].date, chrono::NaiveDate::from_ymd_opt(2025, 1, 7));
+        assert_eq!(r[1].date, chrono::NaiveDate::from_ymd_opt(2025, 1, 7));
+        assert_eq!(r[0].channel.as_deref(), Some("online"));
+        assert_eq!(r[0].comment.as_deref(), Some("dark alley"));
+        // purple, fax and someday are problems, treated as not known
+        let fields: Vec<&str> = s.problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, vec!["ethnicity", "channel", "date"]);
+        assert_eq!((r[1].ethnicity.clone(), r[1].channel.clone(), r[2].date), (None, None, None));
     }
 }

@@ -59,3 +59,10 @@ pub const MEASURE_OPTIONS: &[&str] = &[
     "More CCTV",
     "Other",
 ];
+
+/// Columns a survey CSV may carry as well (read when present): the respondent's ethnic group
+/// (the five ONS groups), when and how the response came in, and a free-text comment.
+pub const SURVEY_OPTIONAL_COLUMNS: &[&str] = &["ethnicity", "date", "channel", "comment"];
+
+/// How a response came in (`channel`), the consultation's four routes.
+pub const CHANNELS: &[&str] = &["online", "paper", "event", "email"];

@@ -301,6 +301,10 @@ fn priority_part(
                 Dim::OffenderEthnicity,
             ),
         ] {
+            if !has_side(a, side) {
+                notes.push(format!("The data has no {who} (its extracts had no {who} file), so {name} has no {who} figures."));
+                continue;
+            }
             let b = breakdown(a, p, &[age, sex])?;
             tables.push(age_sex_matrix(
                 &b,
@@ -357,7 +361,7 @@ fn priority_part(
             }
         }
         tables.push(t);
-        if p.filter.domestic_abuse == Some(true) {
+        if p.filter.domestic_abuse == Some(true) && has_side(a, Side::Offender) {
             let rel = breakdown(a, p, &[Dim::OffenderRelationship])?;
             tables.push(bd_table(
                 &rel,
@@ -366,15 +370,17 @@ fn priority_part(
                 one_way(),
             )?);
         }
-        let pro = prolific_offenders(a, p, a.config.top_n)?;
-        let mut pro = Table::from_df(
-            &format!("{slug}_prolific_offenders"),
-            &format!("{name}: the {} most prolific offenders (pseudonymised)", a.config.top_n),
-            &pro,
-            Protect::Primary,
-        )?;
-        pro.public = false;
-        tables.push(pro);
+        if has_side(a, Side::Offender) {
+            let pro = prolific_offenders(a, p, a.config.top_n)?;
+            let mut pro = Table::from_df(
+                &format!("{slug}_prolific_offenders"),
+                &format!("{name}: the {} most prolific offenders (pseudonymised)", a.config.top_n),
+                &pro,
+                Protect::Primary,
+            )?;
+            pro.public = false;
+            tables.push(pro);
+        }
     }
     // hotspots
     let mut hot = None;
@@ -467,6 +473,16 @@ fn priority_part(
     Ok((part, tables))
 }
 
+/// Whether the data has any people on `side` (an extract may come with victims but no
+/// offenders, or the other way round).
+fn has_side(a: &Assessment, side: Side) -> bool {
+    match side {
+        Side::Victim => a.data.info.victims > 0,
+        Side::Offender => a.data.info.offenders > 0,
+        Side::Crime => true,
+    }
+}
+
 /// Runs every analysis of the pack.
 pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Result<Built> {
     let area = hotspots::study_area(&a, None)?;
@@ -497,6 +513,10 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     // equalities of every priority in one table per side
     if has_people {
         for (side, who) in [(Side::Victim, "victims"), (Side::Offender, "offenders")] {
+            if !has_side(&a, side) {
+                notes.push(format!("The data has no {who} (its extracts had no {who} file): the equalities of {who} need them."));
+                continue;
+            }
             let mut long: Option<Table> = None;
             for p in &priorities {
                 let df = csa_analysis::equalities::equalities(&a, p, side)?;
@@ -528,7 +548,7 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
             }
         }
     }
-    if has_people {
+    if has_side(&a, Side::Victim) {
         tables.extend(crate::equalities::ward_table(&a, &priorities)?);
     }
     let mut out_parts = Vec::new();
@@ -603,7 +623,8 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         if p.survey.is_empty() {
             return None;
         }
-        s.concern(&p.survey).pct()
+        // weighted to the population when the consultation settings say so
+        s.concern_pct(&p.survey)
     };
     let vol_t =
         vol.ok_or_else(|| csa_analysis::AnalysisError::Internal("no volume table".into()))?;
@@ -825,6 +846,10 @@ fn survey_title(name: &str) -> String {
         "survey_news_channels" => "Survey: where respondents get local news",
         "survey_ways_to_help" => "Survey: ways respondents would help",
         "survey_other_answers" => "Survey: answers outside the listed options",
+        "survey_priorities_weighted" => {
+            "Survey: priorities, unweighted and weighted to the population"
+        }
+        names::T_YOU_SAID_WE_DID => "You said, we did",
         _ => name,
     }
     .to_string()

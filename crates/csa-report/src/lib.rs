@@ -16,6 +16,7 @@
 //! The library never prints.
 
 pub mod build;
+pub mod consultation;
 pub mod equalities;
 pub mod figures;
 pub mod html;

@@ -872,3 +872,9 @@ pub fn lsoa_of(s: &Synthetic) -> Vec<Option<(String, String)>> {
         })
         .collect()
 }
+
+/// Coventry's ward boundaries (compiled in): the default map of `csa consultation`.
+pub fn shipped_ward_boundaries() -> Result<Boundaries, SynthError> {
+    Boundaries::from_geojson(WARDS, "WD25CD", "WD25NM")
+        .map_err(|e| SynthError::Shipped(e.to_string()))
+}

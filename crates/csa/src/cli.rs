@@ -134,6 +134,21 @@ pub enum Command {
         "CSV and all of them in survey.xlsx, with problems.csv listing rejected rows and fields.\n",
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
     Survey(SurveyArgs),
+    /// The public consultation: representativeness against the Census, weighting to the
+    /// population, responses per week and channel, free-text themes, the consultation report.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa consultation --file data/demo/survey/survey.csv --out out/consultation\n",
+        "  csa consultation --file responses.csv --config consultation.toml --out out/consultation --public\n",
+        "  csa consultation --file responses.csv --config consultation.toml --check\n\n",
+        "Writes consultation.html (self-contained), consultation.xlsx and one CSV per table: method,\n",
+        "representativeness (respondents per 1,000 residents by ward, ratio to the population by\n",
+        "age, sex, ethnicity, with intervals), weights (raking, trimming, design effect), unweighted\n",
+        "and weighted priorities, weeks x channels, themes, \"you said, we did\". Settings: data/README.md,\n",
+        "\"Public consultation\".\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage (raking that does not converge is\n",
+        "reported here, naming the margin); with --check, 3 when something needs attention."))]
+    Consultation(ConsultationArgs),
     /// The annual strategic assessment pack: report, charts, maps, tables, ranking, summary.
     #[command(after_help = concat!(
         "Examples:\n",
@@ -148,6 +163,125 @@ pub enum Command {
         "leaves out offender lists and point locations. SOURCE_DATE_EPOCH fixes the timestamp.\n",
         "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
     Assess(AssessArgs),
+    /// Serve the sub-group leads' workspace in the browser: sign-in, roles, audit log.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa serve --dataset out/dataset --config data/demo/assessment.toml --users out/users.json\n",
+        "  csa serve --dataset /srv/csa/dataset --users /srv/csa/users.json --bind 0.0.0.0:8443 \\\n",
+        "      --tls-cert /etc/csa/cert.pem --tls-key /etc/csa/key.pem --targets /srv/csa/targets.toml\n\n",
+        "Pages: sign in, the user's priorities, a priority's breakdowns (period, comparison, up to\n",
+        "four dimensions; table, chart, ward map, downloads), the other views, hot spot maps and the\n",
+        "quarterly table; GET /api/breakdown answers like csa breakdown. Roles: partner (exact\n",
+        "figures for their sub-groups' priorities), public (the public edition's suppression),\n",
+        "admin (also users and the audit log). Every request is recorded in the audit log (JSON\n",
+        "lines; --audit, default audit.jsonl beside the users file). The dataset is loaded once and\n",
+        "again when its manifest changes (csa ingest --append). With an empty users file on a\n",
+        "terminal it asks for a first administrator. Stop it with Ctrl-C.\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
+    Serve(ServeArgs),
+    /// Manage the users of csa serve: add (password from the terminal or one line of stdin), remove, list.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  csa user add --users out/users.json --name inspector.jones --role partner --subgroups \"City Tasking\"\n",
+        "  printf '%s\\n' \"$PASSWORD\" | csa user add --users out/users.json --name board --role public\n",
+        "  csa user list --users out/users.json\n",
+        "  csa user remove --users out/users.json --name board\n\n",
+        "Only an argon2id hash of the password is stored (file mode 0600). A running csa serve\n",
+        "reads the file again within seconds; a removed user's sessions end.\n",
+        "Exit codes: 0 ok, 1 internal error, 2 bad input or usage."))]
+    User(UserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Dataset folder written by `csa ingest` [default: the config's dataset].
+    #[arg(long, value_name = "DIR")]
+    pub dataset: Option<PathBuf>,
+    /// Assessment configuration (TOML) [default: the shipped priorities].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The users file (`csa user add` writes it).
+    #[arg(long, value_name = "FILE")]
+    pub users: PathBuf,
+    /// Address and port to listen on (port 0: any free port, printed at start).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// TLS certificate chain (PEM); with --tls-key the server speaks HTTPS only.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The audit log (JSON lines, appended) [default: audit.jsonl beside the users file].
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+    /// Targets of the quarterly page (as `csa quarterly --targets`) [default: every priority, no target].
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// A session ends after this long without a request (e.g. 30m, 90s, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub session_idle: String,
+    /// A session ends this long after sign-in at the latest.
+    #[arg(long, value_name = "DURATION", default_value = "8h")]
+    pub session_lifetime: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add a user; the password is asked for on a terminal, else read as one line of stdin.
+    Add(UserAddArgs),
+    /// Remove a user (their sessions end).
+    Remove(UserNameArgs),
+    /// List the users: name, role, sub-groups, when added.
+    List(UserListArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Exact figures for the priorities of their sub-groups (all when none are given).
+    Partner,
+    /// Everything under the public edition's disclosure rules.
+    Public,
+    /// Exact figures, the users and the audit log.
+    Admin,
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// The users file (created when missing).
+    #[arg(long, value_name = "FILE")]
+    pub users: PathBuf,
+    /// User name: letters, digits and . _ @ - (at most 64).
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    /// Sub-groups of a partner, comma-separated [default: every priority].
+    #[arg(long, value_name = "NAME[,NAME...]", default_value = "")]
+    pub subgroups: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UserNameArgs {
+    /// The users file.
+    #[arg(long, value_name = "FILE")]
+    pub users: PathBuf,
+    /// User name.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UserListArgs {
+    /// The users file.
+    #[arg(long, value_name = "FILE")]
+    pub users: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -437,6 +571,33 @@ pub struct SurveyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ConsultationArgs {
+    /// Survey responses (CSV, one row per respondent; optional ethnicity, date, channel and
+    /// comment columns).
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+    /// Consultation settings (TOML): population and area, weighting margins and trimming,
+    /// tracking, codebook, "you said, we did" file [default: Census 2021 denominators, raking
+    /// to ward, age band and sex, trimming to [0.2, 5] x the mean weight].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder for consultation.html, consultation.xlsx and one CSV per table.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write the public edition: free-text counts below the configured threshold suppressed,
+    /// no examples and no uncoded answers.
+    #[arg(long)]
+    pub public: bool,
+    /// The running check: print a JSON status on standard output and exit 3 when something
+    /// needs attention (under-represented groups, a week below the minimum, misdated responses).
+    #[arg(long)]
+    pub check: bool,
+    /// Day the check runs as (YYYY-MM-DD) [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Args)]
 pub struct PrioritiesArgs {
     /// Assessment configuration (TOML) [default: the shipped priorities].
     #[arg(long, value_name = "FILE")]
@@ -553,6 +714,11 @@ pub struct SynthArgs {
     /// Also (or only) write survey.csv: N consultation survey respondents.
     #[arg(long, value_name = "N")]
     pub survey: Option<usize>,
+    /// Make the survey a realistically biased sample of Coventry's residents (older residents
+    /// and some wards over-represented, with date, channel and comment columns) and write
+    /// survey_truth.json with the population's true priority shares.
+    #[arg(long, requires = "survey")]
+    pub survey_biased: bool,
     /// Number of ASB incidents [default: a quarter of --crimes].
     #[arg(long, value_name = "N")]
     pub asb: Option<usize>,

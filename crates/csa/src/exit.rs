@@ -20,6 +20,9 @@ pub fn code_for(e: &anyhow::Error) -> i32 {
         if let Some(ae) = cause.downcast_ref::<csa_analysis::AnalysisError>() {
             return if ae.is_user_error() { BAD_INPUT } else { INTERNAL };
         }
+        if let Some(se) = cause.downcast_ref::<csa_serve::ServeError>() {
+            return if se.is_user_error() { BAD_INPUT } else { INTERNAL };
+        }
         if cause.downcast_ref::<UsageError>().is_some()
             || cause
                 .downcast_ref::<csa_synth::SynthError>()

@@ -27,7 +27,10 @@ fn main() {
         cli::Command::Quarterly(a) => cmd::quarterly::run(a),
         cli::Command::Reoffending(a) => cmd::reoffending::run(a),
         cli::Command::Survey(a) => cmd::survey::run(a),
+        cli::Command::Consultation(a) => cmd::consultation::run(a),
         cli::Command::Assess(a) => cmd::assess::run(a, opts.quiet),
+        cli::Command::Serve(a) => cmd::serve::run(a),
+        cli::Command::User(a) => cmd::user::run(a),
     };
     match result {
         Ok(()) => std::process::exit(exit::OK),

@@ -82,7 +82,16 @@ pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
     };
     let result = (|| -> anyhow::Result<csa_report::PackSummary> {
         let survey = match &config.survey {
-            Some(p) => Some((Survey::load(p)?, p.clone())),
+            Some(p) => {
+                let mut s = Survey::load(p)?;
+                // weights for the ranking's public concern, and "you said, we did"
+                if let Some(c) = &config.consultation {
+                    let settings = csa_analysis::consultation::Config::load(c)?;
+                    csa_analysis::consultation::Consultation::run(&mut s, settings)
+                        .with_context(|| format!("consultation settings {}", c.display()))?;
+                }
+                Some((s, p.clone()))
+            }
             None => None,
         };
         let assessment = Assessment::open(&dataset, config.clone(), None, &Needs::everything())?;

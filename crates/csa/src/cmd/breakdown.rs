@@ -24,15 +24,9 @@ fn period(from: Option<&str>, to: Option<&str>) -> anyhow::Result<Option<Period>
         Month::parse(s)
             .ok_or_else(|| UsageError(format!("{flag} {s:?} is not a month; write YYYY-MM")))
     };
-    Ok(match (from, to) {
-        (None, None) => None,
-        (Some(f), None) => {
-            let from = month(f, "--from")?;
-            Some(Period::new(from, from.plus(11))?)
-        }
-        (None, Some(t)) => Some(Period::ending(month(t, "--to")?, 12)),
-        (Some(f), Some(t)) => Some(Period::new(month(f, "--from")?, month(t, "--to")?)?),
-    })
+    let from = from.map(|f| month(f, "--from")).transpose()?;
+    let to = to.map(|t| month(t, "--to")).transpose()?;
+    Ok(Period::from_bounds(from, to)?)
 }
 
 /// What a command's [`Scope`] resolves to.

@@ -207,6 +207,13 @@ fn print_summary(run: &HotspotRun, written: &[PathBuf]) {
                         ""
                     }
                 );
+            } else if p.get("cold_cells_95").and_then(Value::as_u64) == Some(0)
+                && p.get("permutation_cold_cells_95").and_then(Value::as_u64).unwrap_or(0) > 0
+            {
+                println!(
+                    "  note: the permutation cold spots have no analytic counterpart: on skewed counts (most cells empty, a few busy) random allocations rarely leave a neighbourhood empty, while the normal approximation puts an empty neighbourhood at z = {} at the lowest, which no cell passes under FDR; read them as areas with fewer crimes than random allocation gives",
+                    show("analytic_lowest_possible_z"),
+                );
             }
         }
         Method::Kde => println!(

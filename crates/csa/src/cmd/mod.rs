@@ -2,12 +2,15 @@
 
 pub mod assess;
 pub mod breakdown;
+pub mod consultation;
 pub mod hotspots;
 pub mod ingest;
 pub mod quarterly;
 pub mod reoffending;
+pub mod serve;
 pub mod survey;
 pub mod synth;
+pub mod user;
 
 use std::path::{Path, PathBuf};
 

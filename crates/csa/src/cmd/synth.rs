@@ -15,9 +15,38 @@ pub fn run(a: SynthArgs, _quiet: bool) -> anyhow::Result<()> {
         std::fs::create_dir_all(&a.out)
             .with_context(|| format!("cannot create {}", a.out.display()))?;
         let path = a.out.join("survey.csv");
-        let text = csa_synth::survey::survey_csv(n, a.seed, &csa_synth::ward_names()?);
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-        println!("wrote {n} survey respondents (seed {}) to {}", a.seed, path.display());
+        if a.survey_biased {
+            // Coventry's wards from the shipped Census tables (16+ by the survey's age bands)
+            let wards: Vec<csa_synth::survey::WardResidents> =
+                csa_analysis::consultation::shipped_ward_residents(
+                    "E08000026",
+                    &[16, 25, 35, 45, 55, 65],
+                )?
+                .into_iter()
+                .map(|(name, ages, female_share)| csa_synth::survey::WardResidents {
+                    name,
+                    by_age: std::array::from_fn(|i| ages.get(i).copied().unwrap_or(0.0)),
+                    female_share,
+                })
+                .collect();
+            let (text, truth) = csa_synth::survey::biased_survey_csv(n, a.seed, &wards);
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let tpath = a.out.join("survey_truth.json");
+            std::fs::write(&tpath, serde_json::to_string_pretty(&truth)?)
+                .with_context(|| format!("cannot write {}", tpath.display()))?;
+            println!(
+                "wrote {n} survey respondents, a biased sample (seed {}), to {} and the population's truth to {}",
+                a.seed,
+                path.display(),
+                tpath.display()
+            );
+        } else {
+            let text = csa_synth::survey::survey_csv(n, a.seed, &csa_synth::ward_names()?);
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("wrote {n} survey respondents (seed {}) to {}", a.seed, path.display());
+        }
     }
     let Some(crimes) = a.crimes else { return Ok(()) };
     let opts =
