@@ -189,8 +189,7 @@ impl Budget {
 type Month = (i32, u32);
 
 /// The references, mapping and ordered inputs of one ingest.
-struct Plan<'a> {
-    req: &'a IngestRequest,
+struct Plan {
     offences: &'static OffenceTable,
     wards: AreaIndex,
     ward_ref: manifest::ReferenceFile,
@@ -203,8 +202,8 @@ struct Plan<'a> {
     budget: Budget,
 }
 
-impl<'a> Plan<'a> {
-    fn load(req: &'a IngestRequest) -> Result<Plan<'a>> {
+impl Plan {
+    fn load(req: &IngestRequest) -> Result<Plan> {
         if req.police_uk.is_empty() && req.extracts.is_empty() {
             return Err(IngestError::NothingToIngest);
         }
@@ -252,7 +251,6 @@ impl<'a> Plan<'a> {
         }
         let names = inputs.iter().map(|(p, _)| p.display().to_string()).collect();
         Ok(Plan {
-            req,
             offences: OffenceTable::shipped(),
             wards: AreaIndex::new(wards),
             ward_ref,
@@ -492,7 +490,7 @@ fn resolve(
         let mut first: FxHashMap<&str, (u32, u64, Month)> = FxHashMap::default();
         for rec in spill::records(&index) {
             let mut d = spill::Dec { bytes: rec };
-            let parse = |d: &mut spill::Dec<'_>| -> Option<Ix<'_>> {
+            fn parse<'b>(d: &mut spill::Dec<'b>) -> Option<Ix<'b>> {
                 d.u64()?;
                 Some(Ix {
                     seq: d.u64()?,
@@ -503,7 +501,7 @@ fn resolve(
                     ctype: d.u8()?,
                     r: d.str()?,
                 })
-            };
+            }
             let c = parse(&mut d).ok_or_else(corrupt)?;
             match first.entry(c.r) {
                 Entry::Vacant(v) => {
