@@ -22,7 +22,10 @@
 //! *over-represented* when its bottom is above 1. The response rate of a ward is
 //! `k_w / N_w * 1000` residents.
 //!
-//! **Weighting**: raking to the configured margins. A respondent who did not say (or whose
+//! **Weighting**: raking to the configured margins, each one dimension or several crossed
+//! (`"age_band x sex"`: its residents from the joint table of `[population] joint`, see
+//! [`crate::joint_population`]; a respondent's category is then every label together). A
+//! respondent who did not say (or whose
 //! answer is not a category of the population, e.g. a ward outside the area) is kept in a
 //! "(not answered)" category whose target is its share of respondents, the population's
 //! shares being scaled to the rest; a population category without respondents is dropped
@@ -41,6 +44,7 @@ use serde::Deserialize;
 use crate::breakdown::{float_col, int_col, round2, text_col};
 use crate::codebook::{Codebook, Coded};
 use crate::error::{internal, AnalysisError, Result};
+use crate::joint_population::{JointPopulation, Labels, WardMatch};
 use crate::names;
 use crate::population::{GroupDim, Population};
 use crate::raking::{self, Margin, RakeSettings, Raked};
@@ -72,13 +76,60 @@ impl Dimension {
         }
     }
 
-    fn of(self, r: &Response) -> Option<&str> {
+    pub(crate) fn of(self, r: &Response) -> Option<&str> {
         match self {
             Dimension::Ward => r.area.as_deref(),
             Dimension::AgeBand => r.age_band.as_deref(),
             Dimension::Sex => r.sex.as_deref(),
             Dimension::Ethnicity => r.ethnicity.as_deref(),
         }
+    }
+}
+
+/// A raking margin: one dimension, or several crossed (`"age_band x sex"`), whose
+/// residents come from the joint population table ([`crate::joint_population`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarginSpec(pub Vec<Dimension>);
+
+impl MarginSpec {
+    /// Its name in tables: the dimensions joined by `" x "`.
+    pub fn name(&self) -> String {
+        self.0.iter().map(|d| d.name()).collect::<Vec<_>>().join(" x ")
+    }
+
+    /// A respondent's category: the labels joined by `" x "`; `None` when one is not given.
+    fn of(&self, r: &Response) -> Option<String> {
+        let parts: Option<Vec<&str>> = self.0.iter().map(|d| d.of(r)).collect();
+        parts.map(|p| p.join(" x "))
+    }
+
+    /// `"ward"`, `"age_band x sex"` (also `*` or `×` between the names).
+    pub fn parse(text: &str) -> std::result::Result<MarginSpec, String> {
+        let spaced = text.replace(['*', '×'], " x ");
+        let mut dims = Vec::new();
+        for word in spaced.split_whitespace().filter(|w| *w != "x") {
+            let d = Dimension::ALL.iter().find(|d| d.name() == word).ok_or_else(|| {
+                format!(
+                    "margin {text:?}: {word:?} is not a dimension; use {} or several joined by \" x \" (e.g. \"age_band x sex\")",
+                    Dimension::ALL.map(|d| d.name()).join(", ")
+                )
+            })?;
+            if dims.contains(d) {
+                return Err(format!("margin {text:?} names {word} twice"));
+            }
+            dims.push(*d);
+        }
+        if dims.is_empty() {
+            return Err("an empty margin: name a dimension such as \"ward\"".into());
+        }
+        Ok(MarginSpec(dims))
+    }
+}
+
+impl<'de> Deserialize<'de> for MarginSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        MarginSpec::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -106,6 +157,9 @@ pub struct PopulationConfig {
     pub wards: Option<PathBuf>,
     /// Residents by age, sex and ethnicity ([`crate::population`]); default the shipped table.
     pub groups: Option<PathBuf>,
+    /// Residents by several dimensions at once ([`crate::joint_population`]), for joint
+    /// margins such as `"age_band x sex"`.
+    pub joint: Option<PathBuf>,
     /// Lower bounds of the survey's age bands (the first is the youngest age asked).
     pub age_bands: Vec<u8>,
     /// Ward or local-authority codes making the area; default the local authorities of
@@ -118,6 +172,7 @@ impl Default for PopulationConfig {
         PopulationConfig {
             wards: None,
             groups: None,
+            joint: None,
             age_bands: vec![16, 25, 35, 45, 55, 65],
             area: Vec::new(),
         }
@@ -128,7 +183,7 @@ impl Default for PopulationConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct WeightingConfig {
     /// Margins to rake to; empty = no weighting.
-    pub margins: Vec<Dimension>,
+    pub margins: Vec<MarginSpec>,
     /// Bounds of a weight relative to the mean, e.g. [0.2, 5.0]; `[]` = no trimming.
     pub trim: Vec<f64>,
     pub max_iterations: usize,
@@ -140,7 +195,9 @@ pub struct WeightingConfig {
 impl Default for WeightingConfig {
     fn default() -> Self {
         WeightingConfig {
-            margins: vec![Dimension::Ward, Dimension::AgeBand, Dimension::Sex],
+            margins: [Dimension::Ward, Dimension::AgeBand, Dimension::Sex]
+                .map(|d| MarginSpec(vec![d]))
+                .to_vec(),
             trim: vec![0.2, 5.0],
             max_iterations: 100,
             tolerance: 1e-6,
@@ -223,6 +280,7 @@ impl Config {
         for p in [
             &mut c.population.wards,
             &mut c.population.groups,
+            &mut c.population.joint,
             &mut c.free_text.codebook,
             &mut c.report.you_said_we_did,
             &mut c.report.boundaries,
@@ -454,10 +512,24 @@ impl Consultation {
         let (margins, missing) =
             population_margins(&pop, &area, &ward_names, &config.population.age_bands);
         let representation = representation(survey, &margins, &ward_names);
+        let joint = match &config.population.joint {
+            Some(p) => {
+                let ward = |w: &str| match ward_names.code_of(w) {
+                    Some(code) if area.iter().any(|a| a == code) => {
+                        WardMatch::InArea(ward_names.wards[code].0.clone())
+                    }
+                    Some(_) => WardMatch::Outside,
+                    None => WardMatch::Unknown,
+                };
+                let labels = Labels { age_bands: &config.population.age_bands, ward: &ward };
+                Some(JointPopulation::load(p, &labels)?)
+            }
+            None => None,
+        };
         let weighting = if config.weighting.margins.is_empty() {
             None
         } else {
-            Some(weight(survey, &margins, &config.weighting)?)
+            Some(weight(survey, &margins, joint.as_ref(), &config.weighting)?)
         };
         survey.weights = weighting
             .as_ref()
@@ -670,47 +742,63 @@ fn representation(s: &Survey, margins: &[PopMargin], names: &WardNames) -> Vec<R
     out
 }
 
-/// Rakes the respondents to the configured margins (see the module header).
-fn weight(s: &Survey, pop: &[PopMargin], c: &WeightingConfig) -> Result<Weighting> {
+/// Rakes the respondents to the configured margins (see the module header): a single
+/// dimension's residents from `pop`, a joint margin's from `joint`.
+fn weight(
+    s: &Survey,
+    pop: &[PopMargin],
+    joint: Option<&JointPopulation>,
+    c: &WeightingConfig,
+) -> Result<Weighting> {
     let n = s.responses.len();
     let mut margins = Vec::new();
     let mut notes = Vec::new();
-    for dim in &c.margins {
-        let Some(pm) = pop.iter().find(|m| m.dimension == *dim) else {
-            return Err(AnalysisError::Usage(format!(
-                "weighting.margins has {} but the population has no residents by it; remove it from the margins or configure [population] groups",
-                dim.name()
-            )));
+    for spec in &c.margins {
+        let name = spec.name();
+        let groups: Vec<(String, f64)> = match (&spec.0[..], joint) {
+            ([dim], _) => match pop.iter().find(|m| m.dimension == *dim) {
+                Some(pm) => pm.groups.clone(),
+                None => {
+                    return Err(AnalysisError::Usage(format!(
+                        "weighting.margins has {name} but the population has no residents by it; remove it from the margins or configure [population] groups"
+                    )))
+                }
+            },
+            (_, Some(j)) => j.margin(spec)?,
+            (_, None) => {
+                return Err(AnalysisError::Usage(format!(
+                    "weighting.margins has {name} but residents by {} together are not known (the Census tables shipped give each on its own): give [population] joint = a CSV with columns {}, residents (e.g. ONS TS009 sex by single year of age for the area), or rake to the dimensions separately",
+                    spec.0.iter().map(|d| d.name()).collect::<Vec<_>>().join(" and "),
+                    spec.0.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
+                )))
+            }
         };
+        let answers: Vec<Option<String>> = s.responses.iter().map(|r| spec.of(r)).collect();
         let mut labels: Vec<String> = Vec::new();
         let mut targets: Vec<f64> = Vec::new();
-        let present = |g: &str| s.responses.iter().any(|r| dim.of(r) == Some(g));
-        for (g, residents) in &pm.groups {
+        for (g, residents) in &groups {
             if *residents <= 0.0 {
                 continue;
             }
-            if present(g) {
+            if answers.iter().any(|a| a.as_deref() == Some(g.as_str())) {
                 labels.push(g.clone());
                 targets.push(*residents);
             } else {
                 notes.push(format!(
-                    "{} {g}: no respondent, so its {} residents are stood for by the other categories",
-                    dim.name(),
+                    "{name} {g}: no respondent, so its {} residents are stood for by the other categories",
                     residents.round()
                 ));
             }
         }
-        let of_known: Vec<Option<usize>> = s
-            .responses
+        let of_known: Vec<Option<usize>> = answers
             .iter()
-            .map(|r| dim.of(r).and_then(|v| labels.iter().position(|l| l == v)))
+            .map(|a| a.as_deref().and_then(|v| labels.iter().position(|l| l == v)))
             .collect();
         let unknown = of_known.iter().filter(|o| o.is_none()).count();
         let total: f64 = targets.iter().sum();
         if labels.is_empty() || total <= 0.0 {
             return Err(AnalysisError::Usage(format!(
-                "cannot weight by {}: no respondent gave one of the population's categories",
-                dim.name()
+                "cannot weight by {name}: no respondent gave one of the population's categories"
             )));
         }
         let known_share = 1.0 - unknown as f64 / n as f64;
@@ -720,11 +808,10 @@ fn weight(s: &Survey, pop: &[PopMargin], c: &WeightingConfig) -> Result<Weightin
             labels.push(NOT_ANSWERED.into());
             targets.push(1.0 - known_share);
             notes.push(format!(
-                "{}: {unknown} respondents did not say (or gave a category outside the population); they keep their share of the weight",
-                dim.name()
+                "{name}: {unknown} respondents did not say (or gave a category outside the population); they keep their share of the weight"
             ));
         }
-        margins.push(Margin { name: dim.name().into(), labels, targets, of });
+        margins.push(Margin { name, labels, targets, of });
     }
     let settings = RakeSettings {
         max_iterations: c.max_iterations,
@@ -879,6 +966,14 @@ impl Consultation {
         ];
         for m in &self.margins {
             items.push((format!("population by {}", m.dimension.name()), m.source.clone()));
+        }
+        if let Some(p) = &self.config.population.joint {
+            let file = p.file_name().map_or(p.display().to_string(), |f| {
+                format!("{} (configured joint table)", f.to_string_lossy())
+            });
+            for spec in self.config.weighting.margins.iter().filter(|m| m.0.len() > 1) {
+                items.push((format!("population by {}", spec.name()), file.clone()));
+            }
         }
         for m in &self.missing {
             items.push(("population not available".into(), m.clone()));

@@ -255,6 +255,14 @@ fn load_people_chunk(
 }
 
 impl Data {
+    /// Bytes its crimes and people hold on the heap (approximately: what a cache of slices
+    /// weighs it by).
+    pub fn heap_bytes(&self) -> usize {
+        self.crimes.heap_bytes()
+            + self.victims.as_ref().map_or(0, People::heap_bytes)
+            + self.offenders.as_ref().map_or(0, People::heap_bytes)
+    }
+
     /// Loads the crimes recorded in `months` with `needs.columns`, and the victims and
     /// offenders asked for (when the dataset has any).
     pub fn load(info: &DatasetInfo, months: Period, needs: &Needs) -> Result<Data> {

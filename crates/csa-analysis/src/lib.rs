@@ -26,6 +26,7 @@ pub mod harm;
 pub mod hotspots;
 mod intern;
 pub mod iom;
+pub mod joint_population;
 pub mod kaplan_meier;
 pub mod location;
 pub mod names;

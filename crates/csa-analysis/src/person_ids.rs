@@ -19,6 +19,11 @@ pub struct PersonIds {
 }
 
 impl PersonIds {
+    /// Bytes it holds on the heap (approximately).
+    pub fn heap_bytes(&self) -> usize {
+        self.codes.len() * 4 + self.hashes.len() * 8 + self.arena.len() + self.ends.len() * 4
+    }
+
     /// The id of a code (`None` for 0).
     pub fn id(&self, code: u32) -> Option<&str> {
         let c = code.checked_sub(1)? as usize;

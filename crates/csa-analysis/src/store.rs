@@ -34,6 +34,11 @@ impl Text {
     pub fn cardinality(&self) -> usize {
         self.values.len() + 1
     }
+    /// Bytes it holds on the heap (approximately: what a cache weighs it by).
+    pub fn heap_bytes(&self) -> usize {
+        self.codes.len() * 4
+            + self.values.iter().map(|v| v.len() + std::mem::size_of::<String>()).sum::<usize>()
+    }
 }
 
 /// Crime and ASB records, one entry per row in every vector.
@@ -56,6 +61,15 @@ pub struct Crimes {
 }
 
 impl Crimes {
+    /// Bytes its columns hold on the heap (approximately).
+    pub fn heap_bytes(&self) -> usize {
+        self.len * (std::mem::size_of::<Month>() + 4)
+            + self.text.values().map(Text::heap_bytes).sum::<usize>()
+            + self.int.values().map(Vec::len).sum::<usize>()
+            + self.flag.values().map(Vec::len).sum::<usize>()
+            + self.float.values().map(|v| v.len() * 8).sum::<usize>()
+            + self.day.values().map(|v| v.len() * 4).sum::<usize>()
+    }
     pub fn text(&self, c: Col) -> Result<&Text> {
         self.text.get(&c).ok_or_else(|| not_loaded(c))
     }
@@ -104,6 +118,15 @@ pub struct People {
 }
 
 impl People {
+    /// Bytes it holds on the heap (approximately).
+    pub fn heap_bytes(&self) -> usize {
+        self.crime.len() * 4
+            + self.person.heap_bytes()
+            + self.age.len() * 2
+            + self.sex.heap_bytes()
+            + self.ethnicity.heap_bytes()
+            + self.relationship.as_ref().map_or(0, Text::heap_bytes)
+    }
     pub fn len(&self) -> usize {
         self.crime.len()
     }

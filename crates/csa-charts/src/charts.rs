@@ -3,7 +3,9 @@
 //! - [`Trend`]: monthly counts of the period against the same months a year before;
 //! - [`Bars`]: one horizontal bar per item (priority volumes) with a change label;
 //! - [`HeatMap`]: day of week x hour, counts shaded on the sequential palette, with a key;
-//! - [`Pyramid`]: age bands, male to the left and female to the right.
+//! - [`Pyramid`]: age bands, male to the left and female to the right;
+//! - [`PairedIntervals`]: two estimates per item (e.g. unweighted and weighted survey
+//!   shares), each a dot with its interval, on one percentage scale.
 //!
 //! Labels use the bundled font at 13-16 px; colours come from [`crate::palette`].
 //!
@@ -156,6 +158,76 @@ impl Chart for Bars {
             ))
             .map_err(err)?;
         }
+        Ok(())
+    }
+}
+
+/// One estimate in percent with its interval: (value, low, high).
+pub type Estimate = (f64, f64, f64);
+
+/// Two estimates per item, each a dot on its interval line, the first series above the
+/// second; items as given, top to bottom. A missing estimate draws nothing.
+#[derive(Debug, Clone)]
+pub struct PairedIntervals {
+    pub title: String,
+    /// Names of the two series, in the key (e.g. "As answered", "Weighted to the population").
+    pub series: [String; 2],
+    pub rows: Vec<(String, [Option<Estimate>; 2])>,
+}
+
+impl Chart for PairedIntervals {
+    fn size(&self) -> (u32, u32) {
+        (1000, (110 + 36 * self.rows.len() as u32).max(200))
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        caption(root, &self.title)?;
+        let (w, h) = root.dim_in_pixel();
+        let (left, right) = (300_i32, w as i32 - 40);
+        let top_value = self
+            .rows
+            .iter()
+            .flat_map(|r| r.1.iter().flatten().map(|e| e.2))
+            .fold(0.0_f64, f64::max);
+        // axis to the next multiple of 10 percent
+        let max = ((top_value / 10.0).ceil() * 10.0).clamp(10.0, 100.0);
+        let x =
+            |v: f64| left + ((v.clamp(0.0, max) / max) * f64::from(right - left)).round() as i32;
+        let font = (FONT_FAMILY, 14).into_font().color(&INK);
+        let small = (FONT_FAMILY, 13).into_font().color(&INK);
+        let colours = [CATEGORICAL[0], CATEGORICAL[4]];
+        // key
+        for (i, (name, c)) in self.series.iter().zip(colours).enumerate() {
+            let kx = left + 260 * i as i32;
+            root.draw(&Circle::new((kx, 50), 5, c.filled())).map_err(err)?;
+            root.draw(&Text::new(name.clone(), (kx + 12, 43), small.clone())).map_err(err)?;
+        }
+        let bottom = h as i32 - 40;
+        // grid and axis labels every 10 points
+        let mut v = 0.0;
+        while v <= max + 1e-9 {
+            let gx = x(v);
+            root.draw(&PathElement::new(vec![(gx, 70), (gx, bottom)], MUTED.stroke_width(1)))
+                .map_err(err)?;
+            root.draw(&Text::new(format!("{v:.0}%"), (gx - 12, bottom + 8), small.clone()))
+                .map_err(err)?;
+            v += 10.0;
+        }
+        for (i, (name, est)) in self.rows.iter().enumerate() {
+            let y = 80 + 36 * i as i32;
+            root.draw(&Text::new(name.clone(), (20, y + 6), font.clone())).map_err(err)?;
+            for (j, (e, c)) in est.iter().zip(colours).enumerate() {
+                let Some((v, lo, hi)) = e else { continue };
+                let yy = y + 6 + 14 * j as i32;
+                root.draw(&PathElement::new(vec![(x(*lo), yy), (x(*hi), yy)], c.stroke_width(2)))
+                    .map_err(err)?;
+                root.draw(&Circle::new((x(*v), yy), 5, c.filled())).map_err(err)?;
+            }
+        }
+        root.draw(&PathElement::new(
+            vec![(left, bottom), (right, bottom)],
+            OUTLINE.stroke_width(1),
+        ))
+        .map_err(err)?;
         Ok(())
     }
 }

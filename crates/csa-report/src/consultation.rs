@@ -72,6 +72,35 @@ fn section(h: &mut String, title: &str, note: &str) {
     }
 }
 
+/// The priorities' unweighted and weighted shares with their intervals, as inline SVG;
+/// `None` when the table has no weighted columns (no weighting) or the chart cannot be drawn.
+fn priorities_chart(df: &DataFrame) -> Option<String> {
+    let f = |c: &str| df.column(c).ok()?.f64().ok().cloned();
+    let (v, lo, hi) = (f(names::SHARE_PCT)?, f(names::CI_LOW_PCT)?, f(names::CI_HIGH_PCT)?);
+    let (wv, wlo, whi) = (
+        f(names::WEIGHTED_SHARE_PCT)?,
+        f(names::WEIGHTED_CI_LOW_PCT)?,
+        f(names::WEIGHTED_CI_HIGH_PCT)?,
+    );
+    let opt = df.column(names::OPTION).ok()?.str().ok()?.clone();
+    let est = |a: Option<f64>, b: Option<f64>, c: Option<f64>| Some((a?, b?, c?));
+    let rows = (0..df.height())
+        .map(|i| {
+            (
+                opt.get(i).unwrap_or("").to_string(),
+                [est(v.get(i), lo.get(i), hi.get(i)), est(wv.get(i), wlo.get(i), whi.get(i))],
+            )
+        })
+        .collect();
+    let chart = csa_charts::charts::PairedIntervals {
+        title: "Priorities: share of respondents, as answered and weighted".into(),
+        series: ["As answered".into(), "Weighted to the population".into()],
+        rows,
+    };
+    let svg = csa_charts::render::svg_string(&chart).ok()?;
+    Some(svg.find("<svg").map_or(svg.clone(), |i| svg[i..].to_string()))
+}
+
 /// The whole page.
 pub fn consultation_html(p: &ConsultationPage) -> String {
     let mut h = String::new();
@@ -123,6 +152,9 @@ pub fn consultation_html(p: &ConsultationPage) -> String {
             "Priorities: unweighted and weighted",
             "Share of respondents choosing each priority (of those who chose any), as answered and weighted to the population, each with its 95% interval; the weighted interval uses the effective sample size.",
         );
+        if let Some(svg) = priorities_chart(df) {
+            let _ = write!(h, "<figure>{svg}<figcaption class=\"note\">Each dot is a share, its line the 95% interval; where the two disagree, the weighted figure is the better estimate of what residents think.</figcaption></figure>");
+        }
         table_html(&mut h, df, None);
     }
     if let Some(df) = get(names::T_CONSULTATION_WEEKS) {

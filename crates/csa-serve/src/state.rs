@@ -7,8 +7,10 @@
 //! Every answer comes from the analysis library exactly as `csa breakdown` computes it: the
 //! same periods ([`Assessment::periods`]), the same data ([`Data::slice`] gives what the
 //! command line would load) and the same view code ([`View::answer`]). Slices, answers,
-//! published tables, hotspot maps and the quarterly table are kept in bounded caches per
-//! dataset version.
+//! published tables, hotspot maps and the quarterly table are kept in caches per dataset
+//! version, bounded by entries and by bytes ([`CACHE_BYTES`]; slices up to the loaded data's
+//! own size), so memory levels off however many distinct views users open. Before a version
+//! serves, the figures of every user's first page are computed (`Loaded::warm`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +35,15 @@ use crate::query::{Compare, ViewQuery};
 /// Answers with more rows than this are computed each time, not kept: the caches hold many
 /// small tables, never a few huge ones (memory stays flat).
 pub const KEEP_ROWS: usize = 20_000;
+
+/// Bytes the answers, the published tables and the drawn figures may each hold (by their
+/// weights); slices may hold as much as the loaded data itself, and at least this.
+pub const CACHE_BYTES: usize = 64 << 20;
+
+/// Weight of a published table: its cells at a typical cell's size.
+fn published_bytes(p: &Published) -> usize {
+    p.table.rows.iter().map(Vec::len).sum::<usize>() * 48
+}
 
 /// A dataset version with its caches.
 pub struct Loaded {
@@ -142,7 +153,8 @@ impl Loaded {
         );
         // a map without outlines is still a map; a missing boundaries file only loses them
         let area = hotspots::study_area(&whole, None).ok().flatten();
-        Ok(Loaded {
+        let slice_bytes = data.heap_bytes().max(CACHE_BYTES);
+        let loaded = Loaded {
             generation,
             targets: targets_of(targets, config)?,
             info,
@@ -153,13 +165,43 @@ impl Loaded {
             pseudonym_key,
             area,
             loaded_at: crate::audit::now(),
-            slices: Cache::new(8),
-            answers: Cache::new(256),
-            published: Cache::new(256),
-            maps: Cache::new(32),
-            svgs: Cache::new(256),
+            slices: Cache::with_budget(8, slice_bytes),
+            answers: Cache::with_budget(256, CACHE_BYTES),
+            published: Cache::with_budget(256, CACHE_BYTES),
+            maps: Cache::with_budget(32, CACHE_BYTES),
+            svgs: Cache::with_budget(256, CACHE_BYTES),
             performance: OnceLock::new(),
-        })
+        };
+        loaded.warm();
+        Ok(loaded)
+    }
+
+    /// Computes what every signed-in user's first page shows (the volume table and each
+    /// priority's months, exact and as published) before the version serves, so that nobody
+    /// waits for it. A failure here is left for the page to report.
+    fn warm(&self) {
+        let all = ViewQuery {
+            priority: Priority::all(),
+            view: View::Volume,
+            dims: vec![],
+            period: None,
+            compare: Compare::Previous,
+            top: self.config.top_n,
+        };
+        let mut queries = vec![all.clone()];
+        for p in self.config.all_priorities() {
+            queries.push(ViewQuery {
+                priority: p,
+                view: View::Counts,
+                dims: vec![Dim::Month],
+                ..all.clone()
+            });
+        }
+        for q in &queries {
+            if self.answer(q).is_ok() {
+                let _ = self.published(q);
+            }
+        }
     }
 
     /// The periods of a query: the command line's rule ([`Assessment::periods`]), or with
@@ -176,7 +218,11 @@ impl Loaded {
     /// What `csa breakdown` would load for `needs` over `periods`, cut from the held data.
     fn slice(&self, months: Period, needs: &Needs) -> Result<Arc<Data>> {
         let key = format!("{}:{}|{}", months.from.0, months.to.0, needs_key(needs));
-        self.slices.get_or_compute(&key, || Ok(Arc::new(self.data.slice(months, needs)?)))
+        self.slices.get_or_compute_weighed(
+            &key,
+            || Ok(Arc::new(self.data.slice(months, needs)?)),
+            |d| d.as_ref().map_or(0, |d| d.heap_bytes()),
+        )
     }
 
     /// An assessment over `periods` with the data `needs`, as `Assessment::open` gives it.
@@ -195,12 +241,16 @@ impl Loaded {
     /// bigger than [`KEEP_ROWS`]).
     pub fn answer(&self, q: &ViewQuery) -> Result<Arc<Answer>> {
         let key = q.key();
-        let a = self.answers.get_or_compute(&key, || {
-            let periods = self.periods(q.period, q.compare)?;
-            let needs = q.view.needs(&self.config, &q.priority, &q.dims)?;
-            let a = self.assessment(periods, &needs)?;
-            Ok(Arc::new(q.view.answer(&a, &q.priority, &q.dims, q.top)?))
-        });
+        let a = self.answers.get_or_compute_weighed(
+            &key,
+            || {
+                let periods = self.periods(q.period, q.compare)?;
+                let needs = q.view.needs(&self.config, &q.priority, &q.dims)?;
+                let a = self.assessment(periods, &needs)?;
+                Ok(Arc::new(q.view.answer(&a, &q.priority, &q.dims, q.top)?))
+            },
+            |a| a.as_ref().map_or(0, |a| a.table.estimated_size()),
+        );
         if a.as_ref().is_ok_and(|a| a.table.height() > KEEP_ROWS) {
             self.answers.forget(&key);
         }
@@ -211,10 +261,14 @@ impl Loaded {
     pub fn published(&self, q: &ViewQuery) -> Result<Arc<Published>> {
         crate::public::allowed(q.view, &q.dims)?;
         let key = q.key();
-        let p = self.published.get_or_compute(&key, || {
-            let a = self.answer(q)?;
-            Ok(Arc::new(publish(q.view, &q.dims, &a)?))
-        });
+        let p = self.published.get_or_compute_weighed(
+            &key,
+            || {
+                let a = self.answer(q)?;
+                Ok(Arc::new(publish(q.view, &q.dims, &a)?))
+            },
+            |p| p.as_ref().map_or(0, |p| published_bytes(p)),
+        );
         if p.as_ref().is_ok_and(|p| p.table.rows.len() > KEEP_ROWS) {
             self.published.forget(&key);
         }
@@ -223,14 +277,23 @@ impl Loaded {
 
     /// A drawn figure (SVG), computed once per key.
     pub fn svg(&self, key: &str, f: impl FnOnce() -> Result<String>) -> Result<Arc<String>> {
-        self.svgs.get_or_compute(key, || f().map(Arc::new))
+        self.svgs.get_or_compute_weighed(
+            key,
+            || f().map(Arc::new),
+            |s| s.as_ref().map_or(0, |s| s.len()),
+        )
     }
 
     /// Gi* hot spots and kernel density of a priority over the current period, drawn with
     /// the annual pack's settings (`[hotspots]`), as SVG maps (cached).
     pub fn hotspot_maps(&self, p: &Priority, periods: Periods) -> Result<Arc<HotspotMaps>> {
         let key = format!("{}|{:?}", p.name, (periods.current.from.0, periods.current.to.0));
-        self.maps.get_or_compute(&key, || {
+        let weigh = |m: &Result<Arc<HotspotMaps>>| {
+            m.as_ref().map_or(0, |m| {
+                m.gi_svg.as_ref().map_or(0, String::len) + m.kde_svg.as_ref().map_or(0, String::len)
+            })
+        };
+        self.maps.get_or_compute_weighed(&key, || {
             let a = self.assessment(periods, &hotspots::needs(p))?;
             let s = &self.config.hotspots;
             let pts = hotspots::points(&a, p, periods.current)?;
@@ -264,7 +327,7 @@ impl Loaded {
             let mut notes = gi.notes.clone();
             notes.extend(kde.notes.iter().filter(|n| !notes.contains(n)).cloned().collect::<Vec<_>>());
             Ok(Arc::new(HotspotMaps { gi_svg: Some(svg(&gi)?), kde_svg: Some(svg(&kde)?), notes }))
-        })
+        }, weigh)
     }
 
     /// The latest complete quarter's performance table (`csa quarterly --quarter latest`).

@@ -142,6 +142,12 @@ pub const AGE_PROPENSITY: [f64; 6] = [0.35, 0.6, 0.8, 1.0, 1.5, 2.4];
 /// Every fourth ward (in the order given) responds this much more.
 pub const KEEN_WARD_PROPENSITY: f64 = 2.5;
 pub const FEMALE_PROPENSITY: f64 = 1.2;
+/// Men in the youngest bands (16-24 and 25-34) respond this much less again (0.7): an age by sex
+/// interaction that raking to age and sex separately cannot undo, only a joint margin.
+pub const YOUNG_MALE_PROPENSITY: f64 = 0.7;
+const YOUNG_BANDS: usize = 2;
+/// Young men weight this option (motor vehicle crime) this much more than others of their age.
+const YOUNG_MALE_OPTION: (usize, f64) = (2, 3.0);
 /// Change of an option's weight from the youngest to the oldest band, as a multiple of its
 /// base weight (priorities differ by age, so a biased sample biases the raw shares).
 const AGE_SLOPE: [f64; 10] = [1.4, 0.0, 0.0, -1.4, 1.2, 0.0, -1.4, -0.6, -1.0, 0.0];
@@ -158,13 +164,43 @@ const COMMENTS: [&str; 8] = [
 ];
 
 /// Priority weights of a respondent in age band `a` (0 = 16-24 ... 5 = 65+).
-fn priority_weights(a: usize) -> [f64; 10] {
+fn priority_weights(a: usize, female: bool) -> [f64; 10] {
     let t = a as f64 / 5.0 - 0.5;
     let mut w = PRIORITY_WEIGHTS;
     for (x, s) in w.iter_mut().zip(AGE_SLOPE) {
         *x *= (1.0 + s * t).max(0.05);
     }
+    if !female && a < YOUNG_BANDS {
+        w[YOUNG_MALE_OPTION.0] *= YOUNG_MALE_OPTION.1;
+    }
     w
+}
+
+/// Response propensity of a resident of band `a` and sex (the ward's factor aside).
+fn propensity(a: usize, female: bool) -> f64 {
+    let sex = if female {
+        FEMALE_PROPENSITY
+    } else if a < YOUNG_BANDS {
+        YOUNG_MALE_PROPENSITY
+    } else {
+        1.0
+    };
+    AGE_PROPENSITY[a] * sex
+}
+
+/// The synthetic population of a biased survey by ward, age band and sex (16+): a ward's
+/// residents of each band times its female share (the Census tables shipped have no age by
+/// sex), as CSV for `[population] joint`.
+pub fn population_csv(wards: &[WardResidents]) -> String {
+    let mut s = String::from("ward,age_band,sex,residents\n");
+    for w in wards {
+        for (a, r) in w.by_age.iter().enumerate() {
+            for (sex, share) in [("female", w.female_share), ("male", 1.0 - w.female_share)] {
+                s.push_str(&format!("{},{},{sex},{:.3}\n", w.name, AGE_BANDS[a], r * share));
+            }
+        }
+    }
+    s
 }
 
 /// Exact probability that each option is among `k` picks drawn by weight without
@@ -205,10 +241,13 @@ pub struct SurveyTruth {
     /// Share (percent) of residents 16+ by age band, and of respondents expected by the design.
     pub population_age_shares_pct: Vec<(String, f64)>,
     pub expected_sample_age_shares_pct: Vec<(String, f64)>,
+    /// Share (percent) of residents 16+ by age band and sex (`"16-24 x Female"`).
+    pub population_age_sex_shares_pct: Vec<(String, f64)>,
     pub age_propensity: Vec<(String, f64)>,
     pub keen_wards: Vec<String>,
     pub keen_ward_propensity: f64,
     pub female_propensity: f64,
+    pub young_male_propensity: f64,
     pub first_day: String,
     pub weeks: u32,
 }
@@ -225,8 +264,7 @@ pub fn biased_survey_csv(n: usize, seed: u64, wards: &[WardResidents]) -> (Strin
         for (a, r) in w.by_age.iter().enumerate() {
             for female in [true, false] {
                 let share = if female { w.female_share } else { 1.0 - w.female_share };
-                let sp = if female { FEMALE_PROPENSITY } else { 1.0 };
-                cells.push((wi, a, female, r * share * wp * AGE_PROPENSITY[a] * sp));
+                cells.push((wi, a, female, r * share * wp * propensity(a, female)));
             }
         }
     }
@@ -244,7 +282,7 @@ pub fn biased_survey_csv(n: usize, seed: u64, wards: &[WardResidents]) -> (Strin
             row.push(if rng.chance(p) { "Y" } else { "N" }.into());
         }
         let k = if rng.chance(0.05) { 0 } else { 1 + rng.below(3) };
-        let mut pr: Vec<String> = pick(&mut rng, &priority_weights(a), k)
+        let mut pr: Vec<String> = pick(&mut rng, &priority_weights(a, female), k)
             .into_iter()
             .map(|i| PRIORITY_OPTIONS[i].to_string())
             .collect();
@@ -280,22 +318,29 @@ pub fn biased_survey_csv(n: usize, seed: u64, wards: &[WardResidents]) -> (Strin
 fn survey_truth(wards: &[WardResidents], first: chrono::NaiveDate) -> SurveyTruth {
     let mut age_pop = [0.0; 6];
     let mut age_sample = [0.0; 6];
+    // [band][0 female, 1 male]
+    let mut age_sex_pop = [[0.0; 2]; 6];
     for (wi, w) in wards.iter().enumerate() {
         let wp = if wi % 4 == 0 { KEEN_WARD_PROPENSITY } else { 1.0 };
-        let sp = w.female_share * FEMALE_PROPENSITY + (1.0 - w.female_share);
         for (a, r) in w.by_age.iter().enumerate() {
             age_pop[a] += r;
-            age_sample[a] += r * wp * sp * AGE_PROPENSITY[a];
+            for (j, female) in [true, false].into_iter().enumerate() {
+                let share = if female { w.female_share } else { 1.0 - w.female_share };
+                age_sex_pop[a][j] += r * share;
+                age_sample[a] += r * share * wp * propensity(a, female);
+            }
         }
     }
-    // P(option | age, chose any) = mean over k = 1, 2, 3 of P(option among k picks)
+    // P(option | age, sex, chose any) = mean over k = 1, 2, 3 of P(option among k picks)
     let mut shares = vec![0.0; PRIORITY_OPTIONS.len()];
     let total: f64 = age_pop.iter().sum();
-    for (a, pop) in age_pop.iter().enumerate() {
-        let w = priority_weights(a);
-        for k in 1..=3 {
-            for (share, p) in shares.iter_mut().zip(pick_probabilities(&w, k)) {
-                *share += pop / total * p / 3.0;
+    for (a, by_sex) in age_sex_pop.iter().enumerate() {
+        for (j, pop) in by_sex.iter().enumerate() {
+            let w = priority_weights(a, j == 0);
+            for k in 1..=3 {
+                for (share, p) in shares.iter_mut().zip(pick_probabilities(&w, k)) {
+                    *share += pop / total * p / 3.0;
+                }
             }
         }
     }
@@ -317,6 +362,14 @@ fn survey_truth(wards: &[WardResidents], first: chrono::NaiveDate) -> SurveyTrut
             .zip(age_sample)
             .map(|(b, x)| (b.to_string(), r4(100.0 * x / ts)))
             .collect(),
+        population_age_sex_shares_pct: AGE_BANDS
+            .iter()
+            .zip(age_sex_pop)
+            .flat_map(|(b, by_sex)| {
+                [("Female", by_sex[0]), ("Male", by_sex[1])]
+                    .map(|(s, x)| (format!("{b} x {s}"), r4(100.0 * x / total)))
+            })
+            .collect(),
         age_propensity: AGE_BANDS
             .iter()
             .zip(AGE_PROPENSITY)
@@ -325,6 +378,7 @@ fn survey_truth(wards: &[WardResidents], first: chrono::NaiveDate) -> SurveyTrut
         keen_wards: wards.iter().step_by(4).map(|w| w.name.clone()).collect(),
         keen_ward_propensity: KEEN_WARD_PROPENSITY,
         female_propensity: FEMALE_PROPENSITY,
+        young_male_propensity: YOUNG_MALE_PROPENSITY,
         first_day: first.to_string(),
         weeks: 12,
     }

@@ -32,14 +32,18 @@ pub fn run(a: SynthArgs, _quiet: bool) -> anyhow::Result<()> {
             let (text, truth) = csa_synth::survey::biased_survey_csv(n, a.seed, &wards);
             std::fs::write(&path, text)
                 .with_context(|| format!("cannot write {}", path.display()))?;
+            let ppath = a.out.join("survey_population.csv");
+            std::fs::write(&ppath, csa_synth::survey::population_csv(&wards))
+                .with_context(|| format!("cannot write {}", ppath.display()))?;
             let tpath = a.out.join("survey_truth.json");
             std::fs::write(&tpath, serde_json::to_string_pretty(&truth)?)
                 .with_context(|| format!("cannot write {}", tpath.display()))?;
             println!(
-                "wrote {n} survey respondents, a biased sample (seed {}), to {} and the population's truth to {}",
+                "wrote {n} survey respondents, a biased sample (seed {}), to {}, the population's truth to {} and its residents by ward, age band and sex to {}",
                 a.seed,
                 path.display(),
-                tpath.display()
+                tpath.display(),
+                ppath.display()
             );
         } else {
             let text = csa_synth::survey::survey_csv(n, a.seed, &csa_synth::ward_names()?);
