@@ -262,7 +262,7 @@ proptest! {
         let (bytes, lines) = write_csv(PUK_HEADER, &written);
         let lookup = lookup();
         let ctx = ParseContext { offences: OffenceTable::shipped(), lookup: Some(&lookup) };
-        let o = csa_ingest::police_uk::parse(&bytes, 0, "2025-01-test-street", &ctx).expect("header is right");
+        let o = csa_ingest::police_uk::parse_bytes(&bytes, 0, "2025-01-test-street", &ctx).expect("header is right");
         prop_assert_eq!(o.rows_read, rows.len() as u64);
         prop_assert_eq!(o.rows_read, (o.crimes.len() + o.quarantined.len()) as u64);
         let mut seen: Vec<(u64, Result<(), Reason>)> = o.crimes.iter().map(|c| (c.source_line, Ok(()))).collect();
@@ -377,7 +377,7 @@ proptest! {
         let lookup = lookup();
         let ctx = ParseContext { offences: OffenceTable::shipped(), lookup: Some(&lookup) };
         let mapping = csa_ingest::Mapping::default();
-        let o = csa_ingest::extract::parse_table(&bytes, Path::new("crimes.csv"), Table::Crimes, 0, &mapping, &ctx)
+        let o = csa_ingest::extract::parse_table_bytes(&bytes, Path::new("crimes.csv"), Table::Crimes, 0, &mapping, &ctx)
             .expect("header is right");
         prop_assert_eq!(o.rows_read, crimes.len() as u64);
         let mut seen: Vec<(u64, Result<(), Reason>)> = o.crimes.iter().map(|c| (c.source_line, Ok(()))).collect();
@@ -398,7 +398,7 @@ proptest! {
         let written: Vec<(Vec<String>, &Shape)> =
             vs.iter().map(|r| (r.fields.iter().map(|f| f.text.clone()).collect(), &r.shape)).collect();
         let (bytes, lines) = write_csv(VICTIM_HEADER, &written);
-        let o = csa_ingest::extract::parse_table(&bytes, Path::new("victims.csv"), Table::Victims, 1, &mapping, &ctx)
+        let o = csa_ingest::extract::parse_table_bytes(&bytes, Path::new("victims.csv"), Table::Victims, 1, &mapping, &ctx)
             .expect("header is right");
         prop_assert_eq!(o.rows_read, vs.len() as u64);
         let mut seen: Vec<(u64, Result<(), Reason>)> = o.victims.iter().map(|p| (p.source_line, Ok(()))).collect();

@@ -138,7 +138,7 @@ fn line_count(data: &[u8]) -> u64 {
 
 /// police.uk street-level CSV.
 pub fn police_uk(data: &[u8]) {
-    if let Ok(o) = csa_ingest::police_uk::parse(data, 0, "2025-01-test-street", &context()) {
+    if let Ok(o) = csa_ingest::police_uk::parse_bytes(data, 0, "2025-01-test-street", &context()) {
         check_outcome(&o, line_count(data));
     }
 }
@@ -165,7 +165,7 @@ fn rich_mapping() -> &'static Mapping {
 }
 
 fn extract(data: &[u8], table: Table, mapping: &Mapping) -> Result<FileOutcome, IngestError> {
-    csa_ingest::extract::parse_table(data, Path::new("t.csv"), table, 0, mapping, &context())
+    csa_ingest::extract::parse_table_bytes(data, Path::new("t.csv"), table, 0, mapping, &context())
 }
 
 /// Force extract CSV: the first byte picks the table (crimes, victims, offenders) and the

@@ -344,8 +344,8 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
 }
 
 /// The kinds of work folder csa makes beside an output (`.<name>.<kind>-<pid>`): ingest's
-/// `tmp`, the swap's `old`, `append` staging, `csa assess` staging, quarterly's `partial`.
-const WORK_FOLDERS: [&str; 5] = ["tmp", "old", "append", "assess", "partial"];
+/// `tmp` and `spill`, the swap's `old`, `append` staging, `csa assess` staging, quarterly's `partial`.
+const WORK_FOLDERS: [&str; 6] = ["tmp", "old", "append", "assess", "partial", "spill"];
 
 /// Clears up after runs on `out` that were killed (their process is gone from /proc): a
 /// `.<name>.old-<pid>` folder is put back at `out` when `out` is missing (a run killed between

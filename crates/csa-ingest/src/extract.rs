@@ -19,6 +19,7 @@ use crate::mapping::{input_columns, Mapping, TableMapping};
 use crate::police_uk::non_empty;
 use crate::record::{CrimeRow, DatePrecision, GeoMethod, PersonRow, Quarantined, Table};
 use crate::rows::{join_fields, CsvBatches, Row, BATCH};
+use crate::source::InputStream;
 use crate::{FileOutcome, ParseContext};
 
 /// Date formats tried when the mapping gives none.
@@ -203,37 +204,39 @@ impl<'m> Columns<'m> {
 const _: () = assert!((Col::Month as usize) < 64, "Columns::slots holds 64 columns");
 
 /// Rows of a table file, CSV (read in batches) or Parquet (read whole).
-enum RowSource<'a> {
-    Csv(CsvBatches<'a>),
-    Parquet(Option<Vec<RowResult>>),
+enum RowSource {
+    Csv(CsvBatches),
+    Parquet(Option<Vec<RowResult>>, InputStream),
 }
 
-impl RowSource<'_> {
+impl RowSource {
     fn next_batch(&mut self) -> Vec<RowResult> {
         match self {
             RowSource::Csv(c) => c.next_batch(BATCH),
-            RowSource::Parquet(rows) => rows.take().unwrap_or_default(),
+            RowSource::Parquet(rows, _) => rows.take().unwrap_or_default(),
         }
     }
 
-    fn estimate_rows(&self, so_far: usize) -> usize {
+    fn into_stream(self) -> InputStream {
         match self {
-            RowSource::Csv(c) => c.estimate_rows(so_far),
-            RowSource::Parquet(_) => 0,
+            RowSource::Csv(c) => c.into_stream(),
+            RowSource::Parquet(_, s) => s,
         }
     }
 }
 
-/// Opens a table file: its header and its rows.
-fn open_rows<'a>(
-    data: &'a [u8],
+/// Opens a table file: its header and its rows. A CSV is streamed; a Parquet file (a format
+/// read by column, from its footer) is read whole.
+fn open_rows(
+    mut data: InputStream,
     path: &Path,
     table: Table,
     file: u32,
-) -> Result<(Vec<String>, RowSource<'a>)> {
-    if data.starts_with(b"PAR1") {
-        let (header, rows) = parquet_rows(data, path)?;
-        return Ok((header, RowSource::Parquet(Some(rows))));
+) -> Result<(Vec<String>, RowSource)> {
+    if data.peek(4) == b"PAR1" {
+        let bytes = data.read_rest()?;
+        let (header, rows) = parquet_rows(&bytes, path)?;
+        return Ok((header, RowSource::Parquet(Some(rows), data)));
     }
     let csv = CsvBatches::new(data, table, file)
         .ok_or_else(|| IngestError::EmptyFile { path: path.to_path_buf() })?;
@@ -264,15 +267,17 @@ fn parquet_rows(data: &[u8], path: &Path) -> Result<(Vec<String>, Vec<RowResult>
     Ok((header, rows))
 }
 
-/// Parses one extract table.
+/// Parses one extract table batch by batch, handing each batch's outcome (rows in file
+/// order) to `sink`; returns the stream for its metadata.
 pub fn parse_table(
-    data: &[u8],
+    data: InputStream,
     path: &Path,
     table: Table,
     file: u32,
     mapping: &Mapping,
     ctx: &ParseContext,
-) -> Result<FileOutcome> {
+    sink: &mut dyn FnMut(FileOutcome) -> Result<()>,
+) -> Result<InputStream> {
     let (header, mut source) = open_rows(data, path, table, file)?;
     let cols = Columns::resolve(&header, table, mapping.table(table), path)?;
     enum Parsed {
@@ -280,22 +285,13 @@ pub fn parse_table(
         Person(PersonRow),
         Rejected(Quarantined),
     }
-    let mut out = FileOutcome::default();
     let mut next = source.next_batch();
     loop {
         let rows = std::mem::take(&mut next);
         if rows.is_empty() {
             break;
         }
-        out.rows_read += rows.len() as u64;
-        if out.rows_read == rows.len() as u64 {
-            let more = rows.len() + source.estimate_rows(rows.len()) * 21 / 20;
-            match table {
-                Table::Crimes => out.crimes.reserve(more),
-                Table::Victims => out.victims.reserve(more),
-                Table::Offenders => out.offenders.reserve(more),
-            }
-        }
+        let mut out = FileOutcome { rows_read: rows.len() as u64, ..Default::default() };
         let parse_batch = |rows: Vec<RowResult>| -> Vec<Parsed> {
             rows.into_par_iter()
                 .with_min_len(512)
@@ -361,8 +357,32 @@ pub fn parse_table(
                 Parsed::Rejected(q) => out.quarantined.push(q),
             }
         }
+        sink(out)?;
     }
-    Ok(out)
+    Ok(source.into_stream())
+}
+
+/// [`parse_table`] over bytes in memory, every batch gathered into one outcome (tests,
+/// fuzzing).
+pub fn parse_table_bytes(
+    data: &[u8],
+    path: &Path,
+    table: Table,
+    file: u32,
+    mapping: &Mapping,
+    ctx: &ParseContext,
+) -> Result<FileOutcome> {
+    if data.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(IngestError::EmptyFile { path: path.to_path_buf() });
+    }
+    let stream = InputStream::from_bytes(path, data.to_vec());
+    let mut all = FileOutcome::default();
+    parse_table(stream, path, table, file, mapping, ctx, &mut |o| {
+        all.gather(o);
+        Ok(())
+    })?
+    .finish()?;
+    Ok(all)
 }
 
 fn crime_row(

@@ -22,6 +22,7 @@ pub mod police_uk;
 pub mod record;
 pub mod rows;
 pub mod source;
+pub mod spill;
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashSet};
@@ -30,9 +31,9 @@ use std::sync::Arc;
 
 use chrono::Datelike;
 use csa_geo::{AreaIndex, Boundaries};
-use csa_model::{OffenceTable, Reason, RecordKind};
+use csa_model::{CrimeType, OffenceTable, Reason, RecordKind};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 pub use error::{IngestError, Result};
 pub use lookup::{LookupColumns, LsoaLookup};
@@ -62,6 +63,8 @@ pub struct IngestRequest {
     pub lookup_columns: LookupColumns,
     /// The dataset folder, replaced atomically.
     pub out: PathBuf,
+    /// Peak memory to aim under, in bytes ([`DEFAULT_MEMORY_BUDGET`] when `None`).
+    pub memory_budget: Option<u64>,
 }
 
 impl IngestRequest {
@@ -79,6 +82,7 @@ impl IngestRequest {
             lsoa_lookup: None,
             lookup_columns: LookupColumns::default(),
             out,
+            memory_budget: None,
         }
     }
 }
@@ -128,6 +132,17 @@ pub struct FileOutcome {
     pub quarantined: Vec<Quarantined>,
 }
 
+impl FileOutcome {
+    /// Adds a later batch of the same file.
+    pub fn gather(&mut self, o: FileOutcome) {
+        self.rows_read += o.rows_read;
+        self.crimes.extend(o.crimes);
+        self.victims.extend(o.victims);
+        self.offenders.extend(o.offenders);
+        self.quarantined.extend(o.quarantined);
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InputKind {
     PoliceUk,
@@ -145,463 +160,821 @@ impl InputKind {
     }
 }
 
-/// Reads, validates, enriches and writes. Nothing is written unless every input could be
-/// read; the previous dataset at `out` stays whole until the new one is complete.
-pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Result<Manifest> {
-    if req.police_uk.is_empty() && req.extracts.is_empty() {
-        return Err(IngestError::NothingToIngest);
-    }
-    let offences = OffenceTable::shipped();
-    let (wards, ward_ref) =
-        load_boundaries(&req.boundaries, &req.ward_code_prop, &req.ward_name_prop)?;
-    let lsoas = match &req.lsoa_boundaries {
-        Some(p) => Some(load_boundaries(p, &req.lsoa_code_prop, &req.lsoa_name_prop)?),
-        None => None,
-    };
-    let lookup = match &req.lsoa_lookup {
-        Some(p) => Some(LsoaLookup::load(p, &req.lookup_columns)?),
-        None => None,
-    };
-    let (mapping, mapping_ref) = match &req.mapping {
-        Some(p) => {
-            let bytes =
-                std::fs::read(p).map_err(|source| IngestError::Read { path: p.clone(), source })?;
-            (
-                Mapping::load(p, &bytes)?,
-                Some(manifest::reference_file(
-                    &source::describe(p, &bytes),
-                    "column mapping".into(),
-                    None,
-                )),
-            )
-        }
-        None => (Mapping::default(), None),
-    };
+/// The default memory budget: peak resident memory ingest aims to stay under, whatever the
+/// number of rows (`--memory-budget` lowers it).
+pub const DEFAULT_MEMORY_BUDGET: u64 = 1536 << 20;
 
-    let mut inputs: Vec<(PathBuf, InputKind)> = Vec::new();
-    for p in source::expand_police_uk(&req.police_uk)? {
-        inputs.push((p, InputKind::PoliceUk));
-    }
-    for dir in &req.extracts {
-        let files = extract::locate_files(dir, &mapping)?;
-        inputs.push((files.crimes, InputKind::Extract(Table::Crimes)));
-        if let Some(v) = files.victims {
-            inputs.push((v, InputKind::Extract(Table::Victims)));
-        }
-        if let Some(o) = files.offenders {
-            inputs.push((o, InputKind::Extract(Table::Offenders)));
-        }
-    }
-    let names: Vec<String> = inputs.iter().map(|(p, _)| p.display().to_string()).collect();
+/// How a memory budget is shared between ingest's passes. Only the sizes of buffers, buckets
+/// and the months written at once depend on it, never the result.
+#[derive(Debug, Clone, Copy)]
+struct Budget(u64);
 
-    // 1. read and parse every file, in parallel, one file per task
-    progress(Progress::Stage { name: "reading inputs", total: inputs.len() as u64 });
-    let ctx = ParseContext { offences, lookup: lookup.as_ref() };
-    let parsed: Vec<Result<(source::InputMeta, FileOutcome)>> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(i, (path, kind))| {
-            let (outcome, meta) = source::read_input_with(path, |data| {
-                Ok(match kind {
-                    InputKind::PoliceUk => {
-                        let stem = path.file_name().map_or_else(String::new, |n| {
-                            n.to_string_lossy()
-                                .trim_end_matches(".gz")
-                                .trim_end_matches(".csv")
-                                .to_string()
-                        });
-                        police_uk::parse(data, i as u32, &stem, &ctx).map_err(|detail| {
-                            IngestError::BadHeader { path: path.clone(), detail }
-                        })?
-                    }
-                    InputKind::Extract(table) => {
-                        extract::parse_table(data, path, *table, i as u32, &mapping, &ctx)?
-                    }
-                })
-            })?;
-            progress(Progress::Advance(1));
-            Ok((meta, outcome))
-        })
-        .collect();
-    let mut metas = Vec::with_capacity(parsed.len());
-    let mut outcomes = Vec::with_capacity(parsed.len());
-    for r in parsed {
-        let (m, o) = r?;
-        metas.push(m);
-        outcomes.push(o);
+impl Budget {
+    /// Bytes of spilled records buffered in memory (all sets together) before they are
+    /// appended to their files.
+    fn spill_buffer(self) -> usize {
+        (self.0 / 24).clamp(64, 48 << 20) as usize
     }
+    /// Bytes of crime-ref index and people held at once while checking them.
+    fn bucket(self) -> u64 {
+        (self.0 / 4).max(1)
+    }
+    /// Bytes of spilled month partitions decoded and written at once.
+    fn months(self) -> u64 {
+        (self.0 / 2).max(1)
+    }
+}
 
-    // 2. merge in input order; a crime_ref seen before is a duplicate
-    progress(Progress::Stage { name: "merging", total: 1 });
-    let mut crimes: Vec<CrimeRow> = Vec::new();
-    let mut quarantined: Vec<Quarantined> = Vec::new();
-    let mut victims_in: Vec<PersonRow> = Vec::new();
-    let mut offenders_in: Vec<PersonRow> = Vec::new();
-    let mut rows_read = vec![0u64; inputs.len()];
-    crimes.reserve_exact(outcomes.iter().map(|o| o.crimes.len()).sum());
-    /// Appends without a copy when `to` is still empty (the usual single-file case).
-    fn append<T>(to: &mut Vec<T>, from: Vec<T>) {
-        if to.is_empty() && to.capacity() <= from.capacity() {
-            *to = from;
-        } else {
-            to.extend(from);
+/// A month partition key.
+type Month = (i32, u32);
+
+/// The references, mapping and ordered inputs of one ingest.
+struct Plan {
+    offences: &'static OffenceTable,
+    wards: AreaIndex,
+    ward_ref: manifest::ReferenceFile,
+    lsoas: Option<(AreaIndex, manifest::ReferenceFile)>,
+    lookup: Option<LsoaLookup>,
+    mapping: Mapping,
+    mapping_ref: Option<manifest::ReferenceFile>,
+    inputs: Vec<(PathBuf, InputKind)>,
+    names: Vec<String>,
+    budget: Budget,
+}
+
+impl Plan {
+    fn load(req: &IngestRequest) -> Result<Plan> {
+        if req.police_uk.is_empty() && req.extracts.is_empty() {
+            return Err(IngestError::NothingToIngest);
         }
-    }
-    for (i, o) in outcomes.into_iter().enumerate() {
-        rows_read[i] = o.rows_read;
-        quarantined.extend(o.quarantined);
-        append(&mut crimes, o.crimes);
-        append(&mut victims_in, o.victims);
-        append(&mut offenders_in, o.offenders);
-    }
-    let duplicates: Vec<(usize, usize)> = {
-        let mut first: FxHashMap<&str, usize> =
-            FxHashMap::with_capacity_and_hasher(crimes.len(), Default::default());
-        crimes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| match first.entry(c.crime_ref.as_str()) {
-                Entry::Occupied(e) => Some((i, *e.get())),
-                Entry::Vacant(v) => {
-                    v.insert(i);
-                    None
-                }
-            })
-            .collect()
-    };
-    if !duplicates.is_empty() {
-        let mut drop_row = vec![false; crimes.len()];
-        for &(d, f) in &duplicates {
-            let (c, first) = (&crimes[d], &crimes[f]);
-            let mut q = Quarantined::new(
-                Table::Crimes,
-                c.source_file,
-                c.source_line,
-                "crime_ref",
-                &c.crime_ref,
-                Reason::DuplicateCrimeRef,
-                format!(
-                    "crime_ref already accepted from {} line {}",
-                    names[first.source_file as usize], first.source_line
-                ),
-                format!("{} {} {}", c.crime_ref, c.recorded_date, c.crime_type),
-            );
-            q.year_month = Some(c.year_month());
-            quarantined.push(q);
-            drop_row[d] = true;
-        }
-        let mut k = 0;
-        crimes.retain(|_| {
-            k += 1;
-            !drop_row[k - 1]
-        });
-    }
-    progress(Progress::Advance(1));
-
-    // 3. enrich: ward (and LSOA) by point in polygon, once per distinct point
-    progress(Progress::Stage { name: "assigning wards", total: crimes.len() as u64 });
-    let ward_index = AreaIndex::new(wards);
-    let lsoa_index = lsoas.map(|(b, r)| (AreaIndex::new(b), r));
-    enrich(&mut crimes, &ward_index, lsoa_index.as_ref().map(|(i, _)| i));
-    progress(Progress::Advance(crimes.len() as u64));
-
-    // 4. people must belong to an accepted crime, once per crime and role
-    progress(Progress::Stage { name: "checking people", total: 1 });
-    // only needed when there are people, or quarantined rows that name a crime
-    let needs_months = !victims_in.is_empty()
-        || !offenders_in.is_empty()
-        || quarantined.iter().any(|q| q.crime_ref.is_some());
-    let crime_month: FxHashMap<&str, (i32, u32)> = if needs_months {
-        crimes.iter().map(|c| (c.crime_ref.as_str(), c.year_month())).collect()
-    } else {
-        FxHashMap::default()
-    };
-    /// Accepted people with their crime's (year, month), and the rows quarantined.
-    type Checked = (Vec<(PersonRow, (i32, u32))>, Vec<Quarantined>);
-    let people = |rows: Vec<PersonRow>, table: Table| -> Checked {
-        let mut quarantined = Vec::new();
-        // verdicts first (borrowing the rows, in parallel), then move the rows
-        let mut verdicts: Vec<Result<(i32, u32), Reason>> = rows
-            .par_iter()
-            .with_min_len(4096)
-            .map(|p| crime_month.get(p.crime_ref.as_str()).copied().ok_or(Reason::UnknownCrime))
-            .collect();
-        // a later row with the same (crime, person) as an earlier one is a duplicate: sort
-        // (hash, row) pairs, then compare the strings only within runs of equal hashes
-        let mut keyed: Vec<(u64, u32)> = rows
-            .par_iter()
-            .enumerate()
-            .filter(|(i, _)| verdicts[*i].is_ok())
-            .map(|(i, p)| {
-                use std::hash::BuildHasher;
+        let (wards, ward_ref) =
+            load_boundaries(&req.boundaries, &req.ward_code_prop, &req.ward_name_prop)?;
+        let lsoas = match &req.lsoa_boundaries {
+            Some(p) => {
+                let (b, r) = load_boundaries(p, &req.lsoa_code_prop, &req.lsoa_name_prop)?;
+                Some((AreaIndex::new(b), r))
+            }
+            None => None,
+        };
+        let lookup = match &req.lsoa_lookup {
+            Some(p) => Some(LsoaLookup::load(p, &req.lookup_columns)?),
+            None => None,
+        };
+        let (mapping, mapping_ref) = match &req.mapping {
+            Some(p) => {
+                let bytes = std::fs::read(p)
+                    .map_err(|source| IngestError::Read { path: p.clone(), source })?;
                 (
-                    rustc_hash::FxBuildHasher
-                        .hash_one((p.crime_ref.as_str(), p.person_id.as_str())),
-                    i as u32,
+                    Mapping::load(p, &bytes)?,
+                    Some(manifest::reference_file(
+                        &source::describe(p, &bytes),
+                        "column mapping".into(),
+                        None,
+                    )),
                 )
-            })
-            .collect();
-        keyed.par_sort_unstable();
-        for run in keyed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
-            for (k, &(_, later)) in run.iter().enumerate().skip(1) {
-                let p = &rows[later as usize];
-                if run[..k].iter().any(|&(_, earlier)| {
-                    let e = &rows[earlier as usize];
-                    e.crime_ref == p.crime_ref
-                        && e.person_id == p.person_id
-                        && verdicts[earlier as usize].is_ok()
-                }) {
-                    verdicts[later as usize] = Err(Reason::DuplicatePerson);
+            }
+            None => (Mapping::default(), None),
+        };
+        let mut inputs: Vec<(PathBuf, InputKind)> = Vec::new();
+        for p in source::expand_police_uk(&req.police_uk)? {
+            inputs.push((p, InputKind::PoliceUk));
+        }
+        for dir in &req.extracts {
+            let files = extract::locate_files(dir, &mapping)?;
+            inputs.push((files.crimes, InputKind::Extract(Table::Crimes)));
+            if let Some(v) = files.victims {
+                inputs.push((v, InputKind::Extract(Table::Victims)));
+            }
+            if let Some(o) = files.offenders {
+                inputs.push((o, InputKind::Extract(Table::Offenders)));
+            }
+        }
+        let names = inputs.iter().map(|(p, _)| p.display().to_string()).collect();
+        Ok(Plan {
+            offences: OffenceTable::shipped(),
+            wards: AreaIndex::new(wards),
+            ward_ref,
+            lsoas,
+            lookup,
+            mapping,
+            mapping_ref,
+            inputs,
+            names,
+            budget: Budget(req.memory_budget.unwrap_or(DEFAULT_MEMORY_BUDGET)),
+        })
+    }
+
+    /// The month of a police.uk file from its name, for rows whose own month is unreadable.
+    fn file_month(&self, file: u32) -> Option<Month> {
+        let (path, kind) = &self.inputs[file as usize];
+        let name = path.file_name()?.to_str()?;
+        (*kind == InputKind::PoliceUk)
+            .then(|| police_uk::parse_month(name.get(..7)?))
+            .flatten()
+            .map(|d| (d.year(), d.month()))
+    }
+}
+
+/// A folder for spilled rows beside `out`, removed when dropped.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn new(out: &Path) -> Result<WorkDir> {
+        let dir = dataset::sibling(out, "spill");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)
+                .map_err(|source| IngestError::Write { path: dir.clone(), source })?;
+        }
+        std::fs::create_dir_all(&dir)
+            .map_err(|source| IngestError::Write { path: dir.clone(), source })?;
+        Ok(WorkDir(dir))
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A quarantined row's place among rows of the same file and line (never more than one in
+/// practice): rows quarantined while reading first, then duplicates, then people's checks.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Stage {
+    Read = 0,
+    Duplicate = 1,
+    Victims = 2,
+    Offenders = 3,
+}
+
+/// What the first pass left: spilled rows and per-file tallies.
+struct Spilled {
+    metas: Vec<source::InputMeta>,
+    rows_read: Vec<u64>,
+    /// Accepted crimes by month: (sequence number, row), in input order.
+    crimes: spill::SpillSet<Month>,
+    /// (hash, sequence, month, file, line, date, crime type, crime_ref) per crime.
+    index: spill::SpillSet<u32>,
+    /// People rows and people rows quarantined with their crime_ref, to check against crimes.
+    people: spill::SpillSet<u32>,
+    /// Quarantined rows by partition: (stage, sequence, row).
+    quarantine: spill::SpillSet<Option<Month>>,
+}
+
+fn ref_hash(r: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(r)
+}
+
+/// 1. Reads every input in order, streaming, and spills its rows: crimes by month, a
+///    crime-ref index and the people to check, quarantined rows by month.
+fn read_inputs(
+    plan: &Plan,
+    work: &WorkDir,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Spilled> {
+    progress(Progress::Stage { name: "reading inputs", total: plan.inputs.len() as u64 });
+    let limit = plan.budget.spill_buffer();
+    let mut s = Spilled {
+        metas: Vec::with_capacity(plan.inputs.len()),
+        rows_read: vec![0; plan.inputs.len()],
+        crimes: spill::SpillSet::new(&work.0, "crimes", limit / 2),
+        index: spill::SpillSet::new(&work.0, "index", limit / 4),
+        people: spill::SpillSet::new(&work.0, "people", limit / 8),
+        quarantine: spill::SpillSet::new(&work.0, "quarantine", limit / 8),
+    };
+    let ctx = ParseContext { offences: plan.offences, lookup: plan.lookup.as_ref() };
+    let (mut crime_seq, mut person_seq, mut q_seq) = (0u64, 0u64, 0u64);
+    for (i, (path, kind)) in plan.inputs.iter().enumerate() {
+        let file = i as u32;
+        let mut sink = |o: FileOutcome| -> Result<()> {
+            s.rows_read[i] += o.rows_read;
+            for c in &o.crimes {
+                let ym = c.year_month();
+                s.crimes.push(&ym, |e| {
+                    e.u64(crime_seq);
+                    spill::put_crime(e, c);
+                })?;
+                s.index.push(&0, |e| {
+                    e.u64(ref_hash(&c.crime_ref));
+                    e.u64(crime_seq);
+                    e.month(Some(ym));
+                    e.u32(c.source_file);
+                    e.u64(c.source_line);
+                    e.i32(spill::date_days(c.recorded_date));
+                    e.u8(c.crime_type as u8);
+                    e.str(&c.crime_ref);
+                })?;
+                crime_seq += 1;
+            }
+            for (table, rows) in [(Table::Victims, &o.victims), (Table::Offenders, &o.offenders)] {
+                for p in rows {
+                    s.people.push(&0, |e| {
+                        e.u64(ref_hash(&p.crime_ref));
+                        e.u8(spill::table_code(table));
+                        e.u64(person_seq);
+                        e.u8(0);
+                        spill::put_person(e, p);
+                    })?;
+                    person_seq += 1;
+                }
+            }
+            for mut q in o.quarantined {
+                // a row naming a crime is partitioned by that crime's month, known later
+                if let (Some(r), None) = (&q.crime_ref, q.year_month) {
+                    s.people.push(&0, |e| {
+                        e.u64(ref_hash(r));
+                        e.u8(spill::table_code(q.table));
+                        e.u64(q_seq);
+                        e.u8(1);
+                        spill::put_quarantined(e, &q);
+                    })?;
+                } else {
+                    if q.year_month.is_none() {
+                        q.year_month = plan.file_month(q.source_file);
+                    }
+                    s.quarantine.push(&q.year_month, |e| {
+                        e.u8(Stage::Read as u8);
+                        e.u64(q_seq);
+                        spill::put_quarantined(e, &q);
+                    })?;
+                }
+                q_seq += 1;
+            }
+            Ok(())
+        };
+        let stream = source::InputStream::open(path)?;
+        let stream = match kind {
+            InputKind::PoliceUk => {
+                let stem = path.file_name().map_or_else(String::new, |n| {
+                    n.to_string_lossy().trim_end_matches(".gz").trim_end_matches(".csv").to_string()
+                });
+                let Some(mut csv) = rows::CsvBatches::new(stream, Table::Crimes, file) else {
+                    return Err(IngestError::BadHeader {
+                        path: path.clone(),
+                        detail: "file has no header line".into(),
+                    });
+                };
+                police_uk::parse(&mut csv, path, file, &stem, &ctx, &mut sink)?;
+                csv.into_stream()
+            }
+            InputKind::Extract(table) => {
+                extract::parse_table(stream, path, *table, file, &plan.mapping, &ctx, &mut sink)?
+            }
+        };
+        s.metas.push(stream.finish()?);
+        progress(Progress::Advance(1));
+    }
+    Ok(s)
+}
+
+/// What checking crime refs and people decided.
+struct Resolved {
+    /// Sequence numbers of crimes quarantined as duplicates, by month, ascending.
+    dropped: BTreeMap<Month, Vec<u64>>,
+    victims: spill::SpillSet<Month>,
+    offenders: spill::SpillSet<Month>,
+}
+
+/// 2 and 4. The first occurrence of a crime_ref wins, later ones are quarantined naming it;
+///    people must belong to an accepted crime, once per (crime, person) and role. Both need
+///    every crime_ref at once: the index and people are split into buckets by the crime_ref's
+///    hash (as many as the budget needs), and each bucket is checked on its own, in input
+///    order, comparing the strings themselves.
+fn resolve(
+    plan: &Plan,
+    work: &WorkDir,
+    s: &mut Spilled,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Resolved> {
+    let total = s.index.size(&0) + s.people.size(&0);
+    // decoded, a bucket takes about three times its bytes
+    let buckets = (total * 3).div_ceil(plan.budget.bucket()).clamp(1, 256) as u32;
+    progress(Progress::Stage { name: "checking crime refs and people", total: buckets as u64 });
+    let limit = plan.budget.spill_buffer();
+    let mut out = Resolved {
+        dropped: BTreeMap::new(),
+        victims: spill::SpillSet::new(&work.0, "victims", limit / 4),
+        offenders: spill::SpillSet::new(&work.0, "offenders", limit / 4),
+    };
+    let bucket_of = |hash: u64| ((hash >> 32) % u64::from(buckets)) as u32;
+    if buckets > 1 {
+        for (set, name) in [(&mut s.index, "index-b"), (&mut s.people, "people-b")] {
+            let mut split: spill::SpillSet<u32> = spill::SpillSet::new(&work.0, name, limit / 4);
+            set.stream(&0, |rec| {
+                let hash = u64::from_le_bytes(
+                    rec.get(..8)
+                        .and_then(|b| b.try_into().ok())
+                        .ok_or_else(|| spill::corrupt(name))?,
+                );
+                split.push(&bucket_of(hash), |e| e.0.extend_from_slice(rec))
+            })?;
+            split.flush()?;
+            *set = split;
+        }
+    }
+    let corrupt = || spill::corrupt("crime-ref index");
+    for b in 0..buckets {
+        let index = s.index.take(&b)?;
+        let people = s.people.take(&b)?;
+        struct Ix<'a> {
+            seq: u64,
+            ym: Month,
+            file: u32,
+            line: u64,
+            date: i32,
+            ctype: u8,
+            r: &'a str,
+        }
+        let mut first: FxHashMap<&str, (u32, u64, Month)> = FxHashMap::default();
+        for rec in spill::records(&index) {
+            let mut d = spill::Dec { bytes: rec };
+            fn parse<'b>(d: &mut spill::Dec<'b>) -> Option<Ix<'b>> {
+                d.u64()?;
+                Some(Ix {
+                    seq: d.u64()?,
+                    ym: d.month()??,
+                    file: d.u32()?,
+                    line: d.u64()?,
+                    date: d.i32()?,
+                    ctype: d.u8()?,
+                    r: d.str()?,
+                })
+            }
+            let c = parse(&mut d).ok_or_else(corrupt)?;
+            match first.entry(c.r) {
+                Entry::Vacant(v) => {
+                    v.insert((c.file, c.line, c.ym));
+                }
+                Entry::Occupied(f) => {
+                    let (ffile, fline, _) = *f.get();
+                    let date = spill::days_date(c.date).ok_or_else(corrupt)?;
+                    let ctype = CrimeType::ALL.get(usize::from(c.ctype)).ok_or_else(corrupt)?;
+                    let mut q = Quarantined::new(
+                        Table::Crimes,
+                        c.file,
+                        c.line,
+                        "crime_ref",
+                        c.r,
+                        Reason::DuplicateCrimeRef,
+                        format!(
+                            "crime_ref already accepted from {} line {fline}",
+                            plan.names[ffile as usize]
+                        ),
+                        format!("{} {} {}", c.r, date, ctype),
+                    );
+                    q.year_month = Some(c.ym);
+                    s.quarantine.push(&q.year_month, |e| {
+                        e.u8(Stage::Duplicate as u8);
+                        e.u64(c.seq);
+                        spill::put_quarantined(e, &q);
+                    })?;
+                    out.dropped.entry(c.ym).or_default().push(c.seq);
                 }
             }
         }
-        let mut out = Vec::with_capacity(rows.len());
-        for (p, v) in rows.into_iter().zip(verdicts) {
+        let month_of = |r: &str| first.get(r).map(|f| f.2);
+        let mut seen: [FxHashSet<(&str, &str)>; 2] = Default::default();
+        let mut rows = Vec::new();
+        for rec in spill::records(&people) {
+            let mut d = spill::Dec { bytes: rec };
+            let head = (|| Some((d.u64()?, d.u8()?, d.u64()?, d.u8()?)))();
+            let (_, table, seq, tag) = head.ok_or_else(corrupt)?;
+            let table = spill::table_from(table).ok_or_else(corrupt)?;
+            if tag == 1 {
+                let mut q = spill::get_quarantined(&mut d).ok_or_else(corrupt)?;
+                q.year_month = q
+                    .crime_ref
+                    .as_deref()
+                    .and_then(month_of)
+                    .or_else(|| plan.file_month(q.source_file));
+                s.quarantine.push(&q.year_month, |e| {
+                    e.u8(Stage::Read as u8);
+                    e.u64(seq);
+                    spill::put_quarantined(e, &q);
+                })?;
+            } else {
+                rows.push((table, seq, spill::get_person(&mut d).ok_or_else(corrupt)?));
+            }
+        }
+        for (table, seq, p) in &rows {
+            let (stage, set, role) = match table {
+                Table::Offenders => (Stage::Offenders, &mut out.offenders, 1),
+                _ => (Stage::Victims, &mut out.victims, 0),
+            };
             let raw = || format!("{},{}", p.crime_ref, p.person_id);
-            match v {
-                Ok(ym) => out.push((p, ym)),
-                Err(Reason::UnknownCrime) => {
-                    let mut q = Quarantined::new(table, p.source_file, p.source_line, "crime_ref", &p.crime_ref, Reason::UnknownCrime,
+            let q = match month_of(&p.crime_ref) {
+                None => {
+                    let mut q = Quarantined::new(*table, p.source_file, p.source_line, "crime_ref", &p.crime_ref, Reason::UnknownCrime,
                         format!("no accepted crime has crime_ref `{}` (it is missing or was quarantined)", p.crime_ref), raw());
-                    q.crime_ref = Some(p.crime_ref);
-                    quarantined.push(q);
+                    q.year_month = plan.file_month(p.source_file);
+                    q
                 }
-                Err(reason) => {
+                Some(ym) if !seen[role].insert((&p.crime_ref, &p.person_id)) => {
                     let mut q = Quarantined::new(
-                        table,
+                        *table,
                         p.source_file,
                         p.source_line,
                         "person_id",
                         &p.person_id,
-                        reason,
+                        Reason::DuplicatePerson,
                         format!(
                             "person {} is already listed on crime {}",
                             p.person_id, p.crime_ref
                         ),
                         raw(),
                     );
-                    q.crime_ref = Some(p.crime_ref);
-                    quarantined.push(q);
+                    q.year_month = Some(ym);
+                    q
                 }
+                Some(ym) => {
+                    set.push(&ym, |e| {
+                        e.u64(*seq);
+                        spill::put_person(e, p);
+                    })?;
+                    continue;
+                }
+            };
+            let mut q = q;
+            q.crime_ref = Some(p.crime_ref.clone());
+            s.quarantine.push(&q.year_month, |e| {
+                e.u8(stage as u8);
+                e.u64(*seq);
+                spill::put_quarantined(e, &q);
+            })?;
+        }
+        progress(Progress::Advance(1));
+    }
+    for v in out.dropped.values_mut() {
+        v.sort_unstable();
+    }
+    Ok(out)
+}
+
+/// What writing one month added up.
+#[derive(Default)]
+struct Tally {
+    partitions: [Vec<dataset::Partition>; 4],
+    accepted: Vec<u64>,
+    by_reason: Vec<BTreeMap<String, u64>>,
+    counts: manifest::Counts,
+}
+
+impl Tally {
+    fn new(files: usize) -> Tally {
+        Tally {
+            accepted: vec![0; files],
+            by_reason: vec![BTreeMap::new(); files],
+            ..Default::default()
+        }
+    }
+
+    fn add(&mut self, o: Tally) {
+        for (a, b) in self.partitions.iter_mut().zip(o.partitions) {
+            a.extend(b);
+        }
+        for (a, b) in self.accepted.iter_mut().zip(o.accepted) {
+            *a += b;
+        }
+        for (a, b) in self.by_reason.iter_mut().zip(o.by_reason) {
+            for (k, v) in b {
+                *a.entry(k).or_default() += v;
             }
         }
-        (out, quarantined)
-    };
-    // victims and offenders are independent: checked side by side, quarantine kept in order
-    let ((victims, qv), (offenders, qo)) = rayon::join(
-        || people(victims_in, Table::Victims),
-        || people(offenders_in, Table::Offenders),
-    );
-    quarantined.extend(qv);
-    quarantined.extend(qo);
-    progress(Progress::Advance(1));
-    // partition quarantined rows by their crime's month, or the police.uk file's month
-    for q in quarantined.iter_mut().filter(|q| q.year_month.is_none()) {
-        q.year_month =
-            q.crime_ref.as_deref().and_then(|r| crime_month.get(r).copied()).or_else(|| {
-                let (path, kind) = &inputs[q.source_file as usize];
-                let name = path.file_name()?.to_str()?;
-                (*kind == InputKind::PoliceUk)
-                    .then(|| police_uk::parse_month(name.get(..7)?))
-                    .flatten()
-                    .map(|d| (d.year(), d.month()))
-            });
+        let (c, d) = (&mut self.counts, o.counts);
+        c.crimes += d.crimes;
+        c.asb += d.asb;
+        c.victims += d.victims;
+        c.offenders += d.offenders;
+        c.quarantined += d.quarantined;
+        c.in_area += d.in_area;
+        c.outside_area += d.outside_area;
+        c.ward_by_lsoa_lookup += d.ward_by_lsoa_lookup;
+        for (k, v) in d.crimes_by_type {
+            *c.crimes_by_type.entry(k).or_default() += v;
+        }
+        c.first_month = match (c.first_month.take(), d.first_month) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        c.last_month = match (c.last_month.take(), d.last_month) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
     }
-    drop(crime_month);
+}
 
-    // 5. reconcile: every row read is accepted or quarantined
-    let mut accepted = vec![0u64; inputs.len()];
-    for c in &crimes {
-        accepted[c.source_file as usize] += 1;
+/// 3 and 6. Month by month: the month's crimes read back without their duplicates, given
+///    wards (once per distinct point), and written with the month's victims, offenders and
+///    quarantined rows into the folder `tmp`. Months are written side by side as far as the
+///    budget allows.
+fn write_months(
+    plan: &Plan,
+    tmp: &Path,
+    s: &mut Spilled,
+    r: &mut Resolved,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Tally> {
+    std::fs::create_dir_all(tmp)
+        .map_err(|source| IngestError::Write { path: tmp.to_path_buf(), source })?;
+    let mut months: Vec<Option<Month>> = s.crimes.keys().into_iter().map(Some).collect();
+    months.extend(r.victims.keys().into_iter().map(Some));
+    months.extend(r.offenders.keys().into_iter().map(Some));
+    months.extend(s.quarantine.keys());
+    // unknown months (None) last, as Hive's default partition
+    months.sort_by_key(|m| (m.is_none(), *m));
+    months.dedup();
+    progress(Progress::Stage { name: "writing Parquet", total: months.len() as u64 });
+    let mut tally = Tally::new(plan.inputs.len());
+    let threads = rayon::current_num_threads().max(1);
+    let mut next = 0;
+    while next < months.len() {
+        // as many months at once as fit the budget (decoded rows and frames: ~6x their bytes)
+        let mut group = Vec::new();
+        let mut bytes = 0u64;
+        while next < months.len() && group.len() < threads {
+            let m = months[next];
+            let size = m
+                .map_or(0, |m| s.crimes.size(&m) + r.victims.size(&m) + r.offenders.size(&m))
+                + s.quarantine.size(&m);
+            if !group.is_empty() && bytes + size * 6 > plan.budget.months() {
+                break;
+            }
+            bytes += size * 6;
+            let crimes = match m {
+                Some(k) => s.crimes.take(&k)?,
+                None => Vec::new(),
+            };
+            let victims = match m {
+                Some(k) => r.victims.take(&k)?,
+                None => Vec::new(),
+            };
+            let offenders = match m {
+                Some(k) => r.offenders.take(&k)?,
+                None => Vec::new(),
+            };
+            let quarantine = s.quarantine.take(&m)?;
+            let dropped = m.and_then(|k| r.dropped.remove(&k)).unwrap_or_default();
+            group.push((m, crimes, dropped, victims, offenders, quarantine));
+            next += 1;
+        }
+        let done: Vec<Result<Tally>> = polars_core::runtime::THREAD_POOL.install(|| {
+            group
+                .into_par_iter()
+                .map(|(m, crimes, dropped, victims, offenders, quarantine)| {
+                    write_month(plan, tmp, m, &crimes, &dropped, &victims, &offenders, &quarantine)
+                })
+                .collect()
+        });
+        for t in done {
+            let t = t?;
+            progress(Progress::Advance(1));
+            tally.add(t);
+        }
     }
-    for (p, _) in victims.iter().chain(offenders.iter()) {
-        accepted[p.source_file as usize] += 1;
+    // a table without rows still gets a folder with a schema-only file, so readers find it
+    let empty = |table: &str, df: Result<polars::prelude::DataFrame>| -> Result<()> {
+        let mut df = df?;
+        dataset::write_parquet(&tmp.join(table).join("empty.parquet"), &mut df)
+    };
+    if tally.partitions[0].is_empty() {
+        empty("crimes", dataset::crimes_frame(&[], &plan.names, plan.offences))?;
     }
-    let mut by_reason: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); inputs.len()];
-    for q in &quarantined {
-        *by_reason[q.source_file as usize].entry(q.reason.code().to_string()).or_default() += 1;
+    if tally.partitions[1].is_empty() {
+        empty("victims", dataset::people_frame(&[], &plan.names, false))?;
     }
-    let mut reports = Vec::with_capacity(inputs.len());
-    for (i, meta) in metas.iter().enumerate() {
-        let q: u64 = by_reason[i].values().sum();
-        if rows_read[i] != accepted[i] + q {
+    if tally.partitions[2].is_empty() {
+        empty("offenders", dataset::people_frame(&[], &plan.names, true))?;
+    }
+    if tally.partitions[3].is_empty() {
+        empty("quarantine", dataset::quarantine_frame(&[], &plan.names))?;
+    }
+    Ok(tally)
+}
+
+/// Writes one month's partitions of the four tables.
+#[allow(clippy::too_many_arguments)]
+fn write_month(
+    plan: &Plan,
+    tmp: &Path,
+    m: Option<Month>,
+    crimes: &[u8],
+    dropped: &[u64],
+    victims: &[u8],
+    offenders: &[u8],
+    quarantine: &[u8],
+) -> Result<Tally> {
+    let mut t = Tally::new(plan.inputs.len());
+    let mut names = spill::Interner::default();
+    let mut rows: Vec<CrimeRow> = Vec::new();
+    for rec in spill::records(crimes) {
+        let mut d = spill::Dec { bytes: rec };
+        let seq = d.u64().ok_or_else(|| spill::corrupt("crimes"))?;
+        if dropped.binary_search(&seq).is_ok() {
+            continue;
+        }
+        rows.push(spill::get_crime(&mut d, &mut names).ok_or_else(|| spill::corrupt("crimes"))?);
+    }
+    drop(names);
+    enrich(&mut rows, &plan.wards, plan.lsoas.as_ref().map(|(i, _)| i));
+    let people = |bytes: &[u8]| -> Result<Vec<PersonRow>> {
+        let mut v = Vec::new();
+        for rec in spill::records(bytes) {
+            let mut d = spill::Dec { bytes: rec };
+            let seq = d.u64().ok_or_else(|| spill::corrupt("people"))?;
+            v.push((seq, spill::get_person(&mut d).ok_or_else(|| spill::corrupt("people"))?));
+        }
+        // checked bucket by bucket: back into input order
+        v.sort_unstable_by_key(|(seq, _)| *seq);
+        Ok(v.into_iter().map(|(_, p)| p).collect())
+    };
+    let victims = people(victims)?;
+    let offenders = people(offenders)?;
+    let mut qrows: Vec<(u8, u64, Quarantined)> = Vec::new();
+    for rec in spill::records(quarantine) {
+        let mut d = spill::Dec { bytes: rec };
+        let head = (|| Some((d.u8()?, d.u64()?)))();
+        let (stage, seq) = head.ok_or_else(|| spill::corrupt("quarantine"))?;
+        let q = spill::get_quarantined(&mut d).ok_or_else(|| spill::corrupt("quarantine"))?;
+        qrows.push((stage, seq, q));
+    }
+    qrows.sort_by_key(|(stage, seq, q)| (q.source_file, q.line, *stage, *seq));
+    let qrows: Vec<Quarantined> = qrows.into_iter().map(|(_, _, q)| q).collect();
+
+    let write = |table: &str, build: &dyn Fn() -> Result<polars::prelude::DataFrame>, n: usize| {
+        if n == 0 {
+            return Ok(None);
+        }
+        let (y, mo) = match m {
+            Some((y, mo)) => (y.to_string(), mo.to_string()),
+            None => (dataset::NULL_PARTITION.to_string(), dataset::NULL_PARTITION.to_string()),
+        };
+        let rel: PathBuf = [table, &format!("year={y}"), &format!("month={mo}"), "part-0.parquet"]
+            .iter()
+            .collect();
+        let mut df = build()?;
+        dataset::write_parquet(&tmp.join(&rel), &mut df)?;
+        Ok(Some(dataset::Partition {
+            table: table.to_string(),
+            year: m.map(|k| k.0),
+            month: m.map(|k| k.1),
+            rows: n as u64,
+            path: rel.display().to_string(),
+        }))
+    };
+    let crime_refs: Vec<&CrimeRow> = rows.iter().collect();
+    let v: Vec<&PersonRow> = victims.iter().collect();
+    let o: Vec<&PersonRow> = offenders.iter().collect();
+    let q: Vec<&Quarantined> = qrows.iter().collect();
+    let (a, b) = rayon::join(
+        || {
+            write(
+                "crimes",
+                &|| dataset::crimes_frame(&crime_refs, &plan.names, plan.offences),
+                rows.len(),
+            )
+        },
+        || -> Result<[Option<dataset::Partition>; 3]> {
+            Ok([
+                write("victims", &|| dataset::people_frame(&v, &plan.names, false), v.len())?,
+                write("offenders", &|| dataset::people_frame(&o, &plan.names, true), o.len())?,
+                write("quarantine", &|| dataset::quarantine_frame(&q, &plan.names), q.len())?,
+            ])
+        },
+    );
+    let [pv, po, pq] = b?;
+    for (slot, p) in t.partitions.iter_mut().zip([a?, pv, po, pq]) {
+        slot.extend(p);
+    }
+
+    let c = &mut t.counts;
+    for r in &rows {
+        t.accepted[r.source_file as usize] += 1;
+        match r.kind {
+            RecordKind::Crime => c.crimes += 1,
+            RecordKind::Asb => c.asb += 1,
+        }
+        if r.in_area {
+            c.in_area += 1;
+        } else {
+            c.outside_area += 1;
+        }
+        if r.geo_method == GeoMethod::LsoaLookup {
+            c.ward_by_lsoa_lookup += 1;
+        }
+        *c.crimes_by_type.entry(r.crime_type.name().to_string()).or_default() += 1;
+    }
+    if let (Some((y, mo)), false) = (m, rows.is_empty()) {
+        c.first_month = Some(format!("{y:04}-{mo:02}"));
+        c.last_month = c.first_month.clone();
+    }
+    for p in victims.iter().chain(&offenders) {
+        t.accepted[p.source_file as usize] += 1;
+    }
+    c.victims = victims.len() as u64;
+    c.offenders = offenders.len() as u64;
+    c.quarantined = qrows.len() as u64;
+    for q in &qrows {
+        *t.by_reason[q.source_file as usize].entry(q.reason.code().to_string()).or_default() += 1;
+    }
+    Ok(t)
+}
+
+/// 5. Every row read is accepted or quarantined, file by file.
+fn reconcile(plan: &Plan, s: &Spilled, t: &Tally) -> Result<Vec<manifest::InputReport>> {
+    let mut reports = Vec::with_capacity(plan.inputs.len());
+    for (i, meta) in s.metas.iter().enumerate() {
+        let q: u64 = t.by_reason[i].values().sum();
+        if s.rows_read[i] != t.accepted[i] + q {
             return Err(IngestError::Internal(format!(
                 "{}: {} rows read but {} accepted + {} quarantined",
-                meta.path, rows_read[i], accepted[i], q
+                meta.path, s.rows_read[i], t.accepted[i], q
             )));
         }
         reports.push(manifest::InputReport {
             path: meta.path.clone(),
-            kind: inputs[i].1.source_kind(),
+            kind: plan.inputs[i].1.source_kind(),
             bytes: meta.bytes,
             sha256: meta.sha256.clone(),
-            rows_read: rows_read[i],
-            accepted: accepted[i],
+            rows_read: s.rows_read[i],
+            accepted: t.accepted[i],
             quarantined: q,
-            quarantined_by_reason: by_reason[i].clone(),
+            quarantined_by_reason: t.by_reason[i].clone(),
         });
     }
+    Ok(reports)
+}
 
-    // 6. write into a temporary folder beside `out`, then swap it in
-    progress(Progress::Stage { name: "writing Parquet", total: 4 });
-    // partition order without moving the (large) rows: sort references
-    let mut crime_refs: Vec<&CrimeRow> = crimes.iter().collect();
-    crime_refs.par_sort_by_key(|c| c.year_month());
-    let mut victim_refs: Vec<&(PersonRow, (i32, u32))> = victims.iter().collect();
-    victim_refs.par_sort_by_key(|(_, ym)| *ym);
-    let mut offender_refs: Vec<&(PersonRow, (i32, u32))> = offenders.iter().collect();
-    offender_refs.par_sort_by_key(|(_, ym)| *ym);
-    quarantined.sort_by_key(|q| (q.year_month.is_none(), q.year_month, q.source_file, q.line));
+/// Reads, validates, enriches and writes, month partition by month partition, within the
+/// request's memory budget. Nothing is written unless every input could be read; the previous
+/// dataset at `out` stays whole until the new one is complete.
+pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Result<Manifest> {
+    let plan = Plan::load(req)?;
     dataset::remove_stale_siblings(&req.out);
+    let work = WorkDir::new(&req.out)?;
+    let mut spilled = read_inputs(&plan, &work, progress)?;
+    let mut resolved = resolve(&plan, &work, &mut spilled, progress)?;
     let tmp = dataset::sibling(&req.out, "tmp");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp)
             .map_err(|source| IngestError::Write { path: tmp.clone(), source })?;
     }
-    let result = write_all(
-        &tmp,
-        &crime_refs,
-        &victim_refs,
-        &offender_refs,
-        &quarantined,
-        &names,
-        offences,
-        progress,
-    );
-    let partitions = match result {
-        Ok(p) => p,
+    let written = write_months(&plan, &tmp, &mut spilled, &mut resolved, progress)
+        .and_then(|t| reconcile(&plan, &spilled, &t).map(|r| (t, r)))
+        .and_then(|(t, reports)| {
+            let manifest = assemble(&plan, t, reports);
+            let json = serde_json::to_string_pretty(&manifest)
+                .map_err(|e| IngestError::Internal(e.to_string()))?;
+            let mpath = tmp.join(manifest::MANIFEST_FILE);
+            std::fs::write(&mpath, json)
+                .map_err(|source| IngestError::Write { path: mpath, source })?;
+            Ok(manifest)
+        });
+    let manifest = match written {
+        Ok(m) => m,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&tmp);
             return Err(e);
         }
     };
-
-    let mut counts = manifest::Counts {
-        crimes: crimes.iter().filter(|c| c.kind == RecordKind::Crime).count() as u64,
-        asb: crimes.iter().filter(|c| c.kind == RecordKind::Asb).count() as u64,
-        victims: victims.len() as u64,
-        offenders: offenders.len() as u64,
-        quarantined: quarantined.len() as u64,
-        in_area: crimes.iter().filter(|c| c.in_area).count() as u64,
-        outside_area: crimes.iter().filter(|c| !c.in_area).count() as u64,
-        ward_by_lsoa_lookup: crimes.iter().filter(|c| c.geo_method == GeoMethod::LsoaLookup).count()
-            as u64,
-        first_month: crime_refs.first().map(|c| c.recorded_date.format("%Y-%m").to_string()),
-        last_month: crime_refs.last().map(|c| c.recorded_date.format("%Y-%m").to_string()),
-        ..Default::default()
-    };
-    for c in &crimes {
-        *counts.crimes_by_type.entry(c.crime_type.name().to_string()).or_default() += 1;
-    }
-    let total_read: u64 = rows_read.iter().sum();
-    let total_acc: u64 = accepted.iter().sum();
-    let manifest = Manifest {
-        schema_version: csa_model::SCHEMA_VERSION,
-        tool: format!("csa {}", env!("CARGO_PKG_VERSION")),
-        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        inputs: reports,
-        boundaries: ward_ref,
-        lsoa_boundaries: lsoa_index.map(|(_, r)| r),
-        lsoa_lookup: lookup.as_ref().and_then(|l| {
-            l.meta.as_ref().map(|m| manifest::reference_file(m, format!("{} LSOAs", l.len()), None))
-        }),
-        mapping: mapping_ref,
-        offence_reference: format!(
-            "data/reference/offence_codes.csv ({} codes, compiled in)",
-            offences.len()
-        ),
-        counts,
-        reconciliation: manifest::Reconciliation {
-            rows_read: total_read,
-            accepted: total_acc,
-            quarantined: quarantined.len() as u64,
-            balanced: total_read == total_acc + quarantined.len() as u64,
-        },
-        partitions,
-        appends: Vec::new(),
-    };
-    let json = serde_json::to_string_pretty(&manifest)
-        .map_err(|e| IngestError::Internal(e.to_string()))?;
-    let mpath = tmp.join(manifest::MANIFEST_FILE);
-    std::fs::write(&mpath, json).map_err(|source| IngestError::Write { path: mpath, source })?;
+    drop(work);
     dataset::replace_dir(&tmp, &req.out)?;
     Ok(manifest)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn write_all(
-    tmp: &Path,
-    crimes: &[&CrimeRow],
-    victims: &[&(PersonRow, (i32, u32))],
-    offenders: &[&(PersonRow, (i32, u32))],
-    quarantined: &[Quarantined],
-    names: &[String],
-    offences: &OffenceTable,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Result<Vec<dataset::Partition>> {
-    std::fs::create_dir_all(tmp)
-        .map_err(|source| IngestError::Write { path: tmp.to_path_buf(), source })?;
-    if crimes.is_empty() {
-        let mut df = dataset::crimes_frame(&[], names, offences)?;
-        dataset::write_parquet(&tmp.join("crimes").join("empty.parquet"), &mut df)?;
+/// The manifest of a finished ingest.
+fn assemble(plan: &Plan, t: Tally, reports: Vec<manifest::InputReport>) -> Manifest {
+    let total_read: u64 = reports.iter().map(|r| r.rows_read).sum();
+    let total_acc: u64 = reports.iter().map(|r| r.accepted).sum();
+    let quarantined = t.counts.quarantined;
+    let [crimes, victims, offenders, quarantine] = t.partitions;
+    let partitions = crimes.into_iter().chain(victims).chain(offenders).chain(quarantine).collect();
+    Manifest {
+        schema_version: csa_model::SCHEMA_VERSION,
+        tool: format!("csa {}", env!("CARGO_PKG_VERSION")),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        inputs: reports,
+        boundaries: plan.ward_ref.clone(),
+        lsoa_boundaries: plan.lsoas.as_ref().map(|(_, r)| r.clone()),
+        lsoa_lookup: plan.lookup.as_ref().and_then(|l| {
+            l.meta.as_ref().map(|m| manifest::reference_file(m, format!("{} LSOAs", l.len()), None))
+        }),
+        mapping: plan.mapping_ref.clone(),
+        offence_reference: format!(
+            "data/reference/offence_codes.csv ({} codes, compiled in)",
+            plan.offences.len()
+        ),
+        counts: t.counts,
+        reconciliation: manifest::Reconciliation {
+            rows_read: total_read,
+            accepted: total_acc,
+            quarantined,
+            balanced: total_read == total_acc + quarantined,
+        },
+        partitions,
+        appends: Vec::new(),
     }
-    // the tables are independent files: write the crimes beside the rest. In polars' own
-    // thread pool: its Parquet writer installs its work there, and a worker of another pool
-    // waiting on it would idle one of the cores (as with reading, see csa-analysis data.rs)
-    let (crime_parts, other_parts) = polars_core::runtime::THREAD_POOL.join(
-        || {
-            dataset::write_partitioned(
-                tmp,
-                "crimes",
-                crimes,
-                |c| Some(c.year_month()),
-                |rows| dataset::crimes_frame(rows, names, offences),
-            )
-        },
-        || -> Result<Vec<dataset::Partition>> {
-            let mut parts = Vec::new();
-            for (table, rows, is_off) in
-                [("victims", victims, false), ("offenders", offenders, true)]
-            {
-                // an empty table still gets a folder with a schema-only file, so readers find it
-                if rows.is_empty() {
-                    let mut df = dataset::people_frame(&[], names, is_off)?;
-                    dataset::write_parquet(&tmp.join(table).join("empty.parquet"), &mut df)?;
-                }
-                parts.extend(dataset::write_partitioned(
-                    tmp,
-                    table,
-                    rows,
-                    |p| Some(p.1),
-                    |rows| {
-                        dataset::people_frame(
-                            &rows.iter().map(|(p, _)| p).collect::<Vec<_>>(),
-                            names,
-                            is_off,
-                        )
-                    },
-                )?);
-                progress(Progress::Advance(1));
-            }
-            if quarantined.is_empty() {
-                let mut df = dataset::quarantine_frame(&[], names)?;
-                dataset::write_parquet(&tmp.join("quarantine").join("empty.parquet"), &mut df)?;
-            }
-            parts.extend(dataset::write_partitioned(
-                tmp,
-                "quarantine",
-                quarantined,
-                |q| q.year_month,
-                |rows| dataset::quarantine_frame(&rows.iter().collect::<Vec<_>>(), names),
-            )?);
-            Ok(parts)
-        },
-    );
-    let mut parts = crime_parts?;
-    progress(Progress::Advance(1));
-    parts.extend(other_parts?);
-    progress(Progress::Advance(1));
-    Ok(parts)
 }
 
 fn load_boundaries(

@@ -78,28 +78,25 @@ pub fn check_header(found: &[String]) -> Result<(), String> {
     ))
 }
 
-/// Parses one police.uk file already read into memory.
+/// Parses one police.uk file batch by batch, handing each batch's outcome (rows in file
+/// order) to `sink`. A file without the published header is refused whole.
 pub fn parse(
-    data: &[u8],
+    csv: &mut CsvBatches,
+    path: &std::path::Path,
     file: u32,
     stem: &str,
     ctx: &ParseContext,
-) -> Result<FileOutcome, String> {
-    let Some(mut csv) = CsvBatches::new(data, Table::Crimes, file) else {
-        return Err("file has no header line".into());
-    };
-    check_header(&csv.header)?;
-    let mut out = FileOutcome::default();
+    sink: &mut dyn FnMut(FileOutcome) -> crate::Result<()>,
+) -> crate::Result<()> {
+    check_header(&csv.header)
+        .map_err(|detail| crate::IngestError::BadHeader { path: path.to_path_buf(), detail })?;
     let mut next = csv.next_batch(BATCH);
     loop {
         let batch = std::mem::take(&mut next);
         if batch.is_empty() {
             break;
         }
-        out.rows_read += batch.len() as u64;
-        if out.crimes.is_empty() {
-            out.crimes.reserve(batch.len() + csv.estimate_rows(batch.len()) * 21 / 20);
-        }
+        let mut out = FileOutcome { rows_read: batch.len() as u64, ..Default::default() };
         // rows are independent: parse them in parallel, keeping file order, while the next
         // batch is split off the file (serial work, overlapped)
         let parse = |batch: Vec<_>| -> Vec<Result<CrimeRow, Quarantined>> {
@@ -115,14 +112,39 @@ pub fn parse(
         };
         let (parsed, following) = rayon::join(|| parse(batch), || csv.next_batch(BATCH));
         next = following;
+        out.crimes.reserve(parsed.len());
         for r in parsed {
             match r {
                 Ok(c) => out.crimes.push(c),
                 Err(q) => out.quarantined.push(q),
             }
         }
+        sink(out)?;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// [`parse`] over bytes in memory, every batch gathered into one outcome (tests, fuzzing).
+pub fn parse_bytes(
+    data: &[u8],
+    file: u32,
+    stem: &str,
+    ctx: &ParseContext,
+) -> crate::Result<FileOutcome> {
+    let path = std::path::Path::new(stem);
+    let stream = crate::source::InputStream::from_bytes(path, data.to_vec());
+    let Some(mut csv) = CsvBatches::new(stream, Table::Crimes, file) else {
+        return Err(crate::IngestError::BadHeader {
+            path: path.to_path_buf(),
+            detail: "file has no header line".into(),
+        });
+    };
+    let mut all = FileOutcome::default();
+    parse(&mut csv, path, file, stem, ctx, &mut |o| {
+        all.gather(o);
+        Ok(())
+    })?;
+    Ok(all)
 }
 
 fn parse_row(

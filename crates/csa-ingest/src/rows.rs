@@ -5,6 +5,7 @@
 use csa_model::Reason;
 
 use crate::record::{Quarantined, Table};
+use crate::source::InputStream;
 
 /// A usable row: its line number and its fields (one allocation per row).
 pub struct Row {
@@ -16,20 +17,24 @@ pub struct Row {
 /// memory.
 pub const BATCH: usize = 32 * 1024;
 
-/// A CSV being read batch by batch.
-pub struct CsvBatches<'a> {
+/// A CSV being read batch by batch from a stream: only one batch of rows (and the bytes
+/// since its first record) is in memory at a time.
+pub struct CsvBatches {
     pub header: Vec<String>,
-    rdr: csv::Reader<&'a [u8]>,
-    data: &'a [u8],
+    rdr: csv::Reader<InputStream>,
     table: Table,
     file: u32,
     done: bool,
 }
 
-impl<'a> CsvBatches<'a> {
+impl CsvBatches {
     /// Reads the header (BOM removed, blank lines skipped). `None` when there is none.
-    pub fn new(data: &'a [u8], table: Table, file: u32) -> Option<CsvBatches<'a>> {
-        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
+    pub fn new(data: InputStream, table: Table, file: u32) -> Option<CsvBatches> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(256 * 1024)
+            .from_reader(data);
         let mut rec = csv::ByteRecord::new();
         let header = loop {
             if !rdr.read_byte_record(&mut rec).ok()? {
@@ -46,17 +51,12 @@ impl<'a> CsvBatches<'a> {
                 break h;
             }
         };
-        Some(CsvBatches { header, rdr, data, table, file, done: false })
+        Some(CsvBatches { header, rdr, table, file, done: false })
     }
 
-    /// A guess at the number of rows still to come, from the bytes read so far.
-    pub fn estimate_rows(&self, rows_so_far: usize) -> usize {
-        let pos = self.rdr.position().byte() as usize;
-        if rows_so_far == 0 || pos == 0 {
-            return 0;
-        }
-        let per_row = pos / rows_so_far;
-        (self.data.len().saturating_sub(pos)) / per_row.max(1) + 1
+    /// The stream, once every row has been read (for its metadata and read errors).
+    pub fn into_stream(self) -> InputStream {
+        self.rdr.into_inner()
     }
 
     /// The next batch of at most `n` rows; empty at the end.
@@ -64,13 +64,17 @@ impl<'a> CsvBatches<'a> {
         let (table, file, width) = (self.table, self.file, self.header.len());
         let mut rows = Vec::with_capacity(n.min(4096));
         let mut bytes_hint = 128;
+        // records before the next one are never looked at again
+        let next = self.rdr.position().byte();
+        self.rdr.get_mut().forget_before(next);
         while !self.done && rows.len() < n {
             // sized like the previous row, so reading a field rarely reallocates
             let mut rec = csv::ByteRecord::with_capacity(bytes_hint, width);
             match self.rdr.read_byte_record(&mut rec) {
                 Ok(false) => self.done = true,
                 Err(e) => {
-                    let line = e.position().map_or(0, |p| line_at(self.data, p.byte(), p.line()));
+                    let line =
+                        e.position().map_or(0, |p| line_at(self.rdr.get_ref(), p.byte(), p.line()));
                     rows.push(Err(Quarantined::new(
                         table,
                         file,
@@ -90,7 +94,9 @@ impl<'a> CsvBatches<'a> {
                 }
                 Ok(true) => {
                     bytes_hint = rec.as_slice().len() + 16;
-                    let line = rec.position().map_or(0, |p| line_at(self.data, p.byte(), p.line()));
+                    let line = rec
+                        .position()
+                        .map_or(0, |p| line_at(self.rdr.get_ref(), p.byte(), p.line()));
                     if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
                         continue; // a blank line is not a row
                     }
@@ -134,12 +140,8 @@ impl<'a> CsvBatches<'a> {
 
 /// The line of a record that csv says starts at `byte` on `line`. csv is right unless blank
 /// lines come first (it reports the position before them), so those are counted here.
-fn line_at(data: &[u8], byte: u64, line: u64) -> u64 {
-    let blank = data
-        .get(byte as usize..)
-        .unwrap_or_default()
-        .iter()
-        .take_while(|&&c| c == b'\n' || c == b'\r');
+fn line_at(data: &InputStream, byte: u64, line: u64) -> u64 {
+    let blank = data.bytes_from(byte).iter().take_while(|&&c| c == b'\n' || c == b'\r');
     line + blank.filter(|&&c| c == b'\n').count() as u64
 }
 
@@ -185,7 +187,8 @@ mod tests {
     fn bom_blank_lines_field_counts_and_utf8() {
         let mut data = b"\xef\xbb\xbfa,b\n1,2\n\n3\n4,\xff\n\"5,5\",6\n".to_vec();
         data.extend_from_slice(b"7,8");
-        let mut r = CsvBatches::new(&data, Table::Crimes, 0).expect("header");
+        let stream = InputStream::from_bytes(std::path::Path::new("t.csv"), data);
+        let mut r = CsvBatches::new(stream, Table::Crimes, 0).expect("header");
         assert_eq!(r.header, vec!["a", "b"]);
         // batches of 2 must give the same rows as one big batch
         let mut rows = Vec::new();

@@ -696,9 +696,48 @@ pub struct IngestArgs {
     /// added, a crime_ref seen again replaces its earlier version, the manifest records it.
     #[arg(long)]
     pub append: bool,
+    /// Peak memory to aim under (e.g. 800M, 1.5G) [default: 1.5G]. Rows beyond it are
+    /// spilled to a temporary folder beside --out; the dataset is the same whatever the budget.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_budget: Option<u64>,
     /// Print how long each step took, on stderr.
     #[arg(long)]
     pub timings: bool,
+}
+
+/// A size in bytes: a number with an optional K, M or G (powers of 1024; a trailing B or iB
+/// is allowed).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let (num, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&t[..i], &t[i..]),
+        None => (t, ""),
+    };
+    let scale: f64 = match unit.to_ascii_uppercase().as_str() {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("`{s}`: the unit must be K, M or G (e.g. 800M, 1.5G)")),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok((v * scale) as u64),
+        _ => Err(format!("`{s}` is not a positive size (e.g. 800M, 1.5G)")),
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_size("1024"), Ok(1024));
+        assert_eq!(super::parse_size("800M"), Ok(800 << 20));
+        assert_eq!(super::parse_size("1.5G"), Ok(1536 << 20));
+        assert_eq!(super::parse_size("64KiB"), Ok(64 << 10));
+        assert!(super::parse_size("0").is_err());
+        assert!(super::parse_size("12T").is_err());
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

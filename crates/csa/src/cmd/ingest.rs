@@ -17,6 +17,7 @@ pub fn run(a: IngestArgs, quiet: bool) -> anyhow::Result<()> {
     req.lsoa_code_prop = a.lsoa_code_prop;
     req.lsoa_name_prop = a.lsoa_name_prop;
     req.lsoa_lookup = a.lsoa_lookup;
+    req.memory_budget = a.memory_budget;
     req.lookup_columns = LookupColumns {
         lsoa: a.lookup_lsoa_col,
         ward_code: a.lookup_ward_col,
