@@ -63,13 +63,7 @@ pub fn run(a: ConsultationArgs) -> anyhow::Result<()> {
         print!("{}", export::text_table(pri));
     }
     let Some(out) = &a.out else { return Ok(()) };
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    for (name, df) in &tables {
-        let mut buf = Vec::new();
-        export::write_csv(df, &mut buf)?;
-        let path = out.join(format!("{name}.csv"));
-        std::fs::write(&path, buf).with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    super::write_csv_tables(out, &tables)?;
     let sheets: Vec<(String, &polars::prelude::DataFrame)> = tables
         .iter()
         .map(|(n, df)| (n.trim_start_matches("consultation_").to_string(), df))

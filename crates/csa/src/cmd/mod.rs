@@ -33,6 +33,21 @@ pub(crate) fn dataset_of(
 
 /// Writes `bytes` to `path` through `.NAME.partial` beside it and a rename, so a reader never
 /// sees half a file.
+/// Writes each named table as `NAME.csv` into `out` (created when missing).
+pub(crate) fn write_csv_tables<N: AsRef<str>>(
+    out: &Path,
+    tables: &[(N, polars::prelude::DataFrame)],
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    for (name, df) in tables {
+        let mut buf = Vec::new();
+        csa_analysis::export::write_csv(df, &mut buf)?;
+        let path = out.join(format!("{}.csv", name.as_ref()));
+        std::fs::write(&path, buf).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     let tmp = path.with_file_name(format!(".{name}.partial"));

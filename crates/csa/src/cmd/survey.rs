@@ -34,13 +34,7 @@ pub fn run(a: SurveyArgs) -> anyhow::Result<()> {
         print!("{}", export::text_table(pri));
     }
     let Some(out) = &a.out else { return Ok(()) };
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    for (name, df) in &tables {
-        let mut buf = Vec::new();
-        export::write_csv(df, &mut buf)?;
-        let path = out.join(format!("{name}.csv"));
-        std::fs::write(&path, buf).with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    super::write_csv_tables(out, &tables)?;
     let mut problems = csv::Writer::from_path(out.join("problems.csv"))
         .with_context(|| format!("cannot write {}", out.join("problems.csv").display()))?;
     problems.write_record(["line", "field", "value", "reason"])?;
