@@ -536,3 +536,61 @@ fn synth_planted_reoffending_is_recovered() {
     }
     assert!(young.0 * old.1 > 2 * old.0 * young.1, "young {young:?} old {old:?}");
 }
+
+/// `csa serve`'s quarterly page shows the `[[reoffending]]` indicators of its targets file
+/// as `csa quarterly --quarter latest` writes them (the same cohort, counts, rate and RAG),
+/// to those who see every priority and to the Reducing Re-offending sub-group, not to a
+/// partner of another sub-group.
+#[test]
+fn serve_quarterly_page_shows_reoffending_indicators() {
+    use common::serve::{add_user, users, Server, PASSWORD};
+    let tmp = tempfile::tempdir().unwrap();
+    let targets = tmp.path().join("targets.toml");
+    std::fs::write(
+        &targets,
+        "[[indicator]]\npriority = \"Shoplifting\"\n\n[[reoffending]]\ntarget_pct = 10\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("q");
+    let ds = fixture().to_str().unwrap();
+    let t = targets.to_str().unwrap();
+    csa_ok(&[
+        "quarterly",
+        "--dataset",
+        ds,
+        "--quarter",
+        "latest",
+        "--targets",
+        t,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let rows = records(&std::fs::read_to_string(out.join("reoffending.csv")).unwrap());
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    let u = users(tmp.path());
+    let (code, err) = add_user(&u, "rrg", "partner", "Reducing Re-offending", PASSWORD);
+    assert_eq!(code, 0, "{err}");
+    let server = Server::start(fixture(), &u, &["--targets", t]);
+    for (user, sees) in [("admin", true), ("analyst", true), ("rrg", true), ("harp", false)] {
+        let cookie = server.sign_in(user, PASSWORD).expect("signs in");
+        let page = server.get("/quarterly", Some(&cookie));
+        assert_eq!(page.status, 200, "{user}");
+        let text = page.text();
+        assert_eq!(text.contains("<h2>Proven re-offending</h2>"), sees, "{user}: {text}");
+        if !sees {
+            continue;
+        }
+        for (k, class) in [
+            ("indicator", ""),
+            ("cohort_period", ""),
+            ("cohort", " class=\"n\""),
+            ("reoffenders", " class=\"n\""),
+            ("comparison_cohort_period", ""),
+            ("rag", ""),
+        ] {
+            let cell = format!("<td{class}>{}</td>", r[k]);
+            assert!(text.contains(&cell), "{user}: {k} {cell} not on the page");
+        }
+    }
+}

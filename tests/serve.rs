@@ -752,7 +752,12 @@ fn an_append_is_served_without_a_restart() {
         "the appended month never appeared: {:?}",
         s.log.lock().unwrap()
     );
-    assert!(s.log.lock().unwrap().iter().any(|l| l.contains("version 2 loaded")));
+    // the event line reaches the test's log reader a moment after the new version serves
+    assert!(
+        s.wait_for(30, || s.log.lock().unwrap().iter().any(|l| l.contains("version 2 loaded"))),
+        "no reload event: {:?}",
+        s.log.lock().unwrap()
+    );
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

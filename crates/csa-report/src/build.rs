@@ -7,14 +7,13 @@
 //! survey and the data quality tables. Priorities the data cannot measure are noted, not drawn
 //! or ranked.
 
-use std::collections::BTreeMap;
-
 use csa_analysis::breakdown::breakdown;
 use csa_analysis::config::{same_name, Priority};
 use csa_analysis::hotspots;
 use csa_analysis::ranking::{rank, volume_factors, Factors, Ranked};
 use csa_analysis::survey::Survey;
 use csa_analysis::{names, Assessment, Dim, Result, Side};
+use csa_model::Manifest;
 use rayon::prelude::*;
 
 use crate::ids::{self, col, Kind, Who};
@@ -31,7 +30,6 @@ pub struct Built {
     pub parts: Vec<PriorityPart>,
     pub ranking: Vec<Ranked>,
     pub survey: Option<(Survey, std::path::PathBuf)>,
-    pub manifest: serde_json::Value,
     pub notes: Vec<String>,
     /// The Reducing Re-offending section.
     pub reoffending: crate::reoffending::ReoffendingSection,
@@ -94,24 +92,10 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     if let Some((s, _)) = &survey {
         tables.extend(survey_tables(s)?);
     }
-    let manifest: serde_json::Value = std::fs::read(a.data.info.dir.join("manifest.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(serde_json::Value::Null);
-    tables.extend(data_quality_tables(&manifest));
+    tables.extend(data_quality_tables(&a.data.info.manifest));
     let (reoffending, reoffending_tables) = crate::reoffending::section(&a)?;
     tables.extend(reoffending_tables);
-    Ok(Built {
-        assessment: a,
-        area,
-        tables,
-        parts: out_parts,
-        ranking,
-        survey,
-        manifest,
-        notes,
-        reoffending,
-    })
+    Ok(Built { assessment: a, area, tables, parts: out_parts, ranking, survey, notes, reoffending })
 }
 
 fn one_way() -> Protect {
@@ -387,7 +371,7 @@ fn survey_tables(s: &Survey) -> Result<Vec<Table>> {
 }
 
 /// Every input file's rows and the quarantine reasons, from the dataset's manifest.
-fn data_quality_tables(manifest: &serde_json::Value) -> [Table; 2] {
+fn data_quality_tables(manifest: &Manifest) -> [Table; 2] {
     let mut inputs = Table::new(
         ids::DATA_QUALITY_INPUTS,
         "Data quality: every input file's rows, accepted or quarantined",
@@ -395,25 +379,15 @@ fn data_quality_tables(manifest: &serde_json::Value) -> [Table; 2] {
         &[Role::Key, Role::Key, Role::Count, Role::Count, Role::Count],
         Protect::Matrix { total_row: false },
     );
-    let mut reasons: BTreeMap<String, i64> = BTreeMap::new();
-    for i in manifest.get("inputs").and_then(|v| v.as_array()).into_iter().flatten() {
-        let n = |k: &str| Cell::Int(i.get(k).and_then(|v| v.as_i64()).unwrap_or(0));
-        let path = i.get("path").and_then(|v| v.as_str()).unwrap_or("");
-        let file = std::path::Path::new(path)
-            .file_name()
-            .map_or(path.to_string(), |f| f.to_string_lossy().into_owned());
+    let count = |n: u64| Cell::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    for i in &manifest.inputs {
         inputs.rows.push(vec![
-            Cell::Text(file),
-            Cell::Text(i.get("sha256").and_then(|v| v.as_str()).unwrap_or("").into()),
-            n("accepted"),
-            n("quarantined"),
-            n("rows_read"),
+            Cell::Text(i.file_name()),
+            Cell::Text(i.sha256.clone()),
+            count(i.accepted),
+            count(i.quarantined),
+            count(i.rows_read),
         ]);
-        for (k, v) in
-            i.get("quarantined_by_reason").and_then(|v| v.as_object()).into_iter().flatten()
-        {
-            *reasons.entry(k.clone()).or_default() += v.as_i64().unwrap_or(0);
-        }
     }
     let mut qt = Table::new(
         ids::DATA_QUALITY_QUARANTINE,
@@ -422,8 +396,8 @@ fn data_quality_tables(manifest: &serde_json::Value) -> [Table; 2] {
         &[Role::Key, Role::Count],
         one_way(),
     );
-    for (k, v) in reasons {
-        qt.rows.push(vec![Cell::Text(k), Cell::Int(v)]);
+    for (k, v) in manifest.quarantined_by_reason() {
+        qt.rows.push(vec![Cell::Text(k), count(v)]);
     }
     [inputs, qt]
 }

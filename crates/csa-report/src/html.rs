@@ -320,11 +320,11 @@ pub fn report(
     h.push_str("</section>");
     // data quality
     h.push_str("<section id=\"quality\"><h2>Data quality</h2>");
-    let rec = &b.manifest["reconciliation"];
+    let balanced = b.assessment.data.info.manifest.reconciliation.balanced;
     let _ = write!(
         h,
         "<p>Every input row is either accepted or quarantined with a reason; per file, rows read = accepted + quarantined ({}).</p>",
-        if rec["balanced"].as_bool() == Some(true) { "balanced for every file" } else { "NOT balanced: see the dataset manifest" }
+        if balanced { "balanced for every file" } else { "NOT balanced: see the dataset manifest" }
     );
     for n in [ids::DATA_QUALITY_INPUTS, ids::DATA_QUALITY_QUARANTINE] {
         table_html(&mut h, table(tables, n)?, 200, &[col::SHA256]);

@@ -83,18 +83,13 @@ pub fn summary(
         })
         .collect();
     let inputs: Vec<Value> = b
+        .assessment
+        .data
+        .info
         .manifest
-        .get("inputs")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|i| {
-            json!({
-                "file": i.get("path").and_then(Value::as_str).map(|p| file_name(Path::new(p))),
-                "sha256": i.get("sha256"),
-                "bytes": i.get("bytes").or(i.get("size")),
-            })
-        })
+        .inputs
+        .iter()
+        .map(|i| json!({"file": i.file_name(), "sha256": i.sha256, "bytes": i.bytes}))
         .collect();
     let survey = b.survey.as_ref().map(|(s, path)| {
         json!({"file": file_name(path), "sha256": sha256_file(path), "rows_read": s.rows_read, "respondents": s.responses.len(), "rejected": s.rejected.len()})

@@ -58,6 +58,15 @@ impl Principal {
     }
 
     /// The priorities the user may see, in configuration order.
+    /// Whether the user may see a re-offending indicator: those who see every priority, the
+    /// Reducing Re-offending sub-group (the measure is theirs), and partners who may see the
+    /// priority the indicator's cohort is drawn from.
+    pub fn may_see_reoffending(&self, priority: &Priority) -> bool {
+        self.sees_everything()
+            || self.subgroups.contains(&SubGroup::ReducingReoffending)
+            || self.may_see(priority)
+    }
+
     pub fn priorities(&self, config: &Config) -> Vec<Priority> {
         config.priorities.iter().filter(|p| self.may_see(p)).cloned().collect()
     }

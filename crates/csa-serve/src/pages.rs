@@ -364,6 +364,7 @@ pub fn quarterly(
     who: &Principal,
     title: &str,
     t: &Table,
+    reoffending: Option<&Table>,
     exceptions: &[String],
     withheld: usize,
     footer: &str,
@@ -386,6 +387,10 @@ pub fn quarterly(
         );
     }
     m.push_str(&table(t, title));
+    if let Some(r) = reoffending {
+        m.push_str("<h2>Proven re-offending</h2>\n<p>Each indicator's rate is of the latest cohort whose follow-up and waiting period the quarter completes, against the cohort a year earlier (Fisher's exact test).</p>\n");
+        m.push_str(&table(r, &r.title));
+    }
     page(title, Some(who), Nav::Quarterly, footer, &m)
 }
 

@@ -875,8 +875,35 @@ async fn quarterly(State(app): State<Arc<App>>, Extension(who): Extension<Who>) 
                 exceptions.push(r.sentence.clone());
             }
         }
-        let rows = t.rows.len();
-        Ok((pages::quarterly(who, &title, &t, &exceptions, withheld, footer), Some(rows)))
+        // the [[reoffending]] indicators, as `csa quarterly` reports them beside the table
+        let shown: Vec<_> = l
+            .reoffending()?
+            .iter()
+            .filter(|r| {
+                l.targets
+                    .reoffending
+                    .iter()
+                    .find(|i| i.name == r.indicator)
+                    .is_some_and(|i| who.may_see_reoffending(&i.priority))
+            })
+            .cloned()
+            .collect();
+        exceptions.extend(shown.iter().filter(|r| r.exception).map(|r| r.sentence.clone()));
+        let reoffending = if shown.is_empty() {
+            None
+        } else {
+            let df = csa_analysis::reoffending_indicator::table(&shown)?;
+            Some(Table::from_df(
+                "reoffending",
+                &format!("Proven re-offending indicators, {q}"),
+                &df,
+                Protect::Primary,
+            )?)
+        };
+        let rows = t.rows.len() + shown.len();
+        let page =
+            pages::quarterly(who, &title, &t, reoffending.as_ref(), &exceptions, withheld, footer);
+        Ok((page, Some(rows)))
     })
     .await
 }

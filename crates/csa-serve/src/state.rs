@@ -7,7 +7,7 @@
 //! Every answer comes from the analysis library exactly as `csa breakdown` computes it: the
 //! same periods ([`Assessment::periods`]), the same data ([`Data::slice`] gives what the
 //! command line would load) and the same view code ([`View::answer`]). Slices, answers,
-//! published tables, hotspot maps and the quarterly table are kept in caches per dataset
+//! published tables, hotspot maps and the quarterly tables are kept in caches per dataset
 //! version, bounded by entries and by bytes ([`CACHE_BYTES`]; slices up to a quarter of the
 //! loaded data), so memory levels off however many distinct views users open. Before a version
 //! serves, the figures of every user's first page are computed (`Loaded::warm`).
@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use csa_analysis::hotspots::{self, HotspotOptions, Method};
 use csa_analysis::performance::{performance, span, Performance};
 use csa_analysis::quarter::Quarter;
+use csa_analysis::reoffending_indicator;
 use csa_analysis::select::filter_columns;
 use csa_analysis::slice::needs_key;
 use csa_analysis::targets::{Aim, Indicator, Targets};
@@ -70,6 +71,7 @@ pub struct Loaded {
     maps: Cache<Result<Arc<HotspotMaps>>>,
     svgs: Cache<Result<Arc<String>>>,
     performance: OnceLock<Result<Arc<Performance>>>,
+    reoffending: OnceLock<Result<Arc<Vec<reoffending_indicator::Row>>>>,
 }
 
 /// The Gi* and density maps of a priority, as SVG.
@@ -175,6 +177,7 @@ impl Loaded {
             maps: Cache::with_budget(32, CACHE_BYTES),
             svgs: Cache::with_budget(256, CACHE_BYTES),
             performance: OnceLock::new(),
+            reoffending: OnceLock::new(),
         };
         loaded.warm();
         Ok(loaded)
@@ -334,14 +337,20 @@ impl Loaded {
         }, weigh)
     }
 
+    /// The quarter `csa quarterly --quarter latest` reports: the latest complete one.
+    fn latest_quarter(&self) -> Result<Quarter> {
+        let latest = self
+            .info
+            .latest()
+            .ok_or_else(|| ServeError::Unavailable("the dataset has no crime records".into()))?;
+        Ok(Quarter::latest(latest, self.latest_complete))
+    }
+
     /// The latest complete quarter's performance table (`csa quarterly --quarter latest`).
     pub fn performance(&self) -> Result<Arc<Performance>> {
         self.performance
             .get_or_init(|| {
-                let latest = self.info.latest().ok_or_else(|| {
-                    ServeError::Unavailable("the dataset has no crime records".into())
-                })?;
-                let quarter = Quarter::latest(latest, self.latest_complete);
+                let quarter = self.latest_quarter()?;
                 let mut needs =
                     Needs::for_priorities(self.targets.indicators.iter().map(|i| &i.priority));
                 needs.victims = false;
@@ -358,6 +367,24 @@ impl Loaded {
                     )));
                 }
                 Ok(Arc::new(performance(&a, &self.targets, quarter)?))
+            })
+            .clone()
+    }
+
+    /// The targets file's `[[reoffending]]` indicators for the latest complete quarter, as
+    /// `csa quarterly` writes them (`reoffending.csv`): each on the cohort whose follow-up and
+    /// waiting period the quarter completes, against the cohort a year earlier, over the
+    /// months the command line would load ([`reoffending_indicator::span`]).
+    pub fn reoffending(&self) -> Result<Arc<Vec<reoffending_indicator::Row>>> {
+        self.reoffending
+            .get_or_init(|| {
+                let quarter = self.latest_quarter()?;
+                let Some(load) = reoffending_indicator::span(quarter, &self.targets) else {
+                    return Ok(Arc::new(Vec::new()));
+                };
+                let periods = Periods { current: load, comparison: load };
+                let a = self.assessment(periods, &reoffending_indicator::needs(&self.targets))?;
+                Ok(Arc::new(reoffending_indicator::indicators(&a, &self.targets, quarter)?))
             })
             .clone()
     }
