@@ -3,9 +3,9 @@
 //! public edition is made from them by [`crate::publish`].
 //!
 //! [`build`] runs one function per section: the priority volumes and crime types, every
-//! priority's part ([`crate::part`], in parallel), equalities, ward profiles, the ranking, the
-//! survey and the data quality tables. Priorities the data cannot measure are noted, not drawn
-//! or ranked.
+//! priority's part ([`crate::part`], in parallel), equalities, ward profiles, trends and
+//! forecasts ([`crate::trends`]), the ranking, the survey and the data quality tables.
+//! Priorities the data cannot measure are noted, not drawn or ranked.
 
 use std::collections::BTreeMap;
 
@@ -35,6 +35,8 @@ pub struct Built {
     pub notes: Vec<String>,
     /// The Reducing Re-offending section.
     pub reoffending: crate::reoffending::ReoffendingSection,
+    /// The Trends and forecasts section.
+    pub trends: crate::trends::TrendSection,
 }
 
 /// Whether the data has any people on `side` (an extract may come with victims but no
@@ -84,6 +86,8 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     }
     let profiles = ward_profiles(&tables, &out_parts)?;
     tables.push(profiles);
+    let (trends, trend_tables) = crate::trends::section(&a, &out_parts)?;
+    tables.extend(trend_tables);
     let ranking = ranking(&a, survey.as_ref().map(|s| &s.0), &tables, &out_parts)?;
     let unranked: Vec<&str> =
         out_parts.iter().filter(|p| !p.measurable).map(|p| p.priority.name.as_str()).collect();
@@ -111,6 +115,7 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         manifest,
         notes,
         reoffending,
+        trends,
     })
 }
 
@@ -266,7 +271,8 @@ fn ranking(
                 [part.repeat_victim_crimes_pct, part.hot_share_pct].into_iter().flatten().collect();
             let f = Factors {
                 volume: Some(volume),
-                trend: g(names::CHANGE_PCT),
+                // the strength of evidence for a change, not the raw % change
+                trend: crate::trends::evidence(tables, &part.priority.name),
                 harm: g(names::HARM_CSS),
                 concentration: (!conc.is_empty())
                     .then(|| conc.iter().sum::<f64>() / conc.len() as f64),
