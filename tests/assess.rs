@@ -642,6 +642,25 @@ fn suppressed_cells_cannot_be_recovered_from_the_margins() {
             let rec = eliminate(m, true);
             assert!(rec.is_empty(), "{name}: cells {rec:?} can be worked out");
             matrices += 1;
+        } else if name == "trend_months" {
+            // each priority's months of the assessment and comparison years add up to its
+            // published count and comparison: no year with a single hidden month
+            let (vh, vrows) = read_csv(&out.join("tables/priority_volumes.csv"));
+            for v in &vrows {
+                let pr = &v[col(&vh, "priority")];
+                for (year, c) in [("2025", "count"), ("2024", "comparison")] {
+                    if parse_cell(&v[col(&vh, c)]).is_none_or(|t| t < 5) {
+                        continue;
+                    }
+                    let hidden = rows
+                        .iter()
+                        .filter(|r| &r[0] == pr && r[1].starts_with(year))
+                        .filter(|r| r[2] == "<5" || r[2] == "*")
+                        .count();
+                    assert_ne!(hidden, 1, "trend_months of {pr} in {year}: one hidden month");
+                    lists += 1;
+                }
+            }
         } else if ["_wards", "_months", "_location_types", "_ethnicity", "_relationship"]
             .iter()
             .any(|s| name.ends_with(s))
@@ -1199,4 +1218,129 @@ fn extract_with_one_side_of_people_builds_a_pack() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(&format!("has no {missing}")), "{err}");
     }
+}
+
+/// A published cell that hides a figure.
+fn suppressed(v: &str) -> bool {
+    v == "<5" || v == "*"
+}
+
+#[test]
+fn trends_and_forecasts_agree_with_the_api_and_follow_their_months_in_public() {
+    let p = packs();
+    let out = &p.restricted;
+    // three synthetic years: 2023-01 to 2025-12 for every measurable priority
+    let (mh, months) = read_csv(&out.join("tables/trend_months.csv"));
+    let (pc, mc, cc) = (col(&mh, "priority"), col(&mh, "month"), col(&mh, "count"));
+    let all: Vec<&Vec<String>> = months.iter().filter(|r| r[pc] == "all").collect();
+    assert_eq!(all.len(), 36, "all: {} months", all.len());
+    assert_eq!((all[0][mc].as_str(), all[35][mc].as_str()), ("2023-01", "2025-12"));
+    // the earlier year's months are the API's count of that year (loaded apart)
+    let config = Config::load(&data("data/demo/assessment.toml")).unwrap();
+    let y2023 = csa_analysis::Period::new(
+        csa_analysis::Month::new(2023, 1),
+        csa_analysis::Month::new(2023, 12),
+    )
+    .unwrap();
+    let a = Assessment::open(&p.dataset, config, Some(y2023), &Needs::everything()).unwrap();
+    let b = breakdown(&a, &csa_analysis::Priority::all(), &[Dim::Month]).unwrap();
+    let bm = b.table.column("month").unwrap().str().unwrap().clone();
+    let bn = b.table.column("count").unwrap().i64().unwrap().clone();
+    assert_eq!(bm.len(), 12);
+    for i in 0..12 {
+        let m = bm.get(i).unwrap();
+        let row = all.iter().find(|r| r[mc] == m).unwrap();
+        assert_eq!(row[cc].parse::<i64>().unwrap(), bn.get(i).unwrap(), "all, {m}");
+    }
+    // and the assessment year's months are the priority's month table's
+    let (h25, r25) = read_csv(&out.join("tables/all_months.csv"));
+    for r in &r25 {
+        let row = all.iter().find(|x| x[mc] == r[col(&h25, "month")]).unwrap();
+        assert_eq!(row[cc], r[col(&h25, "count")]);
+    }
+    // the change: evidence is the interval's end nearest 0, and the ranking's trend factor
+    let (th, trends) = read_csv(&out.join("tables/trends.csv"));
+    let f = |r: &Vec<String>, c: &str| r[col(&th, c)].parse::<f64>().ok();
+    let (rh, ranking) = read_csv(&out.join("tables/priority_ranking.csv"));
+    assert!(trends.len() >= 10, "{} trends", trends.len());
+    for r in &trends {
+        let (lo, ev) = (f(r, "change_ci_low_pct").unwrap(), f(r, "evidence_pct").unwrap());
+        let hi = f(r, "change_ci_high_pct").unwrap_or(f64::INFINITY);
+        let want = if lo > 0.0 {
+            lo
+        } else if hi < 0.0 {
+            hi
+        } else {
+            0.0
+        };
+        assert!((ev - want).abs() < 0.011, "{r:?}");
+        assert_eq!(r[col(&th, "significant")] == "yes", ev != 0.0);
+        assert_eq!(f(r, "months"), Some(36.0));
+        if let Some(k) = ranking.iter().find(|k| k[col(&rh, "priority")] == r[0]) {
+            assert_eq!(k[col(&rh, "trend_pct")].parse::<f64>().ok(), Some(ev), "{}", r[0]);
+        }
+        // a small-number trend says so
+        let latest = f(r, "latest_12_months").unwrap();
+        if latest < 60.0 {
+            assert_eq!(r[col(&th, "small_numbers")], "yes", "{r:?}");
+        }
+    }
+    // forecasts: 12 months and the total per priority, intervals nested, the mean inside the
+    // 95% one (not always the 80% one: a mean of 0.07 has 0 to 0 as its 80% interval)
+    let (fh, fc) = read_csv(&out.join("tables/forecasts.csv"));
+    let g = |r: &Vec<String>, c: &str| r[col(&fh, c)].parse::<f64>().unwrap();
+    assert_eq!(fc.iter().filter(|r| r[0] == "all").count(), 13);
+    for r in &fc {
+        let v = [g(r, "low_95"), g(r, "low_80"), g(r, "high_80"), g(r, "high_95")];
+        assert!(v.windows(2).all(|w| w[0] <= w[1]), "{r:?}");
+        assert!(v[0] <= g(r, "forecast") && g(r, "forecast") <= v[3], "{r:?}");
+    }
+    assert!(fc.iter().any(|r| r[0] == "all" && r[1] == "2026-12"));
+    let (ah, acc) = read_csv(&out.join("tables/forecast_accuracy.csv"));
+    let all_acc = acc.iter().find(|r| r[0] == "all").unwrap();
+    // origins 24..35: 12 + 11 + ... + 1 backtest forecasts
+    assert_eq!(
+        (all_acc[col(&ah, "origins")].as_str(), all_acc[col(&ah, "backtest_forecasts")].as_str()),
+        ("12", "78")
+    );
+    let s = summary(out);
+    assert!(s["trends"]["change"].as_array().is_some_and(|a| a.len() == trends.len()));
+    assert_eq!(s["parameters"]["trend_years"], 3);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("id=\"trends\"") && html.contains("Trends and forecasts"));
+    assert!(html.contains("t-trends") && html.contains("80% prediction interval"));
+    assert!(out.join("charts/all_forecast.svg").exists());
+
+    // public: a figure is shown only when every month it is computed from is published
+    let (mh, months) = read_csv(&p.public.join("tables/trend_months.csv"));
+    let hidden_months: BTreeSet<String> = months
+        .iter()
+        .filter(|r| suppressed(&r[col(&mh, "count")]))
+        .map(|r| r[col(&mh, "priority")].clone())
+        .collect();
+    let mut shown_checked = 0;
+    for (name, derived) in [
+        ("trends", &["rate_ratio", "change_pct", "p", "evidence_pct", "latest_12_months"][..]),
+        ("forecasts", &["forecast", "low_80", "high_95"][..]),
+        ("forecast_accuracy", &["mae", "coverage_95_pct", "emerging"][..]),
+    ] {
+        let (h, rows) = read_csv(&p.public.join(format!("tables/{name}.csv")));
+        for r in &rows {
+            let pr = &r[col(&h, "priority")];
+            for c in derived {
+                let v = &r[col(&h, c)];
+                if hidden_months.contains(pr) {
+                    assert!(
+                        v == "*" || v.is_empty(),
+                        "{name} {c} of {pr} shown over a hidden month: {v}"
+                    );
+                } else {
+                    assert!(!suppressed(v), "{name} {c} of {pr} hidden with every month shown");
+                    shown_checked += 1;
+                }
+            }
+        }
+    }
+    assert!(shown_checked > 0, "no trend figure published at all");
+    assert!(!hidden_months.is_empty(), "no month hidden: the check above tested nothing hidden");
 }

@@ -24,6 +24,7 @@ use crate::error::{AnalysisError, Result};
 use crate::period::{default_period, Period, Periods};
 use crate::population::Population;
 use crate::select::Selector;
+use crate::store::Crimes;
 
 pub struct Assessment {
     pub config: Config,
@@ -192,15 +193,21 @@ impl Assessment {
 
     /// The selector of priority `p`, restricted to the configured area.
     pub fn selector(&self, p: &Priority) -> Result<Selector<'_>> {
+        self.selector_on(p, &self.data.crimes)
+    }
+
+    /// The selector of priority `p` over other loaded crimes (months loaded apart, such as
+    /// the trend's earlier years), restricted to the configured area.
+    pub fn selector_on<'c>(&self, p: &Priority, crimes: &'c Crimes) -> Result<Selector<'c>> {
         match &self.area.boundaries {
-            None => Selector::new(&p.filter, &self.data.crimes),
+            None => Selector::new(&p.filter, crimes),
             Some(_) => {
                 let f = Filter {
                     ward_code: self.area.wards.iter().map(|w| w.0.clone()).collect(),
                     any: vec![p.filter.clone()],
                     ..Filter::default()
                 };
-                Selector::new(&f, &self.data.crimes)
+                Selector::new(&f, crimes)
             }
         }
     }

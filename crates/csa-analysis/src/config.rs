@@ -69,6 +69,9 @@ pub struct Config {
     pub inputs: Inputs,
     /// Hotspot parameters of the annual pack (`[hotspots]`).
     pub hotspots: HotspotSettings,
+    /// Years of monthly counts the trends and forecasts look back over (`[trends] years`,
+    /// default [`crate::trend::DEFAULT_YEARS`]).
+    pub trend_years: u32,
 }
 
 /// Raw inputs named in the configuration (`[inputs]`); paths relative to the config file.
@@ -494,6 +497,19 @@ impl Config {
             hotspots.seed = h.seed.unwrap_or(hotspots.seed);
             hotspots.min_crimes = h.min_crimes.unwrap_or(hotspots.min_crimes);
         }
+        let trend_years = match raw.trends.as_ref().and_then(|t| t.years.as_ref()) {
+            None => crate::trend::DEFAULT_YEARS,
+            Some(y) if (2..=10).contains(y.get_ref()) => *y.get_ref(),
+            Some(y) => {
+                return Err(at(
+                    Some(y.span()),
+                    format!(
+                        "[trends] years = {} must be 2 to 10 (a trend needs the latest year and at least one before it)",
+                        y.get_ref()
+                    ),
+                ))
+            }
+        };
         Ok(Config {
             source: path.to_path_buf(),
             name: a.name.clone(),
@@ -515,6 +531,7 @@ impl Config {
             consultation: a.consultation.as_ref().map(rel),
             inputs,
             hotspots,
+            trend_years,
         })
     }
 
@@ -659,8 +676,15 @@ struct RawConfig {
     ranking: Option<RawRanking>,
     inputs: Option<RawInputs>,
     hotspots: Option<RawHotspots>,
+    trends: Option<RawTrends>,
     #[serde(default)]
     priority: Vec<RawPriority>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTrends {
+    years: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -819,6 +843,17 @@ mod tests {
         assert_eq!(nte.any[1].night_of, vec![5, 6]);
         let e = c.priority("burglary").unwrap_err().to_string();
         assert!(e.contains("Residential burglary") && e.contains("all"), "{e}");
+    }
+
+    #[test]
+    fn trend_years_default_set_and_checked() {
+        let path = Path::new("a.toml");
+        assert_eq!(Config::parse("", path).unwrap().trend_years, 3);
+        assert_eq!(Config::parse("[trends]\nyears = 5\n", path).unwrap().trend_years, 5);
+        let e = Config::parse("[trends]\nyears = 1\n", path).unwrap_err().to_string();
+        assert!(e.contains("a.toml:2:") && e.contains("must be 2 to 10"), "{e}");
+        let e = Config::parse("[trends]\nyear = 3\n", path).unwrap_err().to_string();
+        assert!(e.contains("a.toml:2:") && e.contains("year"), "{e}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! | factor | measure |
 //! |---|---|
 //! | `volume` | records in the period per 1,000 residents of the area, for every priority (households-denominated ones included: one denominator across priorities, see [`volume_factors`]); the record count for every priority when the area's residents are not known (never a mix) |
-//! | `trend` | % change against the comparison period |
+//! | `trend` | the strength of evidence for a change ([`crate::trend::Trend::evidence_pct`]): the end of the 95% interval of the latest 12 months' change (seasonal quasi-Poisson, up to three years of months) nearest zero, 0 when the interval spans zero; a priority without a trend (fewer than 13 months) has no factor. Never the raw % change: +66.7% on 5 crimes is no evidence of a rise and scores as no change |
 //! | `harm` | the sum of the records' ONS Crime Severity Score weights (`harm_css`; ONS's score is this per head, the same order and the same 1-5 scores, since every priority has the same residents) |
 //! | `concentration` | mean of the available: share of its crimes suffered by repeat victims, share of its crimes in Gi* hot cells |
 //! | `concern` | share of survey respondents choosing one of the priority's survey options |
@@ -164,7 +164,9 @@ pub fn rank(items: &[(String, Factors)], weights: &Weights, basis: VolumeBasis) 
                 let s = scores[i].unwrap_or(0.0);
                 match i {
                     0 => format!("volume {v:.1} {} (score {s:.1})", basis.unit()),
-                    1 => format!("trend {v:+.1}% (score {s:.1})"),
+                    1 if v > 0.0 => format!("trend: a rise of at least {v:.1}% (score {s:.1})"),
+                    1 if v < 0.0 => format!("trend: a fall of at least {:.1}% (score {s:.1})", -v),
+                    1 => format!("trend: no clear change (score {s:.1})"),
                     2 => format!("harm {v:.0} CSS (score {s:.1})"),
                     3 => format!("concentration {v:.1}% (score {s:.1})"),
                     _ => format!("public concern {v:.1}% (score {s:.1})"),
@@ -236,7 +238,7 @@ mod tests {
         );
         assert!(
             by["Burglary"].reason.starts_with(
-                "highest factors: trend +20.0% (score 5.0); harm 4000 CSS (score 5.0)"
+                "highest factors: trend: a rise of at least 20.0% (score 5.0); harm 4000 CSS (score 5.0)"
             ),
             "{}",
             by["Burglary"].reason

@@ -3,9 +3,9 @@
 //! public edition is made from them by [`crate::publish`].
 //!
 //! [`build`] runs one function per section: the priority volumes and crime types, every
-//! priority's part ([`crate::part`], in parallel), equalities, ward profiles, the ranking, the
-//! survey and the data quality tables. Priorities the data cannot measure are noted, not drawn
-//! or ranked.
+//! priority's part ([`crate::part`], in parallel), equalities, ward profiles, trends and
+//! forecasts ([`crate::trends`]), the ranking, the survey and the data quality tables.
+//! Priorities the data cannot measure are noted, not drawn or ranked.
 
 use csa_analysis::breakdown::breakdown;
 use csa_analysis::config::{same_name, Priority};
@@ -33,6 +33,8 @@ pub struct Built {
     pub notes: Vec<String>,
     /// The Reducing Re-offending section.
     pub reoffending: crate::reoffending::ReoffendingSection,
+    /// The Trends and forecasts section.
+    pub trends: crate::trends::TrendSection,
 }
 
 /// Whether the data has any people on `side` (an extract may come with victims but no
@@ -82,6 +84,8 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     }
     let profiles = ward_profiles(&tables, &out_parts)?;
     tables.push(profiles);
+    let (trends, trend_tables) = crate::trends::section(&a, &out_parts)?;
+    tables.extend(trend_tables);
     let ranking = ranking(&a, survey.as_ref().map(|s| &s.0), &tables, &out_parts)?;
     let unranked: Vec<&str> =
         out_parts.iter().filter(|p| !p.measurable).map(|p| p.priority.name.as_str()).collect();
@@ -95,7 +99,17 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     tables.extend(data_quality_tables(&a.data.info.manifest));
     let (reoffending, reoffending_tables) = crate::reoffending::section(&a)?;
     tables.extend(reoffending_tables);
-    Ok(Built { assessment: a, area, tables, parts: out_parts, ranking, survey, notes, reoffending })
+    Ok(Built {
+        assessment: a,
+        area,
+        tables,
+        parts: out_parts,
+        ranking,
+        survey,
+        notes,
+        reoffending,
+        trends,
+    })
 }
 
 fn one_way() -> Protect {
@@ -250,7 +264,8 @@ fn ranking(
                 [part.repeat_victim_crimes_pct, part.hot_share_pct].into_iter().flatten().collect();
             let f = Factors {
                 volume: Some(volume),
-                trend: g(names::CHANGE_PCT),
+                // the strength of evidence for a change, not the raw % change
+                trend: crate::trends::evidence(tables, &part.priority.name),
                 harm: g(names::HARM_CSS),
                 concentration: (!conc.is_empty())
                     .then(|| conc.iter().sum::<f64>() / conc.len() as f64),

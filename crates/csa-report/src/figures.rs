@@ -33,6 +33,7 @@ enum AnyChart {
     Heat(Box<HeatMap>),
     Pyramid(Pyramid),
     Map(MapSpec),
+    Fan(csa_charts::fan::Fan),
 }
 
 impl Chart for AnyChart {
@@ -43,6 +44,7 @@ impl Chart for AnyChart {
             AnyChart::Heat(c) => c.size(),
             AnyChart::Pyramid(c) => c.size(),
             AnyChart::Map(c) => c.size(),
+            AnyChart::Fan(c) => c.size(),
         }
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
@@ -52,6 +54,7 @@ impl Chart for AnyChart {
             AnyChart::Heat(c) => c.draw(root),
             AnyChart::Pyramid(c) => c.draw(root),
             AnyChart::Map(c) => c.draw(root),
+            AnyChart::Fan(c) => c.draw(root),
         }
     }
 }
@@ -130,6 +133,47 @@ fn pyramid(t: &Table, title: &str) -> Option<Pyramid> {
     (!bands.is_empty()).then(|| Pyramid { title: title.into(), bands })
 }
 
+/// The forecast fan of priority `name` from the published `trend_months` and `forecasts`
+/// tables: a hidden month breaks the line, a hidden forecast leaves the fan out.
+fn fan(tables: &[Table], name: &str, title: &str) -> Option<csa_charts::fan::Fan> {
+    let months = crate::table::find(tables, ids::TREND_MONTHS)?;
+    let history: Vec<(String, Option<u64>)> = (0..months.rows.len())
+        .filter(|&i| months.get(i, names::PRIORITY).text() == name)
+        .map(|i| (months.get(i, names::MONTH).text(), count(months.get(i, names::COUNT))))
+        .collect();
+    if history.is_empty() {
+        return None;
+    }
+    let forecast = crate::table::find(tables, ids::FORECASTS)
+        .map(|f| {
+            (0..f.rows.len())
+                .filter(|&i| {
+                    f.get(i, names::PRIORITY).text() == name
+                        && f.get(i, names::MONTH).text() != names::NEXT_12_MONTHS
+                })
+                .map(|i| {
+                    let v = |c: &str| f.get(i, c).as_f64();
+                    Some(csa_charts::fan::FanMonth {
+                        month: f.get(i, names::MONTH).text(),
+                        mean: v(names::FORECAST)?,
+                        low95: v(names::LOW_95)?,
+                        high95: v(names::HIGH_95)?,
+                        low80: v(names::LOW_80)?,
+                        high80: v(names::HIGH_80)?,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    Some(csa_charts::fan::Fan { title: title.into(), history, forecast })
+}
+
+/// The file stem of a priority's forecast fan.
+pub fn fan_name(slug: &str) -> String {
+    format!("{slug}_forecast")
+}
+
 /// Draws every figure of the pack into `dir` (PNG and SVG), in parallel.
 pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> csa_analysis::Result<Vec<Figure>> {
     let p = &b.assessment.periods;
@@ -191,6 +235,10 @@ pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> csa_analysis::Result<
                 title.clone(),
                 AnyChart::Trend(trend(t, &title, &cur, &prev)),
             ));
+        }
+        let title = format!("{name}: recorded per month and forecast (80% and 95% intervals)");
+        if let Some(f) = fan(tables, &part.priority.name, &title) {
+            jobs.push((fan_name(s), title, AnyChart::Fan(f)));
         }
         if part.has(Kind::DayHour) {
             let t = table(tables, &part.id(Kind::DayHour))?;

@@ -212,6 +212,7 @@ pub fn report(
         ("summary".into(), "Executive summary".into()),
         ("overview".into(), "Crime overview".into()),
         ("ranking".into(), "Ranked priorities".into()),
+        ("trends".into(), "Trends and forecasts".into()),
     ];
     for part in b.parts.iter().filter(|p| !p.is_all()) {
         sections.push((format!("p-{}", part.slug), part.priority.name.clone()));
@@ -266,11 +267,12 @@ pub fn report(
     let w = &a.config.ranking;
     let _ = write!(
         h,
-        "<p>Each priority is scored on five factors, each scaled 1 (lowest among the priorities) to 5 (highest): <b>volume</b> (records per 1,000 residents for every priority, so that one denominator compares them; a priority counted per household, such as residential burglary, shows that rate beside it; the record counts when the residents are not known), <b>trend</b> (% change on {}), <b>harm</b> (the sum of the ONS Crime Severity Score weights of its crimes; the same order as ONS's per-head score, since every priority has the same residents), <b>concentration</b> (mean of the share of its crimes suffered by repeat victims and the share in Gi* hotspot cells) and <b>public concern</b> (share of survey respondents choosing it). The total is the weighted mean of the factors a priority has (weights: volume {}, trend {}, harm {}, concentration {}, concern {}); a missing factor drops out rather than counting as zero. The reason column names the factors that lift each priority most.</p>",
-        p.comparison, w.volume, w.trend, w.harm, w.concentration, w.concern
+        "<p>Each priority is scored on five factors, each scaled 1 (lowest among the priorities) to 5 (highest): <b>volume</b> (records per 1,000 residents for every priority, so that one denominator compares them; a priority counted per household, such as residential burglary, shows that rate beside it; the record counts when the residents are not known), <b>trend</b> (the strength of evidence for a change, not the raw % change: the end of the 95% interval of the latest 12 months' change against the months before, season for season, nearest zero, and 0 when the interval spans zero, so +66.7% on 5 crimes counts as no change; see Trends and forecasts), <b>harm</b> (the sum of the ONS Crime Severity Score weights of its crimes; the same order as ONS's per-head score, since every priority has the same residents), <b>concentration</b> (mean of the share of its crimes suffered by repeat victims and the share in Gi* hotspot cells) and <b>public concern</b> (share of survey respondents choosing it). The total is the weighted mean of the factors a priority has (weights: volume {}, trend {}, harm {}, concentration {}, concern {}); a missing factor drops out rather than counting as zero. The reason column names the factors that lift each priority most.</p>",
+        w.volume, w.trend, w.harm, w.concentration, w.concern
     );
     table_html(&mut h, table(tables, ids::PRIORITY_RANKING)?, 100, &[names::SUBGROUPS]);
     h.push_str("</section>");
+    trends_section(&mut h, b, tables, figures);
     for part in b.parts.iter().filter(|p| !p.is_all()) {
         priority_section(&mut h, b, part, ed, figures, o.edition)?;
     }
@@ -500,6 +502,8 @@ fn priority_section(
         return Ok(());
     }
     figure_html(h, figures, &format!("{s}_trend"));
+    trend_text(h, tables, &p.name);
+    figure_html(h, figures, &crate::figures::fan_name(s));
     h.push_str("<h3>Location</h3>");
     if let Some(t) = part_table(tables, part, Kind::Wards)? {
         table_html(h, t, 10, &[names::COMPARISON_RATE_PER_1000]);
@@ -564,6 +568,97 @@ fn priority_section(
     }
     h.push_str("</section>");
     Ok(())
+}
+
+/// The verdict on a priority's trend and its forecast, from the published tables (nothing
+/// when they are hidden).
+fn trend_text(h: &mut String, tables: &[Table], name: &str) {
+    if let Some(t) = crate::table::find(tables, ids::TRENDS) {
+        if let Some(i) = t.find(names::PRIORITY, name) {
+            let f = |c: &str| t.get(i, c).as_f64();
+            if let (Some(ch), Some(lo), Some(ev)) =
+                (f(names::CHANGE_PCT), f(names::CHANGE_CI_LOW_PCT), f(names::EVIDENCE_PCT))
+            {
+                let hi = f(names::CHANGE_CI_HIGH_PCT)
+                    .map_or("no upper bound".to_string(), |v| format!("{v:+.1}%"));
+                let verdict = if ev > 0.0 {
+                    format!("a real rise (at least {ev:.1}%)")
+                } else if ev < 0.0 {
+                    format!("a real fall (at least {:.1}%)", -ev)
+                } else {
+                    "no clear change: the interval includes no change".to_string()
+                };
+                let small = if t.get(i, names::SMALL_NUMBERS).text() == "yes" {
+                    " Small numbers: read with care."
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    h,
+                    "<p class=\"trend\"><b>Trend</b> over {} months: the latest 12 months are {ch:+.1}% on the months before, season for season (95% interval {lo:+.1}% to {hi}, p = {}): {verdict}.{small}</p>",
+                    t.get(i, names::MONTHS).display(),
+                    t.get(i, names::P_VALUE).text(),
+                );
+            }
+        }
+    }
+    if let Some(t) = crate::table::find(tables, ids::FORECASTS) {
+        let row = (0..t.rows.len()).find(|&i| {
+            t.get(i, names::PRIORITY).text() == name
+                && t.get(i, names::MONTH).text() == names::NEXT_12_MONTHS
+        });
+        if let Some(i) = row.filter(|&i| t.get(i, names::FORECAST).as_f64().is_some()) {
+            let _ = write!(
+                h,
+                "<p class=\"trend\"><b>Forecast</b> for the next 12 months: {} records (80% interval {} to {}; 95% interval {} to {}).</p>",
+                t.get(i, names::FORECAST).display(),
+                t.get(i, names::LOW_80).display(),
+                t.get(i, names::HIGH_80).display(),
+                t.get(i, names::LOW_95).display(),
+                t.get(i, names::HIGH_95).display(),
+            );
+        }
+    }
+}
+
+/// The Trends and forecasts section ([`crate::trends`]).
+fn trends_section(h: &mut String, b: &Built, tables: &[Table], figures: &[Figure]) {
+    let s = &b.trends;
+    h.push_str("<section id=\"trends\"><h2>Trends and forecasts</h2>");
+    let _ = write!(
+        h,
+        "<p>Each priority's monthly records over up to {} years{} (<code>[trends] years</code>). <b>Is the change real?</b> A Poisson regression of the monthly counts with a term for each month of the year (the season), the days in the month as exposure and a step for the latest 12 months estimates the latest year's change against the months before, season for season, as a rate ratio with its 95% interval and p. Crime counts vary more than a Poisson count would (repeat victims, series of offences), so the interval and p are widened by the observed overdispersion (quasi-Poisson: Pearson X&sup2; over its degrees of freedom, at least 1) and use Student's t. The ranking's <b>trend factor</b> is the end of the interval nearest zero, 0 when the interval includes no change (<code>evidence_pct</code>): a large change on a few crimes scores no more than no change. Trends on fewer than {:.0} records a year are labelled <b>small numbers</b>. With fewer than 24 months, or a month of the year without records, the model has no seasonal terms; with no records before or in the latest year, the exact Poisson test of the two totals is used.</p><p><b>Forecasts</b>: the same seasonal model with a linear trend in place of the step, fitted to every month, projects the next 12 months; the 80% and 95% prediction intervals include the overdispersion and the uncertainty of the fitted trend and season (a negative binomial with the forecast's mean and variance). The model is <b>backtested</b> by rolling origin: refitted at each of the last 12 months (from month 24), it forecasts the months after it, and its mean absolute error (MAE; MASE scaled by the seasonal naive in-sample error) is set beside that of the seasonal naive forecast (the same month last year), with the share of actual counts inside its intervals. A priority is <b>emerging</b> when its latest 3 months' total lies above the 95% interval forecast for them from the 3 months before, or when the 80% interval of its next 12 months' total lies wholly above its latest 12 months.</p>",
+        s.years,
+        s.period.map_or(String::new(), |p| format!(" ({p})")),
+        csa_analysis::trend::SMALL_PER_YEAR,
+    );
+    for n in &s.notes {
+        note(h, n);
+    }
+    let emerging = crate::trends::emerging(tables);
+    if !emerging.is_empty() {
+        let _ = write!(h, "<p><b>Emerging priorities:</b> {}.</p>", esc(&emerging.join(", ")));
+    } else if crate::table::find(tables, ids::FORECAST_ACCURACY).is_some() {
+        h.push_str("<p>No priority is flagged emerging (where its figures are published).</p>");
+    }
+    if let Some(all) = b.parts.iter().find(|p| p.is_all()) {
+        trend_text(h, tables, &all.priority.name);
+        figure_html(h, figures, &crate::figures::fan_name(&all.slug));
+    }
+    if let Some(t) = crate::table::find(tables, ids::TRENDS) {
+        table_html(h, t, 100, &[names::NOTE]);
+    }
+    if let Some(t) = crate::table::find(tables, ids::FORECASTS) {
+        // the next 12 months' totals here; every month in tables/forecasts.csv
+        let mut totals = t.clone();
+        totals.title = "Forecast of the next 12 months' total, with 80% and 95% prediction intervals (every month in tables/forecasts.csv)".into();
+        totals.rows.retain(|r| r.get(1).is_some_and(|c| c.text() == names::NEXT_12_MONTHS));
+        table_html(h, &totals, 100, &[names::MONTH]);
+    }
+    if let Some(t) = crate::table::find(tables, ids::FORECAST_ACCURACY) {
+        table_html(h, t, 100, &[]);
+    }
+    h.push_str("</section>");
 }
 
 /// The Reducing Re-offending section ([`crate::reoffending`]).
@@ -678,6 +773,15 @@ fn methodology(h: &mut String, b: &Built, o: &PackOptions, tables: &[Table], sum
             c.ranking.harm,
             c.ranking.concentration,
             c.ranking.concern
+        ),
+    );
+    row(
+        "Trends and forecasts",
+        format!(
+            "{} years of monthly counts ([trends] years){}; change: quasi-Poisson regression with month-of-year terms, log days offset and a latest-12-months step (t on n - p df); ranking trend factor: the 95% interval's end nearest 0; small numbers: under {:.0} records a year; forecast: the same model with a linear trend, negative binomial prediction intervals (80%, 95%), rolling-origin backtest against the seasonal naive forecast",
+            c.trend_years,
+            b.trends.period.map_or(String::new(), |p| format!(", {p} in the data")),
+            csa_analysis::trend::SMALL_PER_YEAR
         ),
     );
     row("Pseudonyms", "offender ids as keyed SHA-256 pseudonyms (OFF- + 10 hex digits)".into());

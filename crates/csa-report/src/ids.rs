@@ -17,6 +17,14 @@ pub const WARD_PROFILES: &str = "ward_profiles";
 pub const DATA_QUALITY_INPUTS: &str = "data_quality_inputs";
 /// Quarantined rows by reason.
 pub const DATA_QUALITY_QUARANTINE: &str = "data_quality_quarantine";
+/// Every priority's monthly counts over the trend's look-back (`[trends] years`).
+pub const TREND_MONTHS: &str = "trend_months";
+/// One row per priority: the latest 12 months' change, seasonally adjusted, with its test.
+pub const TRENDS: &str = "trends";
+/// Every priority's next 12 months with 80% and 95% prediction intervals.
+pub const FORECASTS: &str = "forecasts";
+/// The forecasts' backtest accuracy and the emerging flag.
+pub const FORECAST_ACCURACY: &str = "forecast_accuracy";
 /// The prefix of the survey's tables (named by [`csa_analysis::survey::Survey::tables`]).
 pub const SURVEY_PREFIX: &str = "survey_";
 /// The survey tables with one row per free-text answer.

@@ -28,6 +28,7 @@ pub mod public;
 pub mod reoffending;
 pub mod summary;
 pub mod table;
+pub mod trends;
 pub mod write;
 
 pub use build::{build, Built};

@@ -115,12 +115,14 @@ pub fn summary(
         },
         "key_figures": key,
         "ranking": records(table(tables, ids::PRIORITY_RANKING)?),
+        "trends": trends_summary(tables),
         "parameters": {
             "age_bands": c.age_bands,
             "top_n": c.top_n,
             "ranking_weights": c.ranking,
             "ranking_method": "each factor scored 1-5 across the priorities (1 + 4 (x - min) / (max - min)); total = weighted mean of the available scores",
             "hotspots": c.hotspots,
+            "trend_years": c.trend_years,
             "hotspot_runs": hotspot_params,
             "population": a.population.source,
             "population_groups": a.population.groups_source(),
@@ -157,6 +159,24 @@ pub fn summary(
         "layers": layers,
         "notes": b.notes,
     }))
+}
+
+/// The Trends and forecasts section in figures (from the edition's tables: hidden ones as
+/// the tables show them): each priority's change, the next 12 months' forecast, the
+/// backtest, and the priorities flagged emerging.
+fn trends_summary(tables: &[Table]) -> Value {
+    let find = |n: &str| crate::table::find(tables, n);
+    let next_12 = find(ids::FORECASTS).map(|t| {
+        let mut totals = t.clone();
+        totals.rows.retain(|r| r.get(1).is_some_and(|c| c.text() == names::NEXT_12_MONTHS));
+        records(&totals)
+    });
+    json!({
+        "change": find(ids::TRENDS).map(records),
+        "forecast_next_12_months": next_12,
+        "forecast_accuracy": find(ids::FORECAST_ACCURACY).map(records),
+        "emerging": crate::trends::emerging(tables),
+    })
 }
 
 /// Hotspot parameters without machine-specific paths.

@@ -289,9 +289,16 @@ pub fn build_model(
         }
     }
     let dense_wards = b.area.is_some();
+    // the trends' monthly counts, by priority: what the trend and forecast tables derive from
+    let mut trend_inputs: BTreeMap<String, Vec<CellId>> = BTreeMap::new();
+    let mut trend_derived: Vec<usize> = Vec::new();
     for (ti, t) in tables.iter().enumerate() {
         let name = t.name.as_str();
-        if name == ids::PRIORITY_VOLUMES {
+        if name == ids::TREND_MONTHS {
+            trend_inputs = trend_months(&mut bd, ti, t, periods);
+        } else if [ids::TRENDS, ids::FORECASTS, ids::FORECAST_ACCURACY].contains(&name) {
+            trend_derived.push(ti);
+        } else if name == ids::PRIORITY_VOLUMES {
             volumes(&mut bd, ti, t, &cur, &cmp);
         } else if name == ids::CRIME_TYPES {
             crime_types(&mut bd, ti, t, &cur, &cmp);
@@ -306,6 +313,25 @@ pub fn build_model(
             part_table(&mut bd, ti, t, kind, &pop, &cur, &cmp, dense_wards);
         } else {
             other_table(&mut bd, ti, t, &cur);
+        }
+    }
+    for ti in trend_derived {
+        let t = &tables[ti];
+        for i in 0..t.rows.len() {
+            let inputs = trend_inputs.get(&t.get(i, names::PRIORITY).text()).cloned();
+            for j in (0..t.columns.len()).filter(|&j| t.roles[j] == Role::Derived) {
+                match &inputs {
+                    Some(inputs) => bd.derive(ti, i, j, inputs.clone()),
+                    // no months published for it: a figure of nothing published is hidden
+                    None => {
+                        let missing =
+                            bd.total("crimes_unpublished", cur.as_str(), &t.name, GROUP_REST);
+                        bd.model.cells[missing].state = State::Latent { upper: None };
+                        bd.model.cells[missing].candidate = false;
+                        bd.derive(ti, i, j, vec![missing]);
+                    }
+                }
+            }
         }
     }
     // lists add up to their margins
@@ -457,6 +483,69 @@ fn crime_types(bd: &mut Builder, ti: usize, t: &Table, cur: &str, cmp: &str) {
         });
         derive_row(bd, ti, t, i, Some(c), p, Some(total));
     }
+}
+
+/// The period a month of the trends' counts is keyed under: the assessment period or the
+/// comparison period when it holds the month, else the block of the assessment period's
+/// length that holds it, counted back from the assessment period (with 12-month periods: the
+/// calendar block of the year before the comparison year, and so on).
+pub fn trend_period(
+    periods: &csa_analysis::Periods,
+    m: csa_analysis::Month,
+) -> csa_analysis::Period {
+    let (cur, cmp) = (periods.current, periods.comparison);
+    if cur.contains(m) {
+        return cur;
+    }
+    if cmp.contains(m) {
+        return cmp;
+    }
+    let len = cur.months();
+    let k = (cur.from.0 - m.0 + len - 1).div_euclid(len);
+    csa_analysis::Period { from: cur.from.plus(-k * len), to: cur.to.plus(-k * len) }
+}
+
+/// `trend_months`: every priority's count per month, keyed as the month tables key theirs
+/// (module header); a period's months add up to its total where the table has all of them.
+/// Returns each priority's cells.
+fn trend_months(
+    bd: &mut Builder,
+    ti: usize,
+    t: &Table,
+    periods: &csa_analysis::Periods,
+) -> BTreeMap<String, Vec<CellId>> {
+    let mut out: BTreeMap<String, Vec<CellId>> = BTreeMap::new();
+    let Some(jc) = t.col(names::COUNT) else { return out };
+    let listed: BTreeSet<csa_analysis::Month> = (0..t.rows.len())
+        .filter_map(|i| csa_analysis::Month::parse(&t.get(i, names::MONTH).text()))
+        .collect();
+    for i in 0..t.rows.len() {
+        let pop = t.get(i, names::PRIORITY).text();
+        let Some(m) = csa_analysis::Month::parse(&t.get(i, names::MONTH).text()) else { continue };
+        let p = trend_period(periods, m);
+        let group = if p == periods.current {
+            GROUP_CURRENT
+        } else if p == periods.comparison {
+            GROUP_COMPARISON
+        } else {
+            GROUP_REST
+        };
+        // the margin of an earlier year is published nowhere: no list to add up
+        let complete = group != GROUP_REST && p.iter().all(|x| listed.contains(&x));
+        let id = bd.place(
+            ti,
+            i,
+            jc,
+            Key::new("crimes", &period_text(&p), &pop).at("month", &m.to_string()),
+            int(&t.rows[i][jc]),
+            group,
+            &["month"],
+            complete,
+            true,
+        );
+        out.entry(pop).or_default().push(id);
+    }
+    out
 }
 
 /// The population of a crime type's records.

@@ -18,7 +18,6 @@ pub mod spec;
 
 use std::collections::BTreeMap;
 
-use csa_analysis::breakdown::select;
 use csa_analysis::ranking::{rank, volume_factors, Factors, Ranked};
 use csa_analysis::{names, AnalysisError, Result};
 use csa_disclosure::{Protection, State, Symbol};
@@ -85,18 +84,33 @@ type Populations = (Vec<(String, Rows)>, Vec<String>);
 /// crime types (labelled as the crime types table labels them).
 fn populations(b: &Built, current: bool) -> Result<Populations> {
     let a = &b.assessment;
-    let n = a.data.crimes.len;
+    let p = if current { a.periods.current } else { a.periods.comparison };
+    populations_in(b, &a.data.crimes, p)
+}
+
+/// The populations of `period` in `crimes` (the assessment's loaded months, or earlier months
+/// loaded for the trends).
+fn populations_in(
+    b: &Built,
+    crimes: &csa_analysis::store::Crimes,
+    period: csa_analysis::Period,
+) -> Result<Populations> {
+    let a = &b.assessment;
+    let n = crimes.len;
     let mut pops = Vec::new();
     let mut all_rows: Vec<u32> = Vec::new();
     for part in b.parts.iter().filter(|p| p.measurable) {
-        let s = select(a, &part.priority)?;
-        let rows = if current { s.current } else { s.comparison };
+        let sel = a.selector_on(&part.priority, crimes)?;
+        let rows: Vec<u32> = (0..n)
+            .filter(|&r| period.contains(crimes.month[r]) && sel.matches(r))
+            .map(|r| r as u32)
+            .collect();
         if part.is_all() {
             all_rows = rows.clone();
         }
         pops.push((part.priority.name.clone(), Rows::new(n, rows.iter().copied())));
     }
-    let types = a.data.crimes.text(Col::CrimeType)?;
+    let types = crimes.text(Col::CrimeType)?;
     let mut by_type: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for &r in &all_rows {
         let code = types.codes[r as usize];
@@ -114,6 +128,37 @@ fn populations(b: &Built, current: bool) -> Result<Populations> {
     Ok((pops, names))
 }
 
+/// The relations of the earlier years the trends' monthly counts reach back to (each
+/// 12-month block before the comparison period, [`cells::trend_period`]), checked on their own
+/// records, read again with the priorities' filter columns.
+fn earlier_relations(b: &Built) -> Result<BTreeMap<String, Relations>> {
+    let a = &b.assessment;
+    let mut out = BTreeMap::new();
+    let Some(series) = b.trends.period else { return Ok(out) };
+    let blocks: std::collections::BTreeSet<(i32, i32)> = series
+        .iter()
+        .map(|m| cells::trend_period(&a.periods, m))
+        .filter(|p| *p != a.periods.current && *p != a.periods.comparison)
+        .map(|p| (p.from.0, p.to.0))
+        .collect();
+    let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else { return Ok(out) };
+    let span = csa_analysis::Period {
+        from: csa_analysis::Month(first.0).max(series.from),
+        to: csa_analysis::Month(last.1),
+    };
+    let priorities: Vec<&csa_analysis::Priority> =
+        b.parts.iter().filter(|p| p.measurable).map(|p| &p.priority).collect();
+    let needs = csa_analysis::Needs::for_priorities(priorities).with([Col::CrimeType]);
+    let data = csa_analysis::Data::load(&a.data.info, span, &needs)?;
+    for (from, to) in blocks {
+        let p =
+            csa_analysis::Period { from: csa_analysis::Month(from), to: csa_analysis::Month(to) };
+        let (pops, types) = populations_in(b, &data.crimes, p)?;
+        out.insert(period_text(&p), relations::relations(&pops, csa_analysis::config::ALL, &types));
+    }
+    Ok(out)
+}
+
 /// The relations of each period (the comparison one only when the data covers it).
 pub fn period_relations(b: &Built) -> Result<BTreeMap<String, Relations>> {
     let a = &b.assessment;
@@ -126,6 +171,7 @@ pub fn period_relations(b: &Built) -> Result<BTreeMap<String, Relations>> {
         let (pops, types) = populations(b, current)?;
         out.insert(period_text(&p), relations::relations(&pops, csa_analysis::config::ALL, &types));
     }
+    out.extend(earlier_relations(b)?);
     Ok(out)
 }
 
@@ -373,7 +419,8 @@ fn public_ranking(b: &Built, tables: &[Table]) -> Result<Vec<Ranked>> {
         });
         let f = Factors {
             volume: counts[k].map(|_| volumes[k]),
-            trend: g(names::CHANGE_PCT),
+            // the published strength of evidence (hidden with any month it is computed from)
+            trend: crate::trends::evidence(tables, &part.priority.name),
             harm: g(names::HARM_CSS),
             concentration: (!conc.is_empty()).then(|| conc.iter().sum::<f64>() / conc.len() as f64),
             concern,
