@@ -69,6 +69,14 @@ pub struct Config {
     pub inputs: Inputs,
     /// Hotspot parameters of the annual pack (`[hotspots]`).
     pub hotspots: HotspotSettings,
+    /// The peer comparison (`[peers]`, see [`crate::peers`]).
+    pub peers: Option<crate::peers::PeerSettings>,
+    /// The partnership's recommendations file (`[assessment] recommendations`, see
+    /// [`crate::recommendations`]).
+    pub recommendations: Option<PathBuf>,
+    /// Last year's pack's `summary.json` (`[assessment] previous_summary`, see
+    /// [`crate::review`]).
+    pub previous_summary: Option<PathBuf>,
 }
 
 /// Raw inputs named in the configuration (`[inputs]`); paths relative to the config file.
@@ -515,6 +523,13 @@ impl Config {
             consultation: a.consultation.as_ref().map(rel),
             inputs,
             hotspots,
+            peers: raw
+                .peers
+                .as_ref()
+                .map(|p| crate::peers::PeerSettings::from_raw(p, text, path))
+                .transpose()?,
+            recommendations: a.recommendations.as_ref().map(rel),
+            previous_summary: a.previous_summary.as_ref().map(rel),
         })
     }
 
@@ -659,6 +674,7 @@ struct RawConfig {
     ranking: Option<RawRanking>,
     inputs: Option<RawInputs>,
     hotspots: Option<RawHotspots>,
+    peers: Option<crate::peers::RawPeers>,
     #[serde(default)]
     priority: Vec<RawPriority>,
 }
@@ -704,6 +720,8 @@ struct RawAssessment {
     pseudonym_key: Option<String>,
     survey: Option<Spanned<String>>,
     consultation: Option<Spanned<String>>,
+    recommendations: Option<Spanned<String>>,
+    previous_summary: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

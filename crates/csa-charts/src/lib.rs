@@ -8,6 +8,7 @@
 pub mod charts;
 pub mod choropleth;
 pub mod control_chart;
+pub mod funnel;
 pub mod hotspot_map;
 pub mod map;
 pub mod palette;
