@@ -47,23 +47,19 @@ impl Chart for FunnelPlot {
         if self.points.is_empty() || self.curve.is_empty() {
             return Err(format!("{}: nothing to draw", self.title));
         }
-        let xmax = self
-            .points
-            .iter()
-            .map(|p| p.population)
-            .chain(self.curve.iter().map(|c| c.0))
-            .fold(0.0, f64::max)
-            * 1.05;
-        let ymax = self
+        let xs = self.points.iter().map(|p| p.population).chain(self.curve.iter().map(|c| c.0));
+        let (xmin, xmax) = xs.fold((f64::INFINITY, 0.0f64), |(a, b), x| (a.min(x), b.max(x)));
+        let (xmin, xmax) = (xmin * 0.95, xmax * 1.05);
+        let ys = self
             .points
             .iter()
             .map(|p| p.rate)
-            .chain(self.curve.iter().map(|c| c.1[3]))
+            .chain(self.curve.iter().flat_map(|c| [c.1[0], c.1[3]]))
             .chain(std::iter::once(self.centre))
-            .filter(|v| v.is_finite())
-            .fold(0.0, f64::max)
-            * 1.1
-            + 1e-9;
+            .filter(|v| v.is_finite());
+        let (ylo, yhi) = ys.fold((f64::INFINITY, 0.0f64), |(a, b), y| (a.min(y), b.max(y)));
+        let pad = (yhi - ylo).max(1e-9) * 0.08;
+        let (ymin, ymax) = ((ylo - pad).max(0.0), yhi + pad);
         root.fill(&WHITE).map_err(err)?;
         let (plot, foot) = root.split_vertically(520);
         let mut ch = ChartBuilder::on(&plot)
@@ -71,7 +67,7 @@ impl Chart for FunnelPlot {
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(65)
-            .build_cartesian_2d(0f64..xmax, 0f64..ymax)
+            .build_cartesian_2d(xmin..xmax, ymin..ymax)
             .map_err(err)?;
         ch.configure_mesh()
             .x_desc(&self.x_label)
@@ -83,7 +79,7 @@ impl Chart for FunnelPlot {
             .draw()
             .map_err(err)?;
         let line = |k: usize| -> Vec<(f64, f64)> {
-            self.curve.iter().map(|(n, l)| (*n, l[k].min(ymax))).collect()
+            self.curve.iter().map(|(n, l)| (*n, l[k].clamp(ymin, ymax))).collect()
         };
         let style = |k: usize| match k {
             0 => DIVERGING[0].stroke_width(2),
@@ -94,7 +90,7 @@ impl Chart for FunnelPlot {
             ch.draw_series(std::iter::once(PathElement::new(line(k), style(k)))).map_err(err)?;
         }
         ch.draw_series(std::iter::once(PathElement::new(
-            vec![(0.0, self.centre), (xmax, self.centre)],
+            vec![(xmin, self.centre), (xmax, self.centre)],
             INK.stroke_width(2),
         )))
         .map_err(err)?;

@@ -154,8 +154,9 @@ pub fn funnels(s: &PeersSection, tables: &[Table]) -> Vec<(String, String, Funne
         if points.is_empty() {
             continue;
         }
+        // the limits over the districts' range of populations (and a little either side)
         let hi = points.iter().map(|p| p.population).fold(0.0, f64::max) * 1.05;
-        let lo = (hi / 200.0).max(1.0);
+        let lo = (points.iter().map(|p| p.population).fold(f64::INFINITY, f64::min) * 0.6).max(1.0);
         let curve: Vec<(f64, [f64; 4])> = (0..=80)
             .map(|k| {
                 let n = lo + (hi - lo) * k as f64 / 80.0;
