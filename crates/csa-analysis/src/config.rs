@@ -72,6 +72,14 @@ pub struct Config {
     /// Years of monthly counts the trends and forecasts look back over (`[trends] years`,
     /// default [`crate::trend::DEFAULT_YEARS`]).
     pub trend_years: u32,
+    /// The peer comparison (`[peers]`, see [`crate::peers`]).
+    pub peers: Option<crate::peers::PeerSettings>,
+    /// The partnership's recommendations file (`[assessment] recommendations`, see
+    /// [`crate::recommendations`]).
+    pub recommendations: Option<PathBuf>,
+    /// Last year's pack's `summary.json` (`[assessment] previous_summary`, see
+    /// [`crate::review`]).
+    pub previous_summary: Option<PathBuf>,
 }
 
 /// Raw inputs named in the configuration (`[inputs]`); paths relative to the config file.
@@ -532,6 +540,13 @@ impl Config {
             inputs,
             hotspots,
             trend_years,
+            peers: raw
+                .peers
+                .as_ref()
+                .map(|p| crate::peers::PeerSettings::from_raw(p, text, path))
+                .transpose()?,
+            recommendations: a.recommendations.as_ref().map(rel),
+            previous_summary: a.previous_summary.as_ref().map(rel),
         })
     }
 
@@ -677,6 +692,7 @@ struct RawConfig {
     inputs: Option<RawInputs>,
     hotspots: Option<RawHotspots>,
     trends: Option<RawTrends>,
+    peers: Option<crate::peers::RawPeers>,
     #[serde(default)]
     priority: Vec<RawPriority>,
 }
@@ -728,6 +744,8 @@ struct RawAssessment {
     pseudonym_key: Option<String>,
     survey: Option<Spanned<String>>,
     consultation: Option<Spanned<String>>,
+    recommendations: Option<Spanned<String>>,
+    previous_summary: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -220,3 +220,19 @@ pub const EMERGING: &str = "emerging";
 pub const YEARLY_RATIO: &str = "yearly_ratio";
 /// The forecasts table's row of the next 12 months together.
 pub const NEXT_12_MONTHS: &str = "next 12 months";
+// peer comparison (csa-analysis/src/peers.rs)
+pub const AREA_KIND: &str = "area_kind";
+pub const AREA: &str = "area";
+pub const IN_PEER_GROUP: &str = "in_peer_group";
+pub const RATE_CI_LOW_PER_1000: &str = "rate_ci_low_per_1000";
+pub const RATE_CI_HIGH_PER_1000: &str = "rate_ci_high_per_1000";
+pub const FUNNEL: &str = "funnel";
+// recommendations and the review of last year's priorities (recommendations.rs, review.rs)
+pub const RECOMMENDATION_ID: &str = "recommendation_id";
+pub const RECOMMENDATION: &str = "recommendation";
+pub const OWNER: &str = "owner";
+pub const RANK_THEN: &str = "rank_then";
+pub const RANK_NOW: &str = "rank_now";
+pub const STILL_A_PRIORITY: &str = "still_a_priority";
+pub const COUNT_THEN: &str = "count_then";
+pub const COUNT_NOW: &str = "count_now";

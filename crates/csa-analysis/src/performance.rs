@@ -79,6 +79,9 @@ impl Compared {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Row {
     pub indicator: String,
+    /// The recommendation this indicator is the measure of, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracks: Option<crate::recommendations::Tracked>,
     pub aim: Aim,
     pub quarter: Compared,
     pub previous_quarter: Compared,
@@ -222,6 +225,7 @@ pub fn performance(a: &Assessment, targets: &Targets, q: Quarter) -> Result<Perf
             sentence(&ind.priority.name, &quarter, test.as_ref(), targets.alpha, target, on_target);
         rows.push(Row {
             indicator: ind.priority.name.clone(),
+            tracks: ind.tracks.clone(),
             aim: ind.aim,
             quarter,
             previous_quarter,
@@ -339,7 +343,7 @@ impl Performance {
         };
         let i = |f: &dyn Fn(&Row) -> Option<i64>| r.iter().map(f).collect::<Vec<_>>().into_iter();
         let fl = |f: &dyn Fn(&Row) -> Option<f64>| r.iter().map(f).collect::<Vec<_>>().into_iter();
-        let cols = vec![
+        let mut cols = vec![
             text_col(names::INDICATOR, r.iter().map(|x| Some(x.indicator.clone()))),
             text_col(names::AIM, r.iter().map(|x| Some(x.aim.name().to_string()))),
             int_col(names::COUNT, u(&|x| x.quarter.count)),
@@ -384,6 +388,20 @@ impl Performance {
                 r.iter().map(|x| (!x.notes.is_empty()).then(|| x.notes.join("; "))),
             ),
         ];
+        // the recommendations tracked, beside their indicator (only when there are any)
+        if r.iter().any(|x| x.tracks.is_some()) {
+            let t = |f: &dyn Fn(&crate::recommendations::Tracked) -> String| {
+                r.iter().map(|x| x.tracks.as_ref().map(f)).collect::<Vec<_>>().into_iter()
+            };
+            cols.splice(
+                1..1,
+                [
+                    text_col(names::RECOMMENDATION_ID, t(&|x| x.id.clone())),
+                    text_col(names::RECOMMENDATION, t(&|x| x.recommendation.clone())),
+                    text_col(names::OWNER, t(&|x| x.owner.clone())),
+                ],
+            );
+        }
         DataFrame::new(r.len(), cols).map_err(internal)
     }
 

@@ -77,6 +77,8 @@ pub struct Indicator {
     pub target_pct: Option<f64>,
     /// Year whose same quarter is the baseline; `None` = the year before.
     pub baseline_year: Option<i32>,
+    /// The recommendation whose measure this is ([`crate::recommendations`]), if any.
+    pub tracks: Option<crate::recommendations::Tracked>,
 }
 
 #[derive(Debug, Clone)]
@@ -208,6 +210,7 @@ impl Targets {
                 aim: r.aim.as_ref().map(aim).transpose()?.unwrap_or(default_aim),
                 target_pct,
                 baseline_year: r.baseline_year.as_ref().map(|y| *y.get_ref()),
+                tracks: None,
             });
         }
         let mut reoffending = Vec::new();

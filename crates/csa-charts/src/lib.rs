@@ -9,6 +9,7 @@ pub mod charts;
 pub mod choropleth;
 pub mod control_chart;
 pub mod fan;
+pub mod funnel;
 pub mod hotspot_map;
 pub mod map;
 pub mod palette;

@@ -345,7 +345,7 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
 
 /// The kinds of work folder csa makes beside an output (`.<name>.<kind>-<pid>`): ingest's
 /// `tmp` and `spill`, the swap's `old`, `append` staging, `csa assess` staging, quarterly's `partial`.
-const WORK_FOLDERS: [&str; 6] = ["tmp", "old", "append", "assess", "partial", "spill"];
+const WORK_FOLDERS: [&str; 7] = ["tmp", "old", "append", "assess", "partial", "spill", "peers"];
 
 /// Clears up after runs on `out` that were killed (their process is gone from /proc): a
 /// `.<name>.old-<pid>` folder is put back at `out` when `out` is missing (a run killed between

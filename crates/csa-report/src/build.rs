@@ -35,6 +35,10 @@ pub struct Built {
     pub reoffending: crate::reoffending::ReoffendingSection,
     /// The Trends and forecasts section.
     pub trends: crate::trends::TrendSection,
+    /// The peer comparison section.
+    pub peers: crate::peers::PeersSection,
+    /// The recommendations and the review of last year's priorities.
+    pub review: crate::review::ReviewSection,
 }
 
 /// Whether the data has any people on `side` (an extract may come with victims but no
@@ -99,6 +103,10 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     tables.extend(data_quality_tables(&a.data.info.manifest));
     let (reoffending, reoffending_tables) = crate::reoffending::section(&a)?;
     tables.extend(reoffending_tables);
+    let (peers, peer_tables) = crate::peers::section(&a)?;
+    tables.extend(peer_tables);
+    let (review, review_tables) = crate::review::section(&a, &ranking, &tables)?;
+    tables.extend(review_tables);
     Ok(Built {
         assessment: a,
         area,
@@ -109,6 +117,8 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         notes,
         reoffending,
         trends,
+        peers,
+        review,
     })
 }
 

@@ -34,6 +34,7 @@ enum AnyChart {
     Pyramid(Pyramid),
     Map(MapSpec),
     Fan(csa_charts::fan::Fan),
+    Funnel(Box<csa_charts::funnel::FunnelPlot>),
 }
 
 impl Chart for AnyChart {
@@ -45,6 +46,7 @@ impl Chart for AnyChart {
             AnyChart::Pyramid(c) => c.size(),
             AnyChart::Map(c) => c.size(),
             AnyChart::Fan(c) => c.size(),
+            AnyChart::Funnel(c) => c.size(),
         }
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
@@ -55,6 +57,7 @@ impl Chart for AnyChart {
             AnyChart::Pyramid(c) => c.draw(root),
             AnyChart::Map(c) => c.draw(root),
             AnyChart::Fan(c) => c.draw(root),
+            AnyChart::Funnel(c) => c.draw(root),
         }
     }
 }
@@ -265,6 +268,9 @@ pub fn figures(b: &Built, tables: &[Table], dir: &Path) -> csa_analysis::Result<
             let kde = csa_charts::hotspot_map::hotspot_map(&h.kde, b.area.as_ref());
             jobs.push((format!("{s}_density"), kde.title.clone(), AnyChart::Map(kde)));
         }
+    }
+    for (name, title, f) in crate::peers::funnels(&b.peers, tables) {
+        jobs.push((name, title, AnyChart::Funnel(Box::new(f))));
     }
     jobs.into_par_iter()
         .map(|(name, title, chart)| {

@@ -94,7 +94,7 @@ fn heading(s: &str) -> String {
 }
 
 /// A table as HTML, at most `max_rows` rows (the rest said to be in the CSV).
-fn table_html(h: &mut String, t: &Table, max_rows: usize, skip: &[&str]) {
+pub(crate) fn table_html(h: &mut String, t: &Table, max_rows: usize, skip: &[&str]) {
     let cols: Vec<usize> =
         (0..t.columns.len()).filter(|&j| !skip.contains(&t.columns[j].as_str())).collect();
     let _ = write!(
@@ -134,7 +134,7 @@ fn table_html(h: &mut String, t: &Table, max_rows: usize, skip: &[&str]) {
     }
 }
 
-fn figure_html(h: &mut String, figures: &[Figure], name: &str) {
+pub(crate) fn figure_html(h: &mut String, figures: &[Figure], name: &str) {
     if let Some(f) = figures.iter().find(|f| f.name == name) {
         let _ = write!(
             h,
@@ -146,7 +146,7 @@ fn figure_html(h: &mut String, figures: &[Figure], name: &str) {
     }
 }
 
-fn note(h: &mut String, text: &str) {
+pub(crate) fn note(h: &mut String, text: &str) {
     let _ = write!(h, "<p class=\"note\">{}</p>", esc(text));
 }
 
@@ -219,6 +219,8 @@ pub fn report(
     }
     sections.extend([
         ("reoffending".to_string(), "Reducing Re-offending".to_string()),
+        ("peers".to_string(), "Peer comparison".to_string()),
+        ("review".to_string(), "Recommendations and review".to_string()),
         ("wards".to_string(), "Ward profiles".to_string()),
         ("equalities".into(), "Equalities".into()),
         ("survey".into(), "Public survey".into()),
@@ -277,6 +279,8 @@ pub fn report(
         priority_section(&mut h, b, part, ed, figures, o.edition)?;
     }
     reoffending_section(&mut h, b, tables);
+    crate::peers::html(&mut h, b, tables, figures);
+    crate::review::html(&mut h, b, tables);
     ward_profiles(&mut h, b, tables)?;
     // equalities
     h.push_str("<section id=\"equalities\"><h2>Equalities</h2>");

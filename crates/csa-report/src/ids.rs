@@ -32,6 +32,13 @@ pub const SURVEY_FREE_TEXT: [&str; 2] = ["survey_ways_to_help", "survey_other_an
 /// The survey's yes / no questions (a two-way table once its row totals are added).
 pub const SURVEY_YES_NO: &str = "survey_yes_no";
 
+/// The peer comparison: every compared priority's rates by area ([`crate::peers`]).
+pub const PEER_RATES: &str = "peer_rates";
+/// The partnership's recommendations ([`crate::review`]).
+pub const RECOMMENDATIONS: &str = "recommendations";
+/// Last year's priorities reviewed ([`crate::review`]).
+pub const PRIORITY_REVIEW: &str = "priority_review";
+
 /// The slug of the all-crime overview (`all_months`, `all_wards`, ...).
 pub const ALL: &str = "all";
 

@@ -116,6 +116,7 @@ pub fn targets_of(file: Option<&Path>, config: &Config) -> Result<Targets> {
                     aim: Aim::Reduce,
                     target_pct: None,
                     baseline_year: None,
+                    tracks: None,
                 })
                 .collect(),
             alpha: 0.05,

@@ -308,6 +308,11 @@ pub fn build_model(
             ranking(&mut bd, ti, t, &cur);
         } else if let Some(who) = Who::BOTH.into_iter().find(|&w| name == ids::equalities(w)) {
             equalities(&mut bd, ti, t, &cur, who);
+        } else if name == ids::PEER_RATES {
+            peer_rates(&mut bd, ti, t, &cur);
+        } else if name == ids::PRIORITY_REVIEW {
+            let then = b.review.previous.as_ref().map(|p| period_text(&p.period));
+            priority_review(&mut bd, ti, t, &cur, then.as_deref().unwrap_or(""));
         } else if let Some(&(k, kind)) = part_of.get(name) {
             let pop = b.parts[k].priority.name.clone();
             part_table(&mut bd, ti, t, kind, &pop, &cur, &cmp, dense_wards);
@@ -1112,6 +1117,103 @@ fn other_table(bd: &mut Builder, ti: usize, t: &Table, cur: &str) {
         for j in 0..t.columns.len() {
             if t.roles[j] == Role::Derived && !row_cells.is_empty() {
                 bd.derive(ti, i, j, row_cells.clone());
+            }
+        }
+    }
+}
+
+/// `key` when the model already holds that cell with `value` (the same count published in
+/// another table: one cell), else `local`.
+fn same_or_local(bd: &Builder, mut key: Key, local: Key, value: Option<i64>) -> (Key, bool) {
+    key.pop = bd.pop(&key.period, &key.pop);
+    match bd.model.find(&key.text()) {
+        Some(id) if value.is_some() && bd.model.cells[id].value == value => (key, true),
+        _ => (local, false),
+    }
+}
+
+/// The peer comparison ([`crate::peers`]): per priority, `all areas` = CSP + `other CSPs`,
+/// `other CSPs` = the districts listed, `peer group` = its districts; the CSP's count is the
+/// priority's total where it is the same count. Rates, intervals and funnel positions are
+/// derived from the row's count.
+fn peer_rates(bd: &mut Builder, ti: usize, t: &Table, cur: &str) {
+    use csa_analysis::peers::RowKind;
+    let Some(jc) = t.col(names::COUNT) else { return };
+    let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for i in 0..t.rows.len() {
+        by.entry(t.get(i, names::PRIORITY).text()).or_default().push(i);
+    }
+    for (prio, rows) in by {
+        let mut cells: Vec<(usize, String, bool, CellId)> = Vec::new();
+        for i in rows {
+            let kind = t.get(i, names::AREA_KIND).text();
+            let area = format!("{kind}:{}", t.get(i, names::AREA).text());
+            let value = int(&t.rows[i][jc]);
+            let local = Key::new("cell", cur, &t.name).at("priority", &prio).at("area", &area);
+            let (key, linked) = if kind == RowKind::Csp.label() {
+                same_or_local(bd, Key::new("crimes", cur, &prio), local, value)
+            } else {
+                (local, false)
+            };
+            let group = if linked { GROUP_CURRENT } else { GROUP_OTHER };
+            let id = bd.place(ti, i, jc, key, value, group, &[], true, false);
+            for j in 0..t.columns.len() {
+                if t.roles[j] == Role::Derived {
+                    bd.derive(ti, i, j, vec![id]);
+                }
+            }
+            let peer = t.get(i, names::IN_PEER_GROUP).text() == "yes";
+            cells.push((i, kind, peer, id));
+        }
+        let of = |k: RowKind| cells.iter().find(|c| c.1 == k.label()).map(|c| c.3);
+        let districts: Vec<CellId> =
+            cells.iter().filter(|c| c.1 == RowKind::District.label()).map(|c| c.3).collect();
+        let peers: Vec<CellId> =
+            cells.iter().filter(|c| c.1 == RowKind::District.label() && c.2).map(|c| c.3).collect();
+        if let (Some(all), Some(csp), Some(others)) =
+            (of(RowKind::AllAreas), of(RowKind::Csp), of(RowKind::OtherCsps))
+        {
+            bd.model.add(Constraint::sum(
+                all,
+                &[csp, others],
+                format!("{}: {prio}: all areas = CSP + other CSPs", t.name),
+            ));
+            bd.model.add(Constraint::sum(
+                others,
+                &districts,
+                format!("{}: {prio}: other CSPs = the districts", t.name),
+            ));
+        }
+        if let Some(group) = of(RowKind::PeerGroup) {
+            bd.model.add(Constraint::sum(
+                group,
+                &peers,
+                format!("{}: {prio}: peer group = its districts", t.name),
+            ));
+        }
+    }
+}
+
+/// The review of last year's priorities ([`crate::review`]): each count is the priority's
+/// total of its period where the model holds the same count, else a cell of its own; every
+/// derived column draws on both counts.
+fn priority_review(bd: &mut Builder, ti: usize, t: &Table, cur: &str, then: &str) {
+    let (Some(jt), Some(jn)) = (t.col(names::COUNT_THEN), t.col(names::COUNT_NOW)) else {
+        return;
+    };
+    for i in 0..t.rows.len() {
+        let prio = t.get(i, names::PRIORITY).text();
+        let mut ids = Vec::new();
+        for (j, period) in [(jt, then), (jn, cur)] {
+            let Some(v) = int(&t.rows[i][j]) else { continue };
+            let local = Key::new("cell", cur, &t.name).at("row", &prio).at("column", &t.columns[j]);
+            // a cell already in the model keeps its (lower) group
+            let (key, _) = same_or_local(bd, Key::new("crimes", period, &prio), local, Some(v));
+            ids.push(bd.place(ti, i, j, key, Some(v), GROUP_OTHER, &[], true, false));
+        }
+        for j in 0..t.columns.len() {
+            if t.roles[j] == Role::Derived && !ids.is_empty() {
+                bd.derive(ti, i, j, ids.clone());
             }
         }
     }

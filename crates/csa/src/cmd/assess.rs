@@ -45,9 +45,26 @@ fn ingest(config: &Config, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Ingests `[peers] police_uk` (the peer comparison's data) into `dir`.
+fn ingest_peers(config: &Config, dir: &Path) -> anyhow::Result<()> {
+    let Some(p) = &config.peers else { return Ok(()) };
+    let Some(boundaries) = p.boundaries.clone() else { return Ok(()) };
+    let mut req = csa_ingest::IngestRequest::new(boundaries, dir.to_path_buf());
+    req.police_uk = p.police_uk.clone();
+    req.ward_code_prop = config.ward_code_property.clone();
+    req.ward_name_prop = config.ward_name_property.clone();
+    let m = csa_ingest::ingest(&req, &|_| {}).with_context(|| {
+        format!("ingesting the [peers] inputs of {} failed", config.source.display())
+    })?;
+    if !m.reconciliation.balanced {
+        anyhow::bail!("reconciliation failed while ingesting the [peers] inputs: rows read do not equal accepted + quarantined");
+    }
+    Ok(())
+}
+
 pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let config = Config::load(&a.config)?;
+    let mut config = Config::load(&a.config)?;
     let generated_at = generated_at()?;
     let edition = match a.edition {
         EditionArg::Restricted => Edition::Restricted,
@@ -80,7 +97,25 @@ pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
             .into())
         }
     };
+    // the peer comparison's police.uk inputs, ingested beside the output for this run
+    let mut peers_temporary: Option<PathBuf> = None;
+    if let Some(p) =
+        config.peers.as_mut().filter(|p| p.dataset.is_none() && !p.police_uk.is_empty())
+    {
+        let dir = csa_ingest::dataset::sibling(&a.out, "peers");
+        if !quiet {
+            eprintln!("csa assess: ingesting the [peers] inputs into {}", dir.display());
+        }
+        peers_temporary = Some(dir.clone());
+        p.dataset = Some(dir);
+    }
     let result = (|| -> anyhow::Result<csa_report::PackSummary> {
+        if peers_temporary.is_some() {
+            ingest_peers(
+                &config,
+                config.peers.as_ref().and_then(|p| p.dataset.as_deref()).unwrap_or(Path::new("")),
+            )?;
+        }
         let survey = match &config.survey {
             Some(p) => {
                 let mut s = Survey::load(p)?;
@@ -107,7 +142,7 @@ pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
         };
         Ok(csa_report::write_pack(&built, &opts)?)
     })();
-    if let Some(t) = &temporary {
+    for t in temporary.iter().chain(&peers_temporary) {
         let _ = std::fs::remove_dir_all(t);
     }
     let s = result?;

@@ -141,7 +141,9 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
     let started = std::time::Instant::now();
     let config = load_config(a.config.as_deref())?;
     let dataset = crate::cmd::dataset_of(a.dataset.as_deref(), &config)?;
-    let targets = Targets::load(&a.targets, &config)?;
+    let mut targets = Targets::load(&a.targets, &config)?;
+    // the measures of the partnership's recommendations ([assessment] recommendations)
+    csa_analysis::recommendations::track(&mut targets, &config)?;
     let info = DatasetInfo::open(&dataset)?;
     let quarter = if a.quarter.trim().eq_ignore_ascii_case("latest") {
         let latest = info.latest().ok_or_else(|| {
