@@ -45,6 +45,7 @@ pub mod reoffending_indicator;
 pub mod reoffending_table;
 pub mod repeats;
 pub mod select;
+pub mod serious_violence;
 pub mod significance;
 pub mod slice;
 pub mod store;

@@ -185,3 +185,12 @@ pub const T_CONSULTATION_THEMES: &str = "consultation_themes";
 pub const T_CONSULTATION_UNCODED: &str = "consultation_uncoded";
 /// Also a table of the assessment pack's survey section.
 pub const T_YOU_SAID_WE_DID: &str = "survey_you_said_we_did";
+// the Serious Violence Duty section (csa-analysis/src/serious_violence.rs)
+pub const SV_PART: &str = "part";
+pub const SV_AGE_BAND: &str = "age_band";
+pub const SV_VICTIMS: &str = "victims";
+pub const SV_OFFENDERS: &str = "offenders";
+pub const SV_PARTNER: &str = "partner_attendances";
+pub const SV_NTE: &str = "in_night_time_economy";
+pub const SV_WARD_CODE: &str = "ward_code";
+pub const SV_WARD_NAME: &str = "ward_name";

@@ -35,6 +35,8 @@ pub struct Built {
     pub notes: Vec<String>,
     /// The Reducing Re-offending section.
     pub reoffending: crate::reoffending::ReoffendingSection,
+    /// The Serious Violence Duty section.
+    pub serious_violence: crate::serious_violence::SvSection,
 }
 
 /// Whether the data has any people on `side` (an extract may come with victims but no
@@ -101,6 +103,8 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     tables.extend(data_quality_tables(&manifest));
     let (reoffending, reoffending_tables) = crate::reoffending::section(&a)?;
     tables.extend(reoffending_tables);
+    let (serious_violence, sv_tables) = crate::serious_violence::section(&a, area.as_ref())?;
+    tables.extend(sv_tables);
     Ok(Built {
         assessment: a,
         area,
@@ -111,6 +115,7 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         manifest,
         notes,
         reoffending,
+        serious_violence,
     })
 }
 

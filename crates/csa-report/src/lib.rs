@@ -26,6 +26,7 @@ pub mod layers;
 pub mod part;
 pub mod public;
 pub mod reoffending;
+pub mod serious_violence;
 pub mod summary;
 pub mod table;
 pub mod write;
