@@ -211,23 +211,9 @@ fn partner_rows_are_accepted_or_quarantined_with_reasons_and_reconcile() {
     assert_eq!(m["counts"]["asb"].as_u64(), Some(24));
     // the quarantined rows name their reasons in the quarantine table
     let q = common::read_table(&ds, "quarantine");
-    let reasons: Vec<String> = q
-        .column("reason")
-        .unwrap()
-        .str()
-        .unwrap()
-        .into_iter()
-        .map(|s| s.unwrap_or_default().to_string())
-        .collect();
+    let reasons = common::strings(&q, "reason");
     assert_eq!(reasons.len(), 6, "{reasons:?}");
-    let details: Vec<String> = q
-        .column("detail")
-        .unwrap()
-        .str()
-        .unwrap()
-        .into_iter()
-        .map(|s| s.unwrap_or_default().to_string())
-        .collect();
+    let details = common::strings(&q, "detail");
     assert!(details.iter().any(|d| d.contains("E01999999") && d.contains("not in the lookup")), "{details:?}");
     assert!(details.iter().any(|d| d.contains("no location")), "{details:?}");
 }
