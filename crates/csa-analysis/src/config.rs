@@ -498,7 +498,7 @@ impl Config {
                 incidents: i
                     .incidents
                     .iter()
-                    .flat_map(|(k, v)| v.all().into_iter().map(|p| (k.clone(), rel(p))))
+                    .flat_map(|(k, v)| v.iter().map(|p| (k.clone(), rel(p))))
                     .collect(),
                 mapping: i.mapping.as_ref().map(rel),
             },
@@ -714,26 +714,10 @@ struct RawInputs {
     police_uk: Vec<Spanned<String>>,
     #[serde(default)]
     extract: Vec<Spanned<String>>,
+    /// Partner dataset name -> its files (a list, as `--incidents NAME=FILE` repeated).
     #[serde(default)]
-    incidents: std::collections::BTreeMap<String, OneOrMany>,
+    incidents: std::collections::BTreeMap<String, Vec<Spanned<String>>>,
     mapping: Option<Spanned<String>>,
-}
-
-/// A path, or a list of them.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(Spanned<String>),
-    Many(Vec<Spanned<String>>),
-}
-
-impl OneOrMany {
-    fn all(&self) -> Vec<&Spanned<String>> {
-        match self {
-            OneOrMany::One(p) => vec![p],
-            OneOrMany::Many(v) => v.iter().collect(),
-        }
-    }
 }
 
 #[derive(Deserialize, Default)]
