@@ -1215,9 +1215,7 @@ fn serious_violence_section_finds_the_planted_ambulance_assaults() {
     let (h, rows) = read_csv(&p.restricted.join("tables/serious_violence_summary.csv"));
     let (m, c) = (col(&h, "measure"), col(&h, "count"));
     let get = |measure: &str| -> i64 {
-        rows.iter()
-            .find(|r| r[m] == measure)
-            .unwrap_or_else(|| panic!("no row {measure}"))[c]
+        rows.iter().find(|r| r[m] == measure).unwrap_or_else(|| panic!("no row {measure}"))[c]
             .parse()
             .unwrap()
     };
@@ -1232,7 +1230,9 @@ fn serious_violence_section_finds_the_planted_ambulance_assaults() {
     );
     assert_eq!(get("partner patients under 25"), amb["assaults_under_25"].as_i64().unwrap());
     // the planted night-time-economy assaults are most of the NTE ones
-    assert!(amb["assaults_in_nte_window"].as_i64().unwrap() * 2 > amb["assaults"].as_i64().unwrap());
+    assert!(
+        amb["assaults_in_nte_window"].as_i64().unwrap() * 2 > amb["assaults"].as_i64().unwrap()
+    );
     assert!(get("serious violence crimes") > 0);
     for pack in [&p.restricted, &p.public] {
         let html = std::fs::read_to_string(pack.join("serious-violence.html")).unwrap();

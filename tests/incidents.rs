@@ -214,7 +214,10 @@ fn partner_rows_are_accepted_or_quarantined_with_reasons_and_reconcile() {
     let reasons = common::strings(&q, "reason");
     assert_eq!(reasons.len(), 6, "{reasons:?}");
     let details = common::strings(&q, "detail");
-    assert!(details.iter().any(|d| d.contains("E01999999") && d.contains("not in the lookup")), "{details:?}");
+    assert!(
+        details.iter().any(|d| d.contains("E01999999") && d.contains("not in the lookup")),
+        "{details:?}"
+    );
     assert!(details.iter().any(|d| d.contains("no location")), "{details:?}");
 }
 

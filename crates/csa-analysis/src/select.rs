@@ -278,7 +278,12 @@ mod tests {
     /// Rows: 0 crime (violence), 1 ASB, 2 ambulance assault, 3 ambulance fall,
     /// 4 fire service deliberate fire, 5 crime (burglary). Worked by hand per filter.
     fn mixed() -> Crimes {
-        let mut c = Crimes { len: 6, month: vec![Month::new(2025, 1); 6], date: vec![0; 6], ..Crimes::default() };
+        let mut c = Crimes {
+            len: 6,
+            month: vec![Month::new(2025, 1); 6],
+            date: vec![0; 6],
+            ..Crimes::default()
+        };
         let (cr, asb, inc) = (Some("crime"), Some("asb"), Some("incident"));
         c.text.insert(Col::RecordKind, text(&[cr, asb, inc, inc, inc, cr]));
         c.text.insert(
@@ -291,16 +296,27 @@ mod tests {
         );
         c.text.insert(
             Col::CrimeType,
-            text(&[Some("Violence and sexual offences"), Some("Anti-social behaviour"), None, None, None, Some("Burglary")]),
+            text(&[
+                Some("Violence and sexual offences"),
+                Some("Anti-social behaviour"),
+                None,
+                None,
+                None,
+                Some("Burglary"),
+            ]),
         );
-        c.text.insert(Col::WardCode, text(&[Some("W1"), Some("W1"), Some("W1"), Some("W2"), Some("W1"), Some("W1")]));
+        c.text.insert(
+            Col::WardCode,
+            text(&[Some("W1"), Some("W1"), Some("W1"), Some("W2"), Some("W1"), Some("W1")]),
+        );
         c.flag.insert(Col::Weapon, vec![1, 2, 1, 0, 2, 0]);
         c
     }
 
     fn hits(f: &str, c: &Crimes) -> Vec<usize> {
         let text = format!("[[priority]]\nname = \"P\"\nfilter = {f}\n");
-        let p = Config::parse(&text, std::path::Path::new("t.toml")).unwrap().priority("P").unwrap();
+        let p =
+            Config::parse(&text, std::path::Path::new("t.toml")).unwrap().priority("P").unwrap();
         let s = Selector::new(&p.filter, c).unwrap();
         (0..c.len).filter(|&r| s.matches(r)).collect()
     }
@@ -322,7 +338,13 @@ mod tests {
             hits("{ any = [{ crime_type = [\"Violence and sexual offences\"] }, { source = [\"ambulance\"], category = [\"assault\"] }] }", &c),
             vec![0, 2]
         );
-        assert_eq!(hits("{ any = [{ ward_code = [\"W1\"] }, { source = [\"fire\"] }] }", &c), vec![0, 1, 4, 5]);
-        assert_eq!(hits("{ source = [\"ambulance\"], any = [{ ward_code = [\"W2\"] }] }", &c), vec![3]);
+        assert_eq!(
+            hits("{ any = [{ ward_code = [\"W1\"] }, { source = [\"fire\"] }] }", &c),
+            vec![0, 1, 4, 5]
+        );
+        assert_eq!(
+            hits("{ source = [\"ambulance\"], any = [{ ward_code = [\"W2\"] }] }", &c),
+            vec![3]
+        );
     }
 }

@@ -451,7 +451,7 @@ pub fn analyse(a: &Assessment, d: &Definition) -> Result<SeriousViolence> {
     let mut ward_counts: rustc_hash::FxHashMap<u32, [u64; 3]> = Default::default();
     // (rows of serious violence, rows of partner attendances) per period
     let mut sv_rows: [Vec<bool>; 2] = [vec![false; crimes.len], vec![false; crimes.len]];
-    let mut partner_rows = vec![false; crimes.len];
+    let mut partner_rows: [Vec<bool>; 2] = [vec![false; crimes.len], vec![false; crimes.len]];
     let mut sources = std::collections::BTreeSet::new();
     for r in 0..crimes.len {
         let m = crimes.month[r];
@@ -471,13 +471,13 @@ pub fn analyse(a: &Assessment, d: &Definition) -> Result<SeriousViolence> {
                 ward_counts.entry(wards.codes[r]).or_default()[k] += 1;
             }
             if partner.matches(r) {
+                partner_rows[k][r] = true;
                 let f = &mut s.partner[k];
                 f.attendances += 1;
                 f.nte += u64::from(nte == Some(true));
                 f.nte_known += u64::from(nte.is_some());
                 f.weapon += u64::from(weapon[r] == 1);
                 if k == 0 {
-                    partner_rows[r] = true;
                     ward_counts.entry(wards.codes[r]).or_default()[2] += 1;
                 }
                 if let Some(src) = source.get(r) {
@@ -495,8 +495,8 @@ pub fn analyse(a: &Assessment, d: &Definition) -> Result<SeriousViolence> {
         for i in 0..people.len() {
             let r = people.crime[i] as usize;
             let age = people.age[i];
-            for k in 0..2 {
-                if sv_rows[k][r] {
+            for (k, rows) in sv_rows.iter().enumerate() {
+                if rows[r] {
                     let f = &mut s.police[k];
                     let (n, y, known) = if role == 0 {
                         (&mut f.victims, &mut f.victims_young, &mut f.victims_age_known)
@@ -512,9 +512,8 @@ pub fn analyse(a: &Assessment, d: &Definition) -> Result<SeriousViolence> {
                 }
             }
             // a partner incident's person (victim or offender, as its mapping says)
-            let m = crimes.month[r];
-            for (k, p) in periods.iter().enumerate() {
-                if p.contains(m) && partner.matches(r) {
+            for (k, rows) in partner_rows.iter().enumerate() {
+                if rows[r] {
                     let f = &mut s.partner[k];
                     f.age_known += u64::from(age >= 0);
                     f.young += u64::from((0..young).contains(&age));
@@ -528,11 +527,7 @@ pub fn analyse(a: &Assessment, d: &Definition) -> Result<SeriousViolence> {
     // partner attendances without a person: unknown age
     let with_person = ages.iter().map(|b| b[2]).sum::<u64>();
     ages[3][2] += s.partner[0].attendances.saturating_sub(with_person);
-    s.ages = age_bands(young)
-        .into_iter()
-        .zip(ages)
-        .map(|(b, [v, o, p])| (b, v, o, p))
-        .collect();
+    s.ages = age_bands(young).into_iter().zip(ages).map(|(b, [v, o, p])| (b, v, o, p)).collect();
     // the parts of the definition
     for (label, f) in d.parts() {
         let p = Priority { filter: f, ..d.priority() };
@@ -625,8 +620,7 @@ pub fn hot_cells(
             .collect()
     };
     let police = a.selector(&p)?.rows(crimes, a.periods.current);
-    let nte_pts =
-        at(police, &|r| d.nte.contains(dow[r], hour[r], loc.get(r)) == Some(true));
+    let nte_pts = at(police, &|r| d.nte.contains(dow[r], hour[r], loc.get(r)) == Some(true));
     let partner_pts =
         at(a.selector(&d.partner_priority())?.rows(crimes, a.periods.current), &|_| true);
     let nte_counts = grid.count(&nte_pts).counts;

@@ -32,8 +32,8 @@ use csa_model::{Col, Ethnicity, LocationType, Reason, RecordKind, Sex};
 use crate::coords;
 use crate::error::Result;
 use crate::extract::{
-    open_rows, optional, parse_age, parse_date, parse_flag, parse_rows, required, Columns,
-    Parsed, Quarantine,
+    open_rows, optional, parse_age, parse_date, parse_flag, parse_rows, required, Columns, Parsed,
+    Quarantine,
 };
 use crate::mapping::{IncidentMapping, INCIDENT_COLUMNS};
 use crate::police_uk::non_empty;
@@ -136,8 +136,8 @@ fn incident_row(
         )
     };
     let rd = required(cols, f, Col::RecordedDate, q)?;
-    let (recorded, recorded_time) =
-        parse_date(&rd, formats(Col::RecordedDate)).ok_or_else(|| date_error(Col::RecordedDate, &rd))?;
+    let (recorded, recorded_time) = parse_date(&rd, formats(Col::RecordedDate))
+        .ok_or_else(|| date_error(Col::RecordedDate, &rd))?;
     let from_text = cols.get(f, Col::CommittedFrom);
     let (committed_from, time_known) = if from_text.is_empty() {
         // a date-time in recorded_date is the time of the incident
@@ -225,7 +225,12 @@ fn incident_row(
         Col::Ethnicity,
         Ethnicity::parse,
         Reason::UnknownCode,
-        |v| format!("ethnicity `{v}` is not an ONS group (map it with [incidents.{}.codes.ethnicity])", partner.name),
+        |v| {
+            format!(
+                "ethnicity `{v}` is not an ONS group (map it with [incidents.{}.codes.ethnicity])",
+                partner.name
+            )
+        },
         q,
     )?;
     let crime_ref = match non_empty(&cols.get(f, Col::CrimeRef)) {
@@ -272,8 +277,10 @@ fn incident_row(
     let person = (person_id.is_some() || age.is_some() || sex.is_some() || ethnicity.is_some())
         .then(|| {
             let p = PersonRow {
-                person_id: person_id
-                    .map_or_else(|| format!("{}#person", c.crime_ref), |p| format!("{}:{p}", partner.name)),
+                person_id: person_id.map_or_else(
+                    || format!("{}#person", c.crime_ref),
+                    |p| format!("{}:{p}", partner.name),
+                ),
                 crime_ref: c.crime_ref.clone(),
                 age,
                 sex,

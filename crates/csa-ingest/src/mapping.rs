@@ -265,8 +265,9 @@ impl Mapping {
                     return Err(format!("[{section}.date_formats]: `{k}` lists no formats"));
                 }
                 for f in formats {
-                    check_format(f)
-                        .map_err(|e| format!("[{section}.date_formats]: `{k}` format `{f}`: {e}"))?;
+                    check_format(f).map_err(|e| {
+                        format!("[{section}.date_formats]: `{k}` format `{f}`: {e}")
+                    })?;
                 }
             }
             if let Some(p) = &im.person {
@@ -311,7 +312,9 @@ pub fn check_incident_name(name: &str) -> std::result::Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("the partner dataset name {name:?} must be 1 to 40 letters, digits, `_` or `-`"))
+        Err(format!(
+            "the partner dataset name {name:?} must be 1 to 40 letters, digits, `_` or `-`"
+        ))
     }
 }
 

@@ -135,9 +135,9 @@ impl Col {
         match self {
             CrimeRef | RecordKind | Force | DatePrecision | OffenceCode | OffenceDescription
             | CrimeType | OffenceSubgroup | OffenceGroup | LocationType | LocationDesc
-            | LsoaCode | LsoaName | WardCode | WardName | GeoMethod | Source | Category | Outcome | SourceFile
-            | PersonId | Sex | Ethnicity | RelationshipToVictim | Table | Field | Value
-            | Reason | Detail | Raw => Storage::Text,
+            | LsoaCode | LsoaName | WardCode | WardName | GeoMethod | Source | Category
+            | Outcome | SourceFile | PersonId | Sex | Ethnicity | RelationshipToVictim | Table
+            | Field | Value | Reason | Detail | Raw => Storage::Text,
             RecordedDate => Storage::Date,
             CommittedFrom | CommittedTo => Storage::DateTime,
             DayOfWeek | Hour => Storage::SmallInt,

@@ -112,7 +112,10 @@ pub fn section(a: &Assessment, area: Option<&Area>) -> Result<(SvSection, Vec<Ta
 fn summary_table(sv: &SeriousViolence) -> Table {
     let mut t = Table::new(
         id::SUMMARY,
-        &format!("Serious violence: the assessment period ({}) against the comparison period ({})", sv.periods[0], sv.periods[1]),
+        &format!(
+            "Serious violence: the assessment period ({}) against the comparison period ({})",
+            sv.periods[0], sv.periods[1]
+        ),
         &[names::MEASURE, names::COUNT, names::COMPARISON, names::CHANGE_PCT],
         &[Role::Key, Role::Count, Role::Count, Role::Derived],
         Protect::Primary,
@@ -163,7 +166,10 @@ fn parts_table(sv: &SeriousViolence) -> Table {
 fn ages_table(sv: &SeriousViolence) -> Table {
     let mut t = Table::new(
         id::AGES,
-        &format!("Serious violence in {}: victim and offender records, and partner patients, by age", sv.periods[0]),
+        &format!(
+            "Serious violence in {}: victim and offender records, and partner patients, by age",
+            sv.periods[0]
+        ),
         &[names::SV_AGE_BAND, names::SV_VICTIMS, names::SV_OFFENDERS, names::SV_PARTNER],
         &[Role::Key, Role::Count, Role::Count, Role::Count],
         Protect::Columns { group: Vec::new() },

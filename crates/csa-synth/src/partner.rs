@@ -100,7 +100,8 @@ pub fn ambulance(s: &Synthetic) -> (Vec<Attendance>, AmbulanceTruth) {
                 .unwrap_or_default();
             let at = (start + Duration::days(day) + Duration::minutes(minute))
                 .min(start + Duration::days(364) + Duration::minutes(1439));
-            let category = ["FALL", "BREATHING", "CHEST PAIN"][(unit(seed, i, 7) * 3.0) as usize % 3];
+            let category =
+                ["FALL", "BREATHING", "CHEST PAIN"][(unit(seed, i, 7) * 3.0) as usize % 3];
             out.push(Attendance {
                 id: String::new(),
                 at,
@@ -139,7 +140,9 @@ pub fn ambulance(s: &Synthetic) -> (Vec<Attendance>, AmbulanceTruth) {
 
 /// The file's text: the columns an ambulance trust might use (see the module header).
 pub fn ambulance_csv(rows: &[Attendance]) -> String {
-    let mut s = String::from("INCIDENT_NO,CALL_DATETIME,CATEGORY,EASTING,NORTHING,PATIENT_AGE,PATIENT_SEX,WEAPON\n");
+    let mut s = String::from(
+        "INCIDENT_NO,CALL_DATETIME,CATEGORY,EASTING,NORTHING,PATIENT_AGE,PATIENT_SEX,WEAPON\n",
+    );
     for a in rows {
         let sex = match a.sex {
             Some(Sex::Male) => "M",
