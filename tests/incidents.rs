@@ -324,3 +324,67 @@ fn serious_violence_matches_the_hand_count() {
     let f = w("E05001222");
     assert_eq!((f.current, f.comparison, f.partner), (2, 0, 1));
 }
+
+/// A priority on partner incidents is an indicator of the quarterly run and a priority of the
+/// pack (its ward table, the ward profiles) like any other, and the pack's Serious violence
+/// section and `serious-violence.html` carry the hand counts.
+#[test]
+fn partner_priorities_reach_the_quarterly_run_and_the_pack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = ingest(tmp.path(), "ds", true);
+    let t = tmp.path().join("targets.toml");
+    std::fs::write(
+        &t,
+        "[[indicator]]\npriority = \"Ambulance assaults\"\ntarget_pct = \"none\"\n[[indicator]]\npriority = \"Violence\"\ntarget_pct = \"none\"\n",
+    )
+    .unwrap();
+    let (cfg, ds_s) = (tmp.path().join("assessment.toml"), ds.display().to_string());
+    let q = tmp.path().join("q");
+    csa_ok(&[
+        "quarterly",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--dataset",
+        &ds_s,
+        "--quarter",
+        "2025Q1",
+        "--targets",
+        t.to_str().unwrap(),
+        "--out",
+        q.to_str().unwrap(),
+    ]);
+    // 2025Q1: A1 A2 A3 (2024Q1: none); Violence (offence group): C1 C2 only, no incident
+    let perf = std::fs::read_to_string(q.join("performance.csv")).unwrap();
+    let row = |name: &str| -> Vec<String> {
+        let mut r = csv::Reader::from_reader(perf.as_bytes());
+        let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        let rec = r.records().map(|x| x.unwrap()).find(|x| &x[0] == name).unwrap();
+        let at = |c: &str| h.iter().position(|x| x == c).unwrap();
+        vec![rec[at("count")].to_string(), rec[at("same_quarter_last_year")].to_string()]
+    };
+    assert_eq!(row("Ambulance assaults"), vec!["3", "0"]);
+    assert_eq!(row("Violence"), vec!["2", "0"]);
+    let pack = tmp.path().join("pack");
+    csa_ok(&[
+        "--quiet",
+        "assess",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--dataset",
+        &ds_s,
+        "--out",
+        pack.to_str().unwrap(),
+    ]);
+    // wards: Bablake A1 A2 (2024: none), Foleshill A3 (2024: A9)
+    let wards = std::fs::read_to_string(pack.join("tables/ambulance_assaults_wards.csv")).unwrap();
+    assert!(wards.contains("E05001218,Bablake,2,0,"), "{wards}");
+    assert!(wards.contains("E05001222,Foleshill,1,1,"), "{wards}");
+    let profiles = std::fs::read_to_string(pack.join("tables/ward_profiles.csv")).unwrap();
+    assert!(profiles.contains("Ambulance assaults,E05001218,Bablake,2,"), "{profiles}");
+    let summary =
+        std::fs::read_to_string(pack.join("tables/serious_violence_summary.csv")).unwrap();
+    assert!(summary.contains("serious violence crimes,4,1,300"), "{summary}");
+    assert!(summary.contains("partner attendances in the night-time economy,2,0,"), "{summary}");
+    let html = std::fs::read_to_string(pack.join("serious-violence.html")).unwrap();
+    assert!(html.contains("t-serious_violence_by_ward") && html.contains("(ambulance)"));
+}
