@@ -1344,3 +1344,61 @@ fn trends_and_forecasts_agree_with_the_api_and_follow_their_months_in_public() {
     assert!(shown_checked > 0, "no trend figure published at all");
     assert!(!hidden_months.is_empty(), "no month hidden: the check above tested nothing hidden");
 }
+
+/// The Serious violence section on the demo: the synthetic ambulance file's planted truth
+/// (`ground_truth.json` member `ambulance`, counted by csa-synth from the attendances it
+/// wrote) is what the pack reports, and the standalone report is there in both editions.
+#[test]
+fn serious_violence_section_finds_the_planted_ambulance_assaults() {
+    let p = packs();
+    let truth: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(data("data/demo/coventry-extract/ground_truth.json")).unwrap(),
+    )
+    .unwrap();
+    let amb = &truth["ambulance"];
+    let (h, rows) = read_csv(&p.restricted.join("tables/serious_violence_summary.csv"));
+    let (m, c) = (col(&h, "measure"), col(&h, "count"));
+    let get = |measure: &str| -> i64 {
+        rows.iter().find(|r| r[m] == measure).unwrap_or_else(|| panic!("no row {measure}"))[c]
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(get("partner attendances (hospital, ambulance)"), amb["assaults"].as_i64().unwrap());
+    assert_eq!(
+        get("partner attendances in the night-time economy"),
+        amb["assaults_in_nte_window"].as_i64().unwrap()
+    );
+    assert_eq!(
+        get("partner attendances with a weapon recorded"),
+        amb["assaults_with_weapon"].as_i64().unwrap()
+    );
+    assert_eq!(get("partner patients under 25"), amb["assaults_under_25"].as_i64().unwrap());
+    // the planted night-time-economy assaults are most of the NTE ones
+    assert!(
+        amb["assaults_in_nte_window"].as_i64().unwrap() * 2 > amb["assaults"].as_i64().unwrap()
+    );
+    assert!(get("serious violence crimes") > 0);
+    for pack in [&p.restricted, &p.public] {
+        let html = std::fs::read_to_string(pack.join("serious-violence.html")).unwrap();
+        assert!(html.contains("Serious violence: strategic needs assessment"));
+        assert!(html.contains("t-serious_violence_summary"));
+        assert!(!html.contains("src=\"http"), "self-contained");
+        let report = std::fs::read_to_string(pack.join("report.html")).unwrap();
+        assert!(report.contains("id=\"serious-violence\""));
+    }
+    // partner incidents are in the dataset but never in the crime totals
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.dataset.join("manifest.json")).unwrap()).unwrap();
+    let attendances: u64 = ["2024", "2025"]
+        .iter()
+        .map(|y| {
+            let dir = if *y == "2025" { "coventry-extract" } else { "coventry-extract-2024" };
+            let t: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(data(&format!("data/demo/{dir}/ground_truth.json"))).unwrap(),
+            )
+            .unwrap();
+            t["ambulance"]["attendances"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(m["counts"]["incidents"].as_u64(), Some(attendances));
+}

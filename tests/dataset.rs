@@ -74,7 +74,7 @@ fn manifest_records_inputs_hashes_and_reconciliation() {
     let out = tmp.path().join("ds");
     ingest_fixture(&out);
     let m = manifest(&out);
-    assert_eq!(m["schema_version"], 1);
+    assert_eq!(m["schema_version"], 2);
     assert!(m["tool"].as_str().expect("tool").starts_with("csa "));
     let inputs = m["inputs"].as_array().expect("inputs");
     assert_eq!(inputs.len(), 4);

@@ -71,7 +71,13 @@ fn shipped_demo_extracts_are_what_synth_writes() {
             "--out",
             out.to_str().expect("utf8"),
         ]);
-        for f in ["crimes.csv.gz", "victims.csv.gz", "offenders.csv.gz", "ground_truth.json"] {
+        for f in [
+            "crimes.csv.gz",
+            "victims.csv.gz",
+            "offenders.csv.gz",
+            "ambulance.csv.gz",
+            "ground_truth.json",
+        ] {
             assert!(
                 std::fs::read(out.join(f)).expect("new")
                     == std::fs::read(data(folder).join(f)).expect("shipped"),

@@ -80,6 +80,9 @@ pub struct Config {
     /// Last year's pack's `summary.json` (`[assessment] previous_summary`, see
     /// [`crate::review`]).
     pub previous_summary: Option<PathBuf>,
+    /// The local definition of serious violence (`[serious_violence]`, else the default of
+    /// [`crate::serious_violence`]).
+    pub serious_violence: crate::serious_violence::Definition,
 }
 
 /// Raw inputs named in the configuration (`[inputs]`); paths relative to the config file.
@@ -87,12 +90,14 @@ pub struct Config {
 pub struct Inputs {
     pub police_uk: Vec<PathBuf>,
     pub extract: Vec<PathBuf>,
+    /// Partner incidents files by dataset name (`incidents = { ambulance = "..." }`).
+    pub incidents: Vec<(String, PathBuf)>,
     pub mapping: Option<PathBuf>,
 }
 
 impl Inputs {
     pub fn is_empty(&self) -> bool {
-        self.police_uk.is_empty() && self.extract.is_empty()
+        self.police_uk.is_empty() && self.extract.is_empty() && self.incidents.is_empty()
     }
 }
 
@@ -222,7 +227,29 @@ pub struct Filter {
     /// ISO weekday of the *night* committed: a time before 06:00 belongs to the day before.
     pub night_of: Vec<u8>,
     pub ward_code: Vec<String>,
+    /// Partner datasets by name (`source = ["ambulance"]`): selects partner incidents.
+    pub source: Vec<String>,
+    /// Partner incident categories (`category = ["assault"]`, case ignored): selects
+    /// partner incidents.
+    pub category: Vec<String>,
+    /// A weapon recorded as used or present (extract column `weapon`; null = not recorded).
+    pub weapon: Option<bool>,
     pub any: Vec<Filter>,
+}
+
+impl Filter {
+    /// Whether this filter itself (not its `any` branches) asks for partner incidents:
+    /// `record_kind = "incident"`, or a `source` or `category` condition.
+    pub fn asks_for_incidents(&self) -> bool {
+        self.record_kind == Some(RecordKind::Incident)
+            || !self.source.is_empty()
+            || !self.category.is_empty()
+    }
+
+    /// Whether it or any of its branches, at any depth, asks for partner incidents.
+    pub fn mentions_incidents(&self) -> bool {
+        self.asks_for_incidents() || self.any.iter().any(Filter::mentions_incidents)
+    }
 }
 
 /// The filter in the configuration's own words (`csa priorities`, the report's methodology).
@@ -260,6 +287,9 @@ impl std::fmt::Display for Filter {
         parts.extend(list("day_of_week", names(&self.day_of_week)));
         parts.extend(list("night_of", names(&self.night_of)));
         parts.extend(list("ward_code", self.ward_code.clone()));
+        parts.extend(list("source", self.source.clone()));
+        parts.extend(list("category", self.category.clone()));
+        parts.extend(self.weapon.map(|v| format!("weapon = {v}")));
         if !self.any.is_empty() {
             parts.push(format!(
                 "any of ({})",
@@ -476,6 +506,11 @@ impl Config {
             Some(i) => Inputs {
                 police_uk: i.police_uk.iter().map(rel).collect(),
                 extract: i.extract.iter().map(rel).collect(),
+                incidents: i
+                    .incidents
+                    .iter()
+                    .flat_map(|(k, v)| v.iter().map(|p| (k.clone(), rel(p))))
+                    .collect(),
                 mapping: i.mapping.as_ref().map(rel),
             },
         };
@@ -518,6 +553,10 @@ impl Config {
                 ))
             }
         };
+        let serious_violence = match &raw.serious_violence {
+            Some(sv) => sv.compile(&at)?,
+            None => crate::serious_violence::Definition::default(),
+        };
         Ok(Config {
             source: path.to_path_buf(),
             name: a.name.clone(),
@@ -547,6 +586,7 @@ impl Config {
                 .transpose()?,
             recommendations: a.recommendations.as_ref().map(rel),
             previous_summary: a.previous_summary.as_ref().map(rel),
+            serious_violence,
         })
     }
 
@@ -619,7 +659,7 @@ fn compile_filter(
                 std::slice::from_ref(k),
                 "record kind",
                 RecordKind::parse,
-                &names(&["crime", "asb"]),
+                &names(&["crime", "asb", "incident"]),
                 at,
             )?[0],
         ),
@@ -678,6 +718,9 @@ fn compile_filter(
         day_of_week: list(&raw.day_of_week, "weekday", weekday, &weekdays, at)?,
         night_of: list(&raw.night_of, "weekday", weekday, &weekdays, at)?,
         ward_code: raw.ward_code.iter().map(|w| w.get_ref().trim().to_string()).collect(),
+        source: raw.source.iter().map(|w| w.get_ref().trim().to_string()).collect(),
+        category: raw.category.iter().map(|w| w.get_ref().trim().to_string()).collect(),
+        weapon: raw.weapon,
         any: raw.any.iter().map(|f| compile_filter(f, offences, at)).collect::<Result<_>>()?,
     })
 }
@@ -693,6 +736,7 @@ struct RawConfig {
     hotspots: Option<RawHotspots>,
     trends: Option<RawTrends>,
     peers: Option<crate::peers::RawPeers>,
+    serious_violence: Option<crate::serious_violence::RawDefinition>,
     #[serde(default)]
     priority: Vec<RawPriority>,
 }
@@ -710,6 +754,9 @@ struct RawInputs {
     police_uk: Vec<Spanned<String>>,
     #[serde(default)]
     extract: Vec<Spanned<String>>,
+    /// Partner dataset name -> its files (a list, as `--incidents NAME=FILE` repeated).
+    #[serde(default)]
+    incidents: std::collections::BTreeMap<String, Vec<Spanned<String>>>,
     mapping: Option<Spanned<String>>,
 }
 
@@ -810,6 +857,11 @@ struct RawFilter {
     night_of: Vec<Spanned<String>>,
     #[serde(default)]
     ward_code: Vec<Spanned<String>>,
+    #[serde(default)]
+    source: Vec<Spanned<String>>,
+    #[serde(default)]
+    category: Vec<Spanned<String>>,
+    weapon: Option<bool>,
     #[serde(default)]
     any: Vec<RawFilter>,
 }

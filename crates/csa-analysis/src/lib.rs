@@ -52,6 +52,7 @@ pub mod repeats;
 pub mod review;
 pub mod select;
 pub mod series;
+pub mod serious_violence;
 pub mod significance;
 pub mod slice;
 pub mod store;

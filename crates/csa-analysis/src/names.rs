@@ -236,3 +236,12 @@ pub const RANK_NOW: &str = "rank_now";
 pub const STILL_A_PRIORITY: &str = "still_a_priority";
 pub const COUNT_THEN: &str = "count_then";
 pub const COUNT_NOW: &str = "count_now";
+// the Serious Violence Duty section (csa-analysis/src/serious_violence.rs)
+pub const SV_PART: &str = "part";
+pub const SV_AGE_BAND: &str = "age_band";
+pub const SV_VICTIMS: &str = "victims";
+pub const SV_OFFENDERS: &str = "offenders";
+pub const SV_PARTNER: &str = "partner_attendances";
+pub const SV_NTE: &str = "in_night_time_economy";
+pub const SV_WARD_CODE: &str = "ward_code";
+pub const SV_WARD_NAME: &str = "ward_name";

@@ -49,6 +49,9 @@ pub const ANALYSIS_COLUMNS: &[Col] = &[
     Col::HateDisability,
     Col::HateTransgender,
     Col::AlcoholRelated,
+    Col::Weapon,
+    Col::Source,
+    Col::Category,
     Col::CommittedFrom,
 ];
 

@@ -4,8 +4,16 @@
 //! is a few array reads. A flag condition matches only rows where the flag is recorded with
 //! that value (an unrecorded flag matches neither `true` nor `false`). "Night of" day `d`
 //! covers day `d` from 06:00 and day `d + 1` before 06:00.
+//!
+//! Partner incidents (`record_kind = incident`) never count as crime: a filter node that
+//! neither asks for them (`record_kind = "incident"`, `source`, `category`), nor has an
+//! ancestor or an `any` branch that does, excludes them. So `all` and every police priority
+//! count exactly what they counted before partner data was added, and a filter such as
+//! `{ source = ["ambulance"], any = [{ night_of = ["Fri", "Sat"] }] }` selects ambulance
+//! incidents by their own conditions.
 
-use csa_model::{Col, HateStrand};
+use csa_model::taxonomy::fold;
+use csa_model::{Col, HateStrand, RecordKind};
 
 use crate::config::Filter;
 use crate::error::Result;
@@ -20,7 +28,11 @@ pub fn filter_columns(f: &Filter) -> Vec<Col> {
             cols.push(c);
         }
     };
-    add(Col::RecordKind, f.record_kind.is_some());
+    // always: a filter that does not ask for partner incidents excludes them by kind
+    add(Col::RecordKind, true);
+    add(Col::Source, !f.source.is_empty());
+    add(Col::Category, !f.category.is_empty());
+    add(Col::Weapon, f.weapon.is_some());
     add(Col::CrimeType, !f.crime_type.is_empty());
     add(Col::OffenceCode, !f.offence_code.is_empty());
     add(Col::OffenceSubgroup, !f.offence_subgroup.is_empty());
@@ -74,6 +86,11 @@ fn allowed(t: &Text, values: impl Fn(&str) -> bool) -> (&[u32], Vec<bool>) {
 
 impl<'a> Selector<'a> {
     pub fn new(f: &Filter, c: &'a Crimes) -> Result<Selector<'a>> {
+        Selector::node(f, c, false)
+    }
+
+    /// One filter node; `inherited`: an ancestor asks for partner incidents.
+    fn node(f: &Filter, c: &'a Crimes, inherited: bool) -> Result<Selector<'a>> {
         let mut s = Selector {
             text: vec![],
             flags: vec![],
@@ -85,6 +102,22 @@ impl<'a> Selector<'a> {
         };
         if let Some(k) = f.record_kind {
             s.text.push(allowed(c.text(Col::RecordKind)?, |v| v == k.name()));
+        }
+        if !inherited && !f.mentions_incidents() {
+            let kinds = c.text(Col::RecordKind)?;
+            let incident = RecordKind::Incident.name();
+            if kinds.values.iter().any(|v| v == incident) {
+                s.text.push(allowed(kinds, |v| v != incident));
+            }
+        }
+        let folded = |list: &[String]| list.iter().map(|x| fold(x)).collect::<Vec<_>>();
+        if !f.source.is_empty() {
+            let want = folded(&f.source);
+            s.text.push(allowed(c.text(Col::Source)?, |v| want.contains(&fold(v))));
+        }
+        if !f.category.is_empty() {
+            let want = folded(&f.category);
+            s.text.push(allowed(c.text(Col::Category)?, |v| want.contains(&fold(v))));
         }
         if !f.crime_type.is_empty() {
             s.text.push(allowed(c.text(Col::CrimeType)?, |v| {
@@ -115,6 +148,7 @@ impl<'a> Selector<'a> {
             (Col::DomesticAbuse, f.domestic_abuse),
             (Col::HateCrime, f.hate_crime),
             (Col::AlcoholRelated, f.alcohol_related),
+            (Col::Weapon, f.weapon),
         ] {
             if let Some(w) = want {
                 s.flags.push((c.flag(col)?, u8::from(w)));
@@ -143,7 +177,8 @@ impl<'a> Selector<'a> {
         if !f.night_of.is_empty() {
             s.night = Some((c.int(Col::DayOfWeek)?, c.int(Col::Hour)?, days(&f.night_of)));
         }
-        s.any = f.any.iter().map(|sub| Selector::new(sub, c)).collect::<Result<_>>()?;
+        let asks = inherited || f.asks_for_incidents();
+        s.any = f.any.iter().map(|sub| Selector::node(sub, c, asks)).collect::<Result<_>>()?;
         Ok(s)
     }
 
@@ -231,11 +266,85 @@ mod tests {
         );
         c.int.insert(Col::DayOfWeek, vec![6, 1, 2, 6, 6]);
         c.int.insert(Col::Hour, vec![1, 1, 14, 1, -1]);
+        c.text.insert(Col::RecordKind, text(&[Some("crime"); 5]));
         let nte = Config::default_config().priority("night-time economy violence").unwrap();
         let s = Selector::new(&nte.filter, &c).unwrap();
         let hits: Vec<bool> = (0..5).map(|r| s.matches(r)).collect();
         assert_eq!(hits, vec![true, false, true, false, false]);
         assert_eq!(night_of(1, 3), 7);
         assert_eq!(night_of(6, 22), 6);
+    }
+
+    /// Rows: 0 crime (violence), 1 ASB, 2 ambulance assault, 3 ambulance fall,
+    /// 4 fire service deliberate fire, 5 crime (burglary). Worked by hand per filter.
+    fn mixed() -> Crimes {
+        let mut c = Crimes {
+            len: 6,
+            month: vec![Month::new(2025, 1); 6],
+            date: vec![0; 6],
+            ..Crimes::default()
+        };
+        let (cr, asb, inc) = (Some("crime"), Some("asb"), Some("incident"));
+        c.text.insert(Col::RecordKind, text(&[cr, asb, inc, inc, inc, cr]));
+        c.text.insert(
+            Col::Source,
+            text(&[None, None, Some("ambulance"), Some("ambulance"), Some("fire"), None]),
+        );
+        c.text.insert(
+            Col::Category,
+            text(&[None, None, Some("Assault"), Some("Fall"), Some("deliberate fire"), None]),
+        );
+        c.text.insert(
+            Col::CrimeType,
+            text(&[
+                Some("Violence and sexual offences"),
+                Some("Anti-social behaviour"),
+                None,
+                None,
+                None,
+                Some("Burglary"),
+            ]),
+        );
+        c.text.insert(
+            Col::WardCode,
+            text(&[Some("W1"), Some("W1"), Some("W1"), Some("W2"), Some("W1"), Some("W1")]),
+        );
+        c.flag.insert(Col::Weapon, vec![1, 2, 1, 0, 2, 0]);
+        c
+    }
+
+    fn hits(f: &str, c: &Crimes) -> Vec<usize> {
+        let text = format!("[[priority]]\nname = \"P\"\nfilter = {f}\n");
+        let p =
+            Config::parse(&text, std::path::Path::new("t.toml")).unwrap().priority("P").unwrap();
+        let s = Selector::new(&p.filter, c).unwrap();
+        (0..c.len).filter(|&r| s.matches(r)).collect()
+    }
+
+    #[test]
+    fn incidents_count_only_when_asked_for() {
+        let c = mixed();
+        let all = Config::default_config().priority("all").unwrap();
+        let s = Selector::new(&all.filter, &c).unwrap();
+        assert_eq!((0..6).filter(|&r| s.matches(r)).collect::<Vec<_>>(), vec![0, 1, 5]);
+        assert_eq!(hits("{ ward_code = [\"W1\"] }", &c), vec![0, 1, 5]);
+        assert_eq!(hits("{ weapon = true }", &c), vec![0]);
+        assert_eq!(hits("{ record_kind = \"incident\" }", &c), vec![2, 3, 4]);
+        assert_eq!(hits("{ source = [\"ambulance\"] }", &c), vec![2, 3]);
+        assert_eq!(hits("{ category = [\"assault\", \"Deliberate fire\"] }", &c), vec![2, 4]);
+        assert_eq!(hits("{ source = [\"ambulance\"], weapon = true }", &c), vec![2]);
+        // branches: each asks for itself; an ancestor's ask reaches its branches
+        assert_eq!(
+            hits("{ any = [{ crime_type = [\"Violence and sexual offences\"] }, { source = [\"ambulance\"], category = [\"assault\"] }] }", &c),
+            vec![0, 2]
+        );
+        assert_eq!(
+            hits("{ any = [{ ward_code = [\"W1\"] }, { source = [\"fire\"] }] }", &c),
+            vec![0, 1, 4, 5]
+        );
+        assert_eq!(
+            hits("{ source = [\"ambulance\"], any = [{ ward_code = [\"W2\"] }] }", &c),
+            vec![3]
+        );
     }
 }

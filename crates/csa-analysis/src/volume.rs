@@ -60,12 +60,14 @@ pub fn harm(a: &Assessment, rows: &[u32]) -> Result<Harm> {
     let chi: Option<Vec<Option<f64>>> = a.chi.as_ref().map(|t| {
         std::iter::once(None).chain(codes.values.iter().map(|c| t.get(c).copied())).collect()
     });
+    // ASB and partner incidents carry no crime harm
     let asb = kinds.code_of("asb").unwrap_or(u32::MAX);
+    let incident = kinds.code_of(csa_model::RecordKind::Incident.name()).unwrap_or(u32::MAX);
     let mut h =
         Harm { css: 0.0, chi: chi.as_ref().map(|_| 0.0), crimes: 0, weighted: 0, estimated: 0 };
     for &r in rows {
         let r = r as usize;
-        if kinds.codes[r] == asb {
+        if kinds.codes[r] == asb || kinds.codes[r] == incident {
             continue;
         }
         h.crimes += 1;

@@ -85,6 +85,7 @@ fn check_crime(c: &CrimeRow) {
         ("lsoa_code", c.lsoa_code.as_deref()),
         ("lsoa_name", c.lsoa_name.as_deref()),
         ("outcome", c.outcome.as_deref()),
+        ("category", c.category.as_deref()),
     ] {
         if let Some(v) = v {
             clean(what, v);

@@ -184,6 +184,7 @@ fn merge(
     let n = &new.counts;
     c.crimes = c.crimes + n.crimes - removed.crimes;
     c.asb = c.asb + n.asb - removed.asb;
+    c.incidents = c.incidents + n.incidents - removed.incidents;
     c.victims = c.victims + n.victims - removed.victims;
     c.offenders = c.offenders + n.offenders - removed.offenders;
     c.quarantined += n.quarantined;
@@ -215,8 +216,8 @@ fn merge(
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         inputs: new.inputs.iter().map(|i| i.path.clone()).collect(),
         rows_read: new.reconciliation.rows_read,
-        crimes_added: n.crimes + n.asb,
-        replaced: removed.crimes + removed.asb,
+        crimes_added: n.crimes + n.asb + n.incidents,
+        replaced: removed.crimes + removed.asb + removed.incidents,
         victims_added: n.victims,
         offenders_added: n.offenders,
         quarantined: n.quarantined,
@@ -241,6 +242,7 @@ fn merge(
 struct Removed {
     crimes: u64,
     asb: u64,
+    incidents: u64,
     victims: u64,
     offenders: u64,
     in_area: u64,
@@ -266,10 +268,10 @@ fn tally_removed(
         if !rf.as_ref().is_some_and(|s| drop.contains(s)) {
             continue;
         }
-        if kind.get(i) == Some(csa_model::RecordKind::Asb.name()) {
-            r.asb += 1
-        } else {
-            r.crimes += 1
+        match kind.get(i) {
+            Some(k) if k == csa_model::RecordKind::Asb.name() => r.asb += 1,
+            Some(k) if k == csa_model::RecordKind::Incident.name() => r.incidents += 1,
+            _ => r.crimes += 1,
         }
         if in_area.get(i) == Some(true) {
             r.in_area += 1

@@ -40,7 +40,7 @@ fn frame(height: usize, columns: Vec<Column>, order: &[Col]) -> Result<DataFrame
 
 /// Text columns of the crimes frame, in the order `crimes_frame` pushes their values (each
 /// one's storage is [`Col::storage`]; a test checks they agree).
-const TEXT: [Col; 18] = [
+const TEXT: [Col; 20] = [
     Col::CrimeRef,
     Col::RecordKind,
     Col::Force,
@@ -57,13 +57,15 @@ const TEXT: [Col; 18] = [
     Col::WardCode,
     Col::WardName,
     Col::GeoMethod,
+    Col::Source,
+    Col::Category,
     Col::Outcome,
     Col::SourceFile,
 ];
 /// Float columns, in push order.
 const FLOAT: [Col; 4] = [Col::Longitude, Col::Latitude, Col::Easting, Col::Northing];
 /// Flag columns, in push order.
-const FLAG: [Col; 8] = [
+const FLAG: [Col; 9] = [
     Col::DomesticAbuse,
     Col::HateCrime,
     Col::HateRace,
@@ -72,6 +74,7 @@ const FLAG: [Col; 8] = [
     Col::HateDisability,
     Col::HateTransgender,
     Col::AlcoholRelated,
+    Col::Weapon,
 ];
 
 /// The crimes table, rows in the given order.
@@ -102,14 +105,14 @@ pub fn crimes_frame<'a>(
     let mut line: Vec<i64> = Vec::with_capacity(n);
     for r in rows {
         let info = r.offence.and_then(|i| offences.at(i as usize));
-        let t: [Option<&'a str>; 18] = [
+        let t: [Option<&'a str>; 20] = [
             Some(&r.crime_ref),
             Some(r.kind.name()),
             r.force.as_deref(),
             Some(r.date_precision.name()),
             info.map(|i| i.code.as_str()),
             info.map(|i| i.description.as_str()),
-            Some(r.crime_type.name()),
+            r.crime_type.map(|t| t.name()),
             info.map(|i| i.subgroup.as_str()),
             info.map(|i| i.group.as_str()),
             r.location_type.map(|l| l.name()),
@@ -119,6 +122,8 @@ pub fn crimes_frame<'a>(
             r.ward.as_ref().map(|w| &*w.0),
             r.ward.as_ref().map(|w| &*w.1),
             Some(r.geo_method.name()),
+            r.source.as_deref(),
+            r.category.as_deref(),
             r.outcome.as_deref(),
             Some(files[r.source_file as usize].as_str()),
         ];
@@ -138,6 +143,7 @@ pub fn crimes_frame<'a>(
             h.map(|h| h[3]),
             h.map(|h| h[4]),
             r.alcohol_related,
+            r.weapon,
         ];
         for (col, v) in flag.iter_mut().zip(f) {
             col.push(v);

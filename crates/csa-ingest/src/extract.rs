@@ -84,7 +84,7 @@ type RowResult = std::result::Result<Row, Quarantined>;
 
 /// Where each canonical column sits in the file's rows, and its code list, indexed by
 /// `Col as usize` (looked up for every field of every row, so no hashing).
-struct Columns<'m> {
+pub(crate) struct Columns<'m> {
     slots: Vec<Option<Slot<'m>>>,
     /// (position in the row, column) of every column read.
     read: Vec<(usize, Col)>,
@@ -98,8 +98,34 @@ impl<'m> Columns<'m> {
         tm: &'m TableMapping,
         path: &Path,
     ) -> Result<Columns<'m>> {
+        let required: &[Col] = match table {
+            Table::Crimes => &[Col::CrimeRef, Col::RecordedDate],
+            _ => &[Col::CrimeRef, Col::PersonId],
+        };
+        let cols = Columns::new(header, input_columns(table), required, tm, path, table.name())?;
+        if table == Table::Crimes && !cols.has(Col::OffenceCode) && !cols.has(Col::CrimeType) {
+            return Err(IngestError::MissingColumn {
+                path: path.to_path_buf(),
+                column: "offence_code or crime_type".into(),
+                hint: format!(" (columns present: {})", header.join(", ")),
+            });
+        }
+        Ok(cols)
+    }
+
+    /// Finds the `allowed` columns (by their mapped names, else their canonical names, exact
+    /// case first) in `header`; a mapped column that is absent, or a `required` one, is an
+    /// error naming the mapping's `[section.columns]`.
+    pub(crate) fn new(
+        header: &[String],
+        allowed: &[Col],
+        required: &[Col],
+        tm: &'m TableMapping,
+        path: &Path,
+        section: &str,
+    ) -> Result<Columns<'m>> {
         let mut idx = HashMap::new();
-        for &col in input_columns(table) {
+        for &col in allowed {
             let mapped = tm.columns.get(col.name());
             let want = mapped.map_or(col.name(), String::as_str);
             let pos = header
@@ -124,32 +150,17 @@ impl<'m> Columns<'m> {
                 (None, None) => {}
             }
         }
-        let required: &[Col] = match table {
-            Table::Crimes => &[Col::CrimeRef, Col::RecordedDate],
-            _ => &[Col::CrimeRef, Col::PersonId],
-        };
         for col in required {
             if !idx.contains_key(col) {
                 return Err(IngestError::MissingColumn {
                     path: path.to_path_buf(),
                     column: col.name().to_string(),
                     hint: format!(
-                        " (columns present: {}; map yours with [{}.columns] in a --mapping file)",
+                        " (columns present: {}; map yours with [{section}.columns] in a --mapping file)",
                         header.join(", "),
-                        table.name()
                     ),
                 });
             }
-        }
-        if table == Table::Crimes
-            && !idx.contains_key(&Col::OffenceCode)
-            && !idx.contains_key(&Col::CrimeType)
-        {
-            return Err(IngestError::MissingColumn {
-                path: path.to_path_buf(),
-                column: "offence_code or crime_type".into(),
-                hint: format!(" (columns present: {})", header.join(", ")),
-            });
         }
         let mut slots = vec![None; 64];
         let mut read = Vec::with_capacity(idx.len());
@@ -161,7 +172,7 @@ impl<'m> Columns<'m> {
     }
 
     /// The trimmed value of `col` after the mapping's code list; "" when the column is absent.
-    fn get<'r>(&self, row: &'r csv::StringRecord, col: Col) -> Cow<'r, str>
+    pub(crate) fn get<'r>(&self, row: &'r csv::StringRecord, col: Col) -> Cow<'r, str>
     where
         'm: 'r,
     {
@@ -175,7 +186,7 @@ impl<'m> Columns<'m> {
 
     /// The control-character rule (`csa_model::text`) on the columns csa reads: the row
     /// quarantined, or its fields with line breaks made spaces (`None`: unchanged).
-    fn check_controls(
+    pub(crate) fn check_controls(
         &self,
         fields: &csv::StringRecord,
         q: Quarantine,
@@ -196,7 +207,12 @@ impl<'m> Columns<'m> {
         })
     }
 
-    fn formats(&self, col: Col) -> Option<&[String]> {
+    /// Whether the file has the column (directly or through the mapping).
+    pub(crate) fn has(&self, col: Col) -> bool {
+        self.slots[col as usize].is_some()
+    }
+
+    pub(crate) fn formats(&self, col: Col) -> Option<&[String]> {
         self.tm.date_formats.get(col.name()).map(Vec::as_slice)
     }
 }
@@ -204,7 +220,7 @@ impl<'m> Columns<'m> {
 const _: () = assert!((Col::Month as usize) < 64, "Columns::slots holds 64 columns");
 
 /// Rows of a table file, CSV (read in batches) or Parquet (read whole).
-enum RowSource {
+pub(crate) enum RowSource {
     Csv(CsvBatches),
     Parquet(Option<Vec<RowResult>>, InputStream),
 }
@@ -227,7 +243,7 @@ impl RowSource {
 
 /// Opens a table file: its header and its rows. A CSV is streamed; a Parquet file (a format
 /// read by column, from its footer) is read whole.
-fn open_rows(
+pub(crate) fn open_rows(
     mut data: InputStream,
     path: &Path,
     table: Table,
@@ -267,6 +283,19 @@ fn parquet_rows(data: &[u8], path: &Path) -> Result<(Vec<String>, Vec<RowResult>
     Ok((header, rows))
 }
 
+/// What one row became.
+pub(crate) enum Parsed {
+    Crime(CrimeRow),
+    Person(PersonRow),
+    /// A partner incident, with the person its age and sex describe (if any).
+    Incident(CrimeRow, Option<(Table, PersonRow)>),
+    Rejected(Quarantined),
+}
+
+/// The quarantine constructor a row parser is given: (field, value, reason, detail).
+/// The quarantine constructor a row parser is given: (field, value, reason, detail).
+pub(crate) type Quarantine<'q> = &'q dyn Fn(Col, &str, Reason, String) -> Quarantined;
+
 /// Parses one extract table batch by batch, handing each batch's outcome (rows in file
 /// order) to `sink`; returns the stream for its metadata.
 pub fn parse_table(
@@ -278,13 +307,54 @@ pub fn parse_table(
     ctx: &ParseContext,
     sink: &mut dyn FnMut(FileOutcome) -> Result<()>,
 ) -> Result<InputStream> {
-    let (header, mut source) = open_rows(data, path, table, file)?;
-    let cols = Columns::resolve(&header, table, mapping.table(table), path)?;
-    enum Parsed {
-        Crime(CrimeRow),
-        Person(PersonRow),
-        Rejected(Quarantined),
+    if table == Table::Incidents {
+        return Err(IngestError::Internal(
+            "partner incidents are read by csa_ingest::incidents::parse".into(),
+        ));
     }
+    let (header, source) = open_rows(data, path, table, file)?;
+    let cols = Columns::resolve(&header, table, mapping.table(table), path)?;
+    let parse = |row: &Row, q: Quarantine| -> Parsed {
+        match table {
+            Table::Crimes => match crime_row(row, &cols, file, mapping, ctx, q) {
+                Ok(c) => Parsed::Crime(c),
+                Err(mut e) => {
+                    if e.year_month.is_none() {
+                        e.year_month = parse_date(
+                            &cols.get(&row.fields, Col::RecordedDate),
+                            cols.formats(Col::RecordedDate),
+                        )
+                        .map(|(d, _)| (d.year(), d.month()));
+                    }
+                    Parsed::Rejected(e)
+                }
+            },
+            // (incidents refused above)
+            Table::Victims | Table::Offenders | Table::Incidents => {
+                match person_row(row, &cols, table, file, q) {
+                    Ok(p) => Parsed::Person(p),
+                    Err(mut e) => {
+                        e.crime_ref = non_empty(&cols.get(&row.fields, Col::CrimeRef));
+                        Parsed::Rejected(e)
+                    }
+                }
+            }
+        }
+    };
+    parse_rows(source, &cols, table, file, &parse, sink)
+}
+
+/// The batch loop shared by extract tables and partner incidents: each batch's rows parsed
+/// in parallel by `parse` (keeping file order) while the next batch is split off the file,
+/// every row ending in `sink`'s outcome as accepted or quarantined.
+pub(crate) fn parse_rows(
+    mut source: RowSource,
+    cols: &Columns,
+    table: Table,
+    file: u32,
+    parse: &(dyn Fn(&Row, Quarantine) -> Parsed + Sync),
+    sink: &mut dyn FnMut(FileOutcome) -> Result<()>,
+) -> Result<InputStream> {
     let mut next = source.next_batch();
     loop {
         let rows = std::mem::take(&mut next);
@@ -318,30 +388,7 @@ pub fn parse_table(
                             join_fields(&row.fields),
                         )
                     };
-                    match table {
-                        Table::Crimes => match crime_row(&row, &cols, file, mapping, ctx, &q) {
-                            Ok(c) => Parsed::Crime(c),
-                            Err(mut e) => {
-                                if e.year_month.is_none() {
-                                    e.year_month = parse_date(
-                                        &cols.get(&row.fields, Col::RecordedDate),
-                                        cols.formats(Col::RecordedDate),
-                                    )
-                                    .map(|(d, _)| (d.year(), d.month()));
-                                }
-                                Parsed::Rejected(e)
-                            }
-                        },
-                        Table::Victims | Table::Offenders => {
-                            match person_row(&row, &cols, table, file, &q) {
-                                Ok(p) => Parsed::Person(p),
-                                Err(mut e) => {
-                                    e.crime_ref = non_empty(&cols.get(&row.fields, Col::CrimeRef));
-                                    Parsed::Rejected(e)
-                                }
-                            }
-                        }
-                    }
+                    parse(&row, &q)
                 })
                 .collect()
         };
@@ -354,6 +401,12 @@ pub fn parse_table(
                 Parsed::Crime(c) => out.crimes.push(c),
                 Parsed::Person(p) if table == Table::Victims => out.victims.push(p),
                 Parsed::Person(p) => out.offenders.push(p),
+                Parsed::Incident(c, person) => {
+                    if let Some((role, p)) = person {
+                        out.derived.push((out.crimes.len(), role, p));
+                    }
+                    out.crimes.push(c);
+                }
                 Parsed::Rejected(q) => out.quarantined.push(q),
             }
         }
@@ -516,6 +569,8 @@ fn crime_row(
         hate[i] = flag(col)?;
     }
     let alcohol_related = flag(Col::AlcoholRelated)?;
+    // optional: a file without the column records no weapon information (null), not "no"
+    let weapon = if cols.has(Col::Weapon) { Some(flag(Col::Weapon)?) } else { None };
     let kind = if crime_type == CrimeType::AntiSocialBehaviour {
         RecordKind::Asb
     } else {
@@ -531,7 +586,7 @@ fn crime_row(
         committed_time_known: time_known,
         committed_to: committed[1],
         offence: offence_index.map(|i| i as u16),
-        crime_type,
+        crime_type: Some(crime_type),
         lon: position.map(|p| p.lon),
         lat: position.map(|p| p.lat),
         easting: position.map(|p| p.easting),
@@ -546,6 +601,9 @@ fn crime_row(
         domestic_abuse: Some(domestic_abuse),
         hate: Some(hate),
         alcohol_related: Some(alcohol_related),
+        weapon,
+        source: None,
+        category: None,
         outcome: non_empty(&cols.get(f, Col::Outcome)),
         source_file: file,
         source_line: row.line,
@@ -623,10 +681,8 @@ fn person_row(
     })
 }
 
-type Quarantine<'q> = &'q dyn Fn(Col, &str, Reason, String) -> Quarantined;
-
 /// A value that must not be empty.
-fn required<'r>(
+pub(crate) fn required<'r>(
     cols: &Columns<'r>,
     f: &'r csv::StringRecord,
     col: Col,
@@ -640,7 +696,7 @@ fn required<'r>(
 }
 
 /// An optional value that must parse when present.
-fn optional<T>(
+pub(crate) fn optional<T>(
     cols: &Columns,
     f: &csv::StringRecord,
     col: Col,

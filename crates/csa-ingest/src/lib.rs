@@ -15,6 +15,7 @@ pub mod coords;
 pub mod dataset;
 pub mod error;
 pub mod extract;
+pub mod incidents;
 pub mod lookup;
 pub mod manifest;
 pub mod mapping;
@@ -48,6 +49,9 @@ pub struct IngestRequest {
     pub police_uk: Vec<PathBuf>,
     /// Force extract folders.
     pub extracts: Vec<PathBuf>,
+    /// Partner incidents files: (dataset name, file), read through the mapping's
+    /// `[incidents.NAME]` ([`incidents`]).
+    pub incidents: Vec<(String, PathBuf)>,
     /// Column mapping applied to every extract.
     pub mapping: Option<PathBuf>,
     /// Ward boundaries (GeoJSON) and the property names of code and name.
@@ -72,6 +76,7 @@ impl IngestRequest {
         IngestRequest {
             police_uk: Vec::new(),
             extracts: Vec::new(),
+            incidents: Vec::new(),
             mapping: None,
             boundaries,
             ward_code_prop: "WD25CD".into(),
@@ -130,12 +135,17 @@ pub struct FileOutcome {
     pub victims: Vec<PersonRow>,
     pub offenders: Vec<PersonRow>,
     pub quarantined: Vec<Quarantined>,
+    /// People described by partner incidents: (index of the incident in `crimes`, victims
+    /// or offenders, the person). Part of their incident's row, not rows of their own.
+    pub derived: Vec<(usize, Table, PersonRow)>,
 }
 
 impl FileOutcome {
     /// Adds a later batch of the same file.
     pub fn gather(&mut self, o: FileOutcome) {
         self.rows_read += o.rows_read;
+        let base = self.crimes.len();
+        self.derived.extend(o.derived.into_iter().map(|(i, t, p)| (base + i, t, p)));
         self.crimes.extend(o.crimes);
         self.victims.extend(o.victims);
         self.offenders.extend(o.offenders);
@@ -147,6 +157,8 @@ impl FileOutcome {
 enum InputKind {
     PoliceUk,
     Extract(Table),
+    /// A partner incidents file: the index of its dataset in `Plan::partners`.
+    Incidents(usize),
 }
 
 impl InputKind {
@@ -156,6 +168,9 @@ impl InputKind {
             InputKind::Extract(Table::Crimes) => manifest::SourceKind::ExtractCrimes,
             InputKind::Extract(Table::Victims) => manifest::SourceKind::ExtractVictims,
             InputKind::Extract(Table::Offenders) => manifest::SourceKind::ExtractOffenders,
+            InputKind::Extract(Table::Incidents) | InputKind::Incidents(_) => {
+                manifest::SourceKind::Incidents
+            }
         }
     }
 }
@@ -197,6 +212,9 @@ struct Plan {
     lookup: Option<LsoaLookup>,
     mapping: Mapping,
     mapping_ref: Option<manifest::ReferenceFile>,
+    /// Partner datasets: (name, mapping); `wards` names the wards their rows may give.
+    partners: Vec<(String, mapping::IncidentMapping)>,
+    ward_names: incidents::WardNames,
     inputs: Vec<(PathBuf, InputKind)>,
     names: Vec<String>,
     budget: Budget,
@@ -204,7 +222,7 @@ struct Plan {
 
 impl Plan {
     fn load(req: &IngestRequest) -> Result<Plan> {
-        if req.police_uk.is_empty() && req.extracts.is_empty() {
+        if req.police_uk.is_empty() && req.extracts.is_empty() && req.incidents.is_empty() {
             return Err(IngestError::NothingToIngest);
         }
         let (wards, ward_ref) =
@@ -249,15 +267,42 @@ impl Plan {
                 inputs.push((o, InputKind::Extract(Table::Offenders)));
             }
         }
+        let mut partners: Vec<(String, mapping::IncidentMapping)> = Vec::new();
+        for (name, path) in &req.incidents {
+            mapping::check_incident_name(name).map_err(|detail| IngestError::NoInputs {
+                path: path.clone(),
+                detail: format!("--incidents {name}=...: {detail}"),
+            })?;
+            if !path.is_file() {
+                return Err(IngestError::NoInputs {
+                    path: path.clone(),
+                    detail: format!("partner incidents file of `{name}` does not exist"),
+                });
+            }
+            let at = match partners.iter().position(|(n, _)| n == name) {
+                Some(i) => i,
+                None => {
+                    partners.push((name.clone(), mapping.incidents(name)));
+                    partners.len() - 1
+                }
+            };
+            inputs.push((path.clone(), InputKind::Incidents(at)));
+        }
+        let wards = AreaIndex::new(wards);
+        let ward_names = incidents::WardNames::new(
+            wards.areas().iter().map(|a| (a.code.as_str(), a.name.as_str())),
+        );
         let names = inputs.iter().map(|(p, _)| p.display().to_string()).collect();
         Ok(Plan {
             offences: OffenceTable::shipped(),
-            wards: AreaIndex::new(wards),
+            wards,
             ward_ref,
             lsoas,
             lookup,
             mapping,
             mapping_ref,
+            partners,
+            ward_names,
             inputs,
             names,
             budget: Budget(req.memory_budget.unwrap_or(DEFAULT_MEMORY_BUDGET)),
@@ -350,6 +395,7 @@ fn read_inputs(
         let file = i as u32;
         let mut sink = |o: FileOutcome| -> Result<()> {
             s.rows_read[i] += o.rows_read;
+            let first_seq = crime_seq;
             for c in &o.crimes {
                 let ym = c.year_month();
                 s.crimes.push(&ym, |e| {
@@ -363,10 +409,23 @@ fn read_inputs(
                     e.u32(c.source_file);
                     e.u64(c.source_line);
                     e.i32(spill::date_days(c.recorded_date));
-                    e.u8(c.crime_type as u8);
+                    e.u8(c.crime_type.map_or(u8::MAX, |t| t as u8));
                     e.str(&c.crime_ref);
                 })?;
                 crime_seq += 1;
+            }
+            // an incident's person carries its incident's sequence number: if the incident
+            // is dropped as a duplicate, its person goes with it (it was never a row)
+            for (at, table, p) in &o.derived {
+                s.people.push(&0, |e| {
+                    e.u64(ref_hash(&p.crime_ref));
+                    e.u8(spill::table_code(*table));
+                    e.u64(person_seq);
+                    e.u8(2);
+                    e.u64(first_seq + *at as u64);
+                    spill::put_person(e, p);
+                })?;
+                person_seq += 1;
             }
             for (table, rows) in [(Table::Victims, &o.victims), (Table::Offenders, &o.offenders)] {
                 for p in rows {
@@ -421,6 +480,11 @@ fn read_inputs(
             }
             InputKind::Extract(table) => {
                 extract::parse_table(stream, path, *table, file, &plan.mapping, &ctx, &mut sink)?
+            }
+            InputKind::Incidents(at) => {
+                let (name, mapping) = &plan.partners[*at];
+                let partner = incidents::Partner { name, mapping, wards: &plan.ward_names };
+                incidents::parse(stream, path, file, &partner, &ctx, &mut sink)?
             }
         };
         s.metas.push(stream.finish()?);
@@ -488,6 +552,7 @@ fn resolve(
             r: &'a str,
         }
         let mut first: FxHashMap<&str, (u32, u64, Month)> = FxHashMap::default();
+        let mut dropped_here: FxHashSet<u64> = FxHashSet::default();
         for rec in spill::records(&index) {
             let mut d = spill::Dec { bytes: rec };
             fn parse<'b>(d: &mut spill::Dec<'b>) -> Option<Ix<'b>> {
@@ -510,7 +575,10 @@ fn resolve(
                 Entry::Occupied(f) => {
                     let (ffile, fline, _) = *f.get();
                     let date = spill::days_date(c.date).ok_or_else(corrupt)?;
-                    let ctype = CrimeType::ALL.get(usize::from(c.ctype)).ok_or_else(corrupt)?;
+                    let ctype = match c.ctype {
+                        u8::MAX => "incident",
+                        t => CrimeType::ALL.get(usize::from(t)).ok_or_else(corrupt)?.name(),
+                    };
                     let mut q = Quarantined::new(
                         Table::Crimes,
                         c.file,
@@ -531,6 +599,7 @@ fn resolve(
                         spill::put_quarantined(e, &q);
                     })?;
                     out.dropped.entry(c.ym).or_default().push(c.seq);
+                    dropped_here.insert(c.seq);
                 }
             }
         }
@@ -554,6 +623,13 @@ fn resolve(
                     e.u64(seq);
                     spill::put_quarantined(e, &q);
                 })?;
+            } else if tag == 2 {
+                // a partner incident's person: kept with its incident, dropped with it
+                let incident = d.u64().ok_or_else(corrupt)?;
+                let p = spill::get_person(&mut d).ok_or_else(corrupt)?;
+                if !dropped_here.contains(&incident) {
+                    rows.push((table, seq, p));
+                }
             } else {
                 rows.push((table, seq, spill::get_person(&mut d).ok_or_else(corrupt)?));
             }
@@ -645,6 +721,7 @@ impl Tally {
         let (c, d) = (&mut self.counts, o.counts);
         c.crimes += d.crimes;
         c.asb += d.asb;
+        c.incidents += d.incidents;
         c.victims += d.victims;
         c.offenders += d.offenders;
         c.quarantined += d.quarantined;
@@ -854,6 +931,7 @@ fn write_month(
         match r.kind {
             RecordKind::Crime => c.crimes += 1,
             RecordKind::Asb => c.asb += 1,
+            RecordKind::Incident => c.incidents += 1,
         }
         if r.in_area {
             c.in_area += 1;
@@ -863,14 +941,19 @@ fn write_month(
         if r.geo_method == GeoMethod::LsoaLookup {
             c.ward_by_lsoa_lookup += 1;
         }
-        *c.crimes_by_type.entry(r.crime_type.name().to_string()).or_default() += 1;
+        if let Some(t) = r.crime_type {
+            *c.crimes_by_type.entry(t.name().to_string()).or_default() += 1;
+        }
     }
     if let (Some((y, mo)), false) = (m, rows.is_empty()) {
         c.first_month = Some(format!("{y:04}-{mo:02}"));
         c.last_month = c.first_month.clone();
     }
     for p in victims.iter().chain(&offenders) {
-        t.accepted[p.source_file as usize] += 1;
+        // a partner incident's person is part of the incident's row, already counted
+        if !matches!(plan.inputs[p.source_file as usize].1, InputKind::Incidents(_)) {
+            t.accepted[p.source_file as usize] += 1;
+        }
     }
     c.victims = victims.len() as u64;
     c.offenders = offenders.len() as u64;

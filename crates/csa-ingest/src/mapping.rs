@@ -42,6 +42,40 @@ pub struct Files {
     pub offenders: Option<String>,
 }
 
+/// Mapping for one partner's incidents file (`[incidents.NAME]`): the usual columns, date
+/// formats and code lists, and the role of the person an incident's age and sex describe.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentMapping {
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    #[serde(default)]
+    pub date_formats: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub codes: BTreeMap<String, BTreeMap<String, String>>,
+    /// `victim` (default: ambulance, emergency department) or `offender` (youth justice).
+    pub person: Option<String>,
+}
+
+impl IncidentMapping {
+    /// The columns, date formats and codes as a [`TableMapping`].
+    pub fn table(&self) -> TableMapping {
+        TableMapping {
+            columns: self.columns.clone(),
+            date_formats: self.date_formats.clone(),
+            codes: self.codes.clone(),
+        }
+    }
+
+    /// The table the incident's person goes to.
+    pub fn person_table(&self) -> Table {
+        match self.person.as_deref() {
+            Some("offender") => Table::Offenders,
+            _ => Table::Victims,
+        }
+    }
+}
+
 /// A whole mapping file.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +90,9 @@ pub struct Mapping {
     pub victims: TableMapping,
     #[serde(default)]
     pub offenders: TableMapping,
+    /// Partner incidents files by dataset name (`[incidents.ambulance]`).
+    #[serde(default)]
+    pub incidents: BTreeMap<String, IncidentMapping>,
 }
 
 /// Canonical input columns of each extract table.
@@ -83,10 +120,12 @@ pub fn input_columns(table: Table) -> &'static [Col] {
             Col::HateDisability,
             Col::HateTransgender,
             Col::AlcoholRelated,
+            Col::Weapon,
             Col::Outcome,
             Col::Force,
         ],
         Table::Victims => &[Col::CrimeRef, Col::PersonId, Col::Age, Col::Sex, Col::Ethnicity],
+        Table::Incidents => INCIDENT_COLUMNS,
         Table::Offenders => &[
             Col::CrimeRef,
             Col::PersonId,
@@ -97,6 +136,33 @@ pub fn input_columns(table: Table) -> &'static [Col] {
         ],
     }
 }
+
+/// Canonical input columns of a partner incidents file: `recorded_date` and `category`
+/// required; a location as longitude/latitude, easting/northing, `lsoa_code` or `ward_code`;
+/// the rest optional. `crime_ref` is the partner's own reference, `age`, `sex` and
+/// `person_id` describe the incident's person (the patient, the young person).
+pub const INCIDENT_COLUMNS: &[Col] = &[
+    Col::CrimeRef,
+    Col::RecordedDate,
+    Col::CommittedFrom,
+    Col::Category,
+    Col::Longitude,
+    Col::Latitude,
+    Col::Easting,
+    Col::Northing,
+    Col::LsoaCode,
+    Col::LsoaName,
+    Col::WardCode,
+    Col::LocationType,
+    Col::LocationDesc,
+    Col::Weapon,
+    Col::AlcoholRelated,
+    Col::DomesticAbuse,
+    Col::PersonId,
+    Col::Age,
+    Col::Sex,
+    Col::Ethnicity,
+];
 
 /// Date columns, which may carry `date_formats`.
 pub const DATE_COLUMNS: [Col; 3] = [Col::RecordedDate, Col::CommittedFrom, Col::CommittedTo];
@@ -171,15 +237,84 @@ impl Mapping {
                 }
             }
         }
+        for (name, im) in &m.incidents {
+            check_incident_name(name).map_err(|e| format!("[incidents.{name}]: {e}"))?;
+            let section = format!("incidents.{name}");
+            let valid = || INCIDENT_COLUMNS.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ");
+            let known = |k: &str| Col::from_name(k).is_some_and(|c| INCIDENT_COLUMNS.contains(&c));
+            for k in im.columns.keys().chain(im.codes.keys()) {
+                if !known(k) {
+                    return Err(format!(
+                        "[{section}]: `{k}` is not a canonical incidents column (valid: {})",
+                        valid()
+                    ));
+                }
+            }
+            for (col, codes) in &im.codes {
+                if let Some((from, _)) = codes.iter().find(|(k, v)| control(k) || control(v)) {
+                    return Err(format!(
+                        "[{section}.codes.{col}]: the code {from:?} or its value holds a control character"
+                    ));
+                }
+            }
+            for (k, formats) in &im.date_formats {
+                if !matches!(k.as_str(), "recorded_date" | "committed_from") {
+                    return Err(format!("[{section}.date_formats]: `{k}` is not a date column (valid: recorded_date, committed_from)"));
+                }
+                if formats.is_empty() {
+                    return Err(format!("[{section}.date_formats]: `{k}` lists no formats"));
+                }
+                for f in formats {
+                    check_format(f).map_err(|e| {
+                        format!("[{section}.date_formats]: `{k}` format `{f}`: {e}")
+                    })?;
+                }
+            }
+            if let Some(p) = &im.person {
+                if !matches!(p.as_str(), "victim" | "offender") {
+                    return Err(format!(
+                        "[{section}]: person = {p:?} is not \"victim\" or \"offender\""
+                    ));
+                }
+            }
+        }
         Ok(m)
     }
 
+    /// The mapping of one of the three extract tables (partner incidents have their own,
+    /// [`Mapping::incidents`]; asked for here, they get no renames).
     pub fn table(&self, table: Table) -> &TableMapping {
+        static NONE: TableMapping = TableMapping {
+            columns: BTreeMap::new(),
+            date_formats: BTreeMap::new(),
+            codes: BTreeMap::new(),
+        };
         match table {
             Table::Crimes => &self.crimes,
             Table::Victims => &self.victims,
             Table::Offenders => &self.offenders,
+            Table::Incidents => &NONE,
         }
+    }
+
+    /// The mapping of partner dataset `name` (none: the canonical column names).
+    pub fn incidents(&self, name: &str) -> IncidentMapping {
+        self.incidents.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// A partner dataset's name is written into every row (`source`) and prefixes its refs:
+/// letters, digits, `_` and `-`, 1 to 40 of them.
+pub fn check_incident_name(name: &str) -> std::result::Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "the partner dataset name {name:?} must be 1 to 40 letters, digits, `_` or `-`"
+        ))
     }
 }
 

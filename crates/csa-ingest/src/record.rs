@@ -13,6 +13,8 @@ pub enum Table {
     Crimes,
     Victims,
     Offenders,
+    /// A partner's incidents file: its rows become crimes-table rows of kind `incident`.
+    Incidents,
 }
 
 impl Table {
@@ -21,6 +23,7 @@ impl Table {
             Table::Crimes => "crimes",
             Table::Victims => "victims",
             Table::Offenders => "offenders",
+            Table::Incidents => "incidents",
         }
     }
 }
@@ -48,6 +51,9 @@ pub enum GeoMethod {
     PointInPolygon,
     /// No coordinates; the LSOA code gave the ward through the lookup.
     LsoaLookup,
+    /// No coordinates and no LSOA; a partner incident's own ward code, checked against the
+    /// boundaries.
+    WardCode,
     /// The point lies inside no boundary polygon (outside the area).
     #[default]
     None,
@@ -58,12 +64,13 @@ impl GeoMethod {
         match self {
             GeoMethod::PointInPolygon => "point_in_polygon",
             GeoMethod::LsoaLookup => "lsoa_lookup",
+            GeoMethod::WardCode => "ward_code",
             GeoMethod::None => "none",
         }
     }
 }
 
-/// One accepted crime or ASB incident.
+/// One accepted crime, ASB incident or partner incident.
 #[derive(Debug, Clone)]
 pub struct CrimeRow {
     pub crime_ref: String,
@@ -77,7 +84,8 @@ pub struct CrimeRow {
     pub committed_to: Option<NaiveDateTime>,
     /// Position in the offence reference table (`OffenceTable::at`).
     pub offence: Option<u16>,
-    pub crime_type: CrimeType,
+    /// The police.uk crime type; `None` for partner incidents, which have a `category`.
+    pub crime_type: Option<CrimeType>,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
     pub easting: Option<f64>,
@@ -94,6 +102,12 @@ pub struct CrimeRow {
     /// race, religion, sexual orientation, disability, transgender
     pub hate: Option<[bool; 5]>,
     pub alcohol_related: Option<bool>,
+    /// A weapon (knife, firearm, other) used or present, where the input records it.
+    pub weapon: Option<bool>,
+    /// The partner dataset's name (`--incidents NAME=PATH`); `None` for police records.
+    pub source: Option<Arc<str>>,
+    /// A partner incident's category as the partner records it (after the mapping's codes).
+    pub category: Option<Arc<str>>,
     pub outcome: Option<String>,
     pub source_file: u32,
     pub source_line: u64,

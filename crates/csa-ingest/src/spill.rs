@@ -179,7 +179,7 @@ pub fn put_crime(e: &mut Enc, c: &CrimeRow) {
     e.u8(u8::from(c.committed_time_known));
     e.opt_datetime(c.committed_to);
     e.opt(c.offence, |e, o| e.u32(u32::from(o)));
-    e.u8(c.crime_type as u8);
+    e.opt_u8(c.crime_type.map(|t| t as u8));
     for v in [c.lon, c.lat, c.easting, c.northing] {
         e.opt_f64(v);
     }
@@ -195,11 +195,15 @@ pub fn put_crime(e: &mut Enc, c: &CrimeRow) {
         GeoMethod::PointInPolygon => 0,
         GeoMethod::LsoaLookup => 1,
         GeoMethod::None => 2,
+        GeoMethod::WardCode => 3,
     });
     e.u8(u8::from(c.in_area));
     e.opt_bool(c.domestic_abuse);
     e.opt_u8(c.hate.map(|h| h.iter().enumerate().fold(0u8, |a, (i, &b)| a | (u8::from(b) << i))));
     e.opt_bool(c.alcohol_related);
+    e.opt_bool(c.weapon);
+    e.opt_str(c.source.as_deref());
+    e.opt_str(c.category.as_deref());
     e.opt_str(c.outcome.as_deref());
     e.u32(c.source_file);
     e.u64(c.source_line);
@@ -215,7 +219,10 @@ pub fn get_crime(d: &mut Dec, names: &mut Interner) -> Option<CrimeRow> {
     let committed_time_known = d.u8()? != 0;
     let committed_to = d.opt_datetime()?;
     let offence = d.opt(|d| d.u32().and_then(|o| u16::try_from(o).ok()))?;
-    let crime_type = nth(CrimeType::ALL, d.u8()?)?;
+    let crime_type = match d.opt_u8()? {
+        Some(i) => Some(nth(CrimeType::ALL, i)?),
+        None => None,
+    };
     let (lon, lat, easting, northing) = (d.opt_f64()?, d.opt_f64()?, d.opt_f64()?, d.opt_f64()?);
     let location_type = match d.opt_u8()? {
         Some(i) => Some(nth(LocationType::ALL, i)?),
@@ -228,12 +235,16 @@ pub fn get_crime(d: &mut Dec, names: &mut Interner) -> Option<CrimeRow> {
     let geo_method = match d.u8()? {
         0 => GeoMethod::PointInPolygon,
         1 => GeoMethod::LsoaLookup,
+        3 => GeoMethod::WardCode,
         _ => GeoMethod::None,
     };
     let in_area = d.u8()? != 0;
     let domestic_abuse = d.opt_bool()?;
     let hate = d.opt_u8()?.map(|bits| std::array::from_fn(|i| bits & (1 << i) != 0));
     let alcohol_related = d.opt_bool()?;
+    let weapon = d.opt_bool()?;
+    let source = d.opt_str()?.map(|s| names.get(s));
+    let category = d.opt_str()?.map(|s| names.get(s));
     let outcome = d.opt_string()?;
     let source_file = d.u32()?;
     let source_line = d.u64()?;
@@ -262,6 +273,9 @@ pub fn get_crime(d: &mut Dec, names: &mut Interner) -> Option<CrimeRow> {
         domestic_abuse,
         hate,
         alcohol_related,
+        weapon,
+        source,
+        category,
         outcome,
         source_file,
         source_line,
@@ -331,11 +345,12 @@ pub fn table_code(t: Table) -> u8 {
         Table::Crimes => 0,
         Table::Victims => 1,
         Table::Offenders => 2,
+        Table::Incidents => 3,
     }
 }
 
 pub fn table_from(b: u8) -> Option<Table> {
-    [Table::Crimes, Table::Victims, Table::Offenders].get(usize::from(b)).copied()
+    [Table::Crimes, Table::Victims, Table::Offenders, Table::Incidents].get(usize::from(b)).copied()
 }
 
 pub fn date_days(d: NaiveDate) -> i32 {

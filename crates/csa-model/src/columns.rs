@@ -43,6 +43,9 @@ pub enum Col {
     HateDisability,
     HateTransgender,
     AlcoholRelated,
+    Weapon,
+    Source,
+    Category,
     Outcome,
     SourceFile,
     SourceLine,
@@ -103,6 +106,9 @@ impl Col {
             HateDisability => "hate_disability",
             HateTransgender => "hate_transgender",
             AlcoholRelated => "alcohol_related",
+            Weapon => "weapon",
+            Source => "source",
+            Category => "category",
             Outcome => "outcome",
             SourceFile => "source_file",
             SourceLine => "source_line",
@@ -129,9 +135,9 @@ impl Col {
         match self {
             CrimeRef | RecordKind | Force | DatePrecision | OffenceCode | OffenceDescription
             | CrimeType | OffenceSubgroup | OffenceGroup | LocationType | LocationDesc
-            | LsoaCode | LsoaName | WardCode | WardName | GeoMethod | Outcome | SourceFile
-            | PersonId | Sex | Ethnicity | RelationshipToVictim | Table | Field | Value
-            | Reason | Detail | Raw => Storage::Text,
+            | LsoaCode | LsoaName | WardCode | WardName | GeoMethod | Source | Category
+            | Outcome | SourceFile | PersonId | Sex | Ethnicity | RelationshipToVictim | Table
+            | Field | Value | Reason | Detail | Raw => Storage::Text,
             RecordedDate => Storage::Date,
             CommittedFrom | CommittedTo => Storage::DateTime,
             DayOfWeek | Hour => Storage::SmallInt,
@@ -145,7 +151,8 @@ impl Col {
             | HateSexualOrientation
             | HateDisability
             | HateTransgender
-            | AlcoholRelated => Storage::Flag,
+            | AlcoholRelated
+            | Weapon => Storage::Flag,
             SourceLine => Storage::Int,
             Year | Month => Storage::PartitionKey,
         }
@@ -230,6 +237,9 @@ pub const CRIMES: &[Col] = &[
     Col::HateDisability,
     Col::HateTransgender,
     Col::AlcoholRelated,
+    Col::Weapon,
+    Col::Source,
+    Col::Category,
     Col::Outcome,
     Col::SourceFile,
     Col::SourceLine,
@@ -292,7 +302,7 @@ mod tests {
             assert_eq!(Col::from_name(c.name()), Some(c));
         }
         // every Col is in some table (or is a partition key)
-        assert_eq!(seen.len(), 50);
+        assert_eq!(seen.len(), 53);
         assert_eq!(Col::from_name("no_such_column"), None);
     }
 }

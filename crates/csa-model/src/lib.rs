@@ -18,4 +18,4 @@ pub use quarantine::Reason;
 pub use taxonomy::{CrimeType, Ethnicity, HateStrand, LocationType, RecordKind, Sex};
 
 /// Version of the on-disk dataset layout; bump when a column is added, removed or retyped.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;

@@ -24,6 +24,8 @@ pub enum SourceKind {
     ExtractVictims,
     /// A force extract's offenders table.
     ExtractOffenders,
+    /// A partner's incidents file (`--incidents NAME=PATH`; one row per incident).
+    Incidents,
 }
 
 impl SourceKind {
@@ -34,6 +36,7 @@ impl SourceKind {
             SourceKind::ExtractCrimes => "extract_crimes",
             SourceKind::ExtractVictims => "extract_victims",
             SourceKind::ExtractOffenders => "extract_offenders",
+            SourceKind::Incidents => "incidents",
         }
     }
 }
@@ -106,6 +109,9 @@ impl ReferenceFile {
 pub struct Counts {
     pub crimes: u64,
     pub asb: u64,
+    /// Partner incidents (`record_kind = incident`), counted apart from crimes and ASB.
+    #[serde(default)]
+    pub incidents: u64,
     pub victims: u64,
     pub offenders: u64,
     pub quarantined: u64,

@@ -145,10 +145,14 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// Whether a row is a notifiable crime or an anti-social behaviour incident.
+    /// Whether a row is a notifiable crime, a police anti-social behaviour incident, or a
+    /// partner's incident (council ASB, deliberate fires, ambulance or emergency-department
+    /// assault attendances, youth justice: the `incidents` input). Partner incidents never
+    /// count as crime unless a priority's filter asks for them (`csa_analysis::select`).
     RecordKind {
         Crime => "crime",
         Asb => "asb",
+        Incident => "incident" | "partner" | "partner incident",
     }
 }
 

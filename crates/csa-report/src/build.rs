@@ -39,6 +39,8 @@ pub struct Built {
     pub peers: crate::peers::PeersSection,
     /// The recommendations and the review of last year's priorities.
     pub review: crate::review::ReviewSection,
+    /// The Serious Violence Duty section.
+    pub serious_violence: crate::serious_violence::SvSection,
 }
 
 /// Whether the data has any people on `side` (an extract may come with victims but no
@@ -107,6 +109,8 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
     tables.extend(peer_tables);
     let (review, review_tables) = crate::review::section(&a, &ranking, &tables)?;
     tables.extend(review_tables);
+    let (serious_violence, sv_tables) = crate::serious_violence::section(&a, area.as_ref())?;
+    tables.extend(sv_tables);
     Ok(Built {
         assessment: a,
         area,
@@ -119,6 +123,7 @@ pub fn build(a: Assessment, survey: Option<(Survey, std::path::PathBuf)>) -> Res
         trends,
         peers,
         review,
+        serious_violence,
     })
 }
 

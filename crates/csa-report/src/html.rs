@@ -40,7 +40,7 @@ fn part_table<'a>(
     }
 }
 
-const CSS: &str = r#"
+pub(crate) const CSS: &str = r#"
 @page { size: A4; margin: 16mm 14mm; }
 body { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; color: #222; max-width: 1040px; margin: 0 auto; padding: 0 16px 40px; line-height: 1.45; font-size: 14px; }
 h1 { font-size: 26px; margin: 24px 0 4px; }
@@ -221,6 +221,7 @@ pub fn report(
         ("reoffending".to_string(), "Reducing Re-offending".to_string()),
         ("peers".to_string(), "Peer comparison".to_string()),
         ("review".to_string(), "Recommendations and review".to_string()),
+        ("serious-violence".to_string(), "Serious violence".to_string()),
         ("wards".to_string(), "Ward profiles".to_string()),
         ("equalities".into(), "Equalities".into()),
         ("survey".into(), "Public survey".into()),
@@ -281,6 +282,13 @@ pub fn report(
     reoffending_section(&mut h, b, tables);
     crate::peers::html(&mut h, b, tables, figures);
     crate::review::html(&mut h, b, tables);
+    h.push_str("<section id=\"serious-violence\"><h2>Serious violence</h2>");
+    crate::serious_violence::body(&mut h, &b.serious_violence, tables);
+    let _ = write!(
+        h,
+        "<p>The same section as a needs assessment on its own: <a href=\"{0}\">{0}</a>.</p></section>",
+        crate::ids::serious_violence::REPORT_FILE
+    );
     ward_profiles(&mut h, b, tables)?;
     // equalities
     h.push_str("<section id=\"equalities\"><h2>Equalities</h2>");

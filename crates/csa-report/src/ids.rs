@@ -112,6 +112,17 @@ impl Kind {
     }
 }
 
+/// The Serious Violence Duty section's tables ([`crate::serious_violence`]).
+pub mod serious_violence {
+    pub const SUMMARY: &str = "serious_violence_summary";
+    pub const PARTS: &str = "serious_violence_definition_parts";
+    pub const AGES: &str = "serious_violence_young_people";
+    pub const WARDS: &str = "serious_violence_by_ward";
+    pub const HOT_CELLS: &str = "serious_violence_hot_cells";
+    /// The standalone needs-assessment report in the pack folder.
+    pub const REPORT_FILE: &str = "serious-violence.html";
+}
+
 /// Figures (charts and maps) with a fixed name.
 pub mod figure {
     pub const ALL_TREND: &str = "all_trend";

@@ -28,6 +28,7 @@ pub mod peers;
 pub mod public;
 pub mod reoffending;
 pub mod review;
+pub mod serious_violence;
 pub mod summary;
 pub mod table;
 pub mod trends;

@@ -190,6 +190,21 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
     let html = crate::html::report(b, o, &ed, &figures, &summary)?;
     let report = dir.join("report.html");
     std::fs::write(&report, html).map_err(|e| write_err(&report, e))?;
+    let a = &b.assessment;
+    let title = a.config.name.clone().unwrap_or_else(|| "Community Safety Partnership".into());
+    let meta = format!(
+        "Assessment period {} (compared with {}) &middot; {} edition &middot; the pack's tables/{}*.csv",
+        a.periods.current,
+        a.periods.comparison,
+        match o.edition {
+            Edition::Restricted => "RESTRICTED",
+            Edition::Public => "PUBLIC (small numbers suppressed)",
+        },
+        "serious_violence_"
+    );
+    let sv = crate::serious_violence::standalone(&title, &meta, &b.serious_violence, tables);
+    let sv_path = dir.join(crate::ids::serious_violence::REPORT_FILE);
+    std::fs::write(&sv_path, sv).map_err(|e| write_err(&sv_path, e))?;
     // the public edition: its model, then its audit from the files just written
     let mut audit = None;
     if let Some(p) = &ed.published {

@@ -15,6 +15,8 @@
 //! - planted hotspots per crime type (centre, radius, extra count);
 //! - demographics close to Coventry's Census 2021 ethnic mix; a person keeps the same age,
 //!   sex and ethnicity on every crime;
+//! - a partner extract: ambulance assault attendances, most of them from the night-time
+//!   economy violence ([`partner`]);
 //! - re-offending: a panel of offenders per quarter and age band on a fixed schedule across
 //!   years, and the exact proven re-offending of every cohort quarter ([`reoffending`]).
 //!   People outside the panel are keyed by seed and year, so they never link across years.
@@ -23,6 +25,7 @@
 //! generator, so the output is the same for a given seed whatever the thread count.
 
 pub use csa_model::rng;
+pub mod partner;
 pub mod reoffending;
 pub mod survey;
 mod write;
@@ -131,6 +134,8 @@ pub struct GroundTruth {
     pub domestic_abuse_crimes: u64,
     /// The planted re-offending and every cohort quarter's proven re-offending.
     pub reoffending: reoffending::ReoffendingTruth,
+    /// The synthetic ambulance attendances (`ambulance.csv`, [`partner`]).
+    pub ambulance: partner::AmbulanceTruth,
 }
 
 /// The names of Coventry's wards (the areas of synthetic survey respondents).
@@ -306,6 +311,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Synthetic, SynthError> {
         near_repeat_burglaries: 0,
         domestic_abuse_crimes: 0,
         reoffending: reoffending::truth(&records, &panel, opts.year),
+        ambulance: partner::AmbulanceTruth::default(),
     };
     for r in &records {
         if let Some(h) = r.hotspot {
@@ -316,7 +322,9 @@ pub fn generate(opts: &SynthOptions) -> Result<Synthetic, SynthError> {
         truth.domestic_abuse_crimes += r.domestic_abuse as u64;
     }
     let wards = w.wards;
-    Ok(Synthetic { records, truth, wards, lsoas })
+    let mut s = Synthetic { records, truth, wards, lsoas };
+    s.truth.ambulance = partner::ambulance(&s).1;
+    Ok(s)
 }
 
 /// The point `metres` from `from` in direction `turn` (fraction of a full circle).

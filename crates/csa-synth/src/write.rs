@@ -36,7 +36,8 @@ fn yes(b: bool) -> &'static str {
 }
 
 /// Writes `crimes.csv`, `victims.csv`, `offenders.csv` (optionally `.gz`) in the canonical
-/// extract format. Returns the paths written.
+/// extract format, and the partner extract `ambulance.csv` ([`crate::partner`]). Returns the
+/// paths written.
 pub fn write_extract(s: &Synthetic, dir: &Path, gzip: bool) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let ext = if gzip { "csv.gz" } else { "csv" };
@@ -101,6 +102,15 @@ pub fn write_extract(s: &Synthetic, dir: &Path, gzip: bool) -> std::io::Result<V
     c.flush()?;
     v.flush()?;
     o.flush()?;
+    drop((c, v, o));
+    // the partner extract: ambulance attendances (crate::partner)
+    let apath = dir.join(format!("ambulance.{ext}"));
+    let mut a = create(&apath, gzip)?;
+    a.write_all(crate::partner::ambulance_csv(&crate::partner::ambulance(s).0).as_bytes())?;
+    a.flush()?;
+    drop(a);
+    let mut paths = paths;
+    paths.push(apath);
     Ok(paths)
 }
 

@@ -659,6 +659,10 @@ pub struct IngestArgs {
     /// TOML column mapping for extracts whose columns differ (see data/demo/mapping-example.toml).
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
+    /// Partner incidents files as NAME=FILE (ambulance=attendances.csv): rows of kind
+    /// `incident`, source NAME, read through the mapping's [incidents.NAME].
+    #[arg(long, value_name = "NAME=FILE", num_args = 1.., value_parser = named_path)]
+    pub incidents: Vec<(String, PathBuf)>,
     /// Ward boundaries as GeoJSON.
     #[arg(long, value_name = "FILE")]
     pub boundaries: PathBuf,
@@ -779,4 +783,14 @@ pub struct SynthArgs {
     /// Output folder.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+/// `NAME=FILE` of `--incidents`.
+fn named_path(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, path)) if !name.trim().is_empty() && !path.is_empty() => {
+            Ok((name.trim().to_string(), PathBuf::from(path)))
+        }
+        _ => Err(format!("`{s}` is not NAME=FILE (e.g. ambulance=attendances.csv)")),
+    }
 }

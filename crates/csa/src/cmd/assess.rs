@@ -34,6 +34,7 @@ fn ingest(config: &Config, dir: &Path) -> anyhow::Result<()> {
     let mut req = csa_ingest::IngestRequest::new(boundaries, dir.to_path_buf());
     req.police_uk = config.inputs.police_uk.clone();
     req.extracts = config.inputs.extract.clone();
+    req.incidents = config.inputs.incidents.clone();
     req.mapping = config.inputs.mapping.clone();
     req.ward_code_prop = config.ward_code_property.clone();
     req.ward_name_prop = config.ward_name_property.clone();

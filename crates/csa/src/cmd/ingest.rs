@@ -10,6 +10,7 @@ pub fn run(a: IngestArgs, quiet: bool) -> anyhow::Result<()> {
     let mut req = IngestRequest::new(a.boundaries, a.out.clone());
     req.police_uk = a.police_uk;
     req.extracts = a.extract;
+    req.incidents = a.incidents;
     req.mapping = a.mapping;
     req.ward_code_prop = a.ward_code_prop;
     req.ward_name_prop = a.ward_name_prop;
@@ -78,8 +79,8 @@ pub fn run(a: IngestArgs, quiet: bool) -> anyhow::Result<()> {
         );
     }
     println!(
-        "wrote {}: {} crimes, {} ASB incidents, {} victims, {} offenders; {} in the boundaries, {} outside, {} placed by LSOA lookup; months {} to {} ({:.1} s)",
-        a.out.display(), c.crimes, c.asb, c.victims, c.offenders, c.in_area, c.outside_area, c.ward_by_lsoa_lookup,
+        "wrote {}: {} crimes, {} ASB incidents, {} partner incidents, {} victims, {} offenders; {} in the boundaries, {} outside, {} placed by LSOA lookup; months {} to {} ({:.1} s)",
+        a.out.display(), c.crimes, c.asb, c.incidents, c.victims, c.offenders, c.in_area, c.outside_area, c.ward_by_lsoa_lookup,
         c.first_month.as_deref().unwrap_or("-"), c.last_month.as_deref().unwrap_or("-"), started.elapsed().as_secs_f64()
     );
     if !r.balanced {
