@@ -401,13 +401,18 @@ fn survey_tables(s: &Survey) -> Result<Vec<Table>> {
 }
 
 /// Every input file's rows and the quarantine reasons, from the dataset's manifest.
+///
+/// Published as they are in both editions (data/README.md, "Public edition": deliberately
+/// published): they count rows of input files, whatever their period or area, and rows turned
+/// away by a reason, not people or crimes of an area, so their figures are `Role::Other` and
+/// never enter the disclosure model.
 fn data_quality_tables(manifest: &Manifest) -> [Table; 2] {
     let mut inputs = Table::new(
         ids::DATA_QUALITY_INPUTS,
         "Data quality: every input file's rows, accepted or quarantined",
         &[col::INPUT, col::SHA256, col::ACCEPTED, col::QUARANTINED, col::ROWS_READ],
-        &[Role::Key, Role::Key, Role::Count, Role::Count, Role::Count],
-        Protect::Matrix { total_row: false },
+        &[Role::Key, Role::Key, Role::Other, Role::Other, Role::Other],
+        Protect::Primary,
     );
     let count = |n: u64| Cell::Int(i64::try_from(n).unwrap_or(i64::MAX));
     for i in &manifest.inputs {
@@ -423,8 +428,8 @@ fn data_quality_tables(manifest: &Manifest) -> [Table; 2] {
         ids::DATA_QUALITY_QUARANTINE,
         "Data quality: quarantined rows by reason",
         &[col::REASON_CODE, col::ROWS],
-        &[Role::Key, Role::Count],
-        one_way(),
+        &[Role::Key, Role::Other],
+        Protect::Primary,
     );
     for (k, v) in manifest.quarantined_by_reason() {
         qt.rows.push(vec![Cell::Text(k), count(v)]);
