@@ -439,4 +439,10 @@ fn pack_sections_review_and_quarterly_tracking() {
         (rows[2]["recommendation_id"].as_str(), rows[2]["aim"].as_str()),
         ("R2", "increase")
     );
+    // its sentence names the recommendation and owner
+    let json = std::fs::read_to_string(q.join("performance.json")).unwrap();
+    assert!(
+        json.contains("Burglary (B1, City Tasking) down 36% (-12) on the same quarter last year (21 against 33)"),
+        "{json}"
+    );
 }
