@@ -378,7 +378,8 @@ fn pack_sections_review_and_quarterly_tracking() {
         [("B1", "City Tasking"), ("R2", "Prevent")]
     );
 
-    // the public edition is protected and audited (the run fails otherwise)
+    // the CSP is one district of the area: its counts are sums of the area's ward counts,
+    // so the public edition leaves the comparison out (and says so)
     let public = f.dir.join("public");
     let o = csa(&[
         "assess",
@@ -390,7 +391,44 @@ fn pack_sections_review_and_quarterly_tracking() {
         "public",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!public.join("tables/peer_rates.csv").exists());
+    let html = std::fs::read_to_string(public.join("report.html")).unwrap();
+    assert!(html.contains("The peer comparison is in the restricted edition only"));
+    // with the area the CSP (Warwick's wards), the public edition carries it, protected and
+    // audited (the run fails otherwise)
+    let fc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(wards_geojson()).unwrap()).unwrap();
+    let mut warwick = fc.clone();
+    warwick["features"] = serde_json::Value::Array(
+        fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["properties"]["LAD25CD"] == "E07000222")
+            .cloned()
+            .collect(),
+    );
+    std::fs::write(f.dir.join("warwick.geojson"), warwick.to_string()).unwrap();
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        wards_geojson().to_str().unwrap(),
+        f.dir.join("warwick.geojson").to_str().unwrap(),
+    );
+    let cfg_w = f.dir.join("warwick.toml");
+    std::fs::write(&cfg_w, text).unwrap();
+    let public = f.dir.join("public-warwick");
+    let o = csa(&[
+        "assess",
+        "--config",
+        cfg_w.to_str().unwrap(),
+        "--out",
+        public.to_str().unwrap(),
+        "--edition",
+        "public",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(public.join("tables/peer_rates.csv")).unwrap();
+    // the CSP's count is the priority's total (39 ASB records in Warwick's wards)
+    assert!(text.lines().any(|l| l.starts_with("ASB,CSP,Warwick,E07000222,,39,")), "{text}");
     // North Warwickshire's 3 ASB records are hidden, and its rate with them
     let nw = text.lines().find(|l| l.starts_with("ASB,district,North Warwickshire")).unwrap();
     assert!(nw.contains("<5") && !nw.contains(",3,"), "{nw}");
@@ -438,5 +476,11 @@ fn pack_sections_review_and_quarterly_tracking() {
     assert_eq!(
         (rows[2]["recommendation_id"].as_str(), rows[2]["aim"].as_str()),
         ("R2", "increase")
+    );
+    // its sentence names the recommendation and owner
+    let json = std::fs::read_to_string(q.join("performance.json")).unwrap();
+    assert!(
+        json.contains("Burglary (B1, City Tasking) down 36% (-12) on the same quarter last year (21 against 33)"),
+        "{json}"
     );
 }

@@ -13,6 +13,7 @@ trap 'rm -rf "$work" "$data/demo/.assessment-2024.toml"' EXIT
 sed -e 's/^period = { from = "2025-01", to = "2025-12" }/period = { from = "2024-01", to = "2024-12" }/' \
     -e 's/^comparison = { from = "2024-01", to = "2024-12" }/comparison = { from = "2023-01", to = "2023-12" }/' \
     -e '/^previous_summary = /d' \
+    -e 's/^name = "\(.*\)Strategic Assessment 2025/name = "\1Strategic Assessment 2024/' \
     "$data/demo/assessment.toml" > "$data/demo/.assessment-2024.toml"
 SOURCE_DATE_EPOCH=1767225600 "$csa" assess --config "$data/demo/.assessment-2024.toml" --out "$work/pack"
 mkdir -p "$data/demo/previous"

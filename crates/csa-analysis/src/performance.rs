@@ -221,8 +221,12 @@ pub fn performance(a: &Assessment, targets: &Targets, q: Quarter) -> Result<Perf
             (None, false) if test.is_none() => Rag::Grey,
             _ => Rag::Green,
         };
-        let sentence =
-            sentence(&ind.priority.name, &quarter, test.as_ref(), targets.alpha, target, on_target);
+        // a recommendation's measure names the recommendation and its owner
+        let name = match &ind.tracks {
+            Some(t) => format!("{} ({}, {})", ind.priority.name, t.id, t.owner),
+            None => ind.priority.name.clone(),
+        };
+        let sentence = sentence(&name, &quarter, test.as_ref(), targets.alpha, target, on_target);
         rows.push(Row {
             indicator: ind.priority.name.clone(),
             tracks: ind.tracks.clone(),

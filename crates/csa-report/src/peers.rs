@@ -4,7 +4,7 @@
 //!
 //! | table | rows | protection |
 //! |---|---|---|
-//! | `peer_rates` | per priority: CSP, all areas, other CSPs, peer group, each district | `all areas` = CSP + `other CSPs`, `other CSPs` = the districts, `peer group` = its districts (constraints in [`crate::public::cells`]); the CSP's count is the priority's total cell when it is the same count |
+//! | `peer_rates` | per priority: CSP, all areas, other CSPs, peer group, each district | `all areas` = CSP + `other CSPs`, `other CSPs` = the districts, `peer group` = its districts (constraints in [`crate::public::cells`]); the CSP's count is the priority's total cell when it is the same count. In the public edition only when the CSP is the whole area (else a district is a sum of the area's ward counts: restricted edition only) |
 //!
 //! Rates, intervals and funnel positions are derived from the row's count (hidden with it);
 //! a funnel point whose count is hidden is not drawn, and a funnel whose centre is hidden is
@@ -101,6 +101,14 @@ pub fn section(a: &Assessment) -> Result<(PeersSection, Vec<Table>)> {
                 r.position.map_or(Cell::Null, |x| Cell::Text(x.label().into())),
             ]);
         }
+    }
+    // the public edition carries the table only when the CSP is the assessment's area: its
+    // counts are then the priorities' totals, and every other district lies outside the
+    // area; a district inside the area is a sum of published ward counts, which the table
+    // would give away where one of those is hidden
+    t.public = peers.csp_is_area;
+    if !t.public && !t.rows.is_empty() {
+        notes.push(format!("The peer comparison is in the restricted edition only: the CSP ({}) is part of the assessment's area, so its counts are sums of ward counts that the public edition protects.", peers.csp.name));
     }
     let tables = if t.rows.is_empty() { Vec::new() } else { vec![t] };
     Ok((PeersSection { peers: Some(peers), notes }, tables))
