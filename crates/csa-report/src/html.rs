@@ -425,6 +425,7 @@ fn executive_summary(
                 write!(h, "<p><b>Falling by 10% or more:</b> {}.</p>", esc(&falling.join("; ")));
         }
     }
+    real_changes(h, tables);
     if let Some(all) = b.parts.iter().find(|p| p.is_all()) {
         if let (Some(hs), Some(share)) = (&all.hotspots, hot_share(all, tables)) {
             let _ = write!(
@@ -568,6 +569,36 @@ fn priority_section(
     }
     h.push_str("</section>");
     Ok(())
+}
+
+/// The executive summary's changes that are real (the trends' 95% interval clear of no
+/// change) and the emerging priorities, from the published tables.
+fn real_changes(h: &mut String, tables: &[Table]) {
+    let Some(t) = crate::table::find(tables, ids::TRENDS) else { return };
+    let real: Vec<String> = (0..t.rows.len())
+        .filter(|&i| t.get(i, names::PRIORITY).text() != csa_analysis::config::ALL)
+        .filter_map(|i| {
+            let ev = t.get(i, names::EVIDENCE_PCT).as_f64().filter(|e| *e != 0.0)?;
+            let ch = t.get(i, names::CHANGE_PCT).as_f64()?;
+            let small =
+                if t.get(i, names::SMALL_NUMBERS).text() == "yes" { ", small numbers" } else { "" };
+            Some(format!(
+                "{} ({ch:+.1}%, a {} of at least {:.1}%{small})",
+                t.get(i, names::PRIORITY).text(),
+                if ev > 0.0 { "rise" } else { "fall" },
+                ev.abs()
+            ))
+        })
+        .collect();
+    let _ = write!(
+        h,
+        "<p><b>Real changes</b> (the latest 12 months against the months before, season for season, 95% interval clear of no change): {}.</p>",
+        if real.is_empty() { "none".to_string() } else { esc(&real.join("; ")) }
+    );
+    let emerging = crate::trends::emerging(tables);
+    if !emerging.is_empty() {
+        let _ = write!(h, "<p><b>Emerging:</b> {}.</p>", esc(&emerging.join(", ")));
+    }
 }
 
 /// The verdict on a priority's trend and its forecast, from the published tables (nothing
