@@ -12,10 +12,10 @@
 //! y_t the month's count, `latest_t` = 1 in the latest 12 months of the series, 0 before;
 //! one term per month of the year but the first (the season); the days of the month as
 //! offset. exp(b1) is the **rate ratio** of the latest 12 months against the earlier months,
-//! season for season; change % = 100 (exp(b1) - 1), its 95% interval 100 (exp(b1 -/+ t se)
-//! - 1) and p from Student's t on n - p degrees of freedom with the quasi-Poisson dispersion
-//! (Pearson X^2 / df: crime counts are overdispersed, and a plain Poisson test would call far
-//! too many changes real).
+//! season for season; change % = 100 (exp(b1) - 1), its 95% interval
+//! 100 (exp(b1 -/+ t se) - 1) and p from Student's t on n - p degrees of freedom with the
+//! quasi-Poisson dispersion (Pearson X^2 / df: crime counts are overdispersed, and a plain
+//! Poisson test would call far too many changes real).
 //!
 //! The series runs to the end of the assessment period and back as far as asked and the data
 //! go (at least 13 months: 12 latest and one before). The seasonal terms need every month of
@@ -59,9 +59,9 @@ pub enum Method {
 impl Method {
     pub fn text(self) -> &'static str {
         match self {
-            Method::Seasonal => "seasonal quasi-Poisson regression",
-            Method::NotSeasonal => "quasi-Poisson regression, no seasonal terms",
-            Method::ExactTest => "exact Poisson test of the totals",
+            Method::Seasonal => "seasonal quasi-Poisson",
+            Method::NotSeasonal => "quasi-Poisson without season",
+            Method::ExactTest => "exact Poisson test",
         }
     }
 }

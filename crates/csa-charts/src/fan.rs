@@ -73,7 +73,7 @@ impl Chart for Fan {
         // a label every 6 months (January and July of a calendar series)
         let every = |x: f64| -> String {
             let i = x.round();
-            if (x - i).abs() > 1e-6 || i < 0.0 || i as usize % 6 != 0 {
+            if (x - i).abs() > 1e-6 || i < 0.0 || !(i as usize).is_multiple_of(6) {
                 return String::new();
             }
             labels.get(i as usize).cloned().unwrap_or_default()
@@ -154,7 +154,7 @@ impl Chart for Fan {
             .border_style(OUTLINE)
             .background_style(WHITE.mix(0.9))
             .label_font((FONT_FAMILY, 14).into_font().color(&INK))
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(SeriesLabelPosition::LowerLeft)
             .draw()
             .map_err(err)?;
         Ok(())

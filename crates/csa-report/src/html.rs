@@ -437,6 +437,7 @@ fn executive_summary(
                 write!(h, "<p><b>Falling by 10% or more:</b> {}.</p>", esc(&falling.join("; ")));
         }
     }
+    real_changes(h, tables);
     if let Some(all) = b.parts.iter().find(|p| p.is_all()) {
         if let (Some(hs), Some(share)) = (&all.hotspots, hot_share(all, tables)) {
             let _ = write!(
@@ -582,6 +583,36 @@ fn priority_section(
     Ok(())
 }
 
+/// The executive summary's changes that are real (the trends' 95% interval clear of no
+/// change) and the emerging priorities, from the published tables.
+fn real_changes(h: &mut String, tables: &[Table]) {
+    let Some(t) = crate::table::find(tables, ids::TRENDS) else { return };
+    let real: Vec<String> = (0..t.rows.len())
+        .filter(|&i| t.get(i, names::PRIORITY).text() != csa_analysis::config::ALL)
+        .filter_map(|i| {
+            let ev = t.get(i, names::EVIDENCE_PCT).as_f64().filter(|e| *e != 0.0)?;
+            let ch = t.get(i, names::CHANGE_PCT).as_f64()?;
+            let small =
+                if t.get(i, names::SMALL_NUMBERS).text() == "yes" { ", small numbers" } else { "" };
+            Some(format!(
+                "{} ({ch:+.1}%, a {} of at least {:.1}%{small})",
+                t.get(i, names::PRIORITY).text(),
+                if ev > 0.0 { "rise" } else { "fall" },
+                ev.abs()
+            ))
+        })
+        .collect();
+    let _ = write!(
+        h,
+        "<p><b>Real changes</b> (the latest 12 months against the months before, season for season, 95% interval clear of no change): {}.</p>",
+        if real.is_empty() { "none".to_string() } else { esc(&real.join("; ")) }
+    );
+    let emerging = crate::trends::emerging(tables);
+    if !emerging.is_empty() {
+        let _ = write!(h, "<p><b>Emerging:</b> {}.</p>", esc(&emerging.join(", ")));
+    }
+}
+
 /// The verdict on a priority's trend and its forecast, from the published tables (nothing
 /// when they are hidden).
 fn trend_text(h: &mut String, tables: &[Table], name: &str) {
@@ -639,7 +670,7 @@ fn trends_section(h: &mut String, b: &Built, tables: &[Table], figures: &[Figure
     h.push_str("<section id=\"trends\"><h2>Trends and forecasts</h2>");
     let _ = write!(
         h,
-        "<p>Each priority's monthly records over up to {} years{} (<code>[trends] years</code>). <b>Is the change real?</b> A Poisson regression of the monthly counts with a term for each month of the year (the season), the days in the month as exposure and a step for the latest 12 months estimates the latest year's change against the months before, season for season, as a rate ratio with its 95% interval and p. Crime counts vary more than a Poisson count would (repeat victims, series of offences), so the interval and p are widened by the observed overdispersion (quasi-Poisson: Pearson X&sup2; over its degrees of freedom, at least 1) and use Student's t. The ranking's <b>trend factor</b> is the end of the interval nearest zero, 0 when the interval includes no change (<code>evidence_pct</code>): a large change on a few crimes scores no more than no change. Trends on fewer than {:.0} records a year are labelled <b>small numbers</b>. With fewer than 24 months, or a month of the year without records, the model has no seasonal terms; with no records before or in the latest year, the exact Poisson test of the two totals is used.</p><p><b>Forecasts</b>: the same seasonal model with a linear trend in place of the step, fitted to every month, projects the next 12 months; the 80% and 95% prediction intervals include the overdispersion and the uncertainty of the fitted trend and season (a negative binomial with the forecast's mean and variance). The model is <b>backtested</b> by rolling origin: refitted at each of the last 12 months (from month 24), it forecasts the months after it, and its mean absolute error (MAE; MASE scaled by the seasonal naive in-sample error) is set beside that of the seasonal naive forecast (the same month last year), with the share of actual counts inside its intervals. A priority is <b>emerging</b> when its latest 3 months' total lies above the 95% interval forecast for them from the 3 months before, or when the 80% interval of its next 12 months' total lies wholly above its latest 12 months.</p>",
+        "<p>Each priority's monthly records over up to {} years{} (<code>[trends] years</code>). <b>Is the change real?</b> A Poisson regression of the monthly counts with a term for each month of the year (the season), the days in the month as exposure and a step for the latest 12 months estimates the latest year's change against the months before, season for season, as a rate ratio with its 95% interval and p. Crime counts vary more than a Poisson count would (repeat victims, series of offences), so the interval and p are widened by the observed overdispersion (quasi-Poisson: Pearson X&sup2; over its degrees of freedom) and use Student's t. The ranking's <b>trend factor</b> is the end of the interval nearest zero, 0 when the interval includes no change (<code>evidence_pct</code>): a large change on a few crimes scores no more than no change. Trends on fewer than {:.0} records a year are labelled <b>small numbers</b>. With fewer than 24 months, or a month of the year without records, the model has no seasonal terms (method: quasi-Poisson without season); with no records before or in the latest year, the exact Poisson test of the two totals is used.</p><p><b>Forecasts</b>: the same seasonal model with a linear trend in place of the step, fitted to every month, projects the next 12 months; the 80% and 95% prediction intervals include the overdispersion and the uncertainty of the fitted trend and season (a negative binomial with the forecast's mean and variance). The model is <b>backtested</b> by rolling origin: refitted at each of the last 12 months (from month 24), it forecasts the months after it, and its mean absolute error (MAE; MASE scaled by the seasonal naive in-sample error) is set beside that of the seasonal naive forecast (the same month last year), with the share of actual counts inside its intervals. A priority is <b>emerging</b> when its latest 3 months' total lies above the 95% interval forecast for them from the 3 months before, or when the 80% interval of its next 12 months' total lies wholly above its latest 12 months.</p>",
         s.years,
         s.period.map_or(String::new(), |p| format!(" ({p})")),
         csa_analysis::trend::SMALL_PER_YEAR,

@@ -42,8 +42,9 @@ pub struct TrendSection {
 }
 
 fn num(v: Option<f64>) -> Cell {
+    // (a rounded -0.001 is 0, not "-0")
     v.filter(|x| x.is_finite())
-        .map_or(Cell::Null, |x| Cell::Float(csa_analysis::breakdown::round2(x)))
+        .map_or(Cell::Null, |x| Cell::Float(csa_analysis::breakdown::round2(x) + 0.0))
 }
 
 fn int(v: u64) -> Cell {
