@@ -223,6 +223,25 @@ pub fn body(h: &mut String, s: &SvSection, tables: &[Table]) {
             format!(" ({})", esc(&s.partner_sources.join(", ")))
         }
     );
+    // key figures, from the (published) summary table: hidden cells show as hidden
+    if let Some(t) = find(tables, id::SUMMARY) {
+        h.push_str("<div class=\"figures\">");
+        for (i, r) in t.rows.iter().enumerate().take(8) {
+            let label = r[0].text();
+            let change = match t.get(i, names::CHANGE_PCT) {
+                Cell::Float(v) => format!(" ({v:+.1}% on the comparison period)"),
+                _ => String::new(),
+            };
+            let _ = write!(
+                h,
+                "<div class=\"figure-card\"><div class=\"v\">{}</div><div class=\"l\">{}{}</div></div>",
+                esc(&t.get(i, names::COUNT).display()),
+                esc(&label),
+                esc(&change)
+            );
+        }
+        h.push_str("</div>");
+    }
     for n in &s.notes {
         note(h, n);
     }
