@@ -1372,12 +1372,18 @@ fn serious_violence_section_finds_the_planted_ambulance_assaults() {
         get("partner attendances with a weapon recorded"),
         amb["assaults_with_weapon"].as_i64().unwrap()
     );
-    assert_eq!(get("partner patients under 25"), amb["assaults_under_25"].as_i64().unwrap());
+    // patients under 25: the under-18 and 18-24 bands of the young people table
+    let (h2, ages) = read_csv(&p.restricted.join("tables/serious_violence_young_people.csv"));
+    let pc = col(&h2, "partner_attendances");
+    let young: i64 = ages[..2].iter().map(|r| r[pc].parse::<i64>().unwrap()).sum();
+    assert_eq!(young, amb["assaults_under_25"].as_i64().unwrap());
     // the planted night-time-economy assaults are most of the NTE ones
     assert!(
         amb["assaults_in_nte_window"].as_i64().unwrap() * 2 > amb["assaults"].as_i64().unwrap()
     );
-    assert!(get("serious violence crimes") > 0);
+    // every weapon-flagged synthetic crime is serious violence by the weapon part
+    assert_eq!(get("with a weapon recorded"), truth["weapon_crimes"].as_i64().unwrap());
+    assert!(get("serious violence crimes") >= get("with a weapon recorded"));
     for pack in [&p.restricted, &p.public] {
         let html = std::fs::read_to_string(pack.join("serious-violence.html")).unwrap();
         assert!(html.contains("Serious violence: strategic needs assessment"));

@@ -365,6 +365,7 @@ fn the_assessment_pack_carries_the_weighted_survey_and_you_said_we_did() {
                 // the demo's relative paths, from its folder
                 l.replace("\"../", &format!("\"{root}/../"))
                     .replace("\"coventry-extract", &format!("\"{root}/coventry-extract"))
+                    .replace("\"partner-mapping", &format!("\"{root}/partner-mapping"))
             }
         })
         .collect::<Vec<_>>()

@@ -652,8 +652,52 @@ pub fn hot_cells(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+
+    fn parse(text: &str) -> std::result::Result<Definition, String> {
+        Config::parse(text, std::path::Path::new("sv.toml"))
+            .map(|c| c.serious_violence)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_definition_is_read_and_checked() {
+        let d = parse("[serious_violence]\noffence_codes = [\"5d\", \"34B\"]\nweapon = false\nlocation_types = [\"street\", \"pub\"]\nyoung_under = 18\nnte_nights = [\"Sat\"]\nnte_from_hour = 22\nnte_to_hour = 3\nnte_location_types = [\"licensed premises\"]\npartner_sources = [\"ed\"]\n").unwrap();
+        assert_eq!(d.offence_codes, vec!["5D".to_string(), "34B".to_string()]);
+        assert!(!d.weapon);
+        assert_eq!(d.location_types, vec![LocationType::Street, LocationType::LicensedPremises]);
+        assert_eq!(
+            (d.young_under, d.nte.nights.clone(), d.nte.from_hour, d.nte.to_hour),
+            (18, vec![6], 22, 3)
+        );
+        assert_eq!(d.partner.source, vec!["ed".to_string()]);
+        assert_eq!(d.partner.record_kind, Some(RecordKind::Incident));
+        // one part (codes), restricted to the location types, crimes only
+        let f = d.priority().filter;
+        assert_eq!((f.record_kind, f.any.len()), (Some(RecordKind::Crime), 1));
+        assert_eq!(f.location_type, d.location_types);
+        assert!(!f.mentions_incidents() && d.partner.asks_for_incidents());
+        assert_eq!(
+            d.nte.describe(),
+            "Saturday nights from 22:00 to 03:00, and at licensed premises at any time"
+        );
+        // the default: codes and the weapon flag, any partner "assault"
+        let d = Definition::default();
+        assert_eq!(d.parts().len(), 2);
+        assert_eq!(d.partner.category, vec!["assault".to_string()]);
+        // mistakes name their line
+        let e = parse("[serious_violence]\noffence_codes = [\"ZZ9\"]\n").unwrap_err();
+        assert!(e.starts_with("sv.toml:2:") && e.contains("unknown offence code"), "{e}");
+        let e = parse("[serious_violence]\nnte_to_hour = 24\n").unwrap_err();
+        assert!(e.starts_with("sv.toml:2:") && e.contains("hour 24"), "{e}");
+        let e = parse("[serious_violence]\noffence_codes = []\nweapon = false\n").unwrap_err();
+        assert!(e.contains("defines nothing"), "{e}");
+        let e = parse("[serious_violence]\nknife = true\n").unwrap_err();
+        assert!(e.contains("knife"), "{e}");
+    }
 
     #[test]
     fn night_time_economy_window() {

@@ -7,9 +7,13 @@
 //!
 //! | table | rows | protection |
 //! |---|---|---|
-//! | `serious_violence_summary` | one per measure (crimes, with a weapon, in the NTE, victim and offender records and those under 25, partner attendances ...) | each count on its own (`Primary`): the rows overlap and no complement is published |
+//! | `serious_violence_summary` | one per measure (crimes, with a weapon, in the NTE, victim and offender records, partner attendances, in the NTE, with a weapon) | each count on its own (`Primary`): the rows overlap and no complement is published |
 //! | `serious_violence_definition_parts` | one per part of the definition (they overlap) | `Primary` |
 //! | `serious_violence_young_people` | age bands: under 18, 18-24, 25 and over, unknown | each column a list adding up to its total (`Columns`) |
+//!
+//! The under-25 counts are the first two bands of `serious_violence_young_people` and are
+//! published nowhere else: a total of them beside the bands (in the summary) would be a
+//! partial sum the protection does not know of, from which a hidden band could be worked out.
 //! | `serious_violence_by_ward` | every ward of the area | each column a list adding up to the area (`Columns`) |
 //! | `serious_violence_hot_cells` | Gi* hot cells (95% and 99%) | `Primary`; cell centres and Gi* z are not counts |
 //!
@@ -120,7 +124,6 @@ fn summary_table(sv: &SeriousViolence) -> Table {
         &[Role::Key, Role::Count, Role::Count, Role::Derived],
         Protect::Primary,
     );
-    let y = sv.definition.young_under;
     let [p, q] = &sv.police;
     let [pp, pq] = &sv.partner;
     let rows: Vec<(String, u64, u64)> = vec![
@@ -128,12 +131,9 @@ fn summary_table(sv: &SeriousViolence) -> Table {
         ("with a weapon recorded".into(), p.weapon, q.weapon),
         ("in the night-time economy".into(), p.nte, q.nte),
         ("victim records".into(), p.victims, q.victims),
-        (format!("victim records under {y}"), p.victims_young, q.victims_young),
         ("offender records".into(), p.offenders, q.offenders),
-        (format!("offender records under {y}"), p.offenders_young, q.offenders_young),
         ("partner attendances (hospital, ambulance)".into(), pp.attendances, pq.attendances),
         ("partner attendances in the night-time economy".into(), pp.nte, pq.nte),
-        (format!("partner patients under {y}"), pp.young, pq.young),
         ("partner attendances with a weapon recorded".into(), pp.weapon, pq.weapon),
     ];
     for (m, cur, cmp) in rows {
@@ -223,6 +223,25 @@ pub fn body(h: &mut String, s: &SvSection, tables: &[Table]) {
             format!(" ({})", esc(&s.partner_sources.join(", ")))
         }
     );
+    // key figures, from the (published) summary table: hidden cells show as hidden
+    if let Some(t) = find(tables, id::SUMMARY) {
+        h.push_str("<div class=\"figures\">");
+        for (i, r) in t.rows.iter().enumerate().take(8) {
+            let label = r[0].text();
+            let change = match t.get(i, names::CHANGE_PCT) {
+                Cell::Float(v) => format!(" ({v:+.1}% on the comparison period)"),
+                _ => String::new(),
+            };
+            let _ = write!(
+                h,
+                "<div class=\"figure-card\"><div class=\"v\">{}</div><div class=\"l\">{}{}</div></div>",
+                esc(&t.get(i, names::COUNT).display()),
+                esc(&label),
+                esc(&change)
+            );
+        }
+        h.push_str("</div>");
+    }
     for n in &s.notes {
         note(h, n);
     }

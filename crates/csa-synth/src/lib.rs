@@ -11,6 +11,8 @@
 //! - repeat and prolific offenders (heavy-tailed offender pool);
 //! - night-time-economy violence on Friday and Saturday nights 22:00-03:00 around licensed
 //!   premises in the city centre;
+//! - a weapon flag on every possession of weapons offence, a quarter of robberies and some
+//!   violence ([`weapon_of`]);
 //! - near-repeat burglaries: follow-ons within 200 m and 14 days of an earlier burglary;
 //! - planted hotspots per crime type (centre, radius, extra count);
 //! - demographics close to Coventry's Census 2021 ethnic mix; a person keeps the same age,
@@ -95,6 +97,8 @@ pub struct SynthCrime {
     pub domestic_abuse: bool,
     pub hate: [bool; 5],
     pub alcohol_related: bool,
+    /// A weapon used or present (the extract's `weapon` column; [`weapon_of`]).
+    pub weapon: bool,
     pub outcome: &'static str,
     pub victims: Vec<Person>,
     pub offenders: Vec<Person>,
@@ -132,6 +136,8 @@ pub struct GroundTruth {
     pub near_repeat_max_days: i64,
     pub near_repeat_burglaries: u64,
     pub domestic_abuse_crimes: u64,
+    /// Crimes with the weapon flag ([`weapon_of`]).
+    pub weapon_crimes: u64,
     /// The planted re-offending and every cohort quarter's proven re-offending.
     pub reoffending: reoffending::ReoffendingTruth,
     /// The synthetic ambulance attendances (`ambulance.csv`, [`partner`]).
@@ -295,6 +301,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Synthetic, SynthError> {
     let yy = opts.year.rem_euclid(100);
     for (i, r) in records.iter_mut().enumerate() {
         r.crime_ref = format!("CV{yy:02}/{:07}", i + 1);
+        r.weapon = weapon_of(opts.seed, i, r);
     }
     let mut truth = GroundTruth {
         seed: opts.seed,
@@ -310,6 +317,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Synthetic, SynthError> {
         near_repeat_max_days: 14,
         near_repeat_burglaries: 0,
         domestic_abuse_crimes: 0,
+        weapon_crimes: 0,
         reoffending: reoffending::truth(&records, &panel, opts.year),
         ambulance: partner::AmbulanceTruth::default(),
     };
@@ -320,11 +328,28 @@ pub fn generate(opts: &SynthOptions) -> Result<Synthetic, SynthError> {
         truth.nte_crimes += r.nte as u64;
         truth.near_repeat_burglaries += r.near_repeat_of.is_some() as u64;
         truth.domestic_abuse_crimes += r.domestic_abuse as u64;
+        truth.weapon_crimes += r.weapon as u64;
     }
     let wards = w.wards;
     let mut s = Synthetic { records, truth, wards, lsoas };
     s.truth.ambulance = partner::ambulance(&s).1;
     Ok(s)
+}
+
+/// Whether a weapon is recorded on record `i`: every possession of weapons offence, a
+/// quarter of robberies, a tenth of night-time-economy violence, 3% of other violence outside
+/// domestic abuse. Drawn from a hash of (seed, record), not the generator's streams, so the
+/// other columns are the same with or without it.
+pub fn weapon_of(seed: u64, i: usize, r: &SynthCrime) -> bool {
+    let u = (splitmix(seed ^ 0x5EA9_0000_0000_0000 ^ splitmix(i as u64)) >> 11) as f64
+        / (1u64 << 53) as f64;
+    match r.crime_type {
+        CrimeType::PossessionOfWeapons => true,
+        CrimeType::Robbery => u < 0.25,
+        CrimeType::ViolenceAndSexualOffences if r.nte => u < 0.10,
+        CrimeType::ViolenceAndSexualOffences if !r.domestic_abuse => u < 0.03,
+        _ => false,
+    }
 }
 
 /// The point `metres` from `from` in direction `turn` (fraction of a full circle).
@@ -707,6 +732,7 @@ impl World {
             domestic_abuse: da,
             hate,
             alcohol_related: alcohol,
+            weapon: false,
             outcome: if t == CrimeType::AntiSocialBehaviour {
                 ""
             } else {

@@ -44,7 +44,7 @@ pub fn write_extract(s: &Synthetic, dir: &Path, gzip: bool) -> std::io::Result<V
     let paths: Vec<PathBuf> =
         ["crimes", "victims", "offenders"].iter().map(|t| dir.join(format!("{t}.{ext}"))).collect();
     let mut c = create(&paths[0], gzip)?;
-    writeln!(c, "crime_ref,recorded_date,committed_from,committed_to,offence_code,crime_type,easting,northing,location_type,location_desc,domestic_abuse,hate_race,hate_religion,hate_sexual_orientation,hate_disability,hate_transgender,alcohol_related,outcome")?;
+    writeln!(c, "crime_ref,recorded_date,committed_from,committed_to,offence_code,crime_type,easting,northing,location_type,location_desc,domestic_abuse,hate_race,hate_religion,hate_sexual_orientation,hate_disability,hate_transgender,alcohol_related,outcome,weapon")?;
     let mut v = create(&paths[1], gzip)?;
     writeln!(v, "crime_ref,person_id,age,sex,ethnicity")?;
     let mut o = create(&paths[2], gzip)?;
@@ -53,7 +53,7 @@ pub fn write_extract(s: &Synthetic, dir: &Path, gzip: bool) -> std::io::Result<V
         let to = r.committed_to.map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default();
         writeln!(
             c,
-            "{},{},{},{},{},{},{:.0},{:.0},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{:.0},{:.0},{},{},{},{},{},{},{},{},{},{},{}",
             r.crime_ref,
             r.recorded_date.format("%Y-%m-%d"),
             r.committed_from.format("%Y-%m-%dT%H:%M"),
@@ -72,6 +72,7 @@ pub fn write_extract(s: &Synthetic, dir: &Path, gzip: bool) -> std::io::Result<V
             yes(r.hate[4]),
             yes(r.alcohol_related),
             csv_field(r.outcome),
+            yes(r.weapon),
         )?;
         for p in &r.victims {
             let age = p.age.map(|a| a.to_string()).unwrap_or_default();
