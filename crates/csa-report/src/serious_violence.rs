@@ -14,8 +14,15 @@
 //! The under-25 counts are the first two bands of `serious_violence_young_people` and are
 //! published nowhere else: a total of them beside the bands (in the summary) would be a
 //! partial sum the protection does not know of, from which a hidden band could be worked out.
-//! | `serious_violence_by_ward` | every ward of the area | each column a list adding up to the area (`Columns`) |
-//! | `serious_violence_hot_cells` | Gi* hot cells (95% and 99%) | `Primary`; cell centres and Gi* z are not counts |
+//! | `serious_violence_by_ward` | every ward of the area | each column a list adding up to the area (`Columns`); restricted edition only (below) |
+//! | `serious_violence_hot_cells` | Gi* hot cells (95% and 99%) | `Primary`; cell centres and Gi* z are not counts; restricted edition only (below) |
+//!
+//! The ward and hot cell tables are left out of the public edition: ward by ward and cell by
+//! cell, serious violence overlaps the priorities' own ward and hot cell tables (robbery,
+//! weapon possession, violence), and the disclosure model does not yet key serious violence as
+//! a population related to theirs, so differencing could narrow a hidden count. The area-level
+//! tables above carry totals of hundreds on any CSP, related to the priorities' totals by
+//! inequalities only.
 //!
 //! Every % change is derived from its row's counts and hidden with them.
 
@@ -108,6 +115,16 @@ pub fn section(a: &Assessment, area: Option<&Area>) -> Result<(SvSection, Vec<Ta
             tables.push(t);
         }
         Err(why) => s.notes.push(format!("No hot spot analysis of serious violence: {why}.")),
+    }
+    // the small-area tables stay out of the public edition: serious violence overlaps the
+    // priorities (robbery, weapon possession, violence with injury...) ward by ward and cell by
+    // cell, and the disclosure model does not link its population to theirs, so a hidden ward
+    // or cell count of a priority could be narrowed by differencing against them
+    for t in tables.iter_mut().filter(|t| [id::WARDS, id::HOT_CELLS].contains(&t.name.as_str())) {
+        t.public = false;
+    }
+    if tables.iter().any(|t| !t.public && !t.rows.is_empty()) {
+        s.notes.push("Serious violence by ward and its hot cells are in the restricted edition only: ward by ward and cell by cell serious violence overlaps the priorities' own tables (robbery, weapon possession, violence), which the public edition's protection does not link to it.".into());
     }
     s.tables = tables.iter().map(|t| t.name.clone()).collect();
     Ok((s, tables))
