@@ -1391,6 +1391,23 @@ fn serious_violence_section_finds_the_planted_ambulance_assaults() {
         assert!(!html.contains("src=\"http"), "self-contained");
         let report = std::fs::read_to_string(pack.join("report.html")).unwrap();
         assert!(report.contains("id=\"serious-violence\""));
+        // summary.json carries the section, the peer comparison and the review; the ward and
+        // hot cell tables of serious violence only in the restricted edition
+        let s: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(pack.join("summary.json")).unwrap()).unwrap();
+        let restricted = pack == &p.restricted;
+        assert_eq!(has_table(pack, "serious_violence_by_ward"), restricted);
+        let sv = &s["serious_violence"];
+        assert!(sv["summary"].as_array().is_some_and(|r| !r.is_empty()));
+        assert_eq!(sv["by_ward"].is_array(), restricted);
+        assert_eq!(sv["hot_cells"].is_array(), restricted);
+        assert!(s["peers"].as_array().is_some_and(|r| !r.is_empty()));
+        assert!(s["review"].as_array().is_some_and(|r| !r.is_empty()));
+        assert!(s["recommendations"].as_array().is_some_and(|r| !r.is_empty()));
+        let total = sv["summary"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["measure"] == "serious violence crimes"));
+        assert_eq!(total.and_then(|r| r["count"].as_i64()), Some(get("serious violence crimes")));
     }
     // partner incidents are in the dataset but never in the crime totals
     let m: serde_json::Value =
@@ -1406,4 +1423,9 @@ fn serious_violence_section_finds_the_planted_ambulance_assaults() {
         })
         .sum();
     assert_eq!(m["counts"]["incidents"].as_u64(), Some(attendances));
+}
+
+/// Whether a pack has the table `name` (its CSV).
+fn has_table(pack: &Path, name: &str) -> bool {
+    pack.join("tables").join(format!("{name}.csv")).exists()
 }

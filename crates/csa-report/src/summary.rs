@@ -116,6 +116,10 @@ pub fn summary(
         "key_figures": key,
         "ranking": records(table(tables, ids::PRIORITY_RANKING)?),
         "trends": trends_summary(tables),
+        "peers": crate::table::find(tables, ids::PEER_RATES).map(records),
+        "recommendations": crate::table::find(tables, ids::RECOMMENDATIONS).map(records),
+        "review": crate::table::find(tables, ids::PRIORITY_REVIEW).map(records),
+        "serious_violence": serious_violence_summary(tables),
         "parameters": {
             "age_bands": c.age_bands,
             "top_n": c.top_n,
@@ -176,6 +180,20 @@ fn trends_summary(tables: &[Table]) -> Value {
         "forecast_next_12_months": next_12,
         "forecast_accuracy": find(ids::FORECAST_ACCURACY).map(records),
         "emerging": crate::trends::emerging(tables),
+    })
+}
+
+/// The Serious Violence Duty section's tables this edition carries (the ward and hot cell
+/// tables are in the restricted edition only).
+fn serious_violence_summary(tables: &[Table]) -> Value {
+    use ids::serious_violence as sv;
+    let find = |n: &str| crate::table::find(tables, n).map(records);
+    json!({
+        "summary": find(sv::SUMMARY),
+        "definition_parts": find(sv::PARTS),
+        "young_people": find(sv::AGES),
+        "by_ward": find(sv::WARDS),
+        "hot_cells": find(sv::HOT_CELLS),
     })
 }
 
