@@ -522,21 +522,7 @@ fn crime_row(
             ))
         }
     };
-    let position = match coords::from_lonlat(
-        &cols.get(f, Col::Longitude),
-        &cols.get(f, Col::Latitude),
-        "longitude",
-        "latitude",
-    ) {
-        Ok(Some(p)) => Some(p),
-        Ok(None) => coords::from_bng(&cols.get(f, Col::Easting), &cols.get(f, Col::Northing))
-            .map_err(|(r, field, v, d)| {
-                q(Col::from_name(field).unwrap_or(Col::Easting), &v, r, d)
-            })?,
-        Err((r, field, v, d)) => {
-            return Err(q(Col::from_name(field).unwrap_or(Col::Longitude), &v, r, d))
-        }
-    };
+    let position = point(cols, f, q)?;
     let location_type = optional(
         cols,
         f,
@@ -679,6 +665,22 @@ fn person_row(
         source_file: file,
         source_line: row.line,
     })
+}
+
+/// The row's point: longitude and latitude when given, else easting and northing; `None` when
+/// neither pair is (a bad value quarantines the row, naming its field).
+pub(crate) fn point(
+    cols: &Columns,
+    f: &csv::StringRecord,
+    q: Quarantine,
+) -> std::result::Result<Option<coords::Position>, Quarantined> {
+    let (lon, lat) = (cols.get(f, Col::Longitude), cols.get(f, Col::Latitude));
+    match coords::from_lonlat(&lon, &lat, "longitude", "latitude") {
+        Ok(Some(p)) => Ok(Some(p)),
+        Ok(None) => coords::from_bng(&cols.get(f, Col::Easting), &cols.get(f, Col::Northing))
+            .map_err(|(r, field, v, d)| q(Col::from_name(field).unwrap_or(Col::Easting), &v, r, d)),
+        Err((r, field, v, d)) => Err(q(Col::from_name(field).unwrap_or(Col::Longitude), &v, r, d)),
+    }
 }
 
 /// A value that must not be empty.

@@ -29,11 +29,10 @@ use std::sync::Arc;
 
 use csa_model::{Col, Ethnicity, LocationType, Reason, RecordKind, Sex};
 
-use crate::coords;
 use crate::error::Result;
 use crate::extract::{
-    open_rows, optional, parse_age, parse_date, parse_flag, parse_rows, required, Columns, Parsed,
-    Quarantine,
+    open_rows, optional, parse_age, parse_date, parse_flag, parse_rows, point, required, Columns,
+    Parsed, Quarantine,
 };
 use crate::mapping::{IncidentMapping, INCIDENT_COLUMNS};
 use crate::police_uk::non_empty;
@@ -148,21 +147,7 @@ fn incident_row(
         (Some(dt), known)
     };
     let category = required(cols, f, Col::Category, q)?;
-    let position = match coords::from_lonlat(
-        &cols.get(f, Col::Longitude),
-        &cols.get(f, Col::Latitude),
-        "longitude",
-        "latitude",
-    ) {
-        Ok(Some(p)) => Some(p),
-        Ok(None) => coords::from_bng(&cols.get(f, Col::Easting), &cols.get(f, Col::Northing))
-            .map_err(|(r, field, v, d)| {
-                q(Col::from_name(field).unwrap_or(Col::Easting), &v, r, d)
-            })?,
-        Err((r, field, v, d)) => {
-            return Err(q(Col::from_name(field).unwrap_or(Col::Longitude), &v, r, d))
-        }
-    };
+    let position = point(cols, f, q)?;
     let location_type = optional(
         cols,
         f,
