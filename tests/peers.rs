@@ -446,8 +446,20 @@ fn pack_sections_review_and_quarterly_tracking() {
         f.dir.join("targets.toml").to_str().unwrap(),
         "--out",
         q.to_str().unwrap(),
+        "--log-format",
+        "json",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // the files the run says it wrote are the files there: a priority tracked twice (the
+    // targets file's ASB and recommendation R2's) has one control chart, drawn once
+    let said = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|v| v["files"].as_u64())
+        .expect("a log line with the files written");
+    let there = std::fs::read_dir(&q).unwrap().count() - 1
+        + std::fs::read_dir(q.join("charts")).unwrap().count();
+    assert_eq!(said as usize, there);
     let mut r = csv::Reader::from_path(q.join("performance.csv")).unwrap();
     let h = r.headers().unwrap().clone();
     let rows: Vec<BTreeMap<String, String>> = r

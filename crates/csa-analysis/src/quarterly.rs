@@ -175,10 +175,14 @@ pub fn write_outputs(
     let charts = dir.join("charts");
     std::fs::create_dir_all(&charts)
         .map_err(|e| AnalysisError::Write { path: charts.clone(), detail: e.to_string() })?;
+    // a priority tracked by the targets file and by a recommendation is one series: one chart
+    let mut drawn = std::collections::BTreeSet::new();
     for row in &perf.rows {
         if let Some(series) = control_series(perf, row, a) {
-            draw(&series, &charts.join(&series.file_name))?;
-            files += 1;
+            if drawn.insert(series.file_name.clone()) {
+                draw(&series, &charts.join(&series.file_name))?;
+                files += 1;
+            }
         }
     }
     Ok(files)
