@@ -384,8 +384,7 @@ impl WardNames {
             line: 1,
             detail,
         };
-        let mut r =
-            csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let mut r = crate::population::csv_text(text);
         let h = r.headers().map_err(|e| err(e.to_string()))?.clone();
         let col = |n: &str| h.iter().position(|x| x.trim() == n);
         let (Some(c), Some(n)) = (col("ward_code"), col("ward_name")) else {

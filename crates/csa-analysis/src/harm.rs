@@ -46,8 +46,7 @@ pub fn parse_chi(
         line,
         detail,
     };
-    let mut rdr =
-        csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut rdr = crate::population::csv_text(text);
     let header: Vec<String> = rdr
         .headers()
         .map_err(|e| err(1, e.to_string()))?

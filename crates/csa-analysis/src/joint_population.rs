@@ -70,8 +70,7 @@ impl JointPopulation {
             line,
             detail,
         };
-        let mut r =
-            csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let mut r = crate::population::csv_text(text);
         let header: Vec<String> = r
             .headers()
             .map_err(|e| err(1, e.to_string()))?

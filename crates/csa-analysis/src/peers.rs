@@ -205,8 +205,7 @@ impl Lads {
             line,
             detail,
         };
-        let mut rdr =
-            csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let mut rdr = crate::population::csv_text(text);
         let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
         let find = |p: &str| headers.iter().position(|h| h.trim().starts_with(p));
         let need = |p: &str| {

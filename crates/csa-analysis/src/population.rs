@@ -193,8 +193,7 @@ impl Population {
             line,
             detail,
         };
-        let mut rdr =
-            csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let mut rdr = csv_text(text);
         let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
         let find = |p: &str| headers.iter().position(|h| h.trim().starts_with(p));
         let code = find("ward_code").ok_or_else(|| err(1, "no ward_code column".into()))?;
@@ -324,8 +323,7 @@ impl GroupTable {
             line,
             detail,
         };
-        let mut rdr =
-            csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let mut rdr = csv_text(text);
         let headers = rdr.headers().map_err(|e| err(1, e.to_string()))?.clone();
         let col = |name: &str| headers.iter().position(|h| h.trim() == name);
         let (Some(dim_col), Some(group_col), Some(res_col)) =
@@ -594,6 +592,11 @@ fn read(path: &Path) -> Result<String> {
         path: PathBuf::from(path),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
     })
+}
+
+/// A CSV reader over `text` with headers, a leading byte order mark (Excel's) dropped.
+pub(crate) fn csv_text(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes())
 }
 
 #[cfg(test)]

@@ -612,45 +612,7 @@ fn person_row(
     let f = cleaned.as_ref().unwrap_or(&row.fields);
     let crime_ref = required(cols, f, Col::CrimeRef, q)?;
     let person_id = required(cols, f, Col::PersonId, q)?;
-    let age = optional(
-        cols,
-        f,
-        Col::Age,
-        parse_age,
-        Reason::ImpossibleAge,
-        |v| format!("age `{v}` is not a whole number from 0 to 120"),
-        q,
-    )?;
-    let sex = optional(
-        cols,
-        f,
-        Col::Sex,
-        Sex::parse,
-        Reason::UnknownCode,
-        |v| {
-            format!(
-                "sex `{v}` is not male, female or unknown (map it with [{}.codes.sex])",
-                table.name()
-            )
-        },
-        q,
-    )?;
-    let ethnicity = optional(
-        cols,
-        f,
-        Col::Ethnicity,
-        Ethnicity::parse,
-        Reason::UnknownCode,
-        |v| {
-            let valid: Vec<_> = Ethnicity::ALL.iter().map(|e| e.name()).collect();
-            format!(
-                "ethnicity `{v}` is not an ONS group ({}) (map it with [{}.codes.ethnicity])",
-                valid.join(", "),
-                table.name()
-            )
-        },
-        q,
-    )?;
+    let (age, sex, ethnicity) = person_fields(cols, f, q, table.name())?;
     Ok(PersonRow {
         crime_ref: crime_ref.into_owned(),
         person_id: person_id.into_owned(),
@@ -681,6 +643,53 @@ pub(crate) fn point(
             .map_err(|(r, field, v, d)| q(Col::from_name(field).unwrap_or(Col::Easting), &v, r, d)),
         Err((r, field, v, d)) => Err(q(Col::from_name(field).unwrap_or(Col::Longitude), &v, r, d)),
     }
+}
+
+/// A person's age, sex and ethnic group.
+pub(crate) type PersonFields = (Option<i16>, Option<Sex>, Option<Ethnicity>);
+
+/// A person's age, sex and ethnic group, each optional but parsed when given; `codes` names
+/// the mapping section whose `codes` map local values (e.g. `victims`, `incidents.ambulance`).
+pub(crate) fn person_fields(
+    cols: &Columns,
+    f: &csv::StringRecord,
+    q: Quarantine,
+    codes: &str,
+) -> std::result::Result<PersonFields, Quarantined> {
+    let age = optional(
+        cols,
+        f,
+        Col::Age,
+        parse_age,
+        Reason::ImpossibleAge,
+        |v| format!("age `{v}` is not a whole number from 0 to 120"),
+        q,
+    )?;
+    let sex = optional(
+        cols,
+        f,
+        Col::Sex,
+        Sex::parse,
+        Reason::UnknownCode,
+        |v| format!("sex `{v}` is not male, female or unknown (map it with [{codes}.codes.sex])"),
+        q,
+    )?;
+    let ethnicity = optional(
+        cols,
+        f,
+        Col::Ethnicity,
+        Ethnicity::parse,
+        Reason::UnknownCode,
+        |v| {
+            let valid: Vec<_> = Ethnicity::ALL.iter().map(|e| e.name()).collect();
+            format!(
+                "ethnicity `{v}` is not an ONS group ({}) (map it with [{codes}.codes.ethnicity])",
+                valid.join(", ")
+            )
+        },
+        q,
+    )?;
+    Ok((age, sex, ethnicity))
 }
 
 /// A value that must not be empty.

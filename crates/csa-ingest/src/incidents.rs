@@ -27,12 +27,12 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use csa_model::{Col, Ethnicity, LocationType, Reason, RecordKind, Sex};
+use csa_model::{Col, LocationType, Reason, RecordKind};
 
 use crate::error::Result;
 use crate::extract::{
-    open_rows, optional, parse_age, parse_date, parse_flag, parse_rows, point, required, Columns,
-    Parsed, Quarantine,
+    open_rows, optional, parse_date, parse_flag, parse_rows, person_fields, point, required,
+    Columns, Parsed, Quarantine,
 };
 use crate::mapping::{IncidentMapping, INCIDENT_COLUMNS};
 use crate::police_uk::non_empty;
@@ -181,43 +181,7 @@ fn incident_row(
     let weapon = flag(Col::Weapon)?;
     let alcohol_related = flag(Col::AlcoholRelated)?;
     let domestic_abuse = flag(Col::DomesticAbuse)?;
-    let age = optional(
-        cols,
-        f,
-        Col::Age,
-        parse_age,
-        Reason::ImpossibleAge,
-        |v| format!("age `{v}` is not a whole number from 0 to 120"),
-        q,
-    )?;
-    let sex = optional(
-        cols,
-        f,
-        Col::Sex,
-        Sex::parse,
-        Reason::UnknownCode,
-        |v| {
-            format!(
-                "sex `{v}` is not male, female or unknown (map it with [incidents.{}.codes.sex])",
-                partner.name
-            )
-        },
-        q,
-    )?;
-    let ethnicity = optional(
-        cols,
-        f,
-        Col::Ethnicity,
-        Ethnicity::parse,
-        Reason::UnknownCode,
-        |v| {
-            format!(
-                "ethnicity `{v}` is not an ONS group (map it with [incidents.{}.codes.ethnicity])",
-                partner.name
-            )
-        },
-        q,
-    )?;
+    let (age, sex, ethnicity) = person_fields(cols, f, q, &format!("incidents.{}", partner.name))?;
     let crime_ref = match non_empty(&cols.get(f, Col::CrimeRef)) {
         Some(r) => format!("{}:{r}", partner.name),
         None => format!("{}:{stem}:{}", partner.name, row.line),
