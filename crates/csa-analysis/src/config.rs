@@ -80,6 +80,9 @@ pub struct Config {
     /// Last year's pack's `summary.json` (`[assessment] previous_summary`, see
     /// [`crate::review`]).
     pub previous_summary: Option<PathBuf>,
+    /// Last year's public pack (`[assessment] previous_public`, or `csa assess
+    /// --previous-public`): the public edition publishes the comparison year exactly as it did.
+    pub previous_public: Option<PathBuf>,
     /// The local definition of serious violence (`[serious_violence]`, else the default of
     /// [`crate::serious_violence`]).
     pub serious_violence: crate::serious_violence::Definition,
@@ -586,6 +589,7 @@ impl Config {
                 .transpose()?,
             recommendations: a.recommendations.as_ref().map(rel),
             previous_summary: a.previous_summary.as_ref().map(rel),
+            previous_public: a.previous_public.as_ref().map(rel),
             serious_violence,
         })
     }
@@ -793,6 +797,7 @@ struct RawAssessment {
     consultation: Option<Spanned<String>>,
     recommendations: Option<Spanned<String>>,
     previous_summary: Option<Spanned<String>>,
+    previous_public: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -995,9 +1000,10 @@ mod tests {
 
     #[test]
     fn relative_paths_and_periods() {
-        let text = "[assessment]\ndataset = \"ds\"\nperiod = { from = \"2025-04\", to = \"2026-03\" }\n[population]\nwards = \"pop.csv\"\n";
+        let text = "[assessment]\ndataset = \"ds\"\nprevious_public = \"../packs/2024\"\nperiod = { from = \"2025-04\", to = \"2026-03\" }\n[population]\nwards = \"pop.csv\"\n";
         let c = Config::parse(text, Path::new("conf/a.toml")).unwrap();
         assert_eq!(c.dataset, Some(PathBuf::from("conf/ds")));
+        assert_eq!(c.previous_public, Some(PathBuf::from("conf/../packs/2024")));
         assert_eq!(c.ward_population, Some(PathBuf::from("conf/pop.csv")));
         assert_eq!(c.period.unwrap().to_string(), "2025-04 to 2026-03");
         assert_eq!(c.priorities.len(), Config::default_config().priorities.len());

@@ -263,7 +263,11 @@ fn parquet_rows(data: &[u8], path: &Path) -> Result<(Vec<String>, Vec<RowResult>
     use polars::prelude::*;
     let perr =
         |e: PolarsError| IngestError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
-    let df = ParquetReader::new(std::io::Cursor::new(data)).finish().map_err(perr)?;
+    let df = crate::parquet_check::guarded(|| {
+        crate::parquet_check::check(data)?;
+        ParquetReader::new(std::io::Cursor::new(data)).finish().map_err(|e| e.to_string())
+    })
+    .map_err(|detail| IngestError::Parquet { path: path.to_path_buf(), detail })?;
     let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let mut cols = Vec::with_capacity(header.len());
     for c in df.columns() {

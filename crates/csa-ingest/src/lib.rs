@@ -19,6 +19,7 @@ pub mod incidents;
 pub mod lookup;
 pub mod manifest;
 pub mod mapping;
+pub mod parquet_check;
 pub mod police_uk;
 pub mod record;
 pub mod rows;

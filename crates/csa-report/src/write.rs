@@ -56,6 +56,11 @@ pub struct AuditSummary {
     pub largest: usize,
     /// Integer programmes solved (protection and audit).
     pub solves: usize,
+    /// Of which in the audit from the files.
+    pub audit_solves: usize,
+    /// Seconds spent making the public tables (protection included) and auditing the files.
+    pub protect_s: f64,
+    pub audit_s: f64,
 }
 
 fn write_err(path: &Path, e: impl std::fmt::Display) -> AnalysisError {
@@ -135,7 +140,9 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
     for d in ["tables", "charts", "maps"] {
         mkdir(&dir.join(d))?;
     }
+    let started = std::time::Instant::now();
     let ed = edition_tables(b, o.edition, o.primary_only, o.previous_public.as_deref())?;
+    let protect_s = started.elapsed().as_secs_f64();
     let tables = &ed.tables;
     // tables: CSV and Parquet each, all in one workbook
     use rayon::prelude::*;
@@ -211,7 +218,9 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
         let path = dir.join(crate::public::spec::FILE);
         let text = serde_json::to_vec(&p.spec).map_err(|e| write_err(&path, e))?;
         std::fs::write(&path, text).map_err(|e| write_err(&path, e))?;
-        let a = crate::public::spec::audit_packs(&[dir.to_path_buf()], false)?;
+        let started = std::time::Instant::now();
+        let a = crate::public::spec::audit_packs_with(&[dir.to_path_buf()], false, Some(&p.truth))?;
+        let audit_s = started.elapsed().as_secs_f64();
         if !a.passed() {
             return Err(AnalysisError::Internal(format!(
                 "the public edition failed its audit, so it was not written: {}",
@@ -223,6 +232,9 @@ fn write_into(b: &Built, o: &PackOptions, dir: &Path) -> Result<PackSummary> {
             components: a.outcome.components,
             largest: a.outcome.largest,
             solves: a.outcome.solves + p.protection.solves,
+            audit_solves: a.outcome.solves,
+            protect_s,
+            audit_s,
         });
     }
     Ok(PackSummary {

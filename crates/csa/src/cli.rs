@@ -347,7 +347,7 @@ pub struct AssessArgs {
     pub keep_dataset: Option<PathBuf>,
     /// Public edition: last year's public pack (its period is this one's comparison): the
     /// comparison year is published exactly as there, so the two packs together reveal
-    /// nothing more.
+    /// nothing more. Overrides the config's `[assessment] previous_public`.
     #[arg(long, value_name = "DIR")]
     pub previous_public: Option<PathBuf>,
 }

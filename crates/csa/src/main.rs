@@ -2,6 +2,7 @@
 //! maps errors to exit codes (0 ok, 1 internal error, 2 bad input or usage). All real work
 //! lives in the `csa-*` library crates.
 
+mod alloc;
 mod cli;
 mod cmd;
 mod exit;

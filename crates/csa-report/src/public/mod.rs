@@ -65,6 +65,10 @@ pub struct Published {
     pub spec: spec::Spec,
     pub protection: Protection,
     pub loss: Vec<TableLoss>,
+    /// The true value of every count the model knows, by key: for the audit of the written
+    /// pack, a point it may use as a witness once it has checked that the point meets
+    /// everything the files publish ([`spec::audit_packs_with`]).
+    pub truth: rustc_hash::FxHashMap<String, i64>,
 }
 
 /// The tables of the public edition, before protection: person-level tables and point
@@ -329,7 +333,8 @@ pub fn publish(
         tables[ti] = rt;
     }
     let spec = spec::Spec::new(b, &tables, &model, &places, &derived, &rel, &loss);
-    Ok(Published { tables, ranking, spec, protection, loss })
+    let truth = model.cells.iter().filter_map(|c| c.value.map(|v| (c.key.clone(), v))).collect();
+    Ok(Published { tables, ranking, spec, protection, loss, truth })
 }
 
 /// Publishes the comparison year's cells as last year's public pack at `dir` did: its shown

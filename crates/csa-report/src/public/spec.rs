@@ -348,6 +348,19 @@ pub fn published_states(dir: &Path) -> Result<(String, BTreeMap<String, State>)>
 /// Audits the public packs in `dirs` from their files alone, as one set. `ranges`: compute
 /// every hidden cell's exact range (else the verdict only).
 pub fn audit_packs(dirs: &[PathBuf], ranges: bool) -> Result<PackAudit> {
+    audit_packs_with(dirs, ranges, None)
+}
+
+/// [`audit_packs`], given the values the pack's maker knows (`truth`, by key). The audit then
+/// starts from that point, but only once it has checked that the point meets every
+/// constraint and every symbol read from the files (else it audits without it): a point
+/// that meets them is one of the integer points the audit ranges over, whoever supplied it,
+/// so the verdict stays the files' alone; it only needs fewer integer programmes to reach it.
+pub fn audit_packs_with(
+    dirs: &[PathBuf],
+    ranges: bool,
+    truth: Option<&rustc_hash::FxHashMap<String, i64>>,
+) -> Result<PackAudit> {
     let mut model = Model::new();
     let mut problems = Vec::new();
     let mut shown_at: BTreeMap<CellId, (Shows, String)> = BTreeMap::new();
@@ -492,7 +505,18 @@ pub fn audit_packs(dirs: &[PathBuf], ranges: bool) -> Result<PackAudit> {
             ));
         }
     }
-    let outcome = audit(&model, &AuditOptions { ranges, ..Default::default() }).map_err(|e| {
+    // the maker's point, where it covers every cell and meets what the files say
+    let witnessed = truth.and_then(|t| {
+        let mut m = model.clone();
+        for c in &mut m.cells {
+            if c.value.is_none() {
+                c.value = t.get(&c.key).copied();
+            }
+        }
+        (m.values().is_some() && m.check_values().is_ok()).then_some(m)
+    });
+    let opts = AuditOptions { ranges, witness: witnessed.is_some(), ..Default::default() };
+    let outcome = audit(witnessed.as_ref().unwrap_or(&model), &opts).map_err(|e| {
         AnalysisError::Usage(format!(
             "auditing {}: {e}",
             dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")

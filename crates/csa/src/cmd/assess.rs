@@ -71,6 +71,13 @@ pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
         EditionArg::Restricted => Edition::Restricted,
         EditionArg::Public => Edition::Public,
     };
+    // last year's public pack: --previous-public, else the config's
+    let previous_public = a.previous_public.clone().or_else(|| config.previous_public.clone());
+    if edition == Edition::Public && previous_public.is_none() && !quiet {
+        eprintln!(
+            "csa assess: no last year's public pack given (--previous-public DIR or [assessment] previous_public): the comparison year is protected from this year's data alone; give it whenever last year's pack was published, so that the two packs together reveal nothing more"
+        );
+    }
     // the data: --dataset, else the config's dataset, else its inputs ingested now
     let mut temporary: Option<PathBuf> = None;
     let dataset = match (&a.dataset, &config.dataset) {
@@ -139,7 +146,7 @@ pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
             config_file: Some(a.config.clone()),
             // testing the audit gate only (see PackOptions::primary_only)
             primary_only: std::env::var("CSA_PUBLIC_PRIMARY_ONLY").is_ok_and(|v| v == "1"),
-            previous_public: a.previous_public.clone(),
+            previous_public,
         };
         Ok(csa_report::write_pack(&built, &opts)?)
     })();
@@ -164,6 +171,13 @@ pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
             println!(
                 "audited from its files: {} hidden or implied counts in {} independent parts (largest {}), every range meets the rule",
                 au.cells, au.components, au.largest
+            );
+            println!(
+                "time: public tables with their protection {:.1} s ({} integer programmes), audit from the files {:.1} s ({})",
+                au.protect_s,
+                au.solves - au.audit_solves,
+                au.audit_s,
+                au.audit_solves
             );
         }
     }

@@ -1,0 +1,95 @@
+//! The allocator (jemalloc, see `main.rs`) tuned for a long-running `csa serve`.
+//!
+//! jemalloc is built to keep every page it frees (`.cargo/config.toml`: `dirty_decay_ms:-1`):
+//! right for the batch commands, whose memory goes at exit, and whose speed suffered from
+//! handing pages back only to fault them in again. A server is the opposite case: each burst
+//! of requests frees its transient memory in whichever of jemalloc's arenas served it, and
+//! with nothing ever returned the resident memory climbs to the sum of every arena's peak
+//! although nothing is held (measured: BENCHMARKS.md, "csa serve under load"). So before
+//! serving:
+//! - `dirty_decay_ms` = [`DECAY_MS`] and `muzzy_decay_ms` = 0 for every arena (those made
+//!   already, and the default for those made later): pages unused for about a second go
+//!   back to the system;
+//! - `background_thread`: jemalloc's own thread does that on a timer, not only when a request
+//!   thread happens to allocate.
+//!
+//! The only `unsafe` in csa: `mallctl` takes untyped pointers. Each call passes a value of
+//! the type its key documents (jemalloc's manual: `ssize_t`, `bool`, `unsigned`).
+#![allow(unsafe_code)]
+
+use std::ffi::{c_void, CString};
+
+/// How long freed pages stay resident for reuse while serving, in milliseconds.
+pub const DECAY_MS: isize = 1000;
+
+/// Applies the settings above; an error names the setting jemalloc refused.
+pub fn tune_for_serving() -> Result<(), String> {
+    write("arenas.dirty_decay_ms", DECAY_MS)?;
+    write("arenas.muzzy_decay_ms", 0isize)?;
+    let narenas: u32 = read("arenas.narenas")?;
+    for i in 0..narenas {
+        // an arena not made yet refuses; it takes the arenas.* defaults above when made
+        let _ = write(&format!("arena.{i}.dirty_decay_ms"), DECAY_MS);
+        let _ = write(&format!("arena.{i}.muzzy_decay_ms"), 0isize);
+    }
+    write("background_thread", true)
+}
+
+/// Reads one mallctl value of type `T`.
+fn read<T: Copy + Default>(key: &str) -> Result<T, String> {
+    let name = CString::new(key).map_err(|e| e.to_string())?;
+    let mut value = T::default();
+    let mut len = std::mem::size_of::<T>();
+    // SAFETY: `value` is a `T` of `len` bytes, the type the key documents; jemalloc writes
+    // at most `len` bytes into it and nothing is passed in.
+    let rc = unsafe {
+        tikv_jemalloc_sys::mallctl(
+            name.as_ptr(),
+            (&mut value as *mut T).cast::<c_void>(),
+            &mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if rc == 0 {
+        Ok(value)
+    } else {
+        Err(format!("jemalloc refused to read {key} (error {rc})"))
+    }
+}
+
+/// Writes one mallctl value of type `T`.
+fn write<T: Copy>(key: &str, value: T) -> Result<(), String> {
+    let name = CString::new(key).map_err(|e| e.to_string())?;
+    let mut value = value;
+    // SAFETY: `value` is a `T` passed with its size, the type the key documents; jemalloc
+    // only reads it, and nothing is read back.
+    let rc = unsafe {
+        tikv_jemalloc_sys::mallctl(
+            name.as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            (&mut value as *mut T).cast::<c_void>(),
+            std::mem::size_of::<T>(),
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(format!("jemalloc refused {key} (error {rc})"))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jemalloc_takes_the_serving_settings() {
+        tune_for_serving().unwrap();
+        assert_eq!(read::<isize>("arenas.dirty_decay_ms").unwrap(), DECAY_MS);
+        assert_eq!(read::<isize>("arena.0.dirty_decay_ms").unwrap(), DECAY_MS);
+        assert!(read::<bool>("background_thread").unwrap());
+    }
+}
