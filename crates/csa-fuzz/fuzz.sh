@@ -24,6 +24,7 @@ if [ ! -d "$work/seeds/$target" ]; then
 fi
 [ -d "$work/seeds/$target" ] || { echo "no target $target" >&2; exit 2; }
 out=$work/out/$target
+mkdir -p "$work/out"
 rm -rf "$out"
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export RAYON_NUM_THREADS=1 POLARS_MAX_THREADS=1

@@ -261,22 +261,28 @@ pub(crate) fn open_rows(
 
 fn parquet_rows(data: &[u8], path: &Path) -> Result<(Vec<String>, Vec<RowResult>)> {
     use polars::prelude::*;
-    let perr =
-        |e: PolarsError| IngestError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
-    let df = crate::parquet_check::guarded(|| {
+    // the check, polars' read and the cast to text all guarded: polars panics on some
+    // malformed files (its footer decoder; a date out of range when cast to text)
+    let (header, cols, height) = crate::parquet_check::guarded(|| {
         crate::parquet_check::check(data)?;
-        ParquetReader::new(std::io::Cursor::new(data)).finish().map_err(|e| e.to_string())
+        let df =
+            ParquetReader::new(std::io::Cursor::new(data)).finish().map_err(|e| e.to_string())?;
+        let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        let mut cols = Vec::with_capacity(header.len());
+        for c in df.columns() {
+            let s = c.cast(&DataType::String).map_err(|e| e.to_string())?;
+            let values: Vec<String> = s
+                .str()
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map(|v| v.unwrap_or("").to_string())
+                .collect();
+            cols.push(values);
+        }
+        Ok((header, cols, df.height()))
     })
     .map_err(|detail| IngestError::Parquet { path: path.to_path_buf(), detail })?;
-    let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-    let mut cols = Vec::with_capacity(header.len());
-    for c in df.columns() {
-        let s = c.cast(&DataType::String).map_err(perr)?;
-        let values: Vec<String> =
-            s.str().map_err(perr)?.iter().map(|v| v.unwrap_or("").to_string()).collect();
-        cols.push(values);
-    }
-    let rows = (0..df.height())
+    let rows = (0..height)
         .map(|r| {
             Ok(Row {
                 line: r as u64 + 1,

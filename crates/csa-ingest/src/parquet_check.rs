@@ -28,8 +28,8 @@
 use std::io::Cursor;
 
 use polars_parquet::parquet::read::read_metadata;
-use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
-use polars_parquet_format::{PageHeader, PageType};
+use polars_parquet_format::thrift::protocol::{ReadThrift, TCompactInputProtocol};
+use polars_parquet_format::{FileMetaData, PageHeader, PageType};
 
 /// Most rows a file may claim per byte of its size.
 const ROWS_PER_BYTE: usize = 16;
@@ -60,6 +60,7 @@ pub fn guarded<T>(read: impl FnOnce() -> Result<T, String>) -> Result<T, String>
 /// Ok when every size the file claims fits what its `data` could hold; otherwise what was
 /// claimed, where (row group, column, page), for the user's error message.
 pub fn check(data: &[u8]) -> Result<(), String> {
+    check_footer(data)?;
     let meta = read_metadata(&mut Cursor::new(data)).map_err(|e| e.to_string())?;
     let max_rows = data.len().saturating_mul(ROWS_PER_BYTE);
     if meta.num_rows > max_rows {
@@ -103,6 +104,31 @@ pub fn check(data: &[u8]) -> Result<(), String> {
             check_pages(bytes, values as u64, rows as u64).map_err(at)?;
         }
     }
+    Ok(())
+}
+
+/// Reads the footer with the generated Thrift decoder, which refuses a list claiming more
+/// entries than the bytes left could hold, before polars' own decoder sizes its vectors from
+/// those claims (a footer claiming a list of billions of entries made it ask for 80 GB).
+fn check_footer(data: &[u8]) -> Result<(), String> {
+    let n = data.len();
+    if n < 12 || &data[n - 4..] != b"PAR1" {
+        return Err("not a Parquet file (it does not end in PAR1)".into());
+    }
+    let mut len = [0u8; 4];
+    len.copy_from_slice(&data[n - 8..n - 4]);
+    let len = u32::from_le_bytes(len) as usize;
+    if len > n - 12 {
+        return Err(format!("the footer claims {len} bytes of a file of {n}"));
+    }
+    let footer = &data[n - 8 - len..n - 8];
+    // the decoder's budget is what it may allocate: 8 bytes a list entry (each entry takes
+    // at least a byte of footer) and each string's length, so a real footer needs at most
+    // ~8x its size
+    let budget = footer.len().saturating_mul(64).saturating_add(1 << 20);
+    let mut prot = TCompactInputProtocol::new(footer, budget);
+    let _: FileMetaData = ReadThrift::read_from_in_protocol(&mut prot)
+        .map_err(|e| format!("unreadable footer ({e})"))?;
     Ok(())
 }
 
