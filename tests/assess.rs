@@ -773,7 +773,8 @@ fn a_killed_run_leaves_the_previous_pack_whole() {
     while !(staging.join("tables").is_dir()
         && std::fs::read_dir(staging.join("tables")).map(|d| d.count()).unwrap_or(0) > 5)
     {
-        assert!(started.elapsed().as_secs() < 120, "the run never started writing");
+        // generous: protection comes before the first table, and a loaded machine is slow
+        assert!(started.elapsed().as_secs() < 600, "the run never started writing");
         if let Some(st) = child.try_wait().unwrap() {
             panic!("the run finished ({st}) before it could be killed");
         }
