@@ -2,15 +2,19 @@
 //! (the scaling curve), and two synthetic force extracts of 1M crimes each with their victims
 //! and offenders.
 //!
-//! `cargo bench --bench ingest` (release profile). Each measured ingest runs in a fresh
-//! child process so its peak memory (VmHWM) and CPU time (user + system) are its own; wall
-//! time is the median of the runs. The inputs of each size are generated in a temporary
+//! `cargo bench --bench ingest` (release profile). Each measured ingest is a run of the
+//! release `csa ingest` binary under `/usr/bin/time`, so its peak memory (maximum RSS) and CPU
+//! time (user + system) are the binary's own, allocator settings included; wall time is the
+//! median of the runs. The inputs of each size are generated in a temporary
 //! folder (a year of synthetic crimes per 6M rows, so 60M rows are ten years) and deleted
 //! before the next size. Environment: `CSA_BENCH_SIZES` (police.uk rows, comma-separated;
 //! default `1000000,6000000,60000000`), `CSA_BENCH_RUNS` (default 3), `CSA_BENCH_EXTRACT`
 //! (crimes per extract, default 1000000; 0 skips the extracts), `CSA_BENCH_GZIP=1` (write the
 //! police.uk inputs gzipped, for a disk too small for 12 GB of CSV), `CSA_BENCH_BUDGET`
-//! (bytes, passed as the memory budget).
+//! (bytes, passed as the memory budget), `CSA_BENCH_APPEND=0` (skip the append: by default,
+//! after each police.uk size, one more month, January of the following year with a twelfth of
+//! a year's rows, is appended to the last run's dataset with `csa ingest --append`, timed the
+//! same way).
 //! Targets (2 cores): 6M police.uk rows in at most 5 s, 60M in at most 10x that, peak
 //! memory under 1.5 GB at every size.
 
@@ -18,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// The same allocator as the `csa` binary, so the figures are the binary's.
+/// The same allocator as the `csa` binary, for generating the inputs.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
@@ -30,10 +34,6 @@ fn env_or<T: std::str::FromStr>(k: &str, d: T) -> T {
 }
 
 fn main() {
-    if let Ok(which) = std::env::var("CSA_BENCH_CHILD") {
-        child(&which, Path::new(&std::env::var("CSA_BENCH_DIR").expect("CSA_BENCH_DIR")));
-        return;
-    }
     let sizes: Vec<usize> = std::env::var("CSA_BENCH_SIZES")
         .unwrap_or_else(|_| "1000000,6000000,60000000".into())
         .split(',')
@@ -65,7 +65,26 @@ fn main() {
             year -= 1;
         }
         eprintln!("generated {rows} police.uk rows in {:.1} s", t.elapsed().as_secs_f64());
-        measure("police-uk", &format!("police.uk {rows} rows"), dir, runs);
+        let append = std::env::var("CSA_BENCH_APPEND").map_or(true, |v| v != "0");
+        measure("police-uk", &format!("police.uk {rows} rows"), dir, runs, append);
+        if append {
+            let n = rows.min(YEAR_ROWS);
+            let next = csa_synth::generate(&csa_synth::SynthOptions {
+                crimes: n * 4 / 5,
+                asb: n - n * 4 / 5,
+                seed: 2026,
+                year: 2026,
+            })
+            .expect("synth");
+            let files = csa_synth::write_police_uk(&next, &dir.join("next"), gzip)
+                .expect("write police.uk");
+            std::fs::create_dir_all(dir.join("append")).expect("mkdir");
+            let jan = &files[0];
+            std::fs::rename(jan, dir.join("append").join(jan.file_name().expect("name")))
+                .expect("move");
+            drop(next);
+            measure("append", &format!("append 1 month to police.uk {rows} rows"), dir, 1, false);
+        }
     }
     if extract > 0 {
         let tmp = tempfile::tempdir().expect("tmp");
@@ -81,7 +100,7 @@ fn main() {
             csa_synth::write_extract(&ex, &dir.join(format!("extract-{k}")), false)
                 .expect("write extract");
         }
-        measure("extract", &format!("2 extracts x {extract} crimes + people"), dir, runs);
+        measure("extract", &format!("2 extracts x {extract} crimes + people"), dir, runs, false);
     }
 }
 
@@ -104,25 +123,34 @@ fn dir_mb(dir: &Path) -> u64 {
     walk(dir) >> 20
 }
 
-fn measure(which: &str, label: &str, dir: &Path, runs: usize) {
-    let input_mb = dir_mb(dir);
+/// Runs `csa ingest` (or `--append`) for `which` `runs` times and prints its row of the
+/// table; `keep` leaves the last run's dataset in place (for the append).
+fn measure(which: &str, label: &str, dir: &Path, runs: usize, keep: bool) {
+    let input_mb = dir_mb(dir.join(if which == "extract" { "." } else { which }).as_path());
     let (mut times, mut cpus) = (Vec::new(), Vec::new());
     let mut peak = 0u64;
     let mut read = 0u64;
-    for _ in 0..runs {
-        let out = Command::new(std::env::current_exe().expect("exe"))
-            .env("CSA_BENCH_CHILD", which)
-            .env("CSA_BENCH_DIR", dir)
-            .output()
-            .expect("child");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let f: Vec<&str> = line.split_whitespace().collect();
-        times.push(f[0].parse::<f64>().expect("secs"));
-        peak = peak.max(f[1].parse().expect("kb"));
-        read = f[2].parse().expect("rows");
-        cpus.push(f[3].parse::<f64>().expect("cpu"));
-        let _ = std::fs::remove_dir_all(dir.join(format!("ds-{which}")));
+    let ds = dir.join(if which == "append" { "ds-police-uk" } else { "ds" });
+    for run in 0..runs {
+        let (secs, kb, cpu) = run_csa(which, dir, &ds);
+        times.push(secs);
+        cpus.push(cpu);
+        peak = peak.max(kb);
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(ds.join("manifest.json")).expect("manifest"))
+                .expect("json");
+        read = if which == "append" {
+            m["appends"].as_array().and_then(|a| a.last()).expect("append record")["rows_read"]
+                .as_u64()
+                .expect("rows")
+        } else {
+            m["reconciliation"]["rows_read"].as_u64().expect("rows")
+        };
+        if keep && run + 1 == runs {
+            std::fs::rename(&ds, dir.join(format!("ds-{which}"))).expect("keep");
+        } else if which != "append" {
+            let _ = std::fs::remove_dir_all(&ds);
+        }
     }
     times.sort_by(f64::total_cmp);
     cpus.sort_by(f64::total_cmp);
@@ -136,48 +164,32 @@ fn measure(which: &str, label: &str, dir: &Path, runs: usize) {
     );
 }
 
-fn child(which: &str, dir: &Path) {
-    let mut req = csa_ingest::IngestRequest::new(
-        csa_bench_root().join("data/boundaries/coventry-wards-2025.geojson"),
-        dir.join(format!("ds-{which}")),
-    );
-    if which == "police-uk" {
-        req.police_uk = vec![dir.join("police-uk")];
-        req.lsoa_lookup = Some(csa_bench_root().join("data/lookups/lsoa21-wd25.csv.gz"));
-    } else {
-        req.extracts = vec![dir.join("extract-0"), dir.join("extract-1")];
+/// One `csa` process under `/usr/bin/time`: (wall s, peak RSS kB, user + system CPU s).
+fn run_csa(which: &str, dir: &Path, ds: &Path) -> (f64, u64, f64) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut c = Command::new("/usr/bin/time");
+    c.args(["-f", "csa-bench %e %M %U %S", env!("CARGO_BIN_EXE_csa"), "--quiet", "ingest"]);
+    c.arg("--boundaries").arg(root.join("data/boundaries/coventry-wards-2025.geojson"));
+    c.arg("--out").arg(ds);
+    match which {
+        "police-uk" | "append" => {
+            c.arg("--police-uk").arg(dir.join(which));
+            c.arg("--lsoa-lookup").arg(root.join("data/lookups/lsoa21-wd25.csv.gz"));
+        }
+        _ => {
+            c.arg("--extract").arg(dir.join("extract-0")).arg(dir.join("extract-1"));
+        }
     }
-    req.memory_budget = std::env::var("CSA_BENCH_BUDGET").ok().and_then(|v| v.parse().ok());
-    let t = Instant::now();
-    let m = csa_ingest::ingest(&req, &|_| {}).expect("ingest");
-    let secs = t.elapsed().as_secs_f64();
-    println!("{secs:.3} {} {} {:.2}", peak_kb(), m.reconciliation.rows_read, cpu_secs());
-}
-
-/// User + system CPU time of this process so far, in seconds (Linux, 100 ticks a second).
-fn cpu_secs() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let rest = &s[s.rfind(')')? + 2..];
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
-        })
-        .unwrap_or(0.0)
-}
-
-fn csa_bench_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Peak resident set size of this process, in kB (Linux).
-fn peak_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+    if which == "append" {
+        c.arg("--append");
+    }
+    if let Ok(b) = std::env::var("CSA_BENCH_BUDGET") {
+        c.arg("--memory-budget").arg(b);
+    }
+    let out = c.output().expect("run /usr/bin/time csa");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let line = err.lines().rev().find(|l| l.starts_with("csa-bench ")).expect("time's line");
+    let f: Vec<f64> = line.split_whitespace().skip(1).map(|v| v.parse().expect("number")).collect();
+    (f[0], f[1] as u64, f[2] + f[3])
 }

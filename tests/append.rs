@@ -5,7 +5,47 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::{csa, csa_ok, manifest, read_table, strings};
+use csa_ingest::ref_index;
+use polars::prelude::*;
+
+/// The crime-ref index's entries, and the (hash, month number) of every crime in the
+/// dataset's month partitions, sorted.
+fn index_and_crimes(ds: &Path) -> (Vec<(u64, i32)>, Vec<(u64, i32)>) {
+    let m = manifest(ds);
+    let n = ["crimes", "asb", "incidents"].iter().map(|k| m["counts"][k].as_u64().unwrap()).sum();
+    let mut r = ref_index::Reader::open(&ds.join(ref_index::FILE), n).expect("a whole index");
+    let mut index = Vec::new();
+    while let Some(e) = r.next_entry().unwrap() {
+        index.push(e);
+    }
+    let key = |p: &Path, k: &str| -> i32 {
+        p.file_name().unwrap().to_str().unwrap().strip_prefix(k).unwrap().parse().unwrap()
+    };
+    let mut crimes = Vec::new();
+    for y in std::fs::read_dir(ds.join("crimes")).unwrap() {
+        let y = y.unwrap().path();
+        if !y.is_dir() {
+            continue;
+        }
+        for mo in std::fs::read_dir(&y).unwrap() {
+            let mo = mo.unwrap().path();
+            let month = key(&y, "year=") * 12 + key(&mo, "month=") - 1;
+            for f in std::fs::read_dir(&mo).unwrap() {
+                let df = ParquetReader::new(std::fs::File::open(f.unwrap().path()).unwrap())
+                    .finish()
+                    .unwrap();
+                for r in strings(&df, "crime_ref") {
+                    crimes.push((ref_index::hash(&r), month));
+                }
+            }
+        }
+    }
+    crimes.sort_unstable();
+    (index, crimes)
+}
 
 #[test]
 fn append_adds_months_and_replaces_updated_crimes() {
@@ -146,6 +186,38 @@ fn append_adds_months_and_replaces_updated_crimes() {
         "csv",
     ]);
     assert!(by_month.contains("2026-01,1,"), "{by_month}");
+    // the crime-ref index holds exactly the dataset's crimes, with their months
+    let (index, crimes) = index_and_crimes(&ds);
+    assert_eq!(index.len(), 5001);
+    assert_eq!(index, crimes);
+
+    // a dataset without its index (written before it, or the file lost): the append reads
+    // every month's refs, still replaces, and leaves a whole index behind
+    std::fs::remove_file(ds.join(ref_index::FILE)).unwrap();
+    let upd2 = tmp.path().join("upd2");
+    std::fs::create_dir_all(&upd2).unwrap();
+    std::fs::write(
+        upd2.join("crimes.csv"),
+        "crime_ref,recorded_date,offence_code,easting,northing\nUPD/1,2026-02-03,34B,433866,279103\n",
+    )
+    .unwrap();
+    let out = csa_ok(&[
+        "--quiet",
+        "ingest",
+        "--extract",
+        upd2.to_str().unwrap(),
+        "--boundaries",
+        w,
+        "--out",
+        d,
+        "--append",
+    ]);
+    assert!(out.contains("appended 1 records (1 replacing"), "{out}");
+    let (index, crimes) = index_and_crimes(&ds);
+    assert_eq!(index.len(), 5001);
+    assert_eq!(index, crimes);
+    assert!(index.contains(&(ref_index::hash("UPD/1"), 2026 * 12 + 1)));
+    assert!(!index.contains(&(ref_index::hash("UPD/1"), 2026 * 12)));
 
     // other boundaries: refused, nothing changed
     let before = std::fs::read(ds.join("manifest.json")).unwrap();

@@ -3,8 +3,10 @@
 //!
 //! 1. The new inputs go through the full [`crate::ingest`] pipeline into a staging folder
 //!    (validation, quarantine, enrichment, reconciliation: nothing is skipped).
-//! 2. The staging crime references are looked up in the existing crime partitions (only their
-//!    `crime_ref` column is read). **A crime_ref seen again replaces the earlier version**
+//! 2. The staging crime references are looked up in the existing crime partitions: the
+//!    dataset's crime-ref index (`ref_index`, one sequential pass) names the months that may
+//!    hold them, and only those months' `crime_ref` column is read and compared (every month's
+//!    when the dataset has no whole index). **A crime_ref seen again replaces the earlier version**
 //!    (a reclassified or updated crime): the old row, and its victims and offenders, are
 //!    removed from whatever month they were in; the new row goes to its own month. A crime is
 //!    never counted twice.
@@ -14,7 +16,8 @@
 //!    `part-<n>.parquet` beside the month's earlier ones. It replaces the dataset by rename,
 //!    like a full ingest, so a failed append leaves the dataset as it was.
 //! 4. The manifest keeps every input ever ingested, counts updated as old - replaced + new,
-//!    and one [`AppendRecord`] per append.
+//!    and one [`AppendRecord`] per append. The index is rewritten by merging: old entries less
+//!    the replaced crimes', plus the staging ones.
 //!
 //! The boundaries must be the file the dataset was built with (same SHA-256), or wards would
 //! mean different things in old and new months.
@@ -28,6 +31,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::dataset::{self, Partition};
 use crate::error::{IngestError, Result};
 use crate::manifest::{AppendRecord, Manifest, MANIFEST_FILE};
+use crate::ref_index;
 use crate::{IngestRequest, Progress};
 
 fn read_manifest(dir: &Path) -> Result<Manifest> {
@@ -148,17 +152,34 @@ fn merge(
             refs(&read_frame(&path, Some(&[Col::CrimeRef.name()]))?, &path)?.into_iter().flatten(),
         );
     }
+    let staged_path = staging.join(ref_index::FILE);
+    let staged = read_index(&staged_path, crime_total(&new.counts))?;
+    let old_path = out.join(ref_index::FILE);
+    let old_total = crime_total(&old.counts);
+    // the months whose crimes share a hash with an arriving crime; None: every month
+    let candidates = match ref_index::Reader::open(&old_path, old_total) {
+        Some(r) => Some(candidate_months(r, &staged)?),
+        None => None,
+    };
+    // a dataset without a whole index gets one from the refs read here
+    let mut rebuilt: Vec<(u64, i32)> = Vec::new();
     // month -> refs to drop there
     let mut replaced: FxHashMap<(Option<i32>, Option<u32>), FxHashSet<String>> =
         FxHashMap::default();
     for p in old.partitions.iter().filter(|p| p.table == "crimes") {
+        let month = p.year.zip(p.month).map(ref_index::month_number);
+        if let (Some(c), Some(m)) = (&candidates, month) {
+            if !c.contains(&m) {
+                continue;
+            }
+        }
         let path = out.join(&p.path);
+        let all = refs(&read_frame(&path, Some(&[Col::CrimeRef.name()]))?, &path)?;
+        if let (None, Some(m)) = (&candidates, month) {
+            rebuilt.extend(all.iter().flatten().map(|r| (ref_index::hash(r), m)));
+        }
         let hits: FxHashSet<String> =
-            refs(&read_frame(&path, Some(&[Col::CrimeRef.name()]))?, &path)?
-                .into_iter()
-                .flatten()
-                .filter(|r| incoming.contains(r))
-                .collect();
+            all.into_iter().flatten().filter(|r| incoming.contains(r)).collect();
         if !hits.is_empty() {
             replaced.insert((p.year, p.month), hits);
         }
@@ -229,12 +250,114 @@ fn merge(
         },
     };
     m.appends.push(record.clone());
+    // the index: old entries less the replaced crimes', plus the staging ones
+    let mut remove: FxHashMap<(u64, i32), u32> = FxHashMap::default();
+    for ((y, mo), refs) in &replaced {
+        if let Some(k) = y.zip(*mo) {
+            for r in refs {
+                *remove.entry((ref_index::hash(r), ref_index::month_number(k))).or_default() += 1;
+            }
+        }
+    }
+    let old_entries = if candidates.is_some() {
+        let r = ref_index::Reader::open(&old_path, old_total).ok_or_else(|| {
+            IngestError::Internal(format!("{} changed during the append", old_path.display()))
+        })?;
+        OldEntries::Index(r)
+    } else {
+        rebuilt.sort_unstable();
+        OldEntries::Rebuilt(rebuilt.into_iter())
+    };
+    let ipath = tmp.join(ref_index::FILE);
+    let written = write_index(&ipath, old_entries, remove, &staged)?;
+    if written != crime_total(&m.counts) {
+        return Err(IngestError::Internal(format!(
+            "the merged crime-ref index has {written} entries for {} crimes",
+            crime_total(&m.counts)
+        )));
+    }
     let json =
         serde_json::to_string_pretty(&m).map_err(|e| IngestError::Internal(e.to_string()))?;
     let mpath = tmp.join(MANIFEST_FILE);
     std::fs::write(&mpath, json).map_err(|source| IngestError::Write { path: mpath, source })?;
     dataset::replace_dir(&tmp, out)?;
     Ok((m, record))
+}
+
+fn crime_total(c: &crate::manifest::Counts) -> u64 {
+    c.crimes + c.asb + c.incidents
+}
+
+/// Every entry of a (small) index that must be whole: the staging dataset's.
+fn read_index(path: &Path, expected: u64) -> Result<Vec<(u64, i32)>> {
+    let mut r = ref_index::Reader::open(path, expected).ok_or_else(|| {
+        IngestError::Internal(format!("{}: no whole crime-ref index", path.display()))
+    })?;
+    let mut v = Vec::with_capacity(r.len() as usize);
+    while let Some(e) = r.next_entry()? {
+        v.push(e);
+    }
+    Ok(v)
+}
+
+/// The month numbers of the index entries whose hash is one of `staged`'s (sorted): one
+/// merging pass over the index.
+fn candidate_months(mut r: ref_index::Reader, staged: &[(u64, i32)]) -> Result<FxHashSet<i32>> {
+    let mut out = FxHashSet::default();
+    let mut i = 0;
+    while let Some((h, m)) = r.next_entry()? {
+        while i < staged.len() && staged[i].0 < h {
+            i += 1;
+        }
+        if i == staged.len() {
+            break;
+        }
+        if staged[i].0 == h {
+            out.insert(m);
+        }
+    }
+    Ok(out)
+}
+
+/// The dataset's index entries before the append, from its index or rebuilt from its refs.
+enum OldEntries {
+    Index(ref_index::Reader),
+    Rebuilt(std::vec::IntoIter<(u64, i32)>),
+}
+
+impl OldEntries {
+    fn next_entry(&mut self) -> Result<Option<(u64, i32)>> {
+        match self {
+            OldEntries::Index(r) => r.next_entry(),
+            OldEntries::Rebuilt(v) => Ok(v.next()),
+        }
+    }
+}
+
+/// Merges `old` less one entry per count in `remove` with `staged` (both sorted) into a new
+/// index at `path`; returns its number of entries.
+fn write_index(
+    path: &Path,
+    mut old: OldEntries,
+    mut remove: FxHashMap<(u64, i32), u32>,
+    staged: &[(u64, i32)],
+) -> Result<u64> {
+    let mut w = ref_index::Writer::create(path)?;
+    let mut s = staged.iter().copied().peekable();
+    while let Some(e) = old.next_entry()? {
+        if let Some(n) = remove.get_mut(&e).filter(|n| **n > 0) {
+            *n -= 1;
+            continue;
+        }
+        while let Some(x) = s.next_if(|x| *x <= e) {
+            w.push(x.0, x.1)?;
+        }
+        w.push(e.0, e.1)?;
+    }
+    for x in s {
+        w.push(x.0, x.1)?;
+    }
+    w.finish()
 }
 
 /// What replaced rows took away from the counts.

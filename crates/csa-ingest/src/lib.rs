@@ -22,6 +22,7 @@ pub mod mapping;
 pub mod parquet_check;
 pub mod police_uk;
 pub mod record;
+pub mod ref_index;
 pub mod rows;
 pub mod source;
 pub mod spill;
@@ -368,11 +369,6 @@ struct Spilled {
     quarantine: spill::SpillSet<Option<Month>>,
 }
 
-fn ref_hash(r: &str) -> u64 {
-    use std::hash::BuildHasher;
-    rustc_hash::FxBuildHasher.hash_one(r)
-}
-
 /// 1. Reads every input in order, streaming, and spills its rows: crimes by month, a
 ///    crime-ref index and the people to check, quarantined rows by month.
 fn read_inputs(
@@ -404,7 +400,7 @@ fn read_inputs(
                     spill::put_crime(e, c);
                 })?;
                 s.index.push(&0, |e| {
-                    e.u64(ref_hash(&c.crime_ref));
+                    e.u64(ref_index::hash(&c.crime_ref));
                     e.u64(crime_seq);
                     e.month(Some(ym));
                     e.u32(c.source_file);
@@ -419,7 +415,7 @@ fn read_inputs(
             // is dropped as a duplicate, its person goes with it (it was never a row)
             for (at, table, p) in &o.derived {
                 s.people.push(&0, |e| {
-                    e.u64(ref_hash(&p.crime_ref));
+                    e.u64(ref_index::hash(&p.crime_ref));
                     e.u8(spill::table_code(*table));
                     e.u64(person_seq);
                     e.u8(2);
@@ -431,7 +427,7 @@ fn read_inputs(
             for (table, rows) in [(Table::Victims, &o.victims), (Table::Offenders, &o.offenders)] {
                 for p in rows {
                     s.people.push(&0, |e| {
-                        e.u64(ref_hash(&p.crime_ref));
+                        e.u64(ref_index::hash(&p.crime_ref));
                         e.u8(spill::table_code(table));
                         e.u64(person_seq);
                         e.u8(0);
@@ -444,7 +440,7 @@ fn read_inputs(
                 // a row naming a crime is partitioned by that crime's month, known later
                 if let (Some(r), None) = (&q.crime_ref, q.year_month) {
                     s.people.push(&0, |e| {
-                        e.u64(ref_hash(r));
+                        e.u64(ref_index::hash(r));
                         e.u8(spill::table_code(q.table));
                         e.u64(q_seq);
                         e.u8(1);
@@ -500,6 +496,9 @@ struct Resolved {
     dropped: BTreeMap<Month, Vec<u64>>,
     victims: spill::SpillSet<Month>,
     offenders: spill::SpillSet<Month>,
+    /// The crime-ref index of the accepted crimes (`ref_index`), in the work folder, and its
+    /// number of entries.
+    index: (PathBuf, u64),
 }
 
 /// 2 and 4. The first occurrence of a crime_ref wins, later ones are quarantined naming it;
@@ -518,12 +517,16 @@ fn resolve(
     let buckets = (total * 3).div_ceil(plan.budget.bucket()).clamp(1, 256) as u32;
     progress(Progress::Stage { name: "checking crime refs and people", total: buckets as u64 });
     let limit = plan.budget.spill_buffer();
+    let index_path = work.0.join(ref_index::FILE);
+    let mut index_out = ref_index::Writer::create(&index_path)?;
     let mut out = Resolved {
         dropped: BTreeMap::new(),
         victims: spill::SpillSet::new(&work.0, "victims", limit / 4),
         offenders: spill::SpillSet::new(&work.0, "offenders", limit / 4),
+        index: (index_path, 0),
     };
-    let bucket_of = |hash: u64| ((hash >> 32) % u64::from(buckets)) as u32;
+    // ranges of the hash, so the buckets' index entries, each sorted, follow one another
+    let bucket_of = |hash: u64| ref_index::bucket(hash, buckets);
     if buckets > 1 {
         for (set, name) in [(&mut s.index, "index-b"), (&mut s.people, "people-b")] {
             let mut split: spill::SpillSet<u32> = spill::SpillSet::new(&work.0, name, limit / 4);
@@ -544,6 +547,7 @@ fn resolve(
         let index = s.index.take(&b)?;
         let people = s.people.take(&b)?;
         struct Ix<'a> {
+            hash: u64,
             seq: u64,
             ym: Month,
             file: u32,
@@ -552,13 +556,15 @@ fn resolve(
             ctype: u8,
             r: &'a str,
         }
-        let mut first: FxHashMap<&str, (u32, u64, Month)> = FxHashMap::default();
+        // crime_ref -> (file, line, month, hash) of its first, accepted, occurrence
+        let mut first: FxHashMap<&str, (u32, u64, Month, u64)> =
+            FxHashMap::with_capacity_and_hasher(spill::records(&index).count(), Default::default());
         let mut dropped_here: FxHashSet<u64> = FxHashSet::default();
         for rec in spill::records(&index) {
             let mut d = spill::Dec { bytes: rec };
             fn parse<'b>(d: &mut spill::Dec<'b>) -> Option<Ix<'b>> {
-                d.u64()?;
                 Some(Ix {
+                    hash: d.u64()?,
                     seq: d.u64()?,
                     ym: d.month()??,
                     file: d.u32()?,
@@ -571,10 +577,10 @@ fn resolve(
             let c = parse(&mut d).ok_or_else(corrupt)?;
             match first.entry(c.r) {
                 Entry::Vacant(v) => {
-                    v.insert((c.file, c.line, c.ym));
+                    v.insert((c.file, c.line, c.ym, c.hash));
                 }
                 Entry::Occupied(f) => {
-                    let (ffile, fline, _) = *f.get();
+                    let (ffile, fline, ..) = *f.get();
                     let date = spill::days_date(c.date).ok_or_else(corrupt)?;
                     let ctype = match c.ctype {
                         u8::MAX => "incident",
@@ -603,6 +609,12 @@ fn resolve(
                     dropped_here.insert(c.seq);
                 }
             }
+        }
+        let mut entries: Vec<(u64, i32)> =
+            first.values().map(|f| (f.3, ref_index::month_number(f.2))).collect();
+        entries.sort_unstable();
+        for (h, m) in entries {
+            index_out.push(h, m)?;
         }
         let month_of = |r: &str| first.get(r).map(|f| f.2);
         let mut seen: [FxHashSet<(&str, &str)>; 2] = Default::default();
@@ -686,6 +698,7 @@ fn resolve(
     for v in out.dropped.values_mut() {
         v.sort_unstable();
     }
+    out.index.1 = index_out.finish()?;
     Ok(out)
 }
 
@@ -801,7 +814,7 @@ fn write_months(
             group
                 .into_par_iter()
                 .map(|(m, crimes, dropped, victims, offenders, quarantine)| {
-                    write_month(plan, tmp, m, &crimes, &dropped, &victims, &offenders, &quarantine)
+                    write_month(plan, tmp, m, crimes, &dropped, &victims, &offenders, &quarantine)
                 })
                 .collect()
         });
@@ -837,7 +850,7 @@ fn write_month(
     plan: &Plan,
     tmp: &Path,
     m: Option<Month>,
-    crimes: &[u8],
+    crimes: Vec<u8>,
     dropped: &[u64],
     victims: &[u8],
     offenders: &[u8],
@@ -846,7 +859,7 @@ fn write_month(
     let mut t = Tally::new(plan.inputs.len());
     let mut names = spill::Interner::default();
     let mut rows: Vec<CrimeRow> = Vec::new();
-    for rec in spill::records(crimes) {
+    for rec in spill::records(&crimes) {
         let mut d = spill::Dec { bytes: rec };
         let seq = d.u64().ok_or_else(|| spill::corrupt("crimes"))?;
         if dropped.binary_search(&seq).is_ok() {
@@ -854,7 +867,7 @@ fn write_month(
         }
         rows.push(spill::get_crime(&mut d, &mut names).ok_or_else(|| spill::corrupt("crimes"))?);
     }
-    drop(names);
+    drop((names, crimes));
     enrich(&mut rows, &plan.wards, plan.lsoas.as_ref().map(|(i, _)| i));
     let people = |bytes: &[u8]| -> Result<Vec<PersonRow>> {
         let mut v = Vec::new();
@@ -1007,6 +1020,17 @@ pub fn ingest(req: &IngestRequest, progress: &(dyn Fn(Progress) + Sync)) -> Resu
     let written = write_months(&plan, &tmp, &mut spilled, &mut resolved, progress)
         .and_then(|t| reconcile(&plan, &spilled, &t).map(|r| (t, r)))
         .and_then(|(t, reports)| {
+            let (index, entries) = &resolved.index;
+            let c = &t.counts;
+            if *entries != c.crimes + c.asb + c.incidents {
+                return Err(IngestError::Internal(format!(
+                    "the crime-ref index has {entries} entries for {} crimes written",
+                    c.crimes + c.asb + c.incidents
+                )));
+            }
+            let to = tmp.join(ref_index::FILE);
+            std::fs::rename(index, &to)
+                .map_err(|source| IngestError::Write { path: to, source })?;
             let manifest = assemble(&plan, t, reports);
             let json = serde_json::to_string_pretty(&manifest)
                 .map_err(|e| IngestError::Internal(e.to_string()))?;

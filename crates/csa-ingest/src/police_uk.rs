@@ -79,18 +79,21 @@ pub fn check_header(found: &[String]) -> Result<(), String> {
 }
 
 /// Parses one police.uk file batch by batch, handing each batch's outcome (rows in file
-/// order) to `sink`. A file without the published header is refused whole.
+/// order) to `sink`. A file without the published header is refused whole. Batch k goes to
+/// `sink` while batch k + 1 is parsed and batch k + 2 split off the file: the sink (ingest's
+/// spill) still sees the batches one at a time and in order.
 pub fn parse(
     csv: &mut CsvBatches,
     path: &std::path::Path,
     file: u32,
     stem: &str,
     ctx: &ParseContext,
-    sink: &mut dyn FnMut(FileOutcome) -> crate::Result<()>,
+    sink: &mut (dyn FnMut(FileOutcome) -> crate::Result<()> + Send),
 ) -> crate::Result<()> {
     check_header(&csv.header)
         .map_err(|detail| crate::IngestError::BadHeader { path: path.to_path_buf(), detail })?;
     let mut next = csv.next_batch(BATCH);
+    let mut parsed_before: Option<FileOutcome> = None;
     loop {
         let batch = std::mem::take(&mut next);
         if batch.is_empty() {
@@ -110,7 +113,12 @@ pub fn parse(
                 })
                 .collect()
         };
-        let (parsed, following) = rayon::join(|| parse(batch), || csv.next_batch(BATCH));
+        let before = parsed_before.take();
+        let ((parsed, following), sunk) = rayon::join(
+            || rayon::join(|| parse(batch), || csv.next_batch(BATCH)),
+            || before.map_or(Ok(()), &mut *sink),
+        );
+        sunk?;
         next = following;
         out.crimes.reserve(parsed.len());
         for r in parsed {
@@ -119,9 +127,9 @@ pub fn parse(
                 Err(q) => out.quarantined.push(q),
             }
         }
-        sink(out)?;
+        parsed_before = Some(out);
     }
-    Ok(())
+    parsed_before.map_or(Ok(()), sink)
 }
 
 /// [`parse`] over bytes in memory, every batch gathered into one outcome (tests, fuzzing).

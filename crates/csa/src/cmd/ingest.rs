@@ -25,14 +25,19 @@ pub fn run(a: IngestArgs, quiet: bool) -> anyhow::Result<()> {
         ward_name: a.lookup_ward_name_col,
     };
     let bars = Bars::new(quiet, a.timings);
+    // freed memory goes back at every step, file, bucket and month (crate::alloc::release_freed)
+    let report = |p: csa_ingest::Progress| {
+        crate::alloc::release_freed();
+        bars.report(p);
+    };
     let started = std::time::Instant::now();
     let (m, appended) = if a.append {
-        let (m, rec) = csa_ingest::append::append(&req, &|p| bars.report(p))
+        let (m, rec) = csa_ingest::append::append(&req, &report)
             .with_context(|| format!("append to {} failed", a.out.display()))?;
         (m, Some(rec))
     } else {
         (
-            csa_ingest::ingest(&req, &|p| bars.report(p))
+            csa_ingest::ingest(&req, &report)
                 .with_context(|| format!("ingest into {} failed", a.out.display()))?,
             None,
         )
