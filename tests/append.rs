@@ -11,9 +11,12 @@ use common::{csa, csa_ok, manifest, read_table, strings};
 use csa_ingest::ref_index;
 use polars::prelude::*;
 
+/// (reference hash, month number) pairs, sorted.
+type Entries = Vec<(u64, i32)>;
+
 /// The crime-ref index's entries, and the (hash, month number) of every crime in the
 /// dataset's month partitions, sorted.
-fn index_and_crimes(ds: &Path) -> (Vec<(u64, i32)>, Vec<(u64, i32)>) {
+fn index_and_crimes(ds: &Path) -> (Entries, Entries) {
     let m = manifest(ds);
     let n = ["crimes", "asb", "incidents"].iter().map(|k| m["counts"][k].as_u64().unwrap()).sum();
     let mut r = ref_index::Reader::open(&ds.join(ref_index::FILE), n).expect("a whole index");

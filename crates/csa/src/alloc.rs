@@ -1,5 +1,5 @@
 //! The allocator (jemalloc, see `main.rs`) tuned for a long-running `csa serve`, and told to
-//! return what `csa ingest` has freed between its passes ([`release_freed`]).
+//! return what `csa ingest` has freed between its steps ([`release_freed_above`]).
 //!
 //! jemalloc is built to keep every page it frees (`.cargo/config.toml`: `dirty_decay_ms:-1`):
 //! right for the batch commands, whose memory goes at exit, and whose speed suffered from
@@ -37,7 +37,8 @@ pub fn tune_for_serving() -> Result<(), String> {
 }
 
 /// Hands the pages freed so far back to the system at once (every arena's
-/// `arena.<MALLCTL_ARENAS_ALL>.purge`). `csa ingest` calls it between its passes and months:
+/// `arena.<MALLCTL_ARENAS_ALL>.purge`). `csa ingest` calls it, through
+/// [`release_freed_above`], between its steps once it holds a third of its budget:
 /// jemalloc keeps freed pages for the batch commands' speed, and over an ingest's passes the
 /// pages kept by one pass (spill buffers, a bucket's hash map, a month's rows) are not
 /// reusable by the next pass's differently sized allocations, so without it the resident
@@ -55,6 +56,23 @@ pub fn release_freed() {
             0,
         )
     };
+}
+
+/// [`release_freed`] when this process's resident memory is above `bytes`: `csa ingest`
+/// calls it at each progress step with a third of its memory budget, so a small ingest keeps
+/// its pages (and its speed) and a large one stays within the budget.
+pub fn release_freed_above(bytes: u64) {
+    if resident_bytes().is_none_or(|r| r > bytes) {
+        release_freed();
+    }
+}
+
+/// VmRSS of this process (Linux `/proc/self/status`); `None` where it cannot be read.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Reads one mallctl value of type `T`.
@@ -106,6 +124,16 @@ fn write<T: Copy>(key: &str, value: T) -> Result<(), String> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resident_memory_is_read() {
+        let r = resident_bytes().unwrap();
+        assert!(r > 1 << 20 && r < 1 << 40, "{r}");
+        // over any size: a purge, which must not disturb what is still held
+        let held = vec![7u8; 8 << 20];
+        release_freed_above(0);
+        assert!(held.iter().all(|&b| b == 7));
+    }
 
     #[test]
     fn jemalloc_takes_the_serving_settings() {

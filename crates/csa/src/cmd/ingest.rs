@@ -25,9 +25,11 @@ pub fn run(a: IngestArgs, quiet: bool) -> anyhow::Result<()> {
         ward_name: a.lookup_ward_name_col,
     };
     let bars = Bars::new(quiet, a.timings);
-    // freed memory goes back at every step, file, bucket and month (crate::alloc::release_freed)
+    // freed memory goes back at a step (file, bucket, month) once the process holds more
+    // than a third of the budget (crate::alloc::release_freed_above)
+    let purge_above = a.memory_budget.unwrap_or(csa_ingest::DEFAULT_MEMORY_BUDGET) / 3;
     let report = |p: csa_ingest::Progress| {
-        crate::alloc::release_freed();
+        crate::alloc::release_freed_above(purge_above);
         bars.report(p);
     };
     let started = std::time::Instant::now();
