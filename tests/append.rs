@@ -11,6 +11,22 @@ use common::{csa, csa_ok, manifest, read_table, strings};
 use csa_ingest::ref_index;
 use polars::prelude::*;
 
+/// `csa ingest --append` of the extract folder `extract` to the dataset `ds`; its output.
+fn append(extract: &Path, boundaries: &str, ds: &str) -> String {
+    let e = extract.to_str().unwrap();
+    csa_ok(&[
+        "--quiet",
+        "ingest",
+        "--extract",
+        e,
+        "--boundaries",
+        boundaries,
+        "--out",
+        ds,
+        "--append",
+    ])
+}
+
 /// (reference hash, month number) pairs, sorted.
 type Entries = Vec<(u64, i32)>;
 
@@ -95,17 +111,7 @@ fn append_adds_months_and_replaces_updated_crimes() {
     const JAN: &str = "crimes/year=2024/month=1/part-0.parquet";
     let jan_mtime = std::fs::metadata(ds.join(JAN)).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let out = csa_ok(&[
-        "--quiet",
-        "ingest",
-        "--extract",
-        e25.to_str().unwrap(),
-        "--boundaries",
-        w,
-        "--out",
-        d,
-        "--append",
-    ]);
+    let out = append(&e25, w, d);
     assert!(out.contains("appended 2500 records (0 replacing"), "{out}");
     let m = manifest(&ds);
     // 2,000 crimes + 500 ASB a year
@@ -141,17 +147,7 @@ fn append_adds_months_and_replaces_updated_crimes() {
         format!("crime_ref,recorded_date,offence_code,easting,northing\n{target},2025-12-15,28E,433866,279103\nUPD/1,2026-01-03,34B,433866,279103\n"),
     )
     .unwrap();
-    let out = csa_ok(&[
-        "--quiet",
-        "ingest",
-        "--extract",
-        upd.to_str().unwrap(),
-        "--boundaries",
-        w,
-        "--out",
-        d,
-        "--append",
-    ]);
+    let out = append(&upd, w, d);
     assert!(out.contains("appended 2 records (1 replacing"), "{out}");
     let m = manifest(&ds);
     assert_eq!(
@@ -204,17 +200,7 @@ fn append_adds_months_and_replaces_updated_crimes() {
         "crime_ref,recorded_date,offence_code,easting,northing\nUPD/1,2026-02-03,34B,433866,279103\n",
     )
     .unwrap();
-    let out = csa_ok(&[
-        "--quiet",
-        "ingest",
-        "--extract",
-        upd2.to_str().unwrap(),
-        "--boundaries",
-        w,
-        "--out",
-        d,
-        "--append",
-    ]);
+    let out = append(&upd2, w, d);
     assert!(out.contains("appended 1 records (1 replacing"), "{out}");
     let (index, crimes) = index_and_crimes(&ds);
     assert_eq!(index.len(), 5001);
