@@ -136,10 +136,21 @@ async fn sign_in(c: &Client, base: &str, user: &str, password: &str) {
     c.goto(&format!("{base}/login")).await.unwrap();
     c.find(Locator::Css("#username")).await.unwrap().send_keys(user).await.unwrap();
     c.find(Locator::Css("#password")).await.unwrap().send_keys(password).await.unwrap();
-    // mark this document, submit, then wait until another document has loaded (a slow
-    // argon2 check on a busy machine must not be read as a refusal)
+    // a slow argon2 check on a busy machine must not be read as a refusal
+    click_to_new_page(
+        c,
+        Locator::Css("form.login button[type=submit]"),
+        &format!("signing in as {user}"),
+    )
+    .await;
+}
+
+/// Marks this document, clicks `target`, then waits until another document has loaded:
+/// WebDriver's click returns before a navigation it starts has committed, so reading the URL
+/// or the page straight after it can still see the old page on a busy machine.
+async fn click_to_new_page(c: &Client, target: Locator<'_>, what: &str) {
     c.execute("window.csaBefore = true; return null;", vec![]).await.unwrap();
-    c.find(Locator::Css("form.login button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.find(target).await.unwrap().click().await.unwrap();
     for _ in 0..300 {
         let v = c
             .execute(
@@ -152,7 +163,7 @@ async fn sign_in(c: &Client, base: &str, user: &str, password: &str) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("signing in as {user}: no page came back within 30 s");
+    panic!("{what}: no page came back within 30 s");
 }
 
 async fn text(c: &Client) -> String {
@@ -229,7 +240,7 @@ async fn a_lead_signs_in_breaks_a_priority_down_and_downloads_what_the_command_l
     );
     shot(&c, "home").await;
     // open a priority
-    c.find(Locator::LinkText("Domestic abuse")).await.unwrap().click().await.unwrap();
+    click_to_new_page(&c, Locator::LinkText("Domestic abuse"), "opening a priority").await;
     assert_eq!(c.current_url().await.unwrap().path(), "/priority");
     let a = accessible(&c).await;
     assert_eq!(a["unlabelled"], json!([]), "{a}");
@@ -244,7 +255,7 @@ async fn a_lead_signs_in_breaks_a_priority_down_and_downloads_what_the_command_l
     c.find(Locator::Css("#by1")).await.unwrap().select_by_value("victim_age_band").await.unwrap();
     c.find(Locator::Css("#by2")).await.unwrap().select_by_value("ward").await.unwrap();
     c.find(Locator::Css("#from")).await.unwrap().clear().await.unwrap();
-    c.find(Locator::Css("form.query button[type=submit]")).await.unwrap().click().await.unwrap();
+    click_to_new_page(&c, Locator::Css("form.query button[type=submit]"), "the query form").await;
     let url = c.current_url().await.unwrap();
     assert!(url.query().unwrap_or_default().contains("by=victim_age_band&by=ward"), "{url}");
     let heads = c
@@ -282,7 +293,7 @@ async fn a_lead_signs_in_breaks_a_priority_down_and_downloads_what_the_command_l
     assert!(csv == cli.as_bytes(), "download:\n{}\ncli:\n{cli}", String::from_utf8_lossy(&csv));
     // the other views and the hot spot maps open from the tabs
     for tab in ["Repeat victims", "Day and hour", "Equalities: victims", "Hot spots and density"] {
-        c.find(Locator::LinkText(tab)).await.unwrap().click().await.unwrap();
+        click_to_new_page(&c, Locator::LinkText(tab), tab).await;
         let t = text(&c).await;
         assert!(!t.contains("Something went wrong") && !t.contains("could not"), "{tab}: {t}");
     }
@@ -314,7 +325,7 @@ async fn a_lead_signs_in_breaks_a_priority_down_and_downloads_what_the_command_l
     assert!(c.current_url().await.unwrap().path().starts_with("/login"));
     // signing out ends the session
     sign_in(&c, &base, "harp", PASSWORD).await;
-    c.find(Locator::Css("form.signout button")).await.unwrap().click().await.unwrap();
+    click_to_new_page(&c, Locator::Css("form.signout button"), "signing out").await;
     c.goto(&format!("{base}/")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().starts_with("/login"));
     let console = driver.console();
