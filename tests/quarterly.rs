@@ -489,3 +489,61 @@ fn reproduces_home_office_quarters_for_west_midlands() {
         "West Midlands recorded 233,393 offences (fraud excluded) in 2017/18"
     );
 }
+
+/// `csa quarterly` reads its span a batch of months at a time (memory bounded whatever the
+/// dataset's size): the table is the same as from one load of the whole span, for batches of
+/// one month, of a few months and of everything.
+#[test]
+fn batches_of_months_give_the_table_of_one_load() {
+    use csa_analysis::config::Config;
+    use csa_analysis::data::month_batches;
+    use csa_analysis::performance::{performance, performance_in_batches, span};
+    use csa_analysis::quarter::Quarter;
+    use csa_analysis::targets::Targets;
+    use csa_analysis::{Assessment, Needs, Period, Periods};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("ds");
+    let demo = |d: &str| common::data(&format!("data/demo/{d}")).display().to_string();
+    let wards = common::data("data/boundaries/coventry-wards-2025.geojson").display().to_string();
+    let out = ds.display().to_string();
+    csa_ok(&[
+        "--quiet",
+        "ingest",
+        "--extract",
+        &demo("coventry-extract-2023"),
+        &demo("coventry-extract-2024"),
+        &demo("coventry-extract"),
+        "--boundaries",
+        &wards,
+        "--out",
+        &out,
+    ]);
+    let config = Config::default_config();
+    let targets = Targets::load(&common::data("data/demo/targets.toml"), &config).unwrap();
+    let q = Quarter::parse("2025Q4").unwrap();
+    let span = span(q, &targets);
+    let periods = Periods { current: span, comparison: span };
+    let mut needs = Needs::for_priorities(targets.indicators.iter().map(|i| &i.priority));
+    needs.victims = false;
+    let whole = Assessment::open_months(&ds, config.clone(), periods, span, &needs).unwrap();
+    let expected = performance(&whole, &targets, q).unwrap();
+    let table = |p: &csa_analysis::performance::Performance| {
+        let monthly: Vec<_> = p.rows.iter().map(|r| r.monthly.clone()).collect();
+        (serde_json::to_value(&p.rows).unwrap(), monthly)
+    };
+    let counted: u64 = expected.rows.iter().flat_map(|r| &r.monthly).map(|(_, n)| n).sum();
+    assert!(counted > 10_000, "the demo's indicators count {counted} crimes");
+    let bare =
+        Assessment::open_months(&ds, config, periods, Period::empty_at(span.from), &needs).unwrap();
+    assert_eq!(bare.data.crimes.len, 0);
+    for rows in [1, 3_000, 20_000, u64::MAX] {
+        let batches = month_batches(&bare.data.info, span, rows);
+        assert_eq!(batches.iter().map(|b| b.months()).sum::<i32>(), span.months());
+        if rows == 1 {
+            assert_eq!(batches.len(), span.months() as usize);
+        }
+        let got = performance_in_batches(&bare, &targets, q, &needs, rows).unwrap();
+        assert!(table(&got) == table(&expected), "{} batches of up to {rows} rows", batches.len());
+    }
+}

@@ -38,6 +38,10 @@ pub struct Assessment {
     /// [`DatasetInfo::people_key`] (worked out on first use: it reads the people files).
     pseudonym_key: std::sync::OnceLock<String>,
     pub area: Area,
+    /// Selections over `data.crimes` worked out once: the filter as applied (its `Debug`
+    /// text, the area's wards included) and its bitmap ([`Selector::bitmap`]). The sections of
+    /// a pack ask for each priority many times over millions of rows.
+    selections: std::sync::Mutex<FxHashMap<String, std::sync::Arc<Vec<u64>>>>,
 }
 
 /// The partnership's area: its wards, in the order of the boundaries file or by code.
@@ -179,6 +183,7 @@ impl Assessment {
             chi: setting.chi,
             pseudonym_key: key,
             area,
+            selections: Default::default(),
         }
     }
 
@@ -199,17 +204,29 @@ impl Assessment {
     /// The selector of priority `p` over other loaded crimes (months loaded apart, such as
     /// the trend's earlier years), restricted to the configured area.
     pub fn selector_on<'c>(&self, p: &Priority, crimes: &'c Crimes) -> Result<Selector<'c>> {
-        match &self.area.boundaries {
-            None => Selector::new(&p.filter, crimes),
+        let area;
+        let f = match &self.area.boundaries {
+            None => &p.filter,
             Some(_) => {
-                let f = Filter {
+                area = Filter {
                     ward_code: self.area.wards.iter().map(|w| w.0.clone()).collect(),
                     any: vec![p.filter.clone()],
                     ..Filter::default()
                 };
-                Selector::new(&f, crimes)
+                &area
             }
+        };
+        if !std::ptr::eq(crimes, &self.data.crimes) {
+            return Selector::new(f, crimes);
         }
+        let key = format!("{f:?}");
+        let cache = || self.selections.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(bits) = cache().get(&key) {
+            return Ok(Selector::from_bitmap(bits.clone()));
+        }
+        let bits = std::sync::Arc::new(Selector::new(f, crimes)?.bitmap(crimes.len));
+        cache().insert(key, bits.clone());
+        Ok(Selector::from_bitmap(bits))
     }
 
     /// Whether the dataset has records in every month of `p` (a partial comparison period

@@ -150,16 +150,13 @@ pub fn select(a: &Assessment, p: &Priority) -> Result<Selection> {
     // one pass for both periods: each row is matched at most once
     let (cur, cmp) = (a.periods.current, a.periods.comparison);
     let (mut current, mut comparison) = (Vec::new(), Vec::new());
-    for r in 0..crimes.len {
-        let m = crimes.month[r];
-        let (in_cur, in_cmp) = (cur.contains(m), cmp.contains(m));
-        if (in_cur || in_cmp) && sel.matches(r) {
-            if in_cur {
-                current.push(r as u32);
-            }
-            if in_cmp {
-                comparison.push(r as u32);
-            }
+    for r in sel.rows(crimes, a.periods.span()) {
+        let m = crimes.month[r as usize];
+        if cur.contains(m) {
+            current.push(r);
+        }
+        if cmp.contains(m) {
+            comparison.push(r);
         }
     }
     Ok(Selection { current, comparison, comparison_covered, unrecorded, notes })

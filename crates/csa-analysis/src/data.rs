@@ -254,6 +254,33 @@ fn load_people_chunk(
     })
 }
 
+/// `period` cut into runs of whole months of at most `max_rows` crime rows each (from the
+/// manifest's partition sizes; a month larger than that is a run of its own), in order.
+pub fn month_batches(info: &DatasetInfo, period: Period, max_rows: u64) -> Vec<Period> {
+    let mut rows: FxHashMap<Month, u64> = FxHashMap::default();
+    for p in &info.manifest.partitions {
+        if let (true, Some(y), Some(m)) = (p.table == "crimes", p.year, p.month) {
+            *rows.entry(Month::new(y, m)).or_default() += p.rows;
+        }
+    }
+    let mut out: Vec<Period> = Vec::new();
+    let mut held = 0u64;
+    for m in period.iter() {
+        let n = rows.get(&m).copied().unwrap_or(0);
+        match out.last_mut() {
+            Some(last) if held + n <= max_rows => {
+                last.to = m;
+                held += n;
+            }
+            _ => {
+                out.push(Period { from: m, to: m });
+                held = n;
+            }
+        }
+    }
+    out
+}
+
 impl Data {
     /// Bytes its crimes and people hold on the heap (approximately: what a cache of slices
     /// weighs it by).
@@ -289,53 +316,67 @@ impl Data {
         };
         let wanted: Vec<(Month, &PathBuf)> =
             months.iter().filter_map(|m| files.get(&m).map(|p| (m, p))).collect();
-        // in polars' own pool: the Parquet reader installs into it, and from a worker of
-        // another pool that is a cross-pool call that parks the caller (measured: one core idle)
-        let chunks: Vec<Chunk> = polars_core::runtime::THREAD_POOL.install(|| {
-            wanted.par_iter().map(|(m, p)| load_chunk(p, *m, &cols, &people)).collect::<Result<_>>()
-        })?;
         let mut crimes = Crimes::default();
         let mut interners: Vec<Interner> = cols
             .iter()
             .filter(|c| c.storage() == Storage::Text)
             .map(|_| Interner::default())
             .collect();
-        let sizes = |f: fn(&Chunk) -> Option<&PeopleChunk>| {
-            chunks.iter().filter_map(f).map(|p| p.crime.len()).sum()
+        // room for every person record of the months (from the manifest); a filtered load
+        // links only some of them and grows as it goes
+        let records = |table: &str| -> usize {
+            if people.filter.is_some() {
+                return 0;
+            }
+            let in_months = |p: &&csa_model::manifest::Partition| {
+                p.table == table
+                    && matches!((p.year, p.month), (Some(y), Some(m)) if months.contains(Month::new(y, m)))
+            };
+            info.manifest.partitions.iter().filter(in_months).map(|p| p.rows as usize).sum()
         };
-        let mut victims = people
-            .victims
-            .as_ref()
-            .map(|_| PeopleBuilder::with_capacity(sizes(|c| c.victims.as_ref())));
-        let mut offenders = people
-            .offenders
-            .as_ref()
-            .map(|_| PeopleBuilder::with_capacity(sizes(|c| c.offenders.as_ref())));
-        for chunk in chunks {
-            let offset = crimes.len as u32;
-            crimes.len += chunk.len;
-            crimes.month.extend(std::iter::repeat_n(chunk.month, chunk.len));
-            crimes.date.extend(chunk.date);
-            for (i, (_, t)) in chunk.text.into_iter().enumerate() {
-                interners[i].append(t);
-            }
-            for (c, v) in chunk.int {
-                crimes.int.entry(c).or_default().extend(v);
-            }
-            for (c, v) in chunk.flag {
-                crimes.flag.entry(c).or_default().extend(v);
-            }
-            for (c, v) in chunk.float {
-                crimes.float.entry(c).or_default().extend(v);
-            }
-            for (c, v) in chunk.day {
-                crimes.day.entry(c).or_default().extend(v);
-            }
-            for (builder, part) in
-                [(&mut victims, chunk.victims), (&mut offenders, chunk.offenders)]
-            {
-                if let (Some(b), Some(p)) = (builder.as_mut(), part) {
-                    b.append(p, offset);
+        let mut victims =
+            people.victims.as_ref().map(|_| PeopleBuilder::with_capacity(records("victims")));
+        let mut offenders =
+            people.offenders.as_ref().map(|_| PeopleBuilder::with_capacity(records("offenders")));
+        // months are read a pool's width at a time and merged in order before the next ones
+        // are read, so at most that many decoded partitions are held beside the store (not
+        // every month's twice over). In polars' own pool: the Parquet reader installs into it,
+        // and from a worker of another pool that is a cross-pool call that parks the caller
+        // (measured: one core idle).
+        let width = polars_core::runtime::THREAD_POOL.current_num_threads().max(1);
+        for group in wanted.chunks(width) {
+            let chunks: Vec<Chunk> = polars_core::runtime::THREAD_POOL.install(|| {
+                group
+                    .par_iter()
+                    .map(|(m, p)| load_chunk(p, *m, &cols, &people))
+                    .collect::<Result<_>>()
+            })?;
+            for chunk in chunks {
+                let offset = crimes.len as u32;
+                crimes.len += chunk.len;
+                crimes.month.extend(std::iter::repeat_n(chunk.month, chunk.len));
+                crimes.date.extend(chunk.date);
+                for (i, (_, t)) in chunk.text.into_iter().enumerate() {
+                    interners[i].append(t);
+                }
+                for (c, v) in chunk.int {
+                    crimes.int.entry(c).or_default().extend(v);
+                }
+                for (c, v) in chunk.flag {
+                    crimes.flag.entry(c).or_default().extend(v);
+                }
+                for (c, v) in chunk.float {
+                    crimes.float.entry(c).or_default().extend(v);
+                }
+                for (c, v) in chunk.day {
+                    crimes.day.entry(c).or_default().extend(v);
+                }
+                for (builder, part) in
+                    [(&mut victims, chunk.victims), (&mut offenders, chunk.offenders)]
+                {
+                    if let (Some(b), Some(p)) = (builder.as_mut(), part) {
+                        b.append(p, offset);
+                    }
                 }
             }
         }

@@ -92,41 +92,58 @@ pub fn needs(p: &Priority, side: Side) -> Needs {
     }
 }
 
-/// The group of person record `i` in `dimension`; `None` when not recorded.
-fn label(
-    people: &People,
-    i: usize,
-    dimension: GroupDim,
-    bands: &[u8],
-    band_labels: &[String],
-) -> Option<String> {
-    let l = match dimension {
-        GroupDim::AgeBand => match age_band(people.age[i], bands) {
-            0 => None,
-            k => Some(band_labels[k as usize - 1].clone()),
-        },
-        GroupDim::Sex => people.sex.get(i).map(str::to_string),
-        GroupDim::Ethnicity => people.ethnicity.get(i).map(str::to_string),
-    };
-    l.filter(|l| !unknown(dimension, l))
-}
-
-/// People of one area (the whole area or a ward) by group, per dimension.
+/// People of one area (the whole area or a ward) by group, per dimension: counted by code
+/// (age band number, the sex and ethnicity dictionaries' codes) as people are added, and
+/// given their labels once ([`Tally::labelled`]); no text is looked at per person.
 #[derive(Default)]
 struct Tally {
-    counts: [FxHashMap<String, u64>; 3],
-    unknown: [u64; 3],
+    codes: [Vec<u64>; 3],
 }
 
 impl Tally {
-    fn add(&mut self, people: &People, i: usize, bands: &[u8], band_labels: &[String]) {
+    fn add(&mut self, people: &People, i: usize, bands: &[u8]) {
         for (k, d) in GROUP_DIMENSIONS.iter().enumerate() {
-            match label(people, i, *d, bands, band_labels) {
-                Some(l) => *self.counts[k].entry(l).or_default() += 1,
-                None => self.unknown[k] += 1,
+            let code = match d {
+                GroupDim::AgeBand => age_band(people.age[i], bands) as usize,
+                GroupDim::Sex => people.sex.codes[i] as usize,
+                GroupDim::Ethnicity => people.ethnicity.codes[i] as usize,
+            };
+            let counts = &mut self.codes[k];
+            if counts.len() <= code {
+                counts.resize(code + 1, 0);
             }
+            counts[code] += 1;
         }
     }
+
+    /// People by group label per dimension, and those whose group is not recorded.
+    fn labelled<'a>(&self, people: &'a People, band_labels: &'a [String]) -> Labelled<'a> {
+        let mut out = Labelled::default();
+        for (k, d) in GROUP_DIMENSIONS.iter().enumerate() {
+            for (code, &n) in self.codes[k].iter().enumerate().filter(|(_, n)| **n > 0) {
+                let l = match (d, code) {
+                    (_, 0) => None,
+                    (GroupDim::AgeBand, k) => Some(band_labels[k - 1].as_str()),
+                    (GroupDim::Sex, c) => people.sex.values.get(c - 1).map(String::as_str),
+                    (GroupDim::Ethnicity, c) => {
+                        people.ethnicity.values.get(c - 1).map(String::as_str)
+                    }
+                };
+                match l.filter(|l| !unknown(*d, l)) {
+                    Some(l) => *out.counts[k].entry(l).or_default() += n,
+                    None => out.unknown[k] += n,
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A [`Tally`] by group label.
+#[derive(Default)]
+struct Labelled<'a> {
+    counts: [FxHashMap<&'a str, u64>; 3],
+    unknown: [u64; 3],
 }
 
 /// One row of an equalities table.
@@ -159,7 +176,7 @@ fn group_order(dimension: GroupDim, group: &str, band_labels: &[String]) -> (usi
 /// (no share or ratio to give); else the small-number rule of a ward, whose every group is
 /// listed with a note.
 fn rows_of(
-    tally: &Tally,
+    tally: &Labelled,
     pops: &[std::result::Result<GroupCounts, String>; 3],
     band_labels: &[String],
     min_known: u64,
@@ -171,7 +188,7 @@ fn rows_of(
             continue;
         }
         let pop = pops[k].as_ref().ok();
-        let mut groups: Vec<&str> = counts.keys().map(String::as_str).collect();
+        let mut groups: Vec<&str> = counts.keys().copied().collect();
         if let Some(p) = pop {
             for g in p.residents.keys() {
                 if !unknown(dimension, g) && !groups.contains(&g.as_str()) {
@@ -322,9 +339,9 @@ pub fn equalities(a: &Assessment, p: &Priority, side: Side) -> Result<DataFrame>
     let band_labels = age_band_labels(bands);
     let mut tally = Tally::default();
     for &(_, i) in latest(a, people, &in_period, |_| Some(0)).values() {
-        tally.add(people, i, bands, &band_labels);
+        tally.add(people, i, bands);
     }
-    let rows = rows_of(&tally, &area_pops(a), &band_labels, 0);
+    let rows = rows_of(&tally.labelled(people, &band_labels), &area_pops(a), &band_labels, 0);
     frame(&rows, None)
 }
 
@@ -340,7 +357,7 @@ pub fn equalities_by_ward(a: &Assessment, p: &Priority, side: Side) -> Result<Da
     let codes = &wards.codes;
     for (&(w, _), &(_, i)) in &latest(a, people, &in_period, |c| Some(codes[c]).filter(|w| *w != 0))
     {
-        tallies.entry(w).or_default().add(people, i, bands, &band_labels);
+        tallies.entry(w).or_default().add(people, i, bands);
     }
     let empty = Tally::default();
     let mut rows = Vec::new();
@@ -348,7 +365,8 @@ pub fn equalities_by_ward(a: &Assessment, p: &Priority, side: Side) -> Result<Da
     for (code, name) in &a.area.wards {
         let tally = wards.code_of(code).and_then(|k| tallies.get(&k)).unwrap_or(&empty);
         let pops = GROUP_DIMENSIONS.map(|d| a.population.ward_groups(code, d, bands));
-        let r = rows_of(tally, &pops, &band_labels, MIN_WARD_PEOPLE);
+        let r =
+            rows_of(&tally.labelled(people, &band_labels), &pops, &band_labels, MIN_WARD_PEOPLE);
         ward_of_row.extend(std::iter::repeat_n((code.as_str(), name.as_str()), r.len()));
         rows.extend(r);
     }

@@ -91,6 +91,11 @@ impl Period {
             (Some(f), Some(t)) => Some(Period::new(f, t)?),
         })
     }
+    /// No months: the empty run that starts at `from` (what an analysis that reads its own
+    /// months a batch at a time has loaded up front).
+    pub fn empty_at(from: Month) -> Period {
+        Period { from, to: from.plus(-1) }
+    }
     pub fn months(&self) -> i32 {
         self.to.0 - self.from.0 + 1
     }

@@ -20,7 +20,7 @@
 
 use csa_model::Col;
 use polars::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::assessment::Assessment;
@@ -87,32 +87,39 @@ pub fn repeats(a: &Assessment, p: &Priority, side: Side) -> Result<RepeatSummary
     for r in sel.rows(crimes, a.periods.current) {
         in_period[r as usize] = true;
     }
-    let mut per_person: FxHashMap<u32, FxHashSet<u32>> = FxHashMap::default();
-    for (i, &c) in people.crime.iter().enumerate() {
-        if in_period[c as usize] {
-            per_person.entry(people.person.codes[i]).or_default().insert(c);
+    // (person, crime) once each, sorted: a person's crimes are one run
+    let mut pairs: Vec<(u32, u32)> = people
+        .crime
+        .iter()
+        .zip(&people.person.codes)
+        .filter(|(c, _)| in_period[**c as usize])
+        .map(|(&c, &person)| (person, c))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let (mut n, mut repeat_people, mut max_crimes) = (0u64, 0u64, 0u64);
+    // 1 = has a person, 2 = has a repeat person (bits)
+    let mut mark = vec![0u8; crimes.len];
+    for run in pairs.chunk_by(|x, y| x.0 == y.0) {
+        let repeat = run.len() >= 2;
+        n += 1;
+        repeat_people += u64::from(repeat);
+        max_crimes = max_crimes.max(run.len() as u64);
+        for &(_, c) in run {
+            mark[c as usize] |= 1 | (u8::from(repeat) << 1);
         }
     }
-    let repeat: FxHashSet<u32> =
-        per_person.iter().filter(|(_, c)| c.len() >= 2).map(|(p, _)| *p).collect();
-    let mut with_person = FxHashSet::default();
-    let mut with_repeat = FxHashSet::default();
-    for (person, cs) in &per_person {
-        with_person.extend(cs.iter().copied());
-        if repeat.contains(person) {
-            with_repeat.extend(cs.iter().copied());
-        }
-    }
-    let n = per_person.len() as u64;
+    let with_person = mark.iter().filter(|&&m| m != 0).count() as u64;
+    let with_repeat = mark.iter().filter(|&&m| m & 2 != 0).count() as u64;
     Ok(RepeatSummary {
         side,
         people: n,
-        repeat_people: repeat.len() as u64,
-        repeat_share_pct: pct(repeat.len() as u64, n),
-        crimes: with_person.len() as u64,
-        crimes_with_repeat: with_repeat.len() as u64,
-        crimes_share_pct: pct(with_repeat.len() as u64, with_person.len() as u64),
-        max_crimes: per_person.values().map(|c| c.len() as u64).max().unwrap_or(0),
+        repeat_people,
+        repeat_share_pct: pct(repeat_people, n),
+        crimes: with_person,
+        crimes_with_repeat: with_repeat,
+        crimes_share_pct: pct(with_repeat, with_person),
+        max_crimes,
     })
 }
 

@@ -12,8 +12,11 @@
 //! `{ source = ["ambulance"], any = [{ night_of = ["Fri", "Sat"] }] }` selects ambulance
 //! incidents by their own conditions.
 
+use std::sync::Arc;
+
 use csa_model::taxonomy::fold;
 use csa_model::{Col, HateStrand, RecordKind};
+use rayon::prelude::*;
 
 use crate::config::Filter;
 use crate::error::Result;
@@ -74,6 +77,9 @@ pub struct Selector<'a> {
     dow: Option<(&'a [i8], [bool; 8])>,
     night: Option<(&'a [i8], &'a [i8], [bool; 8])>,
     any: Vec<Selector<'a>>,
+    /// Every row's answer worked out once ([`Selector::bitmap`]): bit `r % 64` of word
+    /// `r / 64` is row `r`'s. When present, the conditions above are empty and unused.
+    bits: Option<Arc<Vec<u64>>>,
 }
 
 fn allowed(t: &Text, values: impl Fn(&str) -> bool) -> (&[u32], Vec<bool>) {
@@ -99,6 +105,7 @@ impl<'a> Selector<'a> {
             dow: None,
             night: None,
             any: vec![],
+            bits: None,
         };
         if let Some(k) = f.record_kind {
             s.text.push(allowed(c.text(Col::RecordKind)?, |v| v == k.name()));
@@ -182,7 +189,36 @@ impl<'a> Selector<'a> {
         Ok(s)
     }
 
+    /// A selector that answers from a bitmap of every row's answer (see [`Selector::bitmap`]).
+    pub fn from_bitmap(bits: Arc<Vec<u64>>) -> Selector<'a> {
+        Selector {
+            text: vec![],
+            flags: vec![],
+            strands: vec![],
+            hour: None,
+            dow: None,
+            night: None,
+            any: vec![],
+            bits: Some(bits),
+        }
+    }
+
+    /// The answers for rows `0..len`, 64 to a word (row `r` is bit `r % 64` of word `r / 64`),
+    /// worked out in parallel: an assessment asks each priority of every row many times.
+    pub fn bitmap(&self, len: usize) -> Vec<u64> {
+        (0..len.div_ceil(64))
+            .into_par_iter()
+            .map(|w| {
+                let rows = w * 64..(w * 64 + 64).min(len);
+                rows.fold(0u64, |word, r| word | (u64::from(self.matches(r)) << (r % 64)))
+            })
+            .collect()
+    }
+
     pub fn matches(&self, row: usize) -> bool {
+        if let Some(bits) = &self.bits {
+            return bits[row / 64] >> (row % 64) & 1 == 1;
+        }
         self.text.iter().all(|(codes, ok)| ok[codes[row] as usize])
             && self.flags.iter().all(|(v, want)| v[row] == *want)
             && (self.strands.is_empty() || self.strands.iter().any(|v| v[row] == 1))
@@ -197,6 +233,20 @@ impl<'a> Selector<'a> {
 
     /// Rows recorded in `period` that match, ascending.
     pub fn rows(&self, crimes: &Crimes, period: Period) -> Vec<u32> {
+        if let Some(bits) = &self.bits {
+            let mut out = Vec::new();
+            for (w, &word) in bits.iter().enumerate() {
+                let mut rest = word;
+                while rest != 0 {
+                    let r = w * 64 + rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    if period.contains(crimes.month[r]) {
+                        out.push(r as u32);
+                    }
+                }
+            }
+            return out;
+        }
         (0..crimes.len)
             .filter(|&r| period.contains(crimes.month[r]) && self.matches(r))
             .map(|r| r as u32)

@@ -20,7 +20,16 @@ pub fn is_forbidden(c: char) -> bool {
 /// True when `bytes` hold any C0 control character or DEL other than tab, line breaks
 /// included: one fast scan over a whole row decides whether its fields need a look.
 pub fn has_control_bytes(bytes: &[u8]) -> bool {
-    bytes.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    // branch-free over 32 bytes at a time (the compiler makes it vector code): every field of
+    // every row is scanned, and `any` with its early exit is scanned a byte at a time
+    let control = |b: u8| ((b < 0x20) & (b != b'\t')) | (b == 0x7f);
+    let mut chunks = bytes.chunks_exact(32);
+    for chunk in &mut chunks {
+        if chunk.iter().fold(false, |seen, &b| seen | control(b)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| control(b))
 }
 
 /// The first forbidden control character of `s` (see [`is_forbidden`]).
@@ -102,6 +111,21 @@ pub fn check_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_byte_at_every_place_of_a_row() {
+        for b in 0..=255u8 {
+            let control = (b < 0x20 && b != b'\t') || b == 0x7f;
+            for len in [1, 31, 32, 33, 64, 70] {
+                for at in 0..len {
+                    let mut row = vec![b'a'; len];
+                    row[at] = b;
+                    assert_eq!(has_control_bytes(&row), control, "byte {b} at {at} of {len}");
+                }
+            }
+        }
+        assert!(!has_control_bytes(b""));
+    }
 
     #[test]
     fn the_rule() {

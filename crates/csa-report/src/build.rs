@@ -150,8 +150,12 @@ fn overview_tables(a: &Assessment, priorities: &[Priority]) -> Result<Vec<Table>
 fn equalities_table(a: &Assessment, priorities: &[Priority], who: Who) -> Result<Option<Table>> {
     let w = who.name();
     let mut long: Option<Table> = None;
-    for p in priorities {
-        let df = csa_analysis::equalities::equalities(a, p, who.side())?;
+    // worked out side by side, assembled in the priorities' order
+    let frames: Vec<_> = priorities
+        .par_iter()
+        .map(|p| csa_analysis::equalities::equalities(a, p, who.side()))
+        .collect::<csa_analysis::Result<_>>()?;
+    for (p, df) in priorities.iter().zip(frames) {
         let t = Table::from_df("eq", "", &df, one_way())?;
         let l = long.get_or_insert_with(|| {
             let mut cols = vec![names::PRIORITY];

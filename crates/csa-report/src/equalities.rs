@@ -12,6 +12,7 @@ use csa_analysis::config::Priority;
 use csa_analysis::equalities::equalities_by_ward;
 use csa_analysis::{names, Assessment, Result, Side};
 use csa_model::Col;
+use rayon::prelude::*;
 
 use crate::table::{Cell, Protect, Role, Table};
 
@@ -21,8 +22,13 @@ pub const WARD_VICTIMS: &str = "equalities_wards_victims";
 /// The ward-by-ward table of the priorities that ask for one; `None` when none does.
 pub fn ward_table(a: &Assessment, priorities: &[Priority]) -> Result<Option<Table>> {
     let mut long: Option<Table> = None;
-    for p in priorities.iter().filter(|p| p.ward_equalities) {
-        let df = equalities_by_ward(a, p, Side::Victim)?;
+    let chosen: Vec<&Priority> = priorities.iter().filter(|p| p.ward_equalities).collect();
+    // worked out side by side, assembled in the priorities' order
+    let frames: Vec<_> = chosen
+        .par_iter()
+        .map(|p| equalities_by_ward(a, p, Side::Victim))
+        .collect::<csa_analysis::Result<_>>()?;
+    for (p, df) in chosen.into_iter().zip(frames) {
         let t = Table::from_df("eq", "", &df, Protect::Primary)?;
         let l = long.get_or_insert_with(|| {
             let mut cols = vec![names::PRIORITY];

@@ -1,13 +1,16 @@
-//! The allocator (jemalloc, see `main.rs`) tuned for a long-running `csa serve`, and told to
-//! return what `csa ingest` has freed between its steps ([`release_freed_above`]).
+//! The allocator (jemalloc, see `main.rs`) tuned for a long-running `csa serve` and a large
+//! `csa assess` ([`return_idle_pages`]), and told to return what `csa ingest` has freed
+//! between its steps ([`release_freed_above`]).
 //!
 //! jemalloc is built to keep every page it frees (`.cargo/config.toml`: `dirty_decay_ms:-1`):
 //! right for the batch commands, whose memory goes at exit, and whose speed suffered from
 //! handing pages back only to fault them in again. A server is the opposite case: each burst
 //! of requests frees its transient memory in whichever of jemalloc's arenas served it, and
 //! with nothing ever returned the resident memory climbs to the sum of every arena's peak
-//! although nothing is held (measured: BENCHMARKS.md, "csa serve under load"). So before
-//! serving:
+//! although nothing is held (measured: BENCHMARKS.md, "csa serve under load"). `csa assess`
+//! is the same case within one run: its sections run side by side and each frees what it
+//! built, so on a national year the kept pages doubled its resident memory (6.5 GB, against
+//! 3.5 GB returning them; BENCHMARKS.md). So before serving, and before assessing:
 //! - `dirty_decay_ms` = [`DECAY_MS`] and `muzzy_decay_ms` = 0 for every arena (those made
 //!   already, and the default for those made later): pages unused for about a second go
 //!   back to the system;
@@ -20,11 +23,12 @@
 
 use std::ffi::{c_void, CString};
 
-/// How long freed pages stay resident for reuse while serving, in milliseconds.
+/// How long freed pages stay resident for reuse, in milliseconds, once [`return_idle_pages`]
+/// has run.
 pub const DECAY_MS: isize = 1000;
 
 /// Applies the settings above; an error names the setting jemalloc refused.
-pub fn tune_for_serving() -> Result<(), String> {
+pub fn return_idle_pages() -> Result<(), String> {
     write("arenas.dirty_decay_ms", DECAY_MS)?;
     write("arenas.muzzy_decay_ms", 0isize)?;
     let narenas: u32 = read("arenas.narenas")?;
@@ -136,8 +140,8 @@ mod tests {
     }
 
     #[test]
-    fn jemalloc_takes_the_serving_settings() {
-        tune_for_serving().unwrap();
+    fn jemalloc_takes_the_settings_that_return_idle_pages() {
+        return_idle_pages().unwrap();
         assert_eq!(read::<isize>("arenas.dirty_decay_ms").unwrap(), DECAY_MS);
         assert_eq!(read::<isize>("arena.0.dirty_decay_ms").unwrap(), DECAY_MS);
         assert!(read::<bool>("background_thread").unwrap());

@@ -65,6 +65,9 @@ fn ingest_peers(config: &Config, dir: &Path) -> anyhow::Result<()> {
 
 pub fn run(a: AssessArgs, quiet: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    // the pack's sections free what they build: pages unused for a second go back
+    // (crate::alloc), or a national year's pack holds twice the memory it uses
+    crate::alloc::return_idle_pages().map_err(|e| anyhow::anyhow!("csa assess: {e}"))?;
     let mut config = Config::load(&a.config)?;
     let generated_at = generated_at()?;
     let edition = match a.edition {

@@ -7,7 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use csa_analysis::performance::{performance, span};
+use csa_analysis::performance::{performance_in_batches, span, BATCH_ROWS};
+use csa_analysis::period::Period;
 use csa_analysis::quarter::Quarter;
 use csa_analysis::quarterly::{write_outputs, ControlSeries, RunInfo};
 use csa_analysis::targets::Targets;
@@ -167,7 +168,12 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
         }
         None => Vec::new(),
     };
-    let assessment = Assessment::open(&dataset, config, Some(span(quarter, &targets)), &needs)?;
+    // opened without rows: the performance table reads the span's months a batch at a time,
+    // so memory does not grow with the span or the dataset
+    let span = span(quarter, &targets);
+    let periods = Periods { current: span, comparison: span };
+    let assessment =
+        Assessment::open_months(&dataset, config, periods, Period::empty_at(span.from), &needs)?;
     if !assessment.covers(quarter.period()) {
         return Err(UsageError(format!(
             "the dataset does not cover all of {quarter} ({} to {}); its months run {} to {}",
@@ -178,7 +184,7 @@ fn run_logged(a: &QuarterlyArgs, log: &Log) -> anyhow::Result<usize> {
         ))
         .into());
     }
-    let perf = performance(&assessment, &targets, quarter)?;
+    let perf = performance_in_batches(&assessment, &targets, quarter, &needs, BATCH_ROWS)?;
     csa_ingest::dataset::remove_stale_siblings(&a.out);
     let tmp = csa_ingest::dataset::sibling(&a.out, "partial");
     if tmp.exists() {

@@ -97,7 +97,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         session_lifetime,
     };
     // freed memory back to the system while serving (the batch commands keep it)
-    crate::alloc::tune_for_serving().map_err(|e| anyhow::anyhow!("csa serve: {e}"))?;
+    crate::alloc::return_idle_pages().map_err(|e| anyhow::anyhow!("csa serve: {e}"))?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let server = Server::bind(options, std::sync::Arc::new(print)).await?;
