@@ -149,8 +149,10 @@ pub fn select(a: &Assessment, p: &Priority) -> Result<Selection> {
     }
     // one pass for both periods: each row is matched at most once
     let (cur, cmp) = (a.periods.current, a.periods.comparison);
-    let (mut current, mut comparison) = (Vec::new(), Vec::new());
-    for r in sel.rows(crimes, a.periods.span()) {
+    let rows = sel.rows(crimes, a.periods.span());
+    let (mut current, mut comparison) =
+        (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+    for r in rows {
         let m = crimes.month[r as usize];
         if cur.contains(m) {
             current.push(r);

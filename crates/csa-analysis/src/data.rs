@@ -316,23 +316,36 @@ impl Data {
         };
         let wanted: Vec<(Month, &PathBuf)> =
             months.iter().filter_map(|m| files.get(&m).map(|p| (m, p))).collect();
-        let mut crimes = Crimes::default();
-        let mut interners: Vec<Interner> = cols
-            .iter()
-            .filter(|c| c.storage() == Storage::Text)
-            .map(|_| Interner::default())
-            .collect();
-        // room for every person record of the months (from the manifest); a filtered load
-        // links only some of them and grows as it goes
-        let records = |table: &str| -> usize {
-            if people.filter.is_some() {
-                return 0;
-            }
+        // rows of a table in the months (from the manifest): every column is sized once, not
+        // grown by doubling (each doubling copied the column into fresh pages: a third of a
+        // national pack's page faults)
+        let rows_in = |table: &str| -> usize {
             let in_months = |p: &&csa_model::manifest::Partition| {
                 p.table == table
                     && matches!((p.year, p.month), (Some(y), Some(m)) if months.contains(Month::new(y, m)))
             };
             info.manifest.partitions.iter().filter(in_months).map(|p| p.rows as usize).sum()
+        };
+        let rows = rows_in("crimes");
+        let mut crimes = Crimes::default();
+        crimes.month.reserve(rows);
+        crimes.date.reserve(rows);
+        let mut interners: Vec<Interner> = cols
+            .iter()
+            .filter(|c| c.storage() == Storage::Text)
+            .map(|_| {
+                let mut i = Interner::default();
+                i.text.codes.reserve(rows);
+                i
+            })
+            .collect();
+        // room for every person record of the months; a filtered load links only some of
+        // them and grows as it goes
+        let records = |table: &str| -> usize {
+            if people.filter.is_some() {
+                return 0;
+            }
+            rows_in(table)
         };
         let mut victims =
             people.victims.as_ref().map(|_| PeopleBuilder::with_capacity(records("victims")));
@@ -360,16 +373,16 @@ impl Data {
                     interners[i].append(t);
                 }
                 for (c, v) in chunk.int {
-                    crimes.int.entry(c).or_default().extend(v);
+                    crimes.int.entry(c).or_insert_with(|| Vec::with_capacity(rows)).extend(v);
                 }
                 for (c, v) in chunk.flag {
-                    crimes.flag.entry(c).or_default().extend(v);
+                    crimes.flag.entry(c).or_insert_with(|| Vec::with_capacity(rows)).extend(v);
                 }
                 for (c, v) in chunk.float {
-                    crimes.float.entry(c).or_default().extend(v);
+                    crimes.float.entry(c).or_insert_with(|| Vec::with_capacity(rows)).extend(v);
                 }
                 for (c, v) in chunk.day {
-                    crimes.day.entry(c).or_default().extend(v);
+                    crimes.day.entry(c).or_insert_with(|| Vec::with_capacity(rows)).extend(v);
                 }
                 for (builder, part) in
                     [(&mut victims, chunk.victims), (&mut offenders, chunk.offenders)]

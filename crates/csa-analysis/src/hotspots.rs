@@ -77,7 +77,12 @@ pub fn points(a: &Assessment, p: &Priority, period: Period) -> Result<Points> {
     let precision = crimes.text.get(&Col::DatePrecision);
     let month_code = precision.and_then(|t| t.code_of("month"));
     let mut out = Points::default();
-    for r in sel.rows(crimes, period) {
+    let rows = sel.rows(crimes, period);
+    out.xy.reserve(rows.len());
+    out.day.reserve(rows.len());
+    out.day_precise.reserve(rows.len());
+    out.month.reserve(rows.len());
+    for r in rows {
         let r = r as usize;
         out.selected += 1;
         if !(e[r].is_finite() && n[r].is_finite()) {

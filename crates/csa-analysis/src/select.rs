@@ -206,13 +206,51 @@ impl<'a> Selector<'a> {
     /// The answers for rows `0..len`, 64 to a word (row `r` is bit `r % 64` of word `r / 64`),
     /// worked out in parallel: an assessment asks each priority of every row many times.
     pub fn bitmap(&self, len: usize) -> Vec<u64> {
-        (0..len.div_ceil(64))
-            .into_par_iter()
-            .map(|w| {
-                let rows = w * 64..(w * 64 + 64).min(len);
-                rows.fold(0u64, |word, r| word | (u64::from(self.matches(r)) << (r % 64)))
-            })
-            .collect()
+        (0..len.div_ceil(64)).into_par_iter().map(|w| self.word(w * 64, len)).collect()
+    }
+
+    /// The answers of the up to 64 rows from `start` (a multiple of 64), as [`matches`] gives
+    /// them, one condition at a time over the rows (tight loops, and the remaining conditions
+    /// skipped once no row is left).
+    ///
+    /// [`matches`]: Selector::matches
+    fn word(&self, start: usize, len: usize) -> u64 {
+        let end = (start + 64).min(len);
+        if let Some(bits) = &self.bits {
+            return bits[start / 64];
+        }
+        let mask = |test: &dyn Fn(usize) -> bool| -> u64 {
+            (start..end).fold(0u64, |m, r| m | (u64::from(test(r)) << (r - start)))
+        };
+        let mut word = if end - start == 64 { u64::MAX } else { (1u64 << (end - start)) - 1 };
+        for (codes, ok) in &self.text {
+            word &= mask(&|r| ok[codes[r] as usize]);
+            if word == 0 {
+                return 0;
+            }
+        }
+        for (v, want) in &self.flags {
+            word &= mask(&|r| v[r] == *want);
+            if word == 0 {
+                return 0;
+            }
+        }
+        if !self.strands.is_empty() {
+            word &= mask(&|r| self.strands.iter().any(|v| v[r] == 1));
+        }
+        if let Some((h, ok)) = &self.hour {
+            word &= mask(&|r| h[r] >= 0 && ok[h[r] as usize]);
+        }
+        if let Some((d, ok)) = &self.dow {
+            word &= mask(&|r| d[r] > 0 && ok[d[r] as usize]);
+        }
+        if let Some((d, h, ok)) = &self.night {
+            word &= mask(&|r| d[r] > 0 && ok[night_of(d[r], h[r]) as usize]);
+        }
+        if word != 0 && !self.any.is_empty() {
+            word &= self.any.iter().fold(0u64, |m, s| m | s.word(start, len));
+        }
+        word
     }
 
     pub fn matches(&self, row: usize) -> bool {
@@ -234,7 +272,9 @@ impl<'a> Selector<'a> {
     /// Rows recorded in `period` that match, ascending.
     pub fn rows(&self, crimes: &Crimes, period: Period) -> Vec<u32> {
         if let Some(bits) = &self.bits {
-            let mut out = Vec::new();
+            // sized once: every matching row, whatever its month, is an upper bound
+            let matching: u32 = bits.iter().map(|w| w.count_ones()).sum();
+            let mut out = Vec::with_capacity(matching as usize);
             for (w, &word) in bits.iter().enumerate() {
                 let mut rest = word;
                 while rest != 0 {
@@ -321,6 +361,11 @@ mod tests {
         let s = Selector::new(&nte.filter, &c).unwrap();
         let hits: Vec<bool> = (0..5).map(|r| s.matches(r)).collect();
         assert_eq!(hits, vec![true, false, true, false, false]);
+        let many = repeated(&c, 23);
+        let s = Selector::new(&nte.filter, &many).unwrap();
+        let bits = s.bitmap(many.len);
+        assert!((0..many.len).all(|r| (bits[r / 64] >> (r % 64) & 1 == 1) == s.matches(r)));
+        assert_eq!((0..many.len).filter(|&r| s.matches(r)).count(), 2 * 23);
         assert_eq!(night_of(1, 3), 7);
         assert_eq!(night_of(6, 22), 6);
     }
@@ -368,7 +413,41 @@ mod tests {
         let p =
             Config::parse(&text, std::path::Path::new("t.toml")).unwrap().priority("P").unwrap();
         let s = Selector::new(&p.filter, c).unwrap();
-        (0..c.len).filter(|&r| s.matches(r)).collect()
+        let rows: Vec<usize> = (0..c.len).filter(|&r| s.matches(r)).collect();
+        // the bitmap gives the same answers, over whole and partial words
+        let many = repeated(c, 23);
+        let s = Selector::new(&p.filter, &many).unwrap();
+        let bitmap = s.bitmap(many.len);
+        assert_eq!(bitmap.len(), many.len.div_ceil(64));
+        for r in 0..many.len {
+            assert_eq!(bitmap[r / 64] >> (r % 64) & 1 == 1, s.matches(r), "{f}: row {r}");
+        }
+        let from = Selector::from_bitmap(Arc::new(bitmap));
+        assert!((0..many.len).all(|r| from.matches(r) == s.matches(r)));
+        rows
+    }
+
+    /// `c`'s rows `k` times over.
+    fn repeated(c: &Crimes, k: usize) -> Crimes {
+        let rep = |v: &Vec<u32>| -> Vec<u32> { (0..k).flat_map(|_| v.iter().copied()).collect() };
+        let mut out = Crimes {
+            len: c.len * k,
+            month: (0..k).flat_map(|_| c.month.iter().copied()).collect(),
+            date: (0..k).flat_map(|_| c.date.iter().copied()).collect(),
+            ..Crimes::default()
+        };
+        for (col, t) in &c.text {
+            let mut t2 = t.clone();
+            t2.codes = rep(&t.codes);
+            out.text.insert(*col, t2);
+        }
+        for (col, v) in &c.flag {
+            out.flag.insert(*col, (0..k).flat_map(|_| v.iter().copied()).collect());
+        }
+        for (col, v) in &c.int {
+            out.int.insert(*col, (0..k).flat_map(|_| v.iter().copied()).collect());
+        }
+        out
     }
 
     #[test]

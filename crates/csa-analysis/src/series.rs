@@ -84,11 +84,9 @@ fn tally(
     let crimes = &data.crimes;
     for (p, (_, c)) in priorities.iter().zip(counts.iter_mut()) {
         let sel = a.selector_on(p, crimes)?;
-        for r in 0..crimes.len {
-            let m = crimes.month[r];
-            if period.contains(m) && sel.matches(r) {
-                c[(m.0 - period.from.0) as usize] += 1;
-            }
+        for r in sel.rows(crimes, period) {
+            let m = crimes.month[r as usize];
+            c[(m.0 - period.from.0) as usize] += 1;
         }
     }
     Ok(())
