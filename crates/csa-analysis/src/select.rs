@@ -97,16 +97,7 @@ impl<'a> Selector<'a> {
 
     /// One filter node; `inherited`: an ancestor asks for partner incidents.
     fn node(f: &Filter, c: &'a Crimes, inherited: bool) -> Result<Selector<'a>> {
-        let mut s = Selector {
-            text: vec![],
-            flags: vec![],
-            strands: vec![],
-            hour: None,
-            dow: None,
-            night: None,
-            any: vec![],
-            bits: None,
-        };
+        let mut s = Selector::unconditional();
         if let Some(k) = f.record_kind {
             s.text.push(allowed(c.text(Col::RecordKind)?, |v| v == k.name()));
         }
@@ -189,8 +180,8 @@ impl<'a> Selector<'a> {
         Ok(s)
     }
 
-    /// A selector that answers from a bitmap of every row's answer (see [`Selector::bitmap`]).
-    pub fn from_bitmap(bits: Arc<Vec<u64>>) -> Selector<'a> {
+    /// No condition yet: matches every row (what a node starts from).
+    fn unconditional() -> Selector<'a> {
         Selector {
             text: vec![],
             flags: vec![],
@@ -199,8 +190,13 @@ impl<'a> Selector<'a> {
             dow: None,
             night: None,
             any: vec![],
-            bits: Some(bits),
+            bits: None,
         }
+    }
+
+    /// A selector that answers from a bitmap of every row's answer (see [`Selector::bitmap`]).
+    pub fn from_bitmap(bits: Arc<Vec<u64>>) -> Selector<'a> {
+        Selector { bits: Some(bits), ..Selector::unconditional() }
     }
 
     /// The answers for rows `0..len`, 64 to a word (row `r` is bit `r % 64` of word `r / 64`),
