@@ -42,6 +42,9 @@ pub struct Assessment {
     /// text, the area's wards included) and its bitmap ([`Selector::bitmap`]). The sections of
     /// a pack ask for each priority many times over millions of rows.
     selections: std::sync::Mutex<FxHashMap<String, std::sync::Arc<Vec<u64>>>>,
+    /// Each priority's rows in the two periods, worked out once (its `Debug` text): the
+    /// breakdowns, volumes and locations of a pack ask for them again and again.
+    chosen: std::sync::Mutex<FxHashMap<String, std::sync::Arc<crate::breakdown::Selection>>>,
 }
 
 /// The partnership's area: its wards, in the order of the boundaries file or by code.
@@ -184,6 +187,7 @@ impl Assessment {
             pseudonym_key: key,
             area,
             selections: Default::default(),
+            chosen: Default::default(),
         }
     }
 
@@ -227,6 +231,22 @@ impl Assessment {
         let bits = std::sync::Arc::new(Selector::new(f, crimes)?.bitmap(crimes.len));
         cache().insert(key, bits.clone());
         Ok(Selector::from_bitmap(bits))
+    }
+
+    /// The selection of priority `p`, made by `make` the first time it is asked for.
+    pub fn chosen(
+        &self,
+        p: &Priority,
+        make: impl FnOnce() -> Result<crate::breakdown::Selection>,
+    ) -> Result<std::sync::Arc<crate::breakdown::Selection>> {
+        let key = format!("{p:?}");
+        let cache = || self.chosen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(s) = cache().get(&key) {
+            return Ok(s.clone());
+        }
+        let s = std::sync::Arc::new(make()?);
+        cache().insert(key, s.clone());
+        Ok(s)
     }
 
     /// Whether the dataset has records in every month of `p` (a partial comparison period

@@ -133,7 +133,12 @@ pub struct Selection {
     pub notes: Vec<String>,
 }
 
-pub fn select(a: &Assessment, p: &Priority) -> Result<Selection> {
+/// The rows of priority `p` in the two periods (worked out once per assessment).
+pub fn select(a: &Assessment, p: &Priority) -> Result<std::sync::Arc<Selection>> {
+    a.chosen(p, || select_rows(a, p))
+}
+
+fn select_rows(a: &Assessment, p: &Priority) -> Result<Selection> {
     let crimes = &a.data.crimes;
     let sel = a.selector(p)?;
     let unrecorded = unrecorded_cols(crimes, &filter_columns(&p.filter));
@@ -164,31 +169,110 @@ pub fn select(a: &Assessment, p: &Priority) -> Result<Selection> {
     Ok(Selection { current, comparison, comparison_covered, unrecorded, notes })
 }
 
-/// Counts per key: (current, comparison, distinct people in current).
+/// Counts per key: (current, comparison), and distinct people in current.
 struct Tally {
     counts: FxHashMap<Key, (u64, u64)>,
-    people: FxHashMap<Key, FxHashSet<u32>>,
+    people: FxHashMap<Key, u64>,
+}
+
+/// A dense table of keys up to this many entries (16 bytes each), else a hash map.
+const DENSE_KEYS: u64 = 1 << 18;
+
+/// Keys numbered as small ids: in mixed radix when every dimension's key is below its
+/// bound ([`Keyer::bound`]) and the table is small, otherwise in the order first met.
+struct KeyIds {
+    bounds: Vec<u32>,
+    /// Ids below this are mixed-radix keys (0 when the dimensions give no dense table).
+    dense: usize,
+    other: FxHashMap<Key, u32>,
+    others: Vec<Key>,
+}
+
+impl KeyIds {
+    fn new(keyers: &[Keyer]) -> KeyIds {
+        KeyIds::with_bounds(keyers.iter().map(Keyer::bound).collect())
+    }
+
+    fn with_bounds(bounds: Vec<u32>) -> KeyIds {
+        let size = bounds.iter().try_fold(1u64, |n, &b| {
+            let n = n * u64::from(b);
+            (n > 0 && n <= DENSE_KEYS).then_some(n)
+        });
+        KeyIds {
+            bounds,
+            dense: size.unwrap_or(0) as usize,
+            other: FxHashMap::default(),
+            others: Vec::new(),
+        }
+    }
+
+    fn id(&mut self, k: &Key) -> usize {
+        if self.dense > 0 {
+            let mut id = 0usize;
+            let mut inside = true;
+            for (i, &b) in self.bounds.iter().enumerate().rev() {
+                inside &= k[i] < b;
+                id = id * b as usize + k[i] as usize;
+            }
+            if inside {
+                return id;
+            }
+        }
+        let next = (self.dense + self.others.len()) as u32;
+        let id = *self.other.entry(*k).or_insert(next);
+        if id == next {
+            self.others.push(*k);
+        }
+        id as usize
+    }
+
+    fn key(&self, id: usize) -> Key {
+        if id >= self.dense {
+            return self.others[id - self.dense];
+        }
+        let mut k = [0u32; MAX_DIMS];
+        let mut rest = id;
+        for (i, &b) in self.bounds.iter().enumerate() {
+            k[i] = (rest % b as usize) as u32;
+            rest /= b as usize;
+        }
+        k
+    }
 }
 
 fn tally(a: &Assessment, keyers: &[Keyer], people: Option<&People>, s: &Selection) -> Tally {
     let crimes = &a.data.crimes;
     let offset = a.periods.offset();
-    let mut t = Tally { counts: FxHashMap::default(), people: FxHashMap::default() };
-    let key = |crime: usize, person: usize, shift: i32| {
+    let mut ids = KeyIds::new(keyers);
+    let mut counts: Vec<(u64, u64)> = vec![(0, 0); ids.dense];
+    // `comparison`: a comparison-period record, its months shifted by the period offset
+    let mut count = |ids: &mut KeyIds, crime: usize, person: usize, comparison: bool| {
+        let shift = if comparison { offset } else { 0 };
         let mut k = [0u32; MAX_DIMS];
         for (i, kr) in keyers.iter().enumerate() {
             k[i] = kr.key(crimes, crime, person, shift);
         }
-        k
+        let id = ids.id(&k);
+        if id >= counts.len() {
+            counts.resize(id + 1, (0, 0));
+        }
+        if comparison {
+            counts[id].1 += 1;
+        } else {
+            counts[id].0 += 1;
+        }
+        id
     };
+    // (id << 32 | person) of each current person record, for the distinct people
+    let mut pairs: Vec<u64> = Vec::new();
     match people {
         None => {
             for &r in &s.current {
-                t.counts.entry(key(r as usize, 0, 0)).or_default().0 += 1;
+                count(&mut ids, r as usize, 0, false);
             }
             if s.comparison_covered {
                 for &r in &s.comparison {
-                    t.counts.entry(key(r as usize, 0, offset)).or_default().1 += 1;
+                    count(&mut ids, r as usize, 0, true);
                 }
             }
         }
@@ -206,14 +290,24 @@ fn tally(a: &Assessment, keyers: &[Keyer], people: Option<&People>, s: &Selectio
             for (i, &c) in pp.crime.iter().enumerate() {
                 let m = mark[c as usize];
                 if m & 1 != 0 {
-                    let k = key(c as usize, i, 0);
-                    t.counts.entry(k).or_default().0 += 1;
-                    t.people.entry(k).or_default().insert(pp.person.codes[i]);
+                    let id = count(&mut ids, c as usize, i, false);
+                    pairs.push((id as u64) << 32 | u64::from(pp.person.codes[i]));
                 }
                 if m & 2 != 0 {
-                    t.counts.entry(key(c as usize, i, offset)).or_default().1 += 1;
+                    count(&mut ids, c as usize, i, true);
                 }
             }
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut t = Tally { counts: FxHashMap::default(), people: FxHashMap::default() };
+    for run in pairs.chunk_by(|x, y| x >> 32 == y >> 32) {
+        t.people.insert(ids.key((run[0] >> 32) as usize), run.len() as u64);
+    }
+    for (id, c) in counts.into_iter().enumerate() {
+        if c != (0, 0) {
+            t.counts.insert(ids.key(id), c);
         }
     }
     t
@@ -335,7 +429,7 @@ pub fn breakdown(a: &Assessment, p: &Priority, dims: &[Dim]) -> Result<Breakdown
     if side != Side::Crime {
         columns.push(int_col(
             names::PEOPLE,
-            keys.iter().map(|k| Some(t.people.get(k).map_or(0, |s| s.len()) as i64)),
+            keys.iter().map(|k| Some(t.people.get(k).copied().unwrap_or(0) as i64)),
         ));
     }
     if dims == [Dim::Ward] {
@@ -409,4 +503,34 @@ pub fn float_col(name: &str, v: impl Iterator<Item = Option<f64>>) -> Column {
 
 pub fn text_col(name: &str, v: impl Iterator<Item = Option<String>>) -> Column {
     Column::new(name.into(), v.collect::<Vec<Option<String>>>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_ids_are_dense_within_the_bounds_and_numbered_beyond_them() {
+        // ward code (0..20) x hour key (0..129): mixed radix, the first dimension fastest
+        let mut ids = KeyIds::with_bounds(vec![20, 129]);
+        assert_eq!(ids.dense, 20 * 129);
+        assert_eq!(ids.id(&[3, 5, 0, 0]), 3 + 20 * 5);
+        assert_eq!(ids.key(3 + 20 * 5), [3, 5, 0, 0]);
+        // a key at or past its bound is numbered after the table, once
+        assert_eq!(ids.id(&[20, 0, 0, 0]), 20 * 129);
+        assert_eq!(ids.id(&[3, u32::MAX, 0, 0]), 20 * 129 + 1);
+        assert_eq!(ids.id(&[20, 0, 0, 0]), 20 * 129);
+        assert_eq!(ids.key(20 * 129 + 1), [3, u32::MAX, 0, 0]);
+        // months have no bound: every key is numbered as met
+        let mut months = KeyIds::with_bounds(vec![20, 0]);
+        assert_eq!(months.dense, 0);
+        assert_eq!(months.id(&[1, 24_301, 0, 0]), 0);
+        assert_eq!(months.id(&[1, 24_302, 0, 0]), 1);
+        assert_eq!(months.key(1), [1, 24_302, 0, 0]);
+        // no dimension (the total): one dense key
+        let mut total = KeyIds::with_bounds(Vec::new());
+        assert_eq!((total.dense, total.id(&[0; MAX_DIMS])), (1, 0));
+        // a table past the limit falls back to numbering
+        assert_eq!(KeyIds::with_bounds(vec![1 << 10, 1 << 10]).dense, 0);
+    }
 }

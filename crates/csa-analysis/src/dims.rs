@@ -294,6 +294,18 @@ impl<'a> Keyer<'a> {
         }
     }
 
+    /// Every key of this dimension is below this bound; 0 when there is none to give
+    /// (months and quarters).
+    pub fn bound(&self) -> u32 {
+        match &self.source {
+            Source::CrimeText(t) | Source::PersonText(t) => t.values.len() as u32 + 1,
+            // an i8 plus one (a value below -1 would not be, and is checked where used)
+            Source::Int(_) => 129,
+            Source::Age(_) => self.bands.len() as u32 + 1,
+            Source::Month | Source::Quarter => 0,
+        }
+    }
+
     /// Label cells of a key, one per output column.
     pub fn labels(&self, key: u32) -> Vec<Label> {
         let text = |s: Option<&str>| Label::Text(Some(s.unwrap_or(NOT_RECORDED).to_string()));

@@ -79,15 +79,16 @@ pub fn prolific_needs(p: &Priority) -> Needs {
     Needs::for_priority(p).with_offenders().with([Col::OffenceGroup, Col::CrimeType])
 }
 
-pub fn repeats(a: &Assessment, p: &Priority, side: Side) -> Result<RepeatSummary> {
-    let people = people_or_err(a, side)?;
+/// The rows of priority `p` in the current period, and its (person, crime) pairs of
+/// `people` once each, sorted: a person's crimes are one run, ascending.
+fn period_pairs(a: &Assessment, p: &Priority, people: &People) -> Result<(usize, Vec<(u32, u32)>)> {
     let crimes = &a.data.crimes;
     let sel = a.selector(p)?;
+    let rows = sel.rows(crimes, a.periods.current);
     let mut in_period = vec![false; crimes.len];
-    for r in sel.rows(crimes, a.periods.current) {
-        in_period[r as usize] = true;
+    for r in &rows {
+        in_period[*r as usize] = true;
     }
-    // (person, crime) once each, sorted: a person's crimes are one run
     let mut pairs: Vec<(u32, u32)> = people
         .crime
         .iter()
@@ -97,6 +98,13 @@ pub fn repeats(a: &Assessment, p: &Priority, side: Side) -> Result<RepeatSummary
         .collect();
     pairs.sort_unstable();
     pairs.dedup();
+    Ok((rows.len(), pairs))
+}
+
+pub fn repeats(a: &Assessment, p: &Priority, side: Side) -> Result<RepeatSummary> {
+    let people = people_or_err(a, side)?;
+    let crimes = &a.data.crimes;
+    let (_, pairs) = period_pairs(a, p, people)?;
     let (mut n, mut repeat_people, mut max_crimes) = (0u64, 0u64, 0u64);
     // 1 = has a person, 2 = has a repeat person (bits)
     let mut mark = vec![0u8; crimes.len];
@@ -270,30 +278,30 @@ pub fn repeats_table(s: &RepeatSummary, within: Option<&RepeatWithin>) -> Result
 pub fn prolific_offenders(a: &Assessment, p: &Priority, n: usize) -> Result<DataFrame> {
     let offenders = people_or_err(a, Side::Offender)?;
     let crimes = &a.data.crimes;
-    let sel = a.selector(p)?;
-    let rows = sel.rows(crimes, a.periods.current);
-    let total = rows.len();
-    let mut in_period = vec![false; crimes.len];
-    for r in &rows {
-        in_period[*r as usize] = true;
-    }
-    let mut per: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
-    for (i, &c) in offenders.crime.iter().enumerate() {
-        if in_period[c as usize] {
-            per.entry(offenders.person.codes[i]).or_default().push(c);
-        }
-    }
+    let (total, pairs) = period_pairs(a, p, offenders)?;
     let groups = crimes.text.get(&Col::OffenceGroup).or(crimes.text.get(&Col::CrimeType));
-    let mut ranked: Vec<(u32, Vec<u32>)> = per.into_iter().collect();
-    for (_, cs) in ranked.iter_mut() {
-        cs.sort_unstable();
-        cs.dedup();
+    // each offender once: (crimes, most recent crime, offender, where its run starts)
+    let mut ranked: Vec<(usize, i32, u32, usize)> = Vec::new();
+    let mut at = 0;
+    for run in pairs.chunk_by(|x, y| x.0 == y.0) {
+        let last = run.iter().map(|&(_, c)| crimes.date[c as usize]).max().unwrap_or(0);
+        ranked.push((run.len(), last, run[0].0, at));
+        at += run.len();
     }
-    let last = |cs: &[u32]| cs.iter().map(|c| crimes.date[*c as usize]).max().unwrap_or(0);
-    ranked.sort_by(|x, y| {
-        y.1.len().cmp(&x.1.len()).then(last(&y.1).cmp(&last(&x.1))).then(x.0.cmp(&y.0))
-    });
+    // most crimes, then the most recent crime, then the offender's code: a total order
+    let order = |x: &(usize, i32, u32, usize), y: &(usize, i32, u32, usize)| {
+        y.0.cmp(&x.0).then(y.1.cmp(&x.1)).then(x.2.cmp(&y.2))
+    };
+    if ranked.len() > n && n > 0 {
+        ranked.select_nth_unstable_by(n - 1, order);
+    }
     ranked.truncate(n);
+    ranked.sort_unstable_by(order);
+    let ranked: Vec<(u32, Vec<u32>)> = ranked
+        .iter()
+        .map(|&(len, _, person, at)| (person, pairs[at..at + len].iter().map(|x| x.1).collect()))
+        .collect();
+    let last = |cs: &[u32]| cs.iter().map(|c| crimes.date[*c as usize]).max().unwrap_or(0);
     let main_group = |cs: &[u32]| -> Option<String> {
         let g = groups?;
         let mut counts: FxHashMap<u32, usize> = FxHashMap::default();

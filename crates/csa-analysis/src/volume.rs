@@ -109,7 +109,7 @@ pub fn volume(a: &Assessment, priorities: &[Priority]) -> Result<DataFrame> {
                 s.comparison_covered.then_some(s.comparison.len() as u64),
                 pop,
                 h,
-                s.unrecorded,
+                s.unrecorded.clone(),
             ))
         })
         .collect::<Result<_>>()?;

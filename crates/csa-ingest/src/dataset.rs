@@ -285,26 +285,71 @@ pub fn write_partitioned<T: Sync>(
         .collect()
 }
 
-/// Writes one frame as zstd Parquet, creating parent folders.
-pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
+/// The Parquet writer of every file of a dataset.
+fn parquet_writer(path: &Path) -> Result<ParquetWriter<std::io::BufWriter<std::fs::File>>> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
             .map_err(|source| IngestError::Write { path: parent.to_path_buf(), source })?;
     }
     let file = std::fs::File::create(path)
         .map_err(|source| IngestError::Write { path: path.to_path_buf(), source })?;
-    ParquetWriter::new(std::io::BufWriter::new(file))
+    Ok(ParquetWriter::new(std::io::BufWriter::new(file))
         // zstd level 1: a tenth larger than the default level 3 here, and much faster to write
         .with_compression(ParquetCompression::Zstd(
             polars_parquet::write::ZstdLevel::try_new(1).ok(),
         ))
-        .with_statistics(StatisticsOptions::default())
-        .finish(df)
-        .map_err(|e| IngestError::WriteParquet {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        })?;
+        .with_statistics(StatisticsOptions::default()))
+}
+
+fn parquet_error(path: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
+    move |e| IngestError::WriteParquet { path: path.to_path_buf(), detail: e.to_string() }
+}
+
+/// Writes one frame as zstd Parquet, creating parent folders.
+pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
+    parquet_writer(path)?.finish(df).map_err(parquet_error(path))?;
     Ok(())
+}
+
+/// Rows a frame of `rows` rows, written whole by [`write_parquet`], puts in each row group:
+/// polars cuts it into `rows / 512²` (at least 1) groups of `rows / n` rows, the last taking
+/// the remainder.
+pub fn row_groups(rows: usize) -> Vec<usize> {
+    const TARGET: usize = 512 * 512;
+    let n = (rows / TARGET).max(1);
+    let size = rows / n;
+    (0..n).map(|i| if i + 1 == n { rows - size * (n - 1) } else { size }).collect()
+}
+
+/// A Parquet file written a row group at a time, so a partition never needs to be in memory
+/// whole. Given the row groups of [`row_groups`], the file is byte for byte the one
+/// [`write_parquet`] writes from the whole frame.
+pub struct RowGroupWriter {
+    path: PathBuf,
+    writer: polars::io::parquet::write::BatchedWriter<std::io::BufWriter<std::fs::File>>,
+}
+
+impl RowGroupWriter {
+    pub fn create(path: &Path, schema: &Schema) -> Result<RowGroupWriter> {
+        let writer = parquet_writer(path)?.batched(schema).map_err(parquet_error(path))?;
+        Ok(RowGroupWriter { path: path.to_path_buf(), writer })
+    }
+
+    /// Writes `frames`, one after another, as one row group.
+    pub fn write(&mut self, frames: Vec<DataFrame>) -> Result<()> {
+        let mut parts = frames.into_iter();
+        let Some(mut df) = parts.next() else { return Ok(()) };
+        for f in parts {
+            df.vstack_mut_owned(f).map_err(parquet_error(&self.path))?;
+        }
+        df.rechunk_mut_par();
+        self.writer.write_batch(&df).map_err(parquet_error(&self.path))
+    }
+
+    pub fn finish(self) -> Result<()> {
+        self.writer.finish().map_err(parquet_error(&self.path))?;
+        Ok(())
+    }
 }
 
 /// Replaces `out` with the finished folder `tmp`. On Linux the two are swapped in one atomic
@@ -475,5 +520,60 @@ mod storage_tests {
             };
             assert_eq!(listed, expected, "{c}");
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod row_group_tests {
+    use super::*;
+
+    #[test]
+    fn row_groups_are_cut_as_polars_cuts_a_whole_frame() {
+        assert_eq!(row_groups(0), vec![0]);
+        assert_eq!(row_groups(100), vec![100]);
+        assert_eq!(row_groups(262_144), vec![262_144]);
+        // 524,293 rows: 2 groups of 524,293 / 2 = 262,146 rows, the last with the remainder
+        assert_eq!(row_groups(524_293), vec![262_146, 262_147]);
+        assert_eq!(row_groups(800_000), vec![266_666, 266_666, 266_668]);
+    }
+
+    #[test]
+    fn written_a_row_group_at_a_time_the_file_is_the_whole_frames() {
+        let n = 600_000;
+        let frame = |from: usize, to: usize| {
+            DataFrame::new(
+                to - from,
+                vec![
+                    Column::new("id".into(), (from..to).map(|i| i as i64).collect::<Vec<_>>()),
+                    Column::new(
+                        "text".into(),
+                        (from..to)
+                            .map(|i| (i % 7 != 0).then(|| format!("value {}", i % 1000)))
+                            .collect::<Vec<_>>(),
+                    ),
+                ],
+            )
+            .unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let whole = dir.path().join("whole.parquet");
+        write_parquet(&whole, &mut frame(0, n)).unwrap();
+        // the same rows framed 64k at a time, gathered into the row groups polars would cut
+        let parts = dir.path().join("parts.parquet");
+        let mut w = RowGroupWriter::create(&parts, frame(0, 1).schema()).unwrap();
+        let mut at = 0;
+        for size in row_groups(n) {
+            let mut frames = Vec::new();
+            let end = at + size;
+            while at < end {
+                let to = (at + 65_536).min(end);
+                frames.push(frame(at, to));
+                at = to;
+            }
+            w.write(frames).unwrap();
+        }
+        w.finish().unwrap();
+        assert_eq!(std::fs::read(&whole).unwrap(), std::fs::read(&parts).unwrap());
     }
 }

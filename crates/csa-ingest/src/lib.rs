@@ -781,18 +781,20 @@ fn write_months(
     let threads = rayon::current_num_threads().max(1);
     let mut next = 0;
     while next < months.len() {
-        // as many months at once as fit the budget (decoded rows and frames: ~6x their bytes)
+        // as many months at once as fit the budget: crimes take about 3x their spilled bytes
+        // (the bytes, a row group's frames, a chunk of decoded rows), people and quarantined
+        // rows, decoded whole, about 6x
         let mut group = Vec::new();
         let mut bytes = 0u64;
         while next < months.len() && group.len() < threads {
             let m = months[next];
-            let size = m
-                .map_or(0, |m| s.crimes.size(&m) + r.victims.size(&m) + r.offenders.size(&m))
-                + s.quarantine.size(&m);
-            if !group.is_empty() && bytes + size * 6 > plan.budget.months() {
+            let size = m.map_or(0, |m| {
+                s.crimes.size(&m) * 3 + (r.victims.size(&m) + r.offenders.size(&m)) * 6
+            }) + s.quarantine.size(&m) * 6;
+            if !group.is_empty() && bytes + size > plan.budget.months() {
                 break;
             }
-            bytes += size * 6;
+            bytes += size;
             let crimes = match m {
                 Some(k) => s.crimes.take(&k)?,
                 None => Vec::new(),
@@ -857,18 +859,6 @@ fn write_month(
     quarantine: &[u8],
 ) -> Result<Tally> {
     let mut t = Tally::new(plan.inputs.len());
-    let mut names = spill::Interner::default();
-    let mut rows: Vec<CrimeRow> = Vec::new();
-    for rec in spill::records(&crimes) {
-        let mut d = spill::Dec { bytes: rec };
-        let seq = d.u64().ok_or_else(|| spill::corrupt("crimes"))?;
-        if dropped.binary_search(&seq).is_ok() {
-            continue;
-        }
-        rows.push(spill::get_crime(&mut d, &mut names).ok_or_else(|| spill::corrupt("crimes"))?);
-    }
-    drop((names, crimes));
-    enrich(&mut rows, &plan.wards, plan.lsoas.as_ref().map(|(i, _)| i));
     let people = |bytes: &[u8]| -> Result<Vec<PersonRow>> {
         let mut v = Vec::new();
         for rec in spill::records(bytes) {
@@ -897,35 +887,17 @@ fn write_month(
         if n == 0 {
             return Ok(None);
         }
-        let (y, mo) = match m {
-            Some((y, mo)) => (y.to_string(), mo.to_string()),
-            None => (dataset::NULL_PARTITION.to_string(), dataset::NULL_PARTITION.to_string()),
-        };
-        let rel: PathBuf = [table, &format!("year={y}"), &format!("month={mo}"), "part-0.parquet"]
-            .iter()
-            .collect();
+        let mut part = write_part(table, m);
         let mut df = build()?;
-        dataset::write_parquet(&tmp.join(&rel), &mut df)?;
-        Ok(Some(dataset::Partition {
-            table: table.to_string(),
-            year: m.map(|k| k.0),
-            month: m.map(|k| k.1),
-            rows: n as u64,
-            path: rel.display().to_string(),
-        }))
+        dataset::write_parquet(&tmp.join(&part.path), &mut df)?;
+        part.rows = n as u64;
+        Ok(Some(part))
     };
-    let crime_refs: Vec<&CrimeRow> = rows.iter().collect();
     let v: Vec<&PersonRow> = victims.iter().collect();
     let o: Vec<&PersonRow> = offenders.iter().collect();
     let q: Vec<&Quarantined> = qrows.iter().collect();
     let (a, b) = rayon::join(
-        || {
-            write(
-                "crimes",
-                &|| dataset::crimes_frame(&crime_refs, &plan.names, plan.offences),
-                rows.len(),
-            )
-        },
+        || write_crimes(plan, tmp, m, crimes, dropped),
         || -> Result<[Option<dataset::Partition>; 3]> {
             Ok([
                 write("victims", &|| dataset::people_frame(&v, &plan.names, false), v.len())?,
@@ -935,12 +907,114 @@ fn write_month(
         },
     );
     let [pv, po, pq] = b?;
-    for (slot, p) in t.partitions.iter_mut().zip([a?, pv, po, pq]) {
+    let (pc, crimes) = a?;
+    t.add(crimes);
+    for (slot, p) in t.partitions.iter_mut().zip([pc, pv, po, pq]) {
         slot.extend(p);
     }
-
     let c = &mut t.counts;
-    for r in &rows {
+    for p in victims.iter().chain(&offenders) {
+        // a partner incident's person is part of the incident's row, already counted
+        if !matches!(plan.inputs[p.source_file as usize].1, InputKind::Incidents(_)) {
+            t.accepted[p.source_file as usize] += 1;
+        }
+    }
+    c.victims = victims.len() as u64;
+    c.offenders = offenders.len() as u64;
+    c.quarantined = qrows.len() as u64;
+    for q in &qrows {
+        *t.by_reason[q.source_file as usize].entry(q.reason.code().to_string()).or_default() += 1;
+    }
+    Ok(t)
+}
+
+/// A month's crimes, without their duplicates, given wards and written; with their tally.
+fn write_crimes(
+    plan: &Plan,
+    tmp: &Path,
+    m: Option<Month>,
+    crimes: Vec<u8>,
+    dropped: &[u64],
+) -> Result<(Option<dataset::Partition>, Tally)> {
+    let mut t = Tally::new(plan.inputs.len());
+    let mut names = spill::Interner::default();
+    // decoded, enriched, counted and framed a chunk at a time, and written a row group at a
+    // time: a month's rows as structs take several times their frame's memory, so neither is
+    // ever held whole
+    let kept = spill::records(&crimes)
+        .map(|rec| rec.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes))
+        .try_fold(0usize, |n, seq| {
+            let seq = seq.ok_or_else(|| spill::corrupt("crimes"))?;
+            Ok::<_, IngestError>(n + usize::from(dropped.binary_search(&seq).is_err()))
+        })?;
+    let crimes_part = write_part("crimes", m);
+    let mut groups = dataset::row_groups(kept).into_iter();
+    let mut group_left = groups.next().unwrap_or(0);
+    let mut group: Vec<polars::prelude::DataFrame> = Vec::new();
+    let mut out: Option<dataset::RowGroupWriter> = None;
+    let mut chunk: Vec<CrimeRow> = Vec::with_capacity(WRITE_CHUNK.min(kept));
+    for rec in spill::records(&crimes) {
+        let mut d = spill::Dec { bytes: rec };
+        let seq = d.u64().ok_or_else(|| spill::corrupt("crimes"))?;
+        if dropped.binary_search(&seq).is_ok() {
+            continue;
+        }
+        chunk.push(spill::get_crime(&mut d, &mut names).ok_or_else(|| spill::corrupt("crimes"))?);
+        if chunk.len() < WRITE_CHUNK.min(group_left) {
+            continue;
+        }
+        enrich(&mut chunk, &plan.wards, plan.lsoas.as_ref().map(|(i, _)| i));
+        count_crimes(&mut t, &chunk);
+        let refs: Vec<&CrimeRow> = chunk.iter().collect();
+        let df = dataset::crimes_frame(&refs, &plan.names, plan.offences)?;
+        group_left -= chunk.len();
+        chunk.clear();
+        if out.is_none() {
+            out = Some(dataset::RowGroupWriter::create(&tmp.join(&crimes_part.path), df.schema())?);
+        }
+        group.push(df);
+        if group_left == 0 {
+            if let Some(w) = out.as_mut() {
+                w.write(std::mem::take(&mut group))?;
+            }
+            group_left = groups.next().unwrap_or(0);
+        }
+    }
+    drop((names, crimes, chunk));
+    if let Some(w) = out {
+        w.finish()?;
+    }
+    if let (Some((y, mo)), true) = (m, kept > 0) {
+        t.counts.first_month = Some(format!("{y:04}-{mo:02}"));
+        t.counts.last_month = t.counts.first_month.clone();
+    }
+    Ok(((kept > 0).then_some(dataset::Partition { rows: kept as u64, ..crimes_part }), t))
+}
+
+/// The partition of `table` for month `m` (its rows still to be counted).
+fn write_part(table: &str, m: Option<Month>) -> dataset::Partition {
+    let (y, mo) = match m {
+        Some((y, mo)) => (y.to_string(), mo.to_string()),
+        None => (dataset::NULL_PARTITION.to_string(), dataset::NULL_PARTITION.to_string()),
+    };
+    let rel: PathBuf =
+        [table, &format!("year={y}"), &format!("month={mo}"), "part-0.parquet"].iter().collect();
+    dataset::Partition {
+        table: table.to_string(),
+        year: m.map(|k| k.0),
+        month: m.map(|k| k.1),
+        rows: 0,
+        path: rel.display().to_string(),
+    }
+}
+
+/// Crimes decoded, enriched and framed at once while a month is written ([`write_month`]).
+const WRITE_CHUNK: usize = 64 * 1024;
+
+/// Adds a month's accepted crimes to its tally.
+fn count_crimes(t: &mut Tally, rows: &[CrimeRow]) {
+    let c = &mut t.counts;
+    for r in rows {
         t.accepted[r.source_file as usize] += 1;
         match r.kind {
             RecordKind::Crime => c.crimes += 1,
@@ -959,23 +1033,6 @@ fn write_month(
             *c.crimes_by_type.entry(t.name().to_string()).or_default() += 1;
         }
     }
-    if let (Some((y, mo)), false) = (m, rows.is_empty()) {
-        c.first_month = Some(format!("{y:04}-{mo:02}"));
-        c.last_month = c.first_month.clone();
-    }
-    for p in victims.iter().chain(&offenders) {
-        // a partner incident's person is part of the incident's row, already counted
-        if !matches!(plan.inputs[p.source_file as usize].1, InputKind::Incidents(_)) {
-            t.accepted[p.source_file as usize] += 1;
-        }
-    }
-    c.victims = victims.len() as u64;
-    c.offenders = offenders.len() as u64;
-    c.quarantined = qrows.len() as u64;
-    for q in &qrows {
-        *t.by_reason[q.source_file as usize].entry(q.reason.code().to_string()).or_default() += 1;
-    }
-    Ok(t)
 }
 
 /// 5. Every row read is accepted or quarantined, file by file.

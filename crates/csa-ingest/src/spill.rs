@@ -418,14 +418,14 @@ impl<K: Ord + Clone> SpillSet<K> {
         self.dir.join(format!("{}-{i}.bin", self.name))
     }
 
-    /// Appends every buffer to its file.
+    /// Appends every buffer to its file. A buffer written keeps its memory for the records
+    /// that follow (rows of one input mostly go to the same few keys, and a buffer grown
+    /// again by doubling is copied each time); one left empty since the last flush gives its
+    /// memory back, so what is kept stays within about twice the limit.
     pub fn flush(&mut self) -> Result<()> {
+        self.buffers.retain(|_, b| !b.is_empty());
         let keys: Vec<K> = self.buffers.keys().cloned().collect();
         for k in keys {
-            let buf = self.buffers.get(&k).map(Vec::len).unwrap_or(0);
-            if buf == 0 {
-                continue;
-            }
             if !self.order.contains(&k) {
                 self.order.push(k.clone());
             }
@@ -433,9 +433,10 @@ impl<K: Ord + Clone> SpillSet<K> {
             let wr = |source| IngestError::Write { path: path.clone(), source };
             let mut f =
                 std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(wr)?;
-            let bytes = self.buffers.get_mut(&k).map(std::mem::take).unwrap_or_default();
-            f.write_all(&bytes).map_err(wr)?;
+            let Some(bytes) = self.buffers.get_mut(&k) else { continue };
+            f.write_all(bytes).map_err(wr)?;
             *self.on_disk.entry(k).or_default() += bytes.len() as u64;
+            bytes.clear();
         }
         self.buffered = 0;
         Ok(())

@@ -105,10 +105,7 @@ fn populations_in(
     let mut all_rows: Vec<u32> = Vec::new();
     for part in b.parts.iter().filter(|p| p.measurable) {
         let sel = a.selector_on(&part.priority, crimes)?;
-        let rows: Vec<u32> = (0..n)
-            .filter(|&r| period.contains(crimes.month[r]) && sel.matches(r))
-            .map(|r| r as u32)
-            .collect();
+        let rows: Vec<u32> = sel.rows(crimes, period);
         if part.is_all() {
             all_rows = rows.clone();
         }
