@@ -311,45 +311,87 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     Ok(())
 }
 
-/// Rows a frame of `rows` rows, written whole by [`write_parquet`], puts in each row group:
-/// polars cuts it into `rows / 512²` (at least 1) groups of `rows / n` rows, the last taking
-/// the remainder.
-pub fn row_groups(rows: usize) -> Vec<usize> {
-    const TARGET: usize = 512 * 512;
-    let n = (rows / TARGET).max(1);
-    let size = rows / n;
-    (0..n).map(|i| if i + 1 == n { rows - size * (n - 1) } else { size }).collect()
-}
+/// Rows in each row group of a crimes partition: 512² (polars' own target for a whole frame),
+/// the last group the remainder. Cut as the rows stream in, so a partition is the same file
+/// however its rows arrived (one police.uk file written as it is read, or rows gathered from
+/// several inputs) and never needs to be in memory whole.
+pub const GROUP_ROWS: usize = 512 * 512;
 
-/// A Parquet file written a row group at a time, so a partition never needs to be in memory
-/// whole. Given the row groups of [`row_groups`], the file is byte for byte the one
-/// [`write_parquet`] writes from the whole frame.
-pub struct RowGroupWriter {
+/// A Parquet file written as frames arrive, cut into row groups of [`GROUP_ROWS`] rows. No
+/// file is created until the first row arrives.
+pub struct GroupedWriter {
     path: PathBuf,
-    writer: polars::io::parquet::write::BatchedWriter<std::io::BufWriter<std::fs::File>>,
+    writer: Option<polars::io::parquet::write::BatchedWriter<std::io::BufWriter<std::fs::File>>>,
+    pending: Vec<DataFrame>,
+    pending_rows: usize,
+    rows: usize,
 }
 
-impl RowGroupWriter {
-    pub fn create(path: &Path, schema: &Schema) -> Result<RowGroupWriter> {
-        let writer = parquet_writer(path)?.batched(schema).map_err(parquet_error(path))?;
-        Ok(RowGroupWriter { path: path.to_path_buf(), writer })
+impl GroupedWriter {
+    pub fn new(path: &Path) -> GroupedWriter {
+        GroupedWriter {
+            path: path.to_path_buf(),
+            writer: None,
+            pending: Vec::new(),
+            pending_rows: 0,
+            rows: 0,
+        }
     }
 
-    /// Writes `frames`, one after another, as one row group.
-    pub fn write(&mut self, frames: Vec<DataFrame>) -> Result<()> {
-        let mut parts = frames.into_iter();
-        let Some(mut df) = parts.next() else { return Ok(()) };
+    /// Adds `df`'s rows after those already pushed.
+    pub fn push(&mut self, mut df: DataFrame) -> Result<()> {
+        if df.height() == 0 {
+            return Ok(());
+        }
+        if self.writer.is_none() {
+            let w = parquet_writer(&self.path)?
+                .batched(df.schema())
+                .map_err(parquet_error(&self.path))?;
+            self.writer = Some(w);
+        }
+        self.rows += df.height();
+        while self.pending_rows + df.height() >= GROUP_ROWS {
+            let (head, tail) = df.split_at((GROUP_ROWS - self.pending_rows) as i64);
+            self.pending.push(head);
+            self.write_group()?;
+            df = tail;
+        }
+        if df.height() > 0 {
+            self.pending_rows += df.height();
+            self.pending.push(df);
+        }
+        Ok(())
+    }
+
+    fn write_group(&mut self) -> Result<()> {
+        let mut parts = std::mem::take(&mut self.pending).into_iter();
+        self.pending_rows = 0;
+        let (Some(mut df), Some(w)) = (parts.next(), self.writer.as_mut()) else { return Ok(()) };
         for f in parts {
             df.vstack_mut_owned(f).map_err(parquet_error(&self.path))?;
         }
         df.rechunk_mut_par();
-        self.writer.write_batch(&df).map_err(parquet_error(&self.path))
+        w.write_batch(&df).map_err(parquet_error(&self.path))
     }
 
-    pub fn finish(self) -> Result<()> {
-        self.writer.finish().map_err(parquet_error(&self.path))?;
-        Ok(())
+    /// Writes the last row group and closes the file; the number of rows written.
+    pub fn finish(mut self) -> Result<usize> {
+        self.write_group()?;
+        if let Some(w) = self.writer.take() {
+            w.finish().map_err(parquet_error(&self.path))?;
+        }
+        Ok(self.rows)
     }
+}
+
+/// Rows `offset..offset + len` of a Parquet file written by this module.
+pub fn read_rows(path: &Path, offset: usize, len: usize) -> Result<DataFrame> {
+    let file = std::fs::File::open(path)
+        .map_err(|source| IngestError::Read { path: path.to_path_buf(), source })?;
+    ParquetReader::new(file)
+        .with_slice(Some((offset, len)))
+        .finish()
+        .map_err(|e| IngestError::Parquet { path: path.to_path_buf(), detail: e.to_string() })
 }
 
 /// Replaces `out` with the finished folder `tmp`. On Linux the two are swapped in one atomic
@@ -528,52 +570,58 @@ mod storage_tests {
 mod row_group_tests {
     use super::*;
 
-    #[test]
-    fn row_groups_are_cut_as_polars_cuts_a_whole_frame() {
-        assert_eq!(row_groups(0), vec![0]);
-        assert_eq!(row_groups(100), vec![100]);
-        assert_eq!(row_groups(262_144), vec![262_144]);
-        // 524,293 rows: 2 groups of 524,293 / 2 = 262,146 rows, the last with the remainder
-        assert_eq!(row_groups(524_293), vec![262_146, 262_147]);
-        assert_eq!(row_groups(800_000), vec![266_666, 266_666, 266_668]);
+    fn frame(from: usize, to: usize) -> DataFrame {
+        DataFrame::new(
+            to - from,
+            vec![
+                Column::new("id".into(), (from..to).map(|i| i as i64).collect::<Vec<_>>()),
+                Column::new(
+                    "text".into(),
+                    (from..to)
+                        .map(|i| (i % 7 != 0).then(|| format!("value {}", i % 1000)))
+                        .collect::<Vec<_>>(),
+                ),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// Writes rows 0..n pushed in frames of the given sizes (repeated); the file's bytes.
+    fn written(dir: &Path, name: &str, n: usize, sizes: &[usize]) -> Vec<u8> {
+        let path = dir.join(name);
+        let mut w = GroupedWriter::new(&path);
+        let (mut at, mut k) = (0, 0);
+        while at < n {
+            let to = (at + sizes[k % sizes.len()]).min(n);
+            w.push(frame(at, to)).unwrap();
+            at = to;
+            k += 1;
+        }
+        assert_eq!(w.finish().unwrap(), n);
+        std::fs::read(&path).unwrap()
     }
 
     #[test]
-    fn written_a_row_group_at_a_time_the_file_is_the_whole_frames() {
+    fn row_groups_are_cut_at_fixed_sizes_however_the_rows_arrive() {
         let n = 600_000;
-        let frame = |from: usize, to: usize| {
-            DataFrame::new(
-                to - from,
-                vec![
-                    Column::new("id".into(), (from..to).map(|i| i as i64).collect::<Vec<_>>()),
-                    Column::new(
-                        "text".into(),
-                        (from..to)
-                            .map(|i| (i % 7 != 0).then(|| format!("value {}", i % 1000)))
-                            .collect::<Vec<_>>(),
-                    ),
-                ],
-            )
-            .unwrap()
-        };
         let dir = tempfile::tempdir().unwrap();
-        let whole = dir.path().join("whole.parquet");
-        write_parquet(&whole, &mut frame(0, n)).unwrap();
-        // the same rows framed 64k at a time, gathered into the row groups polars would cut
-        let parts = dir.path().join("parts.parquet");
-        let mut w = RowGroupWriter::create(&parts, frame(0, 1).schema()).unwrap();
-        let mut at = 0;
-        for size in row_groups(n) {
-            let mut frames = Vec::new();
-            let end = at + size;
-            while at < end {
-                let to = (at + 65_536).min(end);
-                frames.push(frame(at, to));
-                at = to;
-            }
-            w.write(frames).unwrap();
-        }
-        w.finish().unwrap();
-        assert_eq!(std::fs::read(&whole).unwrap(), std::fs::read(&parts).unwrap());
+        let whole = written(dir.path(), "whole.parquet", n, &[n]);
+        assert_eq!(whole, written(dir.path(), "chunks.parquet", n, &[65_536]));
+        assert_eq!(whole, written(dir.path(), "odd.parquet", n, &[1, 99_999, 262_144, 7]));
+        let meta = ParquetReader::new(std::io::Cursor::new(whole)).get_metadata().unwrap().clone();
+        let groups: Vec<usize> = meta.row_groups.iter().map(|g| g.num_rows()).collect();
+        assert_eq!(groups, vec![GROUP_ROWS, GROUP_ROWS, n - 2 * GROUP_ROWS]);
+        let back = read_rows(&dir.path().join("odd.parquet"), 262_000, 1_000).unwrap();
+        assert!(back.equals_missing(&frame(262_000, 263_000)));
+    }
+
+    #[test]
+    fn a_writer_given_no_rows_creates_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("none.parquet");
+        let mut w = GroupedWriter::new(&path);
+        w.push(frame(0, 0)).unwrap();
+        assert_eq!(w.finish().unwrap(), 0);
+        assert!(!path.exists());
     }
 }

@@ -315,7 +315,7 @@ pub fn parse_table(
     file: u32,
     mapping: &Mapping,
     ctx: &ParseContext,
-    sink: &mut dyn FnMut(FileOutcome) -> Result<()>,
+    sink: &mut (dyn FnMut(FileOutcome) -> Result<()> + Send),
 ) -> Result<InputStream> {
     if table == Table::Incidents {
         return Err(IngestError::Internal(
@@ -363,9 +363,10 @@ pub(crate) fn parse_rows(
     table: Table,
     file: u32,
     parse: &(dyn Fn(&Row, Quarantine) -> Parsed + Sync),
-    sink: &mut dyn FnMut(FileOutcome) -> Result<()>,
+    sink: &mut (dyn FnMut(FileOutcome) -> Result<()> + Send),
 ) -> Result<InputStream> {
     let mut next = source.next_batch();
+    let mut parsed_before: Option<FileOutcome> = None;
     loop {
         let rows = std::mem::take(&mut next);
         if rows.is_empty() {
@@ -404,7 +405,14 @@ pub(crate) fn parse_rows(
         };
         // rows are independent: parse them in parallel, keeping file order, while the next
         // batch is split off the file (the splitting is serial; overlapped, it costs nothing)
-        let (parsed, following) = rayon::join(|| parse_batch(rows), || source.next_batch());
+        // and the batch before goes to `sink` (which still sees the batches one at a time, in
+        // order)
+        let before = parsed_before.take();
+        let ((parsed, following), sunk) = rayon::join(
+            || rayon::join(|| parse_batch(rows), || source.next_batch()),
+            || before.map_or(Ok(()), &mut *sink),
+        );
+        sunk?;
         next = following;
         for p in parsed {
             match p {
@@ -420,8 +428,9 @@ pub(crate) fn parse_rows(
                 Parsed::Rejected(q) => out.quarantined.push(q),
             }
         }
-        sink(out)?;
+        parsed_before = Some(out);
     }
+    parsed_before.map_or(Ok(()), sink)?;
     Ok(source.into_stream())
 }
 

@@ -77,7 +77,7 @@ pub fn parse(
     file: u32,
     partner: &Partner,
     ctx: &ParseContext,
-    sink: &mut dyn FnMut(FileOutcome) -> Result<()>,
+    sink: &mut (dyn FnMut(FileOutcome) -> Result<()> + Send),
 ) -> Result<InputStream> {
     let (header, source) = open_rows(data, path, Table::Incidents, file)?;
     let tm = partner.mapping.table();

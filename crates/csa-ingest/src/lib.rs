@@ -196,6 +196,11 @@ impl Budget {
     fn bucket(self) -> u64 {
         (self.0 / 4).max(1)
     }
+    /// police.uk files read side by side: each holds a few batches of rows and the frames of
+    /// a row group (about 200 MB) besides the shared spill buffers.
+    fn files_at_once(self) -> usize {
+        (self.0 / (512 << 20)).max(1) as usize
+    }
     /// Bytes of spilled month partitions decoded and written at once.
     fn months(self) -> u64 {
         (self.0 / 2).max(1)
@@ -367,10 +372,239 @@ struct Spilled {
     people: spill::SpillSet<u32>,
     /// Quarantined rows by partition: (stage, sequence, row).
     quarantine: spill::SpillSet<Option<Month>>,
+    /// The police.uk files' own months, already written, in input order.
+    pieces: Vec<Piece>,
+    /// The accepted crimes' counts (duplicates are taken off as they are found).
+    tally: Tally,
 }
 
-/// 1. Reads every input in order, streaming, and spills its rows: crimes by month, a
-///    crime-ref index and the people to check, quarantined rows by month.
+/// What one accepted crime adds to the manifest's counts. Counted as crimes are read; kept in
+/// the crime-ref index (`flags`) so that a duplicate found later is taken off again.
+#[derive(Clone, Copy)]
+struct Counted {
+    file: u32,
+    kind: RecordKind,
+    in_area: bool,
+    by_lookup: bool,
+    crime_type: Option<CrimeType>,
+}
+
+impl Counted {
+    fn of(c: &CrimeRow) -> Counted {
+        Counted {
+            file: c.source_file,
+            kind: c.kind,
+            in_area: c.in_area,
+            by_lookup: c.geo_method == GeoMethod::LsoaLookup,
+            crime_type: c.crime_type,
+        }
+    }
+
+    fn flags(self) -> u8 {
+        self.kind as u8 | u8::from(self.in_area) << 2 | u8::from(self.by_lookup) << 3
+    }
+
+    fn from_flags(file: u32, flags: u8, crime_type: Option<CrimeType>) -> Option<Counted> {
+        Some(Counted {
+            file,
+            kind: *RecordKind::ALL.get(usize::from(flags & 3))?,
+            in_area: flags & 4 != 0,
+            by_lookup: flags & 8 != 0,
+            crime_type,
+        })
+    }
+
+    /// Adds the crime to `t`, or takes it off.
+    fn add_to(self, t: &mut Tally, add: bool) {
+        let step = |n: &mut u64| if add { *n += 1 } else { *n -= 1 };
+        step(&mut t.accepted[self.file as usize]);
+        let c = &mut t.counts;
+        step(match self.kind {
+            RecordKind::Crime => &mut c.crimes,
+            RecordKind::Asb => &mut c.asb,
+            RecordKind::Incident => &mut c.incidents,
+        });
+        step(if self.in_area { &mut c.in_area } else { &mut c.outside_area });
+        if self.by_lookup {
+            step(&mut c.ward_by_lsoa_lookup);
+        }
+        if let Some(ty) = self.crime_type {
+            let name = ty.name();
+            match c.crimes_by_type.get_mut(name) {
+                Some(n) => {
+                    step(n);
+                    if *n == 0 {
+                        c.crimes_by_type.remove(name);
+                    }
+                }
+                None if add => {
+                    c.crimes_by_type.insert(name.to_string(), 1);
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+/// A police.uk file's crimes of its own month (the month its name gives, else its first
+/// crime's), written as the file is read. It becomes the month's partition as it is, unless
+/// other inputs add crimes to the month or some of its rows turn out to be duplicates; then
+/// [`write_crimes`] copies it into the month's partition with the others, in input order.
+struct Piece {
+    path: PathBuf,
+    month: Month,
+    rows: u64,
+    /// Sequence numbers of its rows, as runs (first, length), ascending.
+    seqs: Vec<(u64, u64)>,
+}
+
+/// Writes a [`Piece`] while its file is read: [`WRITE_CHUNK`] crimes at a time go to a thread
+/// of their own that frames and writes them, so the file's next rows are parsed meanwhile.
+struct PieceWriter {
+    path: PathBuf,
+    month: Option<Month>,
+    seqs: Vec<(u64, u64)>,
+    chunk: Vec<CrimeRow>,
+    /// One chunk waits while the thread writes the one before.
+    to_thread: Option<std::sync::mpsc::SyncSender<Vec<CrimeRow>>>,
+    thread: Option<std::thread::JoinHandle<Result<usize>>>,
+}
+
+impl PieceWriter {
+    fn new(work: &Path, file: u32, month: Option<Month>, plan: &Plan) -> PieceWriter {
+        let path = work.join(format!("piece-{file}.parquet"));
+        let (to_thread, chunks) = std::sync::mpsc::sync_channel::<Vec<CrimeRow>>(1);
+        let (names, offences, at) = (plan.names.clone(), plan.offences, path.clone());
+        let thread = std::thread::spawn(move || {
+            let mut out = dataset::GroupedWriter::new(&at);
+            for mut chunk in chunks {
+                frame_crimes(&mut chunk, &mut out, &names, offences)?;
+            }
+            out.finish()
+        });
+        PieceWriter {
+            path,
+            month,
+            seqs: Vec::new(),
+            chunk: Vec::with_capacity(WRITE_CHUNK),
+            to_thread: Some(to_thread),
+            thread: Some(thread),
+        }
+    }
+
+    /// Whether a crime of month `ym` belongs here.
+    fn takes(&mut self, ym: Month) -> bool {
+        *self.month.get_or_insert(ym) == ym
+    }
+
+    fn push(&mut self, seq: u64, c: CrimeRow) -> Result<()> {
+        match self.seqs.last_mut() {
+            Some((first, len)) if *first + *len == seq => *len += 1,
+            _ => self.seqs.push((seq, 1)),
+        }
+        self.chunk.push(c);
+        if self.chunk.len() >= WRITE_CHUNK {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self) -> Result<()> {
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(WRITE_CHUNK));
+        let sent = self.to_thread.as_ref().is_some_and(|t| t.send(chunk).is_ok());
+        // the thread stops only on an error, which joining it reports
+        if sent {
+            Ok(())
+        } else {
+            self.join().map(|_| ())
+        }
+    }
+
+    fn join(&mut self) -> Result<usize> {
+        self.to_thread = None;
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(written)) => written,
+            Some(Err(_)) => Err(IngestError::Internal(format!(
+                "the thread writing {} panicked",
+                self.path.display()
+            ))),
+            None => {
+                Err(IngestError::Internal(format!("{} was already closed", self.path.display())))
+            }
+        }
+    }
+
+    fn finish(mut self) -> Result<Option<Piece>> {
+        if !self.chunk.is_empty() {
+            self.send()?;
+        }
+        let rows = self.join()? as u64;
+        Ok(self.month.filter(|_| rows > 0).map(|month| Piece {
+            path: std::mem::take(&mut self.path),
+            month,
+            rows,
+            seqs: std::mem::take(&mut self.seqs),
+        }))
+    }
+}
+
+impl Drop for PieceWriter {
+    /// A file given up on (another input failed) still has its thread finished before the
+    /// work folder is removed.
+    fn drop(&mut self) {
+        self.to_thread = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Frames `chunk`'s crimes onto `out` and empties it.
+fn frame_crimes(
+    chunk: &mut Vec<CrimeRow>,
+    out: &mut dataset::GroupedWriter,
+    files: &[String],
+    offences: &OffenceTable,
+) -> Result<()> {
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    let refs: Vec<&CrimeRow> = chunk.iter().collect();
+    let df = dataset::crimes_frame(&refs, files, offences)?;
+    drop(refs);
+    chunk.clear();
+    out.push(df)
+}
+
+/// Sequence numbers order every row by input: a row's is its file's number shifted by this
+/// much, plus its place among the file's rows (files read side by side never share one).
+const SEQ_FILE_SHIFT: u32 = 40;
+
+/// The spill sets every input adds to, shared by the police.uk files read side by side (their
+/// records may interleave: the index and each month's crimes are put back in input order by
+/// sequence number before they are used).
+struct Shared {
+    crimes: spill::SpillSet<Month>,
+    index: spill::SpillSet<u32>,
+    people: spill::SpillSet<u32>,
+    quarantine: spill::SpillSet<Option<Month>>,
+    /// People are read one input at a time (force extracts, partner incidents), in order.
+    person_seq: u64,
+}
+
+/// What reading one input left besides its records in [`Shared`].
+struct FileRead {
+    meta: source::InputMeta,
+    rows_read: u64,
+    piece: Option<Piece>,
+    tally: Tally,
+}
+
+/// 1. Reads every input, streaming: gives crimes their wards and counts them; writes each
+///    police.uk file's crimes of its own month as a [`Piece`] and spills the other crimes by
+///    month; spills a crime-ref index and the people to check, quarantined rows by month.
+///    police.uk files (always the first inputs) are read side by side as far as the budget
+///    and the threads allow; the others one at a time, in order.
 fn read_inputs(
     plan: &Plan,
     work: &WorkDir,
@@ -378,116 +612,206 @@ fn read_inputs(
 ) -> Result<Spilled> {
     progress(Progress::Stage { name: "reading inputs", total: plan.inputs.len() as u64 });
     let limit = plan.budget.spill_buffer();
-    let mut s = Spilled {
-        metas: Vec::with_capacity(plan.inputs.len()),
-        rows_read: vec![0; plan.inputs.len()],
+    let shared = std::sync::Mutex::new(Shared {
         crimes: spill::SpillSet::new(&work.0, "crimes", limit / 2),
         index: spill::SpillSet::new(&work.0, "index", limit / 4),
         people: spill::SpillSet::new(&work.0, "people", limit / 8),
         quarantine: spill::SpillSet::new(&work.0, "quarantine", limit / 8),
-    };
-    let ctx = ParseContext { offences: plan.offences, lookup: plan.lookup.as_ref() };
-    let (mut crime_seq, mut person_seq, mut q_seq) = (0u64, 0u64, 0u64);
-    for (i, (path, kind)) in plan.inputs.iter().enumerate() {
-        let file = i as u32;
-        let mut sink = |o: FileOutcome| -> Result<()> {
-            s.rows_read[i] += o.rows_read;
-            let first_seq = crime_seq;
-            for c in &o.crimes {
-                let ym = c.year_month();
-                s.crimes.push(&ym, |e| {
-                    e.u64(crime_seq);
-                    spill::put_crime(e, c);
-                })?;
-                s.index.push(&0, |e| {
-                    e.u64(ref_index::hash(&c.crime_ref));
-                    e.u64(crime_seq);
-                    e.month(Some(ym));
-                    e.u32(c.source_file);
-                    e.u64(c.source_line);
-                    e.i32(spill::date_days(c.recorded_date));
-                    e.u8(c.crime_type.map_or(u8::MAX, |t| t as u8));
-                    e.str(&c.crime_ref);
-                })?;
-                crime_seq += 1;
-            }
-            // an incident's person carries its incident's sequence number: if the incident
-            // is dropped as a duplicate, its person goes with it (it was never a row)
-            for (at, table, p) in &o.derived {
-                s.people.push(&0, |e| {
-                    e.u64(ref_index::hash(&p.crime_ref));
-                    e.u8(spill::table_code(*table));
-                    e.u64(person_seq);
-                    e.u8(2);
-                    e.u64(first_seq + *at as u64);
-                    spill::put_person(e, p);
-                })?;
-                person_seq += 1;
-            }
-            for (table, rows) in [(Table::Victims, &o.victims), (Table::Offenders, &o.offenders)] {
-                for p in rows {
-                    s.people.push(&0, |e| {
-                        e.u64(ref_index::hash(&p.crime_ref));
-                        e.u8(spill::table_code(table));
-                        e.u64(person_seq);
-                        e.u8(0);
-                        spill::put_person(e, p);
-                    })?;
-                    person_seq += 1;
+        person_seq: 0,
+    });
+    let police = plan.inputs.iter().take_while(|(_, k)| *k == InputKind::PoliceUk).count();
+    let at_once =
+        plan.budget.files_at_once().min(rayon::current_num_threads()).clamp(1, police.max(1));
+    let claimed = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<FileRead>>>> =
+        (0..police).map(|_| std::sync::Mutex::new(None)).collect();
+    let take = |i: usize| results[i].lock().ok().and_then(|mut r| r.take());
+    std::thread::scope(|scope| {
+        for _ in 0..at_once {
+            scope.spawn(|| loop {
+                // files are claimed in input order, so the first failing file is always read
+                let i = claimed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if i >= police {
+                    break;
                 }
-            }
-            for mut q in o.quarantined {
-                // a row naming a crime is partitioned by that crime's month, known later
-                if let (Some(r), None) = (&q.crime_ref, q.year_month) {
-                    s.people.push(&0, |e| {
-                        e.u64(ref_index::hash(r));
-                        e.u8(spill::table_code(q.table));
-                        e.u64(q_seq);
-                        e.u8(1);
-                        spill::put_quarantined(e, &q);
-                    })?;
-                } else {
-                    if q.year_month.is_none() {
-                        q.year_month = plan.file_month(q.source_file);
-                    }
-                    s.quarantine.push(&q.year_month, |e| {
-                        e.u8(Stage::Read as u8);
-                        e.u64(q_seq);
-                        spill::put_quarantined(e, &q);
-                    })?;
+                let read = read_file(plan, work, i, &shared);
+                let failed = read.is_err();
+                if let Ok(mut slot) = results[i].lock() {
+                    *slot = Some(read);
                 }
-                q_seq += 1;
-            }
-            Ok(())
-        };
-        let stream = source::InputStream::open(path)?;
-        let stream = match kind {
-            InputKind::PoliceUk => {
-                let stem = path.file_name().map_or_else(String::new, |n| {
-                    n.to_string_lossy().trim_end_matches(".gz").trim_end_matches(".csv").to_string()
-                });
-                let Some(mut csv) = rows::CsvBatches::new(stream, Table::Crimes, file) else {
-                    return Err(IngestError::BadHeader {
-                        path: path.clone(),
-                        detail: "file has no header line".into(),
-                    });
-                };
-                police_uk::parse(&mut csv, path, file, &stem, &ctx, &mut sink)?;
-                csv.into_stream()
-            }
-            InputKind::Extract(table) => {
-                extract::parse_table(stream, path, *table, file, &plan.mapping, &ctx, &mut sink)?
-            }
-            InputKind::Incidents(at) => {
-                let (name, mapping) = &plan.partners[*at];
-                let partner = incidents::Partner { name, mapping, wards: &plan.ward_names };
-                incidents::parse(stream, path, file, &partner, &ctx, &mut sink)?
-            }
-        };
-        s.metas.push(stream.finish()?);
+                progress(Progress::Advance(1));
+                if failed {
+                    claimed.fetch_max(police, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    let mut reads = Vec::with_capacity(plan.inputs.len());
+    for i in 0..police {
+        let read = take(i)
+            .ok_or_else(|| IngestError::Internal(format!("{} was not read", plan.names[i])))?;
+        reads.push(read?);
+    }
+    for i in police..plan.inputs.len() {
+        reads.push(read_file(plan, work, i, &shared)?);
         progress(Progress::Advance(1));
     }
+    let shared = shared
+        .into_inner()
+        .map_err(|_| IngestError::Internal("a thread reading inputs panicked".into()))?;
+    let mut s = Spilled {
+        metas: Vec::with_capacity(plan.inputs.len()),
+        rows_read: Vec::with_capacity(plan.inputs.len()),
+        crimes: shared.crimes,
+        index: shared.index,
+        people: shared.people,
+        quarantine: shared.quarantine,
+        pieces: Vec::new(),
+        tally: Tally::new(plan.inputs.len()),
+    };
+    for r in reads {
+        s.metas.push(r.meta);
+        s.rows_read.push(r.rows_read);
+        s.pieces.extend(r.piece);
+        s.tally.add(r.tally);
+    }
     Ok(s)
+}
+
+/// Reads input `i`, adding its records to `shared`.
+fn read_file(
+    plan: &Plan,
+    work: &WorkDir,
+    i: usize,
+    shared: &std::sync::Mutex<Shared>,
+) -> Result<FileRead> {
+    let (path, kind) = &plan.inputs[i];
+    let file = i as u32;
+    let ctx = ParseContext { offences: plan.offences, lookup: plan.lookup.as_ref() };
+    let locked = || {
+        shared.lock().map_err(|_| IngestError::Internal("a thread reading inputs panicked".into()))
+    };
+    let mut piece = (*kind == InputKind::PoliceUk)
+        .then(|| PieceWriter::new(&work.0, file, plan.file_month(file), plan));
+    let mut tally = Tally::new(plan.inputs.len());
+    let mut rows_read = 0;
+    let (mut crime_seq, mut q_seq) = ((i as u64) << SEQ_FILE_SHIFT, (i as u64) << SEQ_FILE_SHIFT);
+    let mut sink = |mut o: FileOutcome| -> Result<()> {
+        rows_read += o.rows_read;
+        enrich(&mut o.crimes, &plan.wards, plan.lsoas.as_ref().map(|(i, _)| i));
+        let first_seq = crime_seq;
+        let mut sh = locked()?;
+        let s = &mut *sh;
+        for (n, c) in o.crimes.iter().enumerate() {
+            let seq = first_seq + n as u64;
+            let ym = c.year_month();
+            let counted = Counted::of(c);
+            counted.add_to(&mut tally, true);
+            s.index.push(&0, |e| {
+                e.u64(ref_index::hash(&c.crime_ref));
+                e.u64(seq);
+                e.month(Some(ym));
+                e.u32(c.source_file);
+                e.u64(c.source_line);
+                e.i32(spill::date_days(c.recorded_date));
+                e.u8(c.crime_type.map_or(u8::MAX, |t| t as u8));
+                e.u8(counted.flags());
+                e.ref_key(&c.crime_ref);
+            })?;
+            if !piece.as_mut().is_some_and(|p| p.takes(ym)) {
+                s.crimes.push(&ym, |e| {
+                    e.u64(seq);
+                    spill::put_crime(e, c);
+                })?;
+            }
+        }
+        // an incident's person carries its incident's sequence number: if the incident
+        // is dropped as a duplicate, its person goes with it (it was never a row)
+        for (at, table, p) in &o.derived {
+            s.people.push(&0, |e| {
+                e.u64(ref_index::hash(&p.crime_ref));
+                e.u8(spill::table_code(*table));
+                e.u64(s.person_seq);
+                e.u8(2);
+                e.u64(first_seq + *at as u64);
+                spill::put_person(e, p);
+            })?;
+            s.person_seq += 1;
+        }
+        for (table, rows) in [(Table::Victims, &o.victims), (Table::Offenders, &o.offenders)] {
+            for p in rows {
+                s.people.push(&0, |e| {
+                    e.u64(ref_index::hash(&p.crime_ref));
+                    e.u8(spill::table_code(table));
+                    e.u64(s.person_seq);
+                    e.u8(0);
+                    spill::put_person(e, p);
+                })?;
+                s.person_seq += 1;
+            }
+        }
+        for mut q in o.quarantined {
+            // a row naming a crime is partitioned by that crime's month, known later
+            if let (Some(r), None) = (&q.crime_ref, q.year_month) {
+                s.people.push(&0, |e| {
+                    e.u64(ref_index::hash(r));
+                    e.u8(spill::table_code(q.table));
+                    e.u64(q_seq);
+                    e.u8(1);
+                    spill::put_quarantined(e, &q);
+                })?;
+            } else {
+                if q.year_month.is_none() {
+                    q.year_month = plan.file_month(q.source_file);
+                }
+                s.quarantine.push(&q.year_month, |e| {
+                    e.u8(Stage::Read as u8);
+                    e.u64(q_seq);
+                    spill::put_quarantined(e, &q);
+                })?;
+            }
+            q_seq += 1;
+        }
+        drop(sh);
+        // the file's own month goes to its piece outside the lock (its thread may make it wait)
+        for c in o.crimes {
+            if let Some(p) = piece.as_mut().filter(|p| p.month == Some(c.year_month())) {
+                p.push(crime_seq, c)?;
+            }
+            crime_seq += 1;
+        }
+        Ok(())
+    };
+    let stream = source::InputStream::open(path)?;
+    let stream = match kind {
+        InputKind::PoliceUk => {
+            let stem = path.file_name().map_or_else(String::new, |n| {
+                n.to_string_lossy().trim_end_matches(".gz").trim_end_matches(".csv").to_string()
+            });
+            let Some(mut csv) = rows::CsvBatches::new(stream, Table::Crimes, file) else {
+                return Err(IngestError::BadHeader {
+                    path: path.clone(),
+                    detail: "file has no header line".into(),
+                });
+            };
+            police_uk::parse(&mut csv, path, file, &stem, &ctx, &mut sink)?;
+            csv.into_stream()
+        }
+        InputKind::Extract(table) => {
+            extract::parse_table(stream, path, *table, file, &plan.mapping, &ctx, &mut sink)?
+        }
+        InputKind::Incidents(at) => {
+            let (name, mapping) = &plan.partners[*at];
+            let partner = incidents::Partner { name, mapping, wards: &plan.ward_names };
+            incidents::parse(stream, path, file, &partner, &ctx, &mut sink)?
+        }
+    };
+    let meta = stream.finish()?;
+    let piece = match piece {
+        Some(p) => p.finish()?,
+        None => None,
+    };
+    Ok(FileRead { meta, rows_read, piece, tally })
 }
 
 /// What checking crime refs and people decided.
@@ -513,8 +837,8 @@ fn resolve(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Resolved> {
     let total = s.index.size(&0) + s.people.size(&0);
-    // decoded, a bucket takes about three times its bytes
-    let buckets = (total * 3).div_ceil(plan.budget.bucket()).clamp(1, 256) as u32;
+    // decoded and ordered, a bucket takes about four times its bytes
+    let buckets = (total * 4).div_ceil(plan.budget.bucket()).clamp(1, 256) as u32;
     progress(Progress::Stage { name: "checking crime refs and people", total: buckets as u64 });
     let limit = plan.budget.spill_buffer();
     let index_path = work.0.join(ref_index::FILE);
@@ -554,13 +878,14 @@ fn resolve(
             line: u64,
             date: i32,
             ctype: u8,
-            r: &'a str,
+            flags: u8,
+            r: &'a [u8],
         }
         // crime_ref -> (file, line, month, hash) of its first, accepted, occurrence
-        let mut first: FxHashMap<&str, (u32, u64, Month, u64)> =
+        let mut first: FxHashMap<&[u8], (u32, u64, Month, u64)> =
             FxHashMap::with_capacity_and_hasher(spill::records(&index).count(), Default::default());
         let mut dropped_here: FxHashSet<u64> = FxHashSet::default();
-        for rec in spill::records(&index) {
+        for (_, rec) in spill::by_sequence(&index, 8).ok_or_else(corrupt)? {
             let mut d = spill::Dec { bytes: rec };
             fn parse<'b>(d: &mut spill::Dec<'b>) -> Option<Ix<'b>> {
                 Some(Ix {
@@ -571,7 +896,8 @@ fn resolve(
                     line: d.u64()?,
                     date: d.i32()?,
                     ctype: d.u8()?,
-                    r: d.str()?,
+                    flags: d.u8()?,
+                    r: d.ref_key()?,
                 })
             }
             let c = parse(&mut d).ok_or_else(corrupt)?;
@@ -582,22 +908,27 @@ fn resolve(
                 Entry::Occupied(f) => {
                     let (ffile, fline, ..) = *f.get();
                     let date = spill::days_date(c.date).ok_or_else(corrupt)?;
-                    let ctype = match c.ctype {
-                        u8::MAX => "incident",
-                        t => CrimeType::ALL.get(usize::from(t)).ok_or_else(corrupt)?.name(),
+                    let crime_type = match c.ctype {
+                        u8::MAX => None,
+                        t => Some(*CrimeType::ALL.get(usize::from(t)).ok_or_else(corrupt)?),
                     };
+                    Counted::from_flags(c.file, c.flags, crime_type)
+                        .ok_or_else(corrupt)?
+                        .add_to(&mut s.tally, false);
+                    let ctype = crime_type.map_or("incident", |t| t.name());
+                    let r = spill::ref_text(c.r).ok_or_else(corrupt)?;
                     let mut q = Quarantined::new(
                         Table::Crimes,
                         c.file,
                         c.line,
                         "crime_ref",
-                        c.r,
+                        &r,
                         Reason::DuplicateCrimeRef,
                         format!(
                             "crime_ref already accepted from {} line {fline}",
                             plan.names[ffile as usize]
                         ),
-                        format!("{} {} {}", c.r, date, ctype),
+                        format!("{r} {date} {ctype}"),
                     );
                     q.year_month = Some(c.ym);
                     s.quarantine.push(&q.year_month, |e| {
@@ -616,7 +947,12 @@ fn resolve(
         for (h, m) in entries {
             index_out.push(h, m)?;
         }
-        let month_of = |r: &str| first.get(r).map(|f| f.2);
+        let mut key = Vec::new();
+        let mut month_of = |r: &str| {
+            key.clear();
+            spill::ref_key(r, &mut key);
+            first.get(key.as_slice()).map(|f| f.2)
+        };
         let mut seen: [FxHashSet<(&str, &str)>; 2] = Default::default();
         let mut rows = Vec::new();
         for rec in spill::records(&people) {
@@ -629,7 +965,7 @@ fn resolve(
                 q.year_month = q
                     .crime_ref
                     .as_deref()
-                    .and_then(month_of)
+                    .and_then(&mut month_of)
                     .or_else(|| plan.file_month(q.source_file));
                 s.quarantine.push(&q.year_month, |e| {
                     e.u8(Stage::Read as u8);
@@ -756,10 +1092,10 @@ impl Tally {
     }
 }
 
-/// 3 and 6. Month by month: the month's crimes read back without their duplicates, given
-///    wards (once per distinct point), and written with the month's victims, offenders and
-///    quarantined rows into the folder `tmp`. Months are written side by side as far as the
-///    budget allows.
+/// 3 and 6. Month by month: the month's crimes (its police.uk pieces and spilled crimes,
+///    already given wards) without their duplicates, written with the month's victims,
+///    offenders and quarantined rows into the folder `tmp`. Months are written side by side
+///    as far as the budget allows.
 fn write_months(
     plan: &Plan,
     tmp: &Path,
@@ -769,7 +1105,12 @@ fn write_months(
 ) -> Result<Tally> {
     std::fs::create_dir_all(tmp)
         .map_err(|source| IngestError::Write { path: tmp.to_path_buf(), source })?;
+    let mut pieces: BTreeMap<Month, Vec<Piece>> = BTreeMap::new();
+    for p in std::mem::take(&mut s.pieces) {
+        pieces.entry(p.month).or_default().push(p);
+    }
     let mut months: Vec<Option<Month>> = s.crimes.keys().into_iter().map(Some).collect();
+    months.extend(pieces.keys().copied().map(Some));
     months.extend(r.victims.keys().into_iter().map(Some));
     months.extend(r.offenders.keys().into_iter().map(Some));
     months.extend(s.quarantine.keys());
@@ -777,21 +1118,31 @@ fn write_months(
     months.sort_by_key(|m| (m.is_none(), *m));
     months.dedup();
     progress(Progress::Stage { name: "writing Parquet", total: months.len() as u64 });
-    let mut tally = Tally::new(plan.inputs.len());
+    let mut tally = std::mem::replace(&mut s.tally, Tally::new(plan.inputs.len()));
     let threads = rayon::current_num_threads().max(1);
     let mut next = 0;
     while next < months.len() {
         // as many months at once as fit the budget: crimes take about 3x their spilled bytes
         // (the bytes, a row group's frames, a chunk of decoded rows), people and quarantined
-        // rows, decoded whole, about 6x
+        // rows, decoded whole, about 6x; a police.uk file's month kept as it is, nothing, and
+        // one copied into a partition with others two row groups of frames
         let mut group = Vec::new();
         let mut bytes = 0u64;
         while next < months.len() && group.len() < threads {
             let m = months[next];
+            let month_pieces = m.and_then(|k| pieces.remove(&k)).unwrap_or_default();
+            let copied = match month_pieces.as_slice() {
+                [_] if m.is_none_or(|k| s.crimes.size(&k) == 0 && !r.dropped.contains_key(&k)) => 0,
+                all => all.iter().map(|p| p.rows.min(2 * dataset::GROUP_ROWS as u64) * 200).sum(),
+            };
             let size = m.map_or(0, |m| {
                 s.crimes.size(&m) * 3 + (r.victims.size(&m) + r.offenders.size(&m)) * 6
-            }) + s.quarantine.size(&m) * 6;
+            }) + s.quarantine.size(&m) * 6
+                + copied;
             if !group.is_empty() && bytes + size > plan.budget.months() {
+                if let Some(k) = m {
+                    pieces.insert(k, month_pieces);
+                }
                 break;
             }
             bytes += size;
@@ -809,7 +1160,7 @@ fn write_months(
             };
             let quarantine = s.quarantine.take(&m)?;
             let dropped = m.and_then(|k| r.dropped.remove(&k)).unwrap_or_default();
-            group.push((m, crimes, dropped, victims, offenders, quarantine));
+            group.push((m, (crimes, month_pieces), dropped, victims, offenders, quarantine));
             next += 1;
         }
         let done: Vec<Result<Tally>> = polars_core::runtime::THREAD_POOL.install(|| {
@@ -852,7 +1203,7 @@ fn write_month(
     plan: &Plan,
     tmp: &Path,
     m: Option<Month>,
-    crimes: Vec<u8>,
+    crimes: (Vec<u8>, Vec<Piece>),
     dropped: &[u64],
     victims: &[u8],
     offenders: &[u8],
@@ -928,67 +1279,86 @@ fn write_month(
     Ok(t)
 }
 
-/// A month's crimes, without their duplicates, given wards and written; with their tally.
+/// A month's crimes, without their duplicates, written: its police.uk pieces and its spilled
+/// crimes, in input order. With the month's tally (its first and last month; crimes were
+/// counted as they were read).
 fn write_crimes(
     plan: &Plan,
     tmp: &Path,
     m: Option<Month>,
-    crimes: Vec<u8>,
+    (crimes, pieces): (Vec<u8>, Vec<Piece>),
     dropped: &[u64],
 ) -> Result<(Option<dataset::Partition>, Tally)> {
     let mut t = Tally::new(plan.inputs.len());
-    let mut names = spill::Interner::default();
-    // decoded, enriched, counted and framed a chunk at a time, and written a row group at a
-    // time: a month's rows as structs take several times their frame's memory, so neither is
-    // ever held whole
-    let kept = spill::records(&crimes)
-        .map(|rec| rec.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes))
-        .try_fold(0usize, |n, seq| {
-            let seq = seq.ok_or_else(|| spill::corrupt("crimes"))?;
-            Ok::<_, IngestError>(n + usize::from(dropped.binary_search(&seq).is_err()))
-        })?;
-    let crimes_part = write_part("crimes", m);
-    let mut groups = dataset::row_groups(kept).into_iter();
-    let mut group_left = groups.next().unwrap_or(0);
-    let mut group: Vec<polars::prelude::DataFrame> = Vec::new();
-    let mut out: Option<dataset::RowGroupWriter> = None;
-    let mut chunk: Vec<CrimeRow> = Vec::with_capacity(WRITE_CHUNK.min(kept));
-    for rec in spill::records(&crimes) {
-        let mut d = spill::Dec { bytes: rec };
-        let seq = d.u64().ok_or_else(|| spill::corrupt("crimes"))?;
-        if dropped.binary_search(&seq).is_ok() {
-            continue;
-        }
-        chunk.push(spill::get_crime(&mut d, &mut names).ok_or_else(|| spill::corrupt("crimes"))?);
-        if chunk.len() < WRITE_CHUNK.min(group_left) {
-            continue;
-        }
-        enrich(&mut chunk, &plan.wards, plan.lsoas.as_ref().map(|(i, _)| i));
-        count_crimes(&mut t, &chunk);
-        let refs: Vec<&CrimeRow> = chunk.iter().collect();
-        let df = dataset::crimes_frame(&refs, &plan.names, plan.offences)?;
-        group_left -= chunk.len();
-        chunk.clear();
-        if out.is_none() {
-            out = Some(dataset::RowGroupWriter::create(&tmp.join(&crimes_part.path), df.schema())?);
-        }
-        group.push(df);
-        if group_left == 0 {
-            if let Some(w) = out.as_mut() {
-                w.write(std::mem::take(&mut group))?;
+    let part = write_part("crimes", m);
+    let path = tmp.join(&part.path);
+    let kept = match pieces.as_slice() {
+        // the usual police.uk month: one file's crimes, all kept, already written as they stay
+        [p] if crimes.is_empty() && dropped.is_empty() => {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|source| IngestError::Write { path: parent.to_path_buf(), source })?;
             }
-            group_left = groups.next().unwrap_or(0);
+            std::fs::rename(&p.path, &path)
+                .map_err(|source| IngestError::Write { path: path.clone(), source })?;
+            p.rows as usize
         }
-    }
-    drop((names, crimes, chunk));
-    if let Some(w) = out {
-        w.finish()?;
-    }
+        _ => {
+            let mut out = dataset::GroupedWriter::new(&path);
+            let mut names = spill::Interner::default();
+            let mut chunk: Vec<CrimeRow> = Vec::new();
+            let mut pieces = pieces.into_iter().peekable();
+            let records = spill::by_sequence(&crimes, 0).ok_or_else(|| spill::corrupt("crimes"))?;
+            for (seq, rec) in records {
+                let mut d = spill::Dec { bytes: rec.get(8..).unwrap_or_default() };
+                if dropped.binary_search(&seq).is_ok() {
+                    continue;
+                }
+                // a file's crimes all come before the next file's, so a piece goes whole
+                while let Some(p) = pieces.next_if(|p| p.seqs.first().is_some_and(|r| r.0 < seq)) {
+                    frame_crimes(&mut chunk, &mut out, &plan.names, plan.offences)?;
+                    copy_piece(&p, dropped, &mut out)?;
+                }
+                let c = spill::get_crime(&mut d, &mut names);
+                chunk.push(c.ok_or_else(|| spill::corrupt("crimes"))?);
+                if chunk.len() >= WRITE_CHUNK {
+                    frame_crimes(&mut chunk, &mut out, &plan.names, plan.offences)?;
+                }
+            }
+            frame_crimes(&mut chunk, &mut out, &plan.names, plan.offences)?;
+            for p in pieces {
+                copy_piece(&p, dropped, &mut out)?;
+            }
+            out.finish()?
+        }
+    };
     if let (Some((y, mo)), true) = (m, kept > 0) {
         t.counts.first_month = Some(format!("{y:04}-{mo:02}"));
         t.counts.last_month = t.counts.first_month.clone();
     }
-    Ok(((kept > 0).then_some(dataset::Partition { rows: kept as u64, ..crimes_part }), t))
+    Ok(((kept > 0).then_some(dataset::Partition { rows: kept as u64, ..part }), t))
+}
+
+/// Copies a piece's rows, less those `dropped`, onto `out` a row group at a time.
+fn copy_piece(p: &Piece, dropped: &[u64], out: &mut dataset::GroupedWriter) -> Result<()> {
+    let mut seqs = p.seqs.iter().flat_map(|&(first, len)| first..first + len);
+    let rows = p.rows as usize;
+    let mut at = 0;
+    while at < rows {
+        let len = dataset::GROUP_ROWS.min(rows - at);
+        let df = dataset::read_rows(&p.path, at, len)?;
+        let keep: polars::prelude::BooleanChunked =
+            seqs.by_ref().take(len).map(|seq| Some(dropped.binary_search(&seq).is_err())).collect();
+        let df = if keep.all() {
+            df
+        } else {
+            df.filter(&keep).map_err(|e| IngestError::Internal(e.to_string()))?
+        };
+        out.push(df)?;
+        at += len;
+    }
+    std::fs::remove_file(&p.path)
+        .map_err(|source| IngestError::Write { path: p.path.clone(), source })
 }
 
 /// The partition of `table` for month `m` (its rows still to be counted).
@@ -1008,32 +1378,9 @@ fn write_part(table: &str, m: Option<Month>) -> dataset::Partition {
     }
 }
 
-/// Crimes decoded, enriched and framed at once while a month is written ([`write_month`]).
+/// Crimes framed at once while a police.uk file is read ([`PieceWriter`]) or a month written
+/// ([`write_crimes`]).
 const WRITE_CHUNK: usize = 64 * 1024;
-
-/// Adds a month's accepted crimes to its tally.
-fn count_crimes(t: &mut Tally, rows: &[CrimeRow]) {
-    let c = &mut t.counts;
-    for r in rows {
-        t.accepted[r.source_file as usize] += 1;
-        match r.kind {
-            RecordKind::Crime => c.crimes += 1,
-            RecordKind::Asb => c.asb += 1,
-            RecordKind::Incident => c.incidents += 1,
-        }
-        if r.in_area {
-            c.in_area += 1;
-        } else {
-            c.outside_area += 1;
-        }
-        if r.geo_method == GeoMethod::LsoaLookup {
-            c.ward_by_lsoa_lookup += 1;
-        }
-        if let Some(t) = r.crime_type {
-            *c.crimes_by_type.entry(t.name().to_string()).or_default() += 1;
-        }
-    }
-}
 
 /// 5. Every row read is accepted or quarantined, file by file.
 fn reconcile(plan: &Plan, s: &Spilled, t: &Tally) -> Result<Vec<manifest::InputReport>> {

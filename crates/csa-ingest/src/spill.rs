@@ -45,6 +45,14 @@ impl Enc<'_> {
         self.u32(s.len() as u32);
         self.0.extend_from_slice(s.as_bytes());
     }
+    /// A crime_ref's [`ref_key`], framed by its length.
+    pub fn ref_key(&mut self, r: &str) {
+        let at = self.0.len();
+        self.u32(0);
+        ref_key(r, self.0);
+        let len = (self.0.len() - at - 4) as u32;
+        self.0[at..at + 4].copy_from_slice(&len.to_le_bytes());
+    }
     fn opt<T>(&mut self, v: Option<T>, f: impl FnOnce(&mut Self, T)) {
         match v {
             None => self.u8(0),
@@ -74,6 +82,47 @@ impl Enc<'_> {
             e.i32(y);
             e.u8(m as u8);
         });
+    }
+}
+
+/// A crime_ref as the crime-ref index spills it, a key compared byte for byte: lowercase
+/// hexadecimal of even length (police.uk's 64-character crime IDs) packed two digits to a byte
+/// after a `1`, anything else as its UTF-8 bytes after a `0`. Every string has exactly one
+/// key, so keys are equal exactly when the strings are.
+pub fn ref_key(r: &str, out: &mut Vec<u8>) {
+    let b = r.as_bytes();
+    let hex = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    if !b.is_empty() && b.len().is_multiple_of(2) && b.iter().all(|&c| hex(c).is_some()) {
+        out.push(1);
+        out.extend(
+            b.chunks_exact(2)
+                .map(|p| (hex(p[0]).unwrap_or_default() << 4) | hex(p[1]).unwrap_or_default()),
+        );
+    } else {
+        out.push(0);
+        out.extend_from_slice(b);
+    }
+}
+
+/// The crime_ref a [`ref_key`] stands for.
+pub fn ref_text(key: &[u8]) -> Option<String> {
+    let (tag, rest) = key.split_first()?;
+    match tag {
+        0 => std::str::from_utf8(rest).ok().map(str::to_string),
+        1 => {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            let mut s = String::with_capacity(rest.len() * 2);
+            for &v in rest {
+                s.push(char::from(DIGITS[usize::from(v >> 4)]));
+                s.push(char::from(DIGITS[usize::from(v & 15)]));
+            }
+            Some(s)
+        }
+        _ => None,
     }
 }
 
@@ -115,6 +164,11 @@ impl<'a> Dec<'a> {
     pub fn str(&mut self) -> Option<&'a str> {
         let n = self.u32()? as usize;
         std::str::from_utf8(self.take(n)?).ok()
+    }
+    /// A crime_ref's key written by [`Enc::ref_key`].
+    pub fn ref_key(&mut self) -> Option<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
     }
     pub fn string(&mut self) -> Option<String> {
         self.str().map(str::to_string)
@@ -523,4 +577,65 @@ pub fn records(mut bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
         bytes = &bytes[4 + len..];
         Some(rec)
     })
+}
+
+/// The records of `bytes` with the sequence number each holds at byte `at`, in sequence
+/// order (input order): police.uk files read side by side interleave their records.
+/// `None` when a record is too short.
+pub fn by_sequence(bytes: &[u8], at: usize) -> Option<Vec<(u64, &[u8])>> {
+    let mut v: Vec<(u64, &[u8])> = records(bytes)
+        .map(|rec| Some((u64::from_le_bytes(rec.get(at..at + 8)?.try_into().ok()?), rec)))
+        .collect::<Option<_>>()?;
+    if !v.is_sorted_by_key(|r| r.0) {
+        v.sort_unstable_by_key(|r| r.0);
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn key(r: &str) -> Vec<u8> {
+        let mut k = Vec::new();
+        ref_key(r, &mut k);
+        k
+    }
+
+    #[test]
+    fn crime_ref_keys_are_one_per_string_and_give_it_back() {
+        let id = "e2feb70fc3e690ba506d8c615f8d841825b909444d90b376cd2e44fd924bbbe2";
+        assert_eq!(key(id).len(), 33);
+        assert_eq!(key(id)[0], 1);
+        for r in [id, "", "ab", "abc", "AB", "0a", "00", "CR/2025/000123", "g0", "été", "0"] {
+            assert_eq!(ref_text(&key(r)).as_deref(), Some(r), "{r}");
+        }
+        // strings that differ only in case or in a digit's padding keep apart
+        assert_ne!(key("ab"), key("AB"));
+        assert_ne!(key("0a"), key("a"));
+        assert_ne!(key("00"), key("0"));
+        assert_ne!(key("ab"), key("\u{1}\u{ab}"));
+        let mut buf = Vec::new();
+        Enc(&mut buf).ref_key(id);
+        Enc(&mut buf).u8(7);
+        let mut d = Dec { bytes: &buf };
+        assert_eq!(d.ref_key(), Some(key(id).as_slice()));
+        assert_eq!(d.u8(), Some(7));
+    }
+
+    #[test]
+    fn records_come_back_in_sequence_order() {
+        let mut buf = Vec::new();
+        for (seq, v) in [(5u64, 1u8), (2, 2), (9, 3), (3, 4)] {
+            buf.extend_from_slice(&10u32.to_le_bytes());
+            Enc(&mut buf).u8(0);
+            Enc(&mut buf).u64(seq);
+            Enc(&mut buf).u8(v);
+        }
+        let got: Vec<(u64, u8)> =
+            by_sequence(&buf, 1).unwrap().iter().map(|(s, r)| (*s, r[9])).collect();
+        assert_eq!(got, vec![(2, 2), (3, 4), (5, 1), (9, 3)]);
+        assert!(by_sequence(&buf, 3).is_none());
+    }
 }
