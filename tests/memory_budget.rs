@@ -17,10 +17,7 @@ use common::{csa_ok, data};
 
 fn ingest(out: &Path, budget: Option<&str>) -> String {
     let p = |rel: &str| data(rel).to_str().expect("utf-8 path").to_string();
-    let out = out.to_str().expect("utf-8 path").to_string();
-    let mut args: Vec<String> = vec![
-        "--quiet".into(),
-        "ingest".into(),
+    let inputs = [
         "--police-uk".into(),
         p("data/police-uk/warwickshire-2025/2025-01-warwickshire-street.csv.gz"),
         p("data/police-uk/warwickshire-2025/2025-02-warwickshire-street.csv.gz"),
@@ -29,11 +26,19 @@ fn ingest(out: &Path, budget: Option<&str>) -> String {
         p("data/demo/coventry-extract"),
         p("tests/data/bad-extract"),
         p("data/demo/coventry-extract"),
-        "--boundaries".into(),
-        p("data/boundaries/coventry-warwickshire-wards-2025.geojson"),
-        "--out".into(),
-        out,
     ];
+    ingest_with(&inputs, "data/boundaries/coventry-warwickshire-wards-2025.geojson", out, budget)
+}
+
+/// `csa --quiet ingest` of `inputs` (their flags and paths) over the boundaries at `bounds`
+/// (relative to the repository) into `out`, under `budget` if one is given; what it printed.
+fn ingest_with(inputs: &[String], bounds: &str, out: &Path, budget: Option<&str>) -> String {
+    let mut args: Vec<String> = vec!["--quiet".into(), "ingest".into()];
+    args.extend(inputs.iter().cloned());
+    args.push("--boundaries".into());
+    args.push(data(bounds).to_str().expect("utf-8 path").to_string());
+    args.push("--out".into());
+    args.push(out.to_str().expect("utf-8 path").to_string());
     if let Some(b) = budget {
         args.push("--memory-budget".into());
         args.push(b.into());
@@ -134,7 +139,7 @@ fn police_uk_files_read_side_by_side_give_the_dataset_read_in_order() {
     let t = tempfile::tempdir().expect("tempdir");
     let dir = t.path().join("police-uk");
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let header = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context";
+    let header = csa_ingest::police_uk::HEADER.join(",");
     let row = |id: u64, month: &str, i: u64| {
         format!(
             "{id:064x},{month},West Midlands Police,West Midlands Police,{:.6},{:.6},On or near Street {i},E01009592,Coventry 043B,Burglary,Under investigation,",
@@ -165,20 +170,9 @@ fn police_uk_files_read_side_by_side_give_the_dataset_read_in_order() {
         }
         std::fs::write(dir.join(name), text).expect("write csv");
     }
+    let inputs = ["--police-uk".to_string(), dir.to_str().expect("utf-8").to_string()];
     let run = |out: &Path, budget: &str| {
-        let bounds = data("data/boundaries/coventry-wards-2025.geojson");
-        csa_ok(&[
-            "--quiet",
-            "ingest",
-            "--police-uk",
-            dir.to_str().expect("utf-8"),
-            "--boundaries",
-            bounds.to_str().expect("utf-8"),
-            "--memory-budget",
-            budget,
-            "--out",
-            out.to_str().expect("utf-8"),
-        ])
+        ingest_with(&inputs, "data/boundaries/coventry-wards-2025.geojson", out, Some(budget))
     };
     let (free, tight) = (t.path().join("free"), t.path().join("tight"));
     run(&free, "1.5G");
